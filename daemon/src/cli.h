@@ -1,0 +1,42 @@
+// The `vigil` command line: a table of subcommands, each with its own options, usage and
+// help text. main() builds the table and dispatches; `vigil help CMD` prints one entry.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+namespace vigil::daemon {
+
+// Exit codes shared by all subcommands.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // the command ran and the answer is "no" (invalid, failed)
+constexpr int kExitUsage = 2;    // bad arguments
+
+struct CommandContext {
+  std::vector<std::string> args;  // after the subcommand name
+  std::shared_ptr<spdlog::logger> log;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;  // one line for `vigil --help`
+  std::string usage;    // "vigil validate [options] FILE..."
+  std::string details;  // paragraphs and options for `vigil help NAME`
+  std::function<int(CommandContext&)> run;
+};
+
+std::vector<Command> allCommands();
+
+// Commands (one file each).
+Command validateCommand();
+Command describeCommand();
+Command evalCommand();
+
+// Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
+int usageError(const std::string& command, const std::string& message);
+
+}  // namespace vigil::daemon

@@ -1,0 +1,171 @@
+// The workflow model: a validated, immutable workflow definition.
+//
+// Produced only by the loader (vigil/loader.h). Steps live in one flat array and refer to
+// each other by StepIndex, never by pointer, so the model is cheap to share between runs
+// and threads (it is never modified after loading). Expressions are already compiled.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "vigil/cron.h"
+#include "vigil/expr.h"
+#include "vigil/value_template.h"
+
+namespace vigil {
+
+using StepIndex = uint32_t;
+using Millis = std::chrono::milliseconds;
+
+struct SourcePos {
+  int line = 0;
+  int column = 0;
+};
+
+// JSON-Schema-like type of an input or approval form field.
+struct TypeSpec {
+  std::string type;  // string, number, integer, boolean, object, array, any
+  std::string description;
+  std::vector<std::string> required;               // object
+  std::map<std::string, TypeSpec> properties;      // object
+  std::shared_ptr<const TypeSpec> items;           // array
+  std::vector<Json> enumValues;
+  std::optional<Json> defaultValue;
+};
+
+struct RetryPolicy {
+  enum class Backoff { kFixed, kExponential };
+  int maxAttempts = 1;  // including the first
+  Backoff backoff = Backoff::kExponential;
+  Millis initial{1000};
+  Millis maxDelay{300000};
+  bool jitter = true;
+};
+
+struct ErrorPolicy {
+  enum class Mode { kFail, kContinue, kSteps };
+  Mode mode = Mode::kFail;
+  std::vector<StepIndex> steps;  // kSteps
+};
+
+struct UsesStep {
+  std::string connector;
+  std::string action;
+  ValueTemplate with;
+};
+struct ParallelStep {
+  std::vector<StepIndex> branches;
+};
+struct ForeachStep {
+  Template items;
+  std::string as = "item";
+  int concurrency = 1;
+  std::vector<StepIndex> body;
+};
+struct SwitchStep {
+  struct Case {
+    Expression when;
+    std::vector<StepIndex> steps;
+  };
+  std::vector<Case> cases;
+  std::vector<StepIndex> otherwise;
+};
+struct CallStep {
+  std::string workflow;
+  ValueTemplate with;
+};
+struct SetStep {
+  ValueTemplate values;  // an object
+};
+struct DecideStep {
+  struct Rule {
+    std::string id;
+    Expression when;
+    double score = 0;
+    std::string reason;
+  };
+  struct Band {
+    std::string name;
+    double threshold = 0;
+  };
+  std::vector<Rule> rules;
+  std::vector<Band> bands;  // highest threshold first
+};
+struct ApprovalStep {
+  struct Escalation {
+    Millis after{0};
+    std::vector<std::string> to;
+  };
+  std::vector<std::string> roles;
+  std::vector<std::string> users;
+  int quorum = 1;
+  std::vector<Expression> distinctFrom;
+  std::vector<std::string> options;  // default {approve, reject}
+  bool reasonRequired = true;
+  int reasonMinLength = 10;
+  std::optional<Millis> timeout;
+  std::string onTimeout = "fail";  // fail, escalate, or one of options
+  std::vector<Escalation> escalate;
+  std::vector<std::string> show;  // paths shown to the approver
+  std::map<std::string, TypeSpec> form;
+  std::optional<Expression> recommendation;
+};
+struct WaitStep {
+  std::optional<Millis> duration;
+  std::optional<Template> until;
+};
+
+enum class StepKind { kUses, kParallel, kForeach, kSwitch, kCall, kSet, kDecide, kApproval, kWait };
+const char* stepKindName(StepKind k);
+
+struct Step {
+  std::string id;
+  std::string name;
+  SourcePos pos;
+  std::optional<StepIndex> parent;
+  std::optional<Expression> condition;  // `if`
+  std::string purpose;
+  std::optional<RetryPolicy> retry;
+  std::optional<Millis> timeout;
+  ErrorPolicy onError;
+  std::variant<UsesStep, ParallelStep, ForeachStep, SwitchStep, CallStep, SetStep, DecideStep, ApprovalStep,
+               WaitStep>
+      body;
+
+  StepKind kind() const { return static_cast<StepKind>(body.index()); }
+};
+
+struct Trigger {
+  enum class Kind { kCron, kWebhook, kWatch };
+  Kind kind = Kind::kCron;
+  std::string spec;  // cron text, webhook path, or watched folder
+  std::optional<CronSchedule> cron;
+  std::string pattern;  // watch: file name glob
+  SourcePos pos;
+};
+
+struct Workflow {
+  std::string name;
+  int version = 0;
+  std::string description;
+  std::string owner;
+  std::string sourceFile;
+  std::map<std::string, TypeSpec> inputs;
+  std::map<std::string, ValueTemplate> outputs;
+  std::vector<std::string> sensitive;
+  std::vector<Trigger> triggers;
+  std::vector<Step> steps;            // every step, in document order
+  std::vector<StepIndex> topLevel;
+  std::vector<StepIndex> onError;
+  std::string canonicalJson;          // sorted keys, no whitespace
+  std::string hash;                   // hex SHA-256 of canonicalJson
+
+  std::optional<StepIndex> findStep(std::string_view id) const;
+};
+
+}  // namespace vigil

@@ -1,0 +1,379 @@
+// The fixed function set. Every function checks its argument types and reports the
+// column of the call on failure; none performs I/O or reads the real clock.
+#include <algorithm>
+#include <cmath>
+
+#include "eval.h"
+#include "vigil/duration.h"
+
+namespace vigil::expr_detail {
+namespace {
+
+constexpr FnInfo kFunctions[] = {
+    {"len", Fn::kLen, 1, 1},
+    {"lower", Fn::kLower, 1, 1},
+    {"upper", Fn::kUpper, 1, 1},
+    {"trim", Fn::kTrim, 1, 1},
+    {"contains", Fn::kContains, 2, 2},
+    {"startsWith", Fn::kStartsWith, 2, 2},
+    {"endsWith", Fn::kEndsWith, 2, 2},
+    {"matches", Fn::kMatches, 2, 2},
+    {"now", Fn::kNow, 0, 0},
+    {"duration", Fn::kDuration, 1, 1},
+    {"time_add", Fn::kTimeAdd, 2, 2},
+    {"time_diff", Fn::kTimeDiff, 2, 2},
+    {"date", Fn::kDate, 1, 1},
+    {"days_between", Fn::kDaysBetween, 2, 2},
+    {"working_days_after", Fn::kWorkingDaysAfter, 2, 2},
+    {"is_working_day", Fn::kIsWorkingDay, 1, 1},
+    {"default", Fn::kDefault, 2, 2},
+    {"string", Fn::kString, 1, 1},
+    {"number", Fn::kNumber, 1, 1},
+    {"min", Fn::kMin, 1, -1},
+    {"max", Fn::kMax, 1, -1},
+    {"sum", Fn::kSum, 1, 1},
+    {"round", Fn::kRound, 1, 2},
+    {"abs", Fn::kAbs, 1, 1},
+    {"join", Fn::kJoin, 2, 2},
+    {"split", Fn::kSplit, 2, 2},
+    {"keys", Fn::kKeys, 1, 1},
+    {"count", Fn::kCount, 2, 2},
+};
+
+size_t utf8Length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) {
+    n += (c & 0xC0) != 0x80;
+  }
+  return n;
+}
+
+class Args {
+ public:
+  Args(Evaluator& ev, const Node& n, std::vector<Value>& v) : ev_(ev), n_(n), v_(v) {}
+  const Json& operator[](size_t i) const { return v_[i].get(); }
+  size_t size() const { return v_.size(); }
+  Value take(size_t i) { return std::move(v_[i]); }
+
+  [[noreturn]] void fail(const std::string& msg) const { ev_.fail(n_.offset, n_.name + "(): " + msg); }
+  [[noreturn]] void wrongType(size_t i, const char* want) const {
+    fail("argument " + std::to_string(i + 1) + " must be " + want + ", got " + typeName((*this)[i]));
+  }
+  const std::string& str(size_t i) const {
+    if (!(*this)[i].is_string()) {
+      wrongType(i, "a string");
+    }
+    return (*this)[i].get_ref<const std::string&>();
+  }
+  double num(size_t i) const {
+    if (!(*this)[i].is_number()) {
+      wrongType(i, "a number");
+    }
+    return (*this)[i].get<double>();
+  }
+  const Json& list(size_t i) const {
+    if (!(*this)[i].is_array()) {
+      wrongType(i, "a list");
+    }
+    return (*this)[i];
+  }
+  TimePoint time(size_t i) const {
+    auto t = parseTime(str(i));
+    if (!t) {
+      fail("argument " + std::to_string(i + 1) + " is not an ISO-8601 time");
+    }
+    return *t;
+  }
+  CivilDay day(size_t i) const {
+    TimePoint t = time(i);
+    auto ms = t.time_since_epoch().count();
+    return static_cast<CivilDay>(std::floor(static_cast<double>(ms) / 86400000.0));
+  }
+  std::chrono::milliseconds dur(size_t i) const {
+    const Json& j = (*this)[i];
+    if (j.is_number()) {
+      double s = j.get<double>();
+      if (!std::isfinite(s) || std::fabs(s) > 1e11) {
+        fail("duration out of range");
+      }
+      return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000)));
+    }
+    if (j.is_string()) {
+      auto d = parseDuration(j.get_ref<const std::string&>());
+      if (!d) {
+        fail("'" + j.get<std::string>() + "' is not a duration such as 30s, 4h or 1h30m");
+      }
+      return *d;
+    }
+    wrongType(i, "a duration (string or seconds)");
+  }
+  Evaluator& ev() { return ev_; }
+  const Node& node() const { return n_; }
+
+ private:
+  Evaluator& ev_;
+  const Node& n_;
+  std::vector<Value>& v_;
+};
+
+std::string dayText(CivilDay d) {
+  int y = 0;
+  unsigned m = 0, dd = 0;
+  ymdFromCivilDay(d, &y, &m, &dd);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, dd);
+  return buf;
+}
+
+Json minMax(Args& a, bool wantMax) {
+  const Json* items = nullptr;
+  Json packed;
+  if (a.size() == 1) {
+    items = &a.list(0);
+  } else {
+    packed = Json::array();
+    for (size_t i = 0; i < a.size(); ++i) {
+      packed.push_back(a[i]);
+    }
+    items = &packed;
+  }
+  if (items->empty()) {
+    a.fail("needs at least one value");
+  }
+  const Json* best = nullptr;
+  for (const auto& e : *items) {
+    if (best == nullptr) {
+      if (!e.is_number() && !e.is_string()) {
+        a.fail(std::string("cannot order ") + typeName(e));
+      }
+      best = &e;
+      continue;
+    }
+    bool less = false;
+    if (e.is_number() && best->is_number()) {
+      less = e.get<double>() < best->get<double>();
+    } else if (e.is_string() && best->is_string()) {
+      less = e.get_ref<const std::string&>() < best->get_ref<const std::string&>();
+    } else {
+      a.fail(std::string("cannot compare ") + typeName(e) + " with " + typeName(*best));
+    }
+    bool greater = !less && !jsonEqual(e, *best);
+    if ((wantMax && greater) || (!wantMax && less)) {
+      best = &e;
+    }
+  }
+  return *best;
+}
+
+}  // namespace
+
+const FnInfo* findFunction(std::string_view name) {
+  for (const auto& f : kFunctions) {
+    if (name == f.name) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const std::regex> compileRegex(const std::string& pattern, std::string* error) {
+  if (pattern.size() > kMaxRegexPattern) {
+    *error = "matches() pattern longer than " + std::to_string(kMaxRegexPattern) + " characters";
+    return nullptr;
+  }
+  try {
+    return std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error&) {
+    *error = "matches() pattern is not a valid regular expression";
+    return nullptr;
+  }
+}
+
+std::string renderText(const Json& v) {
+  if (v.is_null()) {
+    return "";
+  }
+  if (v.is_string()) {
+    return v.get<std::string>();
+  }
+  return v.dump();
+}
+
+Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
+  Args a(ev, n, vals);
+  switch (n.fn) {
+    case Fn::kLen: {
+      const Json& x = a[0];
+      if (x.is_string()) return Value::own(utf8Length(x.get_ref<const std::string&>()));
+      if (x.is_array() || x.is_object()) return Value::own(x.size());
+      if (x.is_null()) return Value::own(0);
+      a.wrongType(0, "a string, list or object");
+    }
+    case Fn::kLower:
+    case Fn::kUpper: {
+      std::string s = a.str(0);
+      for (char& c : s) {
+        c = static_cast<char>(n.fn == Fn::kLower ? std::tolower(static_cast<unsigned char>(c))
+                                                 : std::toupper(static_cast<unsigned char>(c)));
+      }
+      return Value::own(std::move(s));
+    }
+    case Fn::kTrim: {
+      const std::string& s = a.str(0);
+      size_t b = s.find_first_not_of(" \t\r\n");
+      if (b == std::string::npos) return Value::own("");
+      size_t e = s.find_last_not_of(" \t\r\n");
+      return Value::own(s.substr(b, e - b + 1));
+    }
+    case Fn::kContains: {
+      if (a[0].is_array()) {
+        for (const auto& e : a[0]) {
+          if (jsonEqual(e, a[1])) return Value::own(true);
+        }
+        return Value::own(false);
+      }
+      if (a[0].is_null()) return Value::own(false);
+      return Value::own(a.str(0).find(a.str(1)) != std::string::npos);
+    }
+    case Fn::kStartsWith: return Value::own(a.str(0).rfind(a.str(1), 0) == 0);
+    case Fn::kEndsWith: {
+      const std::string& s = a.str(0);
+      const std::string& suf = a.str(1);
+      return Value::own(s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0);
+    }
+    case Fn::kMatches: {
+      const std::string& s = a.str(0);
+      if (s.size() > kMaxRegexSubject) {
+        a.fail("text longer than " + std::to_string(kMaxRegexSubject) + " characters");
+      }
+      std::shared_ptr<const std::regex> re = n.regex;
+      if (!re) {
+        std::string err;
+        re = compileRegex(a.str(1), &err);
+        if (!re) a.fail(err.substr(std::string("matches() ").size()));
+      }
+      try {
+        return Value::own(std::regex_search(s, *re));
+      } catch (const std::regex_error&) {
+        a.fail("pattern too complex for this text");
+      }
+    }
+    case Fn::kNow: return Value::own(formatTime(ev.ctx().now));
+    case Fn::kDuration: {
+      auto d = a.dur(0);
+      return Value::own(static_cast<double>(d.count()) / 1000.0 == static_cast<double>(d.count() / 1000)
+                            ? Json(d.count() / 1000) : Json(static_cast<double>(d.count()) / 1000.0));
+    }
+    case Fn::kTimeAdd: return Value::own(formatTime(a.time(0) + a.dur(1)));
+    case Fn::kTimeDiff: {
+      auto ms = (a.time(0) - a.time(1)).count();
+      if (ms % 1000 == 0) return Value::own(ms / 1000);
+      return Value::own(static_cast<double>(ms) / 1000.0);
+    }
+    case Fn::kDate: return Value::own(dayText(a.day(0)));
+    case Fn::kDaysBetween: return Value::own(a.day(1) - a.day(0));
+    case Fn::kWorkingDaysAfter: {
+      CivilDay d = a.day(0);
+      if (!a[1].is_number_integer() && !a[1].is_number_unsigned()) a.wrongType(1, "an integer");
+      long long k = a[1].get<long long>();
+      if (k < 0 || k > 3660) a.fail("day count must be between 0 and 3660");
+      HolidayCalendar fallback;
+      const HolidayCalendar& cal = ev.ctx().calendar != nullptr ? *ev.ctx().calendar : fallback;
+      return Value::own(dayText(cal.workingDaysAfter(d, k)));
+    }
+    case Fn::kIsWorkingDay: {
+      HolidayCalendar fallback;
+      const HolidayCalendar& cal = ev.ctx().calendar != nullptr ? *ev.ctx().calendar : fallback;
+      return Value::own(cal.isWorkingDay(a.day(0)));
+    }
+    case Fn::kDefault: return a[0].is_null() ? a.take(1) : a.take(0);
+    case Fn::kString: return Value::own(renderText(a[0]));
+    case Fn::kNumber: {
+      if (a[0].is_number()) return a.take(0);
+      const std::string& s = a.str(0);
+      auto parsed = Json::parse(s, nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_number()) a.fail("'" + std::string(s.size() > 40 ? "text" : s) + "' is not a number");
+      return Value::own(std::move(parsed));
+    }
+    case Fn::kMin: return Value::own(minMax(a, false));
+    case Fn::kMax: return Value::own(minMax(a, true));
+    case Fn::kSum: {
+      bool allInt = true;
+      long long isum = 0;
+      double dsum = 0;
+      for (const auto& e : a.list(0)) {
+        if (!e.is_number()) a.fail(std::string("cannot add ") + typeName(e));
+        if (e.is_number_float()) allInt = false;
+        if (allInt && __builtin_add_overflow(isum, e.get<long long>(), &isum)) a.fail("integer overflow");
+        dsum += e.get<double>();
+      }
+      return allInt ? Value::own(isum) : Value::own(dsum);
+    }
+    case Fn::kRound: {
+      double x = a.num(0);
+      long long places = 0;
+      if (a.size() == 2) {
+        if (!a[1].is_number_integer() && !a[1].is_number_unsigned()) a.wrongType(1, "an integer");
+        places = a[1].get<long long>();
+        if (places < 0 || places > 12) a.fail("places must be between 0 and 12");
+      }
+      if (places == 0) {
+        double r = std::round(x);
+        if (std::fabs(r) < 9.2e18) return Value::own(static_cast<long long>(r));
+        return Value::own(r);
+      }
+      double f = std::pow(10.0, static_cast<double>(places));
+      return Value::own(std::round(x * f) / f);
+    }
+    case Fn::kAbs: {
+      if (a[0].is_number_integer()) {
+        long long x = a[0].get<long long>();
+        if (x == std::numeric_limits<long long>::min()) a.fail("integer overflow");
+        return Value::own(x < 0 ? -x : x);
+      }
+      return Value::own(std::fabs(a.num(0)));
+    }
+    case Fn::kJoin: {
+      const std::string& sep = a.str(1);
+      std::string out;
+      bool first = true;
+      for (const auto& e : a.list(0)) {
+        if (!first) out += sep;
+        first = false;
+        out += renderText(e);
+        if (out.size() > ev.program().limits.maxValueBytes) a.fail("result larger than the limit");
+      }
+      return Value::own(std::move(out));
+    }
+    case Fn::kSplit: {
+      const std::string& s = a.str(0);
+      const std::string& sep = a.str(1);
+      if (sep.empty()) a.fail("separator must not be empty");
+      Json out = Json::array();
+      size_t start = 0;
+      while (true) {
+        size_t p = s.find(sep, start);
+        out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
+        if (p == std::string::npos) break;
+        start = p + sep.size();
+      }
+      return Value::own(std::move(out));
+    }
+    case Fn::kKeys: {
+      if (!a[0].is_object()) a.wrongType(0, "an object");
+      Json out = Json::array();
+      for (auto it = a[0].begin(); it != a[0].end(); ++it) out.push_back(it.key());
+      return Value::own(std::move(out));
+    }
+    case Fn::kCount: {
+      long long c = 0;
+      for (const auto& e : a.list(0)) {
+        c += jsonEqual(e, a[1]) ? 1 : 0;
+      }
+      return Value::own(c);
+    }
+  }
+  ev.fail(n.offset, "internal error: unknown function");
+}
+
+}  // namespace vigil::expr_detail

@@ -1,0 +1,259 @@
+// Workflow-level parsing: the top-level keys, inputs, triggers, outputs, sensitive paths.
+#include "builder.h"
+
+#include <regex>
+
+namespace vigil::loader {
+namespace {
+
+const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "inputs", "outputs",
+                                                "sensitive", "triggers", "steps", "on_error"};
+const std::vector<std::string_view> kTypeNames = {"string", "number", "integer", "boolean", "object", "array", "any"};
+
+bool validName(const std::string& s) {
+  static const std::regex kName("[a-z][a-z0-9-]{0,62}");
+  return std::regex_match(s, kName);
+}
+
+bool matchesType(const Json& v, const std::string& type) {
+  if (type == "any") return true;
+  if (type == "string") return v.is_string();
+  if (type == "number") return v.is_number();
+  if (type == "integer") return v.is_number_integer() || v.is_number_unsigned();
+  if (type == "boolean") return v.is_boolean();
+  if (type == "object") return v.is_object();
+  if (type == "array") return v.is_array();
+  return false;
+}
+
+}  // namespace
+
+void Builder::build(const Node& root) {
+  if (!c_.checkMap(root, kTopKeys, {"workflow", "version", "owner", "steps"}, "the workflow")) {
+    if (!root.isMap()) {
+      return;
+    }
+  }
+  if (const Node* n = root.find("workflow")) {
+    if (auto s = c_.string(*n, "'workflow'")) {
+      if (!validName(*s)) {
+        c_.error(*n, DiagnosticCategory::kSchema,
+                 "workflow name '" + *s + "' must be lower-case letters, digits and '-', starting with a letter");
+      }
+      wf_.name = *s;
+    }
+  }
+  if (const Node* n = root.find("version")) {
+    if (auto v = c_.integer(*n, "'version'", 1, 1000000)) {
+      wf_.version = static_cast<int>(*v);
+    }
+  }
+  if (const Node* n = root.find("description")) {
+    if (auto s = c_.string(*n, "'description'")) wf_.description = *s;
+  }
+  if (const Node* n = root.find("owner")) {
+    if (auto s = c_.string(*n, "'owner'")) wf_.owner = *s;
+  }
+  if (const Node* n = root.find("inputs")) parseInputs(*n);
+  if (const Node* n = root.find("triggers")) parseTriggers(*n);
+  if (const Node* n = root.find("steps")) {
+    if (c_.requireList(*n, "'steps'")) {
+      if (n->items.empty()) {
+        c_.error(*n, DiagnosticCategory::kSchema, "'steps' must not be empty");
+      }
+      wf_.topLevel = parseStepList(*n, std::nullopt, "'steps'");
+    }
+  }
+  if (const Node* n = root.find("on_error")) {
+    if (c_.requireList(*n, "workflow 'on_error'")) {
+      wf_.onError = parseStepList(*n, std::nullopt, "workflow 'on_error'");
+    }
+  }
+  if (const Node* n = root.find("outputs")) parseOutputs(*n);
+  if (const Node* n = root.find("sensitive")) parseSensitive(*n);
+  checkReferences();
+}
+
+void Builder::parseInputs(const Node& n) {
+  if (!c_.requireMap(n, "'inputs'")) {
+    return;
+  }
+  for (const auto& [k, v] : n.entries) {
+    static const std::regex kIdent("[a-zA-Z_][a-zA-Z0-9_]{0,63}");
+    if (!std::regex_match(k.scalar, kIdent)) {
+      c_.error(k, DiagnosticCategory::kSchema, "input name '" + k.scalar + "' must be letters, digits and '_'");
+      continue;
+    }
+    if (auto t = parseType(v, "input '" + k.scalar + "'", 0)) {
+      wf_.inputs[k.scalar] = std::move(*t);
+    }
+  }
+}
+
+std::optional<TypeSpec> Builder::parseType(const Node& n, const std::string& what, int depth) {
+  TypeSpec t;
+  if (n.isScalar()) {  // shorthand: `name: string`
+    auto s = c_.string(n, what);
+    if (!s) return std::nullopt;
+    if (std::find(kTypeNames.begin(), kTypeNames.end(), *s) == kTypeNames.end()) {
+      std::string hint = didYouMean(*s, kTypeNames);
+      c_.error(n, DiagnosticCategory::kSchema,
+               "unknown type '" + *s + "' for " + what + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      return std::nullopt;
+    }
+    t.type = *s;
+    return t;
+  }
+  if (!c_.checkMap(n, {"type", "description", "required", "properties", "items", "enum", "default"}, {"type"}, what)) {
+    if (!n.isMap() || n.find("type") == nullptr) return std::nullopt;
+  }
+  const Node* typeNode = n.find("type");
+  auto s = c_.string(*typeNode, "'type' of " + what);
+  if (!s) return std::nullopt;
+  if (std::find(kTypeNames.begin(), kTypeNames.end(), *s) == kTypeNames.end()) {
+    std::string hint = didYouMean(*s, kTypeNames);
+    c_.error(*typeNode, DiagnosticCategory::kSchema,
+             "unknown type '" + *s + "' for " + what + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    return std::nullopt;
+  }
+  t.type = *s;
+  if (const Node* d = n.find("description")) {
+    if (auto ds = c_.string(*d, "'description' of " + what)) t.description = *ds;
+  }
+  if (const Node* p = n.find("properties")) {
+    if (t.type != "object") {
+      c_.error(*p, DiagnosticCategory::kSemantic, "'properties' only applies to type object, not " + t.type);
+    } else if (depth >= 16) {
+      c_.error(*p, DiagnosticCategory::kSemantic, "types nested deeper than 16 levels");
+    } else if (c_.requireMap(*p, "'properties' of " + what)) {
+      for (const auto& [pk, pv] : p->entries) {
+        if (auto pt = parseType(pv, "property '" + pk.scalar + "' of " + what, depth + 1)) {
+          t.properties[pk.scalar] = std::move(*pt);
+        }
+      }
+    }
+  }
+  if (const Node* r = n.find("required")) {
+    if (t.type != "object") {
+      c_.error(*r, DiagnosticCategory::kSemantic, "'required' only applies to type object, not " + t.type);
+    } else if (auto list = c_.stringList(*r, "'required' of " + what, false)) {
+      t.required = *list;
+    }
+  }
+  if (const Node* i = n.find("items")) {
+    if (t.type != "array") {
+      c_.error(*i, DiagnosticCategory::kSemantic, "'items' only applies to type array, not " + t.type);
+    } else if (depth < 16) {
+      if (auto it = parseType(*i, "items of " + what, depth + 1)) {
+        t.items = std::make_shared<TypeSpec>(std::move(*it));
+      }
+    }
+  }
+  if (const Node* e = n.find("enum")) {
+    if (c_.requireList(*e, "'enum' of " + what)) {
+      for (const auto& item : e->items) {
+        Json v = yaml::toJson(item);
+        if (!matchesType(v, t.type)) {
+          c_.error(item, DiagnosticCategory::kSemantic, "enum value of " + what + " is not of type " + t.type);
+        }
+        t.enumValues.push_back(std::move(v));
+      }
+    }
+  }
+  if (const Node* d = n.find("default")) {
+    Json v = yaml::toJson(*d);
+    if (!matchesType(v, t.type)) {
+      c_.error(*d, DiagnosticCategory::kSemantic, "default of " + what + " is not of type " + t.type);
+    }
+    t.defaultValue = std::move(v);
+  }
+  return t;
+}
+
+void Builder::parseTriggers(const Node& n) {
+  if (!c_.requireList(n, "'triggers'")) {
+    return;
+  }
+  for (const auto& item : n.items) {
+    if (!c_.checkMap(item, {"cron", "webhook", "watch", "pattern"}, {}, "trigger")) {
+      if (!item.isMap()) continue;
+    }
+    int kinds = (item.find("cron") ? 1 : 0) + (item.find("webhook") ? 1 : 0) + (item.find("watch") ? 1 : 0);
+    if (kinds != 1) {
+      c_.error(item, DiagnosticCategory::kSchema, "a trigger needs exactly one of 'cron', 'webhook' or 'watch'");
+      continue;
+    }
+    Trigger t;
+    t.pos = {item.line, item.column};
+    if (const Node* cn = item.find("cron")) {
+      auto s = c_.string(*cn, "'cron'");
+      if (!s) continue;
+      std::string err;
+      size_t off = 0;
+      auto cron = CronSchedule::parse(*s, &err, &off);
+      if (!cron) {
+        c_.error(c_.offsetMap(*cn)(off), DiagnosticCategory::kSemantic, "bad cron expression: " + err);
+        continue;
+      }
+      t.kind = Trigger::Kind::kCron;
+      t.spec = *s;
+      t.cron = std::move(cron);
+    } else if (const Node* wn = item.find("webhook")) {
+      auto s = c_.string(*wn, "'webhook'");
+      if (!s) continue;
+      static const std::regex kPath("/[a-z0-9/_-]{1,127}");
+      if (!std::regex_match(*s, kPath)) {
+        c_.error(*wn, DiagnosticCategory::kSchema, "webhook path '" + *s + "' must start with '/' and use a-z, 0-9, '/', '_', '-'");
+        continue;
+      }
+      t.kind = Trigger::Kind::kWebhook;
+      t.spec = *s;
+    } else if (const Node* fn = item.find("watch")) {
+      auto s = c_.string(*fn, "'watch'");
+      if (!s) continue;
+      t.kind = Trigger::Kind::kWatch;
+      t.spec = *s;
+    }
+    if (const Node* p = item.find("pattern")) {
+      if (t.kind != Trigger::Kind::kWatch) {
+        c_.error(*p, DiagnosticCategory::kSemantic, "'pattern' only applies to a 'watch' trigger");
+      } else if (auto s = c_.string(*p, "'pattern'")) {
+        t.pattern = *s;
+      }
+    }
+    wf_.triggers.push_back(std::move(t));
+  }
+}
+
+void Builder::parseOutputs(const Node& n) {
+  if (!c_.requireMap(n, "'outputs'")) {
+    return;
+  }
+  for (const auto& [k, v] : n.entries) {
+    wf_.outputs[k.scalar] = compileValue(v, "output '" + k.scalar + "'", &outputUses_);
+  }
+}
+
+void Builder::parseSensitive(const Node& n) {
+  auto list = c_.stringList(n, "'sensitive'", false);
+  if (!list) {
+    return;
+  }
+  for (size_t i = 0; i < n.items.size(); ++i) {
+    const Node& item = n.items[i];
+    OffsetMap where;
+    auto e = c_.expression(item, "sensitive path", &where);
+    if (!e) continue;
+    const auto& paths = e->paths();
+    if (paths.size() != 1 || paths[0].segments.size() < 2 ||
+        (paths[0].segments[0] != "inputs" && paths[0].segments[0] != "steps")) {
+      c_.error(item, DiagnosticCategory::kSemantic,
+               "sensitive path '" + item.scalar + "' must be a path under inputs. or steps.");
+      continue;
+    }
+    wf_.sensitive.push_back(item.scalar);
+    sensitiveUses_.push_back(ExprUse{std::move(*e), where, "sensitive path"});
+  }
+}
+
+}  // namespace vigil::loader

@@ -1,0 +1,214 @@
+// Parsing of the steps that explain or involve people: `decide` and `approval`.
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "builder.h"
+
+namespace vigil::loader {
+
+void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
+  DecideStep d;
+  std::string what = "'decide' of step '" + s.id + "'";
+  if (!c_.checkMap(body, {"rules", "bands"}, {"rules", "bands"}, what) && !body.isMap()) {
+    s.body = std::move(d);
+    return;
+  }
+  if (const Node* rules = body.find("rules"); rules && c_.requireList(*rules, "'rules' of " + what)) {
+    if (rules->items.empty()) c_.error(*rules, DiagnosticCategory::kSchema, "'rules' of " + what + " must not be empty");
+    std::set<std::string> ruleIds;
+    for (size_t i = 0; i < rules->items.size(); ++i) {
+      const Node& r = rules->items[i];
+      std::string rw = "rule " + std::to_string(i + 1) + " of " + what;
+      if (!c_.checkMap(r, {"id", "when", "score", "reason"}, {"when", "score", "reason"}, rw) && !r.isMap()) continue;
+      std::optional<Expression> when;
+      if (const Node* w = r.find("when")) {
+        OffsetMap where;
+        when = c_.expression(*w, "'when' of " + rw, &where);
+        if (when) stepUses_[self].push_back(ExprUse{*when, where, "'when' of " + rw});
+      }
+      std::optional<double> score;
+      if (const Node* sc = r.find("score")) score = c_.number(*sc, "'score' of " + rw);
+      std::optional<std::string> reason;
+      if (const Node* rs = r.find("reason")) {
+        reason = c_.string(*rs, "'reason' of " + rw);
+        if (reason && reason->empty()) {
+          c_.error(*rs, DiagnosticCategory::kSemantic, "'reason' of " + rw + " must explain the rule");
+          reason.reset();
+        }
+      }
+      std::string id = "rule-" + std::to_string(i + 1);
+      if (const Node* idn = r.find("id")) {
+        if (auto v = c_.string(*idn, "'id' of " + rw)) {
+          id = *v;
+          if (!ruleIds.insert(id).second) {
+            c_.error(*idn, DiagnosticCategory::kSemantic, "duplicate rule id '" + id + "' in " + what);
+          }
+        }
+      }
+      if (when && score && reason) d.rules.push_back(DecideStep::Rule{id, std::move(*when), *score, *reason});
+    }
+  }
+  if (const Node* bands = body.find("bands"); bands && c_.requireMap(*bands, "'bands' of " + what)) {
+    if (bands->entries.empty()) c_.error(*bands, DiagnosticCategory::kSchema, "'bands' of " + what + " must not be empty");
+    std::map<double, std::string> seen;
+    for (const auto& [k, v] : bands->entries) {
+      auto t = c_.number(v, "threshold of band '" + k.scalar + "'");
+      if (!t) continue;
+      auto [it, inserted] = seen.emplace(*t, k.scalar);
+      if (!inserted) {
+        c_.error(v, DiagnosticCategory::kSemantic,
+                 "bands '" + it->second + "' and '" + k.scalar + "' of " + what + " have the same threshold");
+        continue;
+      }
+      d.bands.push_back(DecideStep::Band{k.scalar, *t});
+    }
+    std::sort(d.bands.begin(), d.bands.end(), [](const auto& a, const auto& b) { return a.threshold > b.threshold; });
+  }
+  s.body = std::move(d);
+}
+
+void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
+  ApprovalStep a;
+  std::string what = "'approval' of step '" + s.id + "'";
+  static const std::vector<std::string_view> kKeys = {"assign", "quorum", "distinct_from", "options", "reason",
+                                                      "timeout", "on_timeout", "escalate", "show", "form",
+                                                      "recommendation"};
+  if (!c_.checkMap(body, kKeys, {"assign"}, what) && !body.isMap()) {
+    s.body = std::move(a);
+    return;
+  }
+  if (const Node* as = body.find("assign")) {
+    if (as->isMap()) {
+      c_.checkMap(*as, {"roles", "users"}, {}, "'assign' of " + what);
+      if (const Node* r = as->find("roles")) {
+        if (auto v = c_.stringList(*r, "'roles' of " + what, true)) a.roles = *v;
+      }
+      if (const Node* u = as->find("users")) {
+        if (auto v = c_.stringList(*u, "'users' of " + what, true)) a.users = *v;
+      }
+      if (a.roles.empty() && a.users.empty()) {
+        c_.error(*as, DiagnosticCategory::kSemantic, "'assign' of " + what + " names no role or user");
+      }
+    } else if (auto v = c_.stringList(*as, "'assign' of " + what, true)) {
+      a.roles = *v;
+    }
+  }
+  if (const Node* q = body.find("quorum")) {
+    if (auto v = c_.integer(*q, "'quorum' of " + what, 1, 20)) a.quorum = static_cast<int>(*v);
+  }
+  if (const Node* df = body.find("distinct_from")) {
+    if (c_.requireList(*df, "'distinct_from' of " + what)) {
+      for (const auto& item : df->items) {
+        // `started_by` is the documented shorthand for the person who started the run.
+        if (item.isScalar() && item.scalar == "started_by") {
+          a.distinctFrom.push_back(std::get<Expression>(Expression::parse("run.started_by")));
+          continue;
+        }
+        OffsetMap where;
+        if (auto e = c_.expression(item, "'distinct_from' of " + what, &where)) {
+          stepUses_[self].push_back(ExprUse{*e, where, "'distinct_from' of " + what});
+          a.distinctFrom.push_back(std::move(*e));
+        }
+      }
+    }
+  }
+  a.options = {"approve", "reject"};
+  if (const Node* o = body.find("options")) {
+    if (auto v = c_.stringList(*o, "'options' of " + what, false)) {
+      static const std::regex kOpt("[a-z][a-z0-9_]{0,31}");
+      std::set<std::string> seen;
+      for (size_t i = 0; i < v->size(); ++i) {
+        if (!std::regex_match((*v)[i], kOpt)) {
+          c_.error(o->items[i], DiagnosticCategory::kSchema, "option '" + (*v)[i] + "' of " + what + " must be a lower-case identifier");
+        } else if (!seen.insert((*v)[i]).second) {
+          c_.error(o->items[i], DiagnosticCategory::kSemantic, "duplicate option '" + (*v)[i] + "' in " + what);
+        }
+      }
+      if (v->size() < 2) c_.error(*o, DiagnosticCategory::kSchema, "'options' of " + what + " needs at least 2 choices");
+      a.options = *v;
+    }
+  }
+  if (const Node* r = body.find("reason")) {
+    if (c_.checkMap(*r, {"required", "min_length"}, {}, "'reason' of " + what)) {
+      if (const Node* req = r->find("required")) {
+        if (auto b = c_.boolean(*req, "'required' of 'reason'")) a.reasonRequired = *b;
+      }
+      if (const Node* ml = r->find("min_length")) {
+        if (auto v = c_.integer(*ml, "'min_length' of 'reason'", 0, 2000)) a.reasonMinLength = static_cast<int>(*v);
+      }
+    }
+  }
+  if (const Node* t = body.find("timeout")) a.timeout = c_.duration(*t, "'timeout' of " + what);
+  if (const Node* ot = body.find("on_timeout")) {
+    if (auto v = c_.string(*ot, "'on_timeout' of " + what)) {
+      bool known = *v == "fail" || *v == "escalate" ||
+                   std::find(a.options.begin(), a.options.end(), *v) != a.options.end();
+      if (!known) {
+        c_.error(*ot, DiagnosticCategory::kSemantic,
+                 "'on_timeout' of " + what + " must be 'fail', 'escalate' or one of the options, got '" + *v + "'");
+      }
+      if (!body.find("timeout")) {
+        c_.error(*ot, DiagnosticCategory::kSemantic, "'on_timeout' of " + what + " needs a 'timeout'");
+      }
+      a.onTimeout = *v;
+    }
+  }
+  if (const Node* e = body.find("escalate")) {
+    std::vector<const Node*> levels;
+    if (e->isMap()) {
+      levels.push_back(e);
+    } else if (c_.requireList(*e, "'escalate' of " + what)) {
+      for (const auto& item : e->items) levels.push_back(&item);
+    }
+    Millis last{0};
+    for (const Node* lv : levels) {
+      if (!c_.checkMap(*lv, {"after", "to"}, {"after", "to"}, "an escalation of " + what) && !lv->isMap()) continue;
+      ApprovalStep::Escalation esc;
+      if (const Node* af = lv->find("after")) {
+        if (auto d = c_.duration(*af, "'after' of an escalation")) {
+          esc.after = *d;
+          if (*d <= last) {
+            c_.error(*af, DiagnosticCategory::kSemantic, "escalations of " + what + " must come in increasing 'after' order");
+          }
+          if (a.timeout && *d >= *a.timeout) {
+            c_.error(*af, DiagnosticCategory::kSemantic, "escalation after " + af->scalar + " comes at or after the approval 'timeout'");
+          }
+          last = *d;
+        }
+      }
+      if (const Node* to = lv->find("to")) {
+        if (auto v = c_.stringList(*to, "'to' of an escalation", true)) esc.to = *v;
+      }
+      a.escalate.push_back(std::move(esc));
+    }
+  }
+  if (const Node* sh = body.find("show")) {
+    if (c_.requireList(*sh, "'show' of " + what)) {
+      for (const auto& item : sh->items) {
+        OffsetMap where;
+        if (auto e = c_.expression(item, "'show' of " + what, &where)) {
+          stepUses_[self].push_back(ExprUse{*e, where, "'show' of " + what});
+          a.show.push_back(e->text());
+        }
+      }
+    }
+  }
+  if (const Node* f = body.find("form")) {
+    if (c_.requireMap(*f, "'form' of " + what)) {
+      for (const auto& [k, v] : f->entries) {
+        if (auto t = parseType(v, "form field '" + k.scalar + "'", 0)) a.form[k.scalar] = std::move(*t);
+      }
+    }
+  }
+  if (const Node* r = body.find("recommendation")) {
+    OffsetMap where;
+    if (auto e = c_.expression(*r, "'recommendation' of " + what, &where)) {
+      stepUses_[self].push_back(ExprUse{*e, where, "'recommendation' of " + what});
+      a.recommendation = std::move(e);
+    }
+  }
+  s.body = std::move(a);
+}
+
+}  // namespace vigil::loader

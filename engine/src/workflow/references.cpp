@@ -1,0 +1,227 @@
+// Reference checks: every path in every expression names something that exists and that
+// has certainly run (or is bound) at the point where the expression is evaluated.
+#include <set>
+
+#include "builder.h"
+
+namespace vigil::loader {
+namespace {
+
+const std::vector<std::string_view> kStepFields = {"output", "status", "error", "started_at", "finished_at", "attempts"};
+const std::vector<std::string_view> kApprovalFields = {"output", "status", "error", "started_at", "finished_at",
+                                                       "attempts", "decision", "reason", "decided_by", "approvers"};
+const std::vector<std::string_view> kRunFields = {"id", "started_by", "workflow", "version", "started_at"};
+const std::vector<std::string_view> kDecideOutput = {"score", "band", "fired"};
+
+std::string hint(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string h = didYouMean(word, candidates);
+  return h.empty() ? "" : " (did you mean '" + h + "'?)";
+}
+
+}  // namespace
+
+struct Builder::Visible {
+  std::set<StepIndex> done;
+  std::vector<std::string> bindings;
+};
+
+void Builder::checkReferences() {
+  Visible top;
+  walk(wf_.topLevel, top);
+  for (const auto& use : outputUses_) {
+    checkUse(use, top, Scope::kOutputs, std::nullopt);
+  }
+  Visible all;
+  for (StepIndex s : wf_.topLevel) {
+    addCompleted(s, all);
+  }
+  for (const auto& use : sensitiveUses_) {
+    checkUse(use, all, Scope::kAnywhere, std::nullopt);
+  }
+  if (!wf_.onError.empty()) {
+    Visible handler = all;
+    handler.bindings.push_back("error");
+    walk(wf_.onError, handler);
+  }
+}
+
+void Builder::walk(const std::vector<StepIndex>& list, Visible& v) {
+  for (StepIndex s : list) {
+    for (const auto& use : stepUses_[s]) {
+      checkUse(use, v, Scope::kStep, s);
+    }
+    const Step& step = wf_.steps[s];
+    if (const auto* p = std::get_if<ParallelStep>(&step.body)) {
+      for (StepIndex b : p->branches) {
+        Visible branch = v;
+        walk({b}, branch);
+      }
+    } else if (const auto* f = std::get_if<ForeachStep>(&step.body)) {
+      Visible body = v;
+      for (const auto& name : foreachBindings_[s]) body.bindings.push_back(name);
+      walk(f->body, body);
+    } else if (const auto* sw = std::get_if<SwitchStep>(&step.body)) {
+      for (const auto& c : sw->cases) {
+        Visible branch = v;
+        walk(c.steps, branch);
+      }
+      Visible branch = v;
+      walk(sw->otherwise, branch);
+    }
+    if (!step.onError.steps.empty()) {
+      Visible handler = v;
+      handler.done.insert(s);
+      handler.bindings.push_back("error");
+      walk(step.onError.steps, handler);
+    }
+    addCompleted(s, v);
+  }
+}
+
+void Builder::addCompleted(StepIndex s, Visible& v) const {
+  v.done.insert(s);
+  // Steps are numbered in pre-order, so a step's descendants directly follow it.
+  for (StepIndex i = s + 1; i < wf_.steps.size(); ++i) {
+    bool descendant = false;
+    bool hidden = false;
+    for (auto p = wf_.steps[i].parent; p; p = wf_.steps[*p].parent) {
+      if (wf_.steps[*p].kind() == StepKind::kForeach) hidden = true;
+      if (*p == s) {
+        descendant = true;
+        break;
+      }
+    }
+    if (!descendant) break;
+    if (!hidden) v.done.insert(i);
+  }
+}
+
+bool Builder::insideForeach(StepIndex s, StepIndex* foreachOut) const {
+  for (auto p = wf_.steps[s].parent; p; p = wf_.steps[*p].parent) {
+    if (wf_.steps[*p].kind() == StepKind::kForeach) {
+      *foreachOut = *p;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Builder::checkUse(const ExprUse& use, const Visible& v, Scope scope, std::optional<StepIndex> at) {
+  std::vector<std::string_view> roots = {"inputs", "steps", "run"};
+  for (const auto& b : v.bindings) roots.push_back(b);
+  for (const auto& ref : use.expr.paths()) {
+    const std::string& root = ref.segments[0];
+    SourcePos pos = use.where(ref.offset);
+    if (std::find(roots.begin(), roots.end(), root) == roots.end()) {
+      std::string msg = use.what + ": unknown name '" + root + "'";
+      if (root == "error") {
+        msg += " ('error' is only available in on_error handlers)";
+      } else if (root == "item" || root == "index") {
+        msg += " (only available inside a foreach)";
+      } else {
+        msg += hint(root, roots);
+      }
+      c_.error(pos, DiagnosticCategory::kSemantic, msg);
+      continue;
+    }
+    if (ref.segments.size() < 2) continue;
+    const std::string& name = ref.segments[1];
+    SourcePos namePos = use.where(ref.segmentOffsets[1]);
+    if (root == "inputs") {
+      auto it = wf_.inputs.find(name);
+      if (it == wf_.inputs.end()) {
+        std::vector<std::string_view> names;
+        for (const auto& [k, t] : wf_.inputs) names.push_back(k);
+        c_.error(namePos, DiagnosticCategory::kSemantic, use.what + ": unknown input '" + name + "'" + hint(name, names));
+        continue;
+      }
+      // Follow declared properties as far as they are declared.
+      const TypeSpec* t = &it->second;
+      for (size_t i = 2; i < ref.segments.size() && t->type == "object" && !t->properties.empty(); ++i) {
+        auto pt = t->properties.find(ref.segments[i]);
+        if (pt == t->properties.end()) {
+          std::vector<std::string_view> names;
+          for (const auto& [k, x] : t->properties) names.push_back(k);
+          c_.error(use.where(ref.segmentOffsets[i]), DiagnosticCategory::kSemantic,
+                   use.what + ": unknown field '" + ref.segments[i] + "' of " + ref.segments[i - 1] +
+                       hint(ref.segments[i], names));
+          break;
+        }
+        t = &pt->second;
+      }
+    } else if (root == "run") {
+      if (std::find(kRunFields.begin(), kRunFields.end(), name) == kRunFields.end()) {
+        c_.error(namePos, DiagnosticCategory::kSemantic, use.what + ": unknown field '" + name + "' of run" + hint(name, kRunFields));
+      }
+    } else if (root == "steps") {
+      auto it = ids_.find(name);
+      if (it == ids_.end()) {
+        std::vector<std::string_view> names;
+        for (const auto& [k, x] : ids_) names.push_back(k);
+        c_.error(namePos, DiagnosticCategory::kSemantic, use.what + ": unknown step '" + name + "'" + hint(name, names));
+        continue;
+      }
+      StepIndex target = it->second;
+      if (v.done.count(target) == 0) {
+        StepIndex f = 0;
+        bool atInside = false;
+        if (insideForeach(target, &f)) {
+          for (auto p = at; p; p = wf_.steps[*p].parent) {
+            if (*p == f) atInside = true;
+          }
+        }
+        if (insideForeach(target, &f) && !atInside) {
+          c_.error(namePos, DiagnosticCategory::kSemantic,
+                   use.what + ": step '" + name + "' runs inside foreach '" + wf_.steps[f].id +
+                       "' and cannot be referenced outside it");
+        } else if (at && *at == target) {
+          c_.error(namePos, DiagnosticCategory::kSemantic, use.what + ": step '" + name + "' refers to itself");
+        } else {
+          c_.error(namePos, DiagnosticCategory::kSemantic,
+                   use.what + ": step '" + name + "' is referenced before it can have run");
+        }
+        continue;
+      }
+      checkStepField(ref, use, target);
+    }
+  }
+  (void)scope;
+}
+
+void Builder::checkStepField(const PathRef& ref, const ExprUse& use, StepIndex target) {
+  if (ref.segments.size() < 3) return;
+  const Step& t = wf_.steps[target];
+  const std::string& field = ref.segments[2];
+  const auto& fields = t.kind() == StepKind::kApproval ? kApprovalFields : kStepFields;
+  if (std::find(fields.begin(), fields.end(), field) == fields.end()) {
+    c_.error(use.where(ref.segmentOffsets[2]), DiagnosticCategory::kSemantic,
+             use.what + ": unknown field '" + field + "' of step '" + t.id + "'" + hint(field, fields));
+    return;
+  }
+  if (field != "output" || ref.segments.size() < 4) return;
+  const std::string& key = ref.segments[3];
+  SourcePos pos = use.where(ref.segmentOffsets[3]);
+  if (t.kind() == StepKind::kSet) {
+    const auto& keys = setKeys_[t.id];
+    if (keys.count(key) == 0) {
+      std::vector<std::string_view> names(keys.begin(), keys.end());
+      c_.error(pos, DiagnosticCategory::kSemantic,
+               use.what + ": step '" + t.id + "' sets no output '" + key + "'" + hint(key, names));
+    }
+  } else if (t.kind() == StepKind::kDecide) {
+    if (std::find(kDecideOutput.begin(), kDecideOutput.end(), key) == kDecideOutput.end()) {
+      c_.error(pos, DiagnosticCategory::kSemantic,
+               use.what + ": decide step '" + t.id + "' has no output '" + key + "' (it has score, band, fired)");
+    }
+  } else if (t.kind() == StepKind::kApproval) {
+    const auto& a = std::get<ApprovalStep>(t.body);
+    std::vector<std::string_view> names = {"decision", "reason", "decided_by"};
+    for (const auto& [k, x] : a.form) names.push_back(k);
+    if (std::find(names.begin(), names.end(), key) == names.end()) {
+      c_.error(pos, DiagnosticCategory::kSemantic,
+               use.what + ": approval step '" + t.id + "' has no output '" + key + "'" + hint(key, names));
+    }
+  }
+}
+
+}  // namespace vigil::loader
