@@ -105,7 +105,11 @@ int runDescribe(CommandContext& ctx) {
     std::cout << "workflow " << wf.name << " version " << wf.version << "  (" << f << ")\n"
               << "  sha256: " << wf.hash << "\n"
               << "  owner: " << wf.owner << "\n";
-    if (!wf.description.empty()) std::cout << "  description: " << wf.description << "\n";
+    if (!wf.description.empty()) {
+      std::string d = wf.description;
+      while (!d.empty() && (d.back() == '\n' || d.back() == ' ')) d.pop_back();
+      std::cout << "  description: " << d << "\n";
+    }
     if (!wf.inputs.empty()) {
       std::cout << "  inputs:\n";
       for (const auto& [n, t] : wf.inputs) {

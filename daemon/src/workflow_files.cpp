@@ -15,8 +15,9 @@ LoadedFiles loadWithLibrary(const std::vector<std::string>& files, const std::ve
   std::set<fs::path> given;
   for (const auto& f : files) {
     LoadResult r = loadWorkflowFile(f);
-    if (r.ok() && names.insert(r.workflow->name).second) {
-      set.push_back(r.workflow);
+    const auto& wf = r.ok() ? r.workflow : r.partial;
+    if (wf && !wf->name.empty() && names.insert(wf->name).second) {
+      set.push_back(wf);
     }
     std::error_code ec;
     given.insert(fs::weakly_canonical(f, ec));

@@ -28,6 +28,9 @@ struct LoadLimits {
 struct LoadResult {
   std::shared_ptr<const Workflow> workflow;  // set when diagnostics is empty
   std::vector<Diagnostic> diagnostics;       // sorted
+  // What could be understood of an invalid file (when its YAML was readable), so checks
+  // across workflows still report on it; never run.
+  std::shared_ptr<const Workflow> partial;
   bool ok() const { return workflow != nullptr; }
 };
 

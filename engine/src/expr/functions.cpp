@@ -99,11 +99,13 @@ class Args {
       return std::chrono::milliseconds(static_cast<long long>(std::llround(s * 1000)));
     }
     if (j.is_string()) {
-      auto d = parseDuration(j.get_ref<const std::string&>());
+      std::string_view text = j.get_ref<const std::string&>();
+      bool negative = !text.empty() && text[0] == '-';
+      auto d = parseDuration(negative ? text.substr(1) : text);
       if (!d) {
-        fail("'" + j.get<std::string>() + "' is not a duration such as 30s, 4h or 1h30m");
+        fail("'" + j.get<std::string>() + "' is not a duration such as 30s, 4h, 1h30m or -2d");
       }
-      return *d;
+      return negative ? -*d : *d;
     }
     wrongType(i, "a duration (string or seconds)");
   }

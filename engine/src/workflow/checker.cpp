@@ -8,7 +8,9 @@ namespace vigil::loader {
 
 std::string didYouMean(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string best;
-  size_t bestDist = std::max<size_t>(2, word.size() / 3) + 1;
+  // Accept at most one edit per three characters (at least one), so short words do not
+  // attract unrelated suggestions.
+  size_t bestDist = std::max<size_t>(1, word.size() / 3) + 1;
   for (auto c : candidates) {
     // Levenshtein distance, two rows.
     std::vector<size_t> prev(c.size() + 1), cur(c.size() + 1);

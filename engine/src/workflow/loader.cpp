@@ -71,6 +71,7 @@ LoadResult loadWorkflow(std::string_view yamlText, const std::string& fileName, 
   result.diagnostics = std::move(checker.diagnostics());
   if (!result.diagnostics.empty()) {
     sortDiagnostics(result.diagnostics);
+    result.partial = std::move(wf);
     return result;
   }
   wf->canonicalJson = yaml::toJson(root).dump();
@@ -82,14 +83,14 @@ LoadResult loadWorkflow(std::string_view yamlText, const std::string& fileName, 
 LoadResult loadWorkflowFile(const std::string& path, const LoadLimits& limits) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return LoadResult{nullptr, {Diagnostic{path, 1, 1, DiagnosticCategory::kYaml, "cannot open file"}}};
+    return LoadResult{nullptr, {Diagnostic{path, 1, 1, DiagnosticCategory::kYaml, "cannot open file"}}, nullptr};
   }
   in.seekg(0, std::ios::end);
   auto size = static_cast<size_t>(std::max<std::streamoff>(0, in.tellg()));
   if (size > limits.maxBytes) {
     return LoadResult{nullptr, {Diagnostic{path, 1, 1, DiagnosticCategory::kYaml,
                                            "file is " + std::to_string(size) + " bytes, more than the limit of " +
-                                               std::to_string(limits.maxBytes)}}};
+                                               std::to_string(limits.maxBytes)}}, nullptr};
   }
   in.seekg(0);
   std::string text(size, '\0');
