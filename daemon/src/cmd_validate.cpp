@@ -51,7 +51,7 @@ int runValidate(CommandContext& ctx) {
     }
     if (r.ok()) {
       std::cout << f << ": ok (workflow " << r.workflow->name << " version " << r.workflow->version << ", "
-                << r.workflow->steps.size() << " steps, sha256 " << r.workflow->hash.substr(0, 16) << ")\n";
+                << r.workflow->steps.size() << (r.workflow->steps.size() == 1 ? " step" : " steps") << ", sha256 " << r.workflow->hash.substr(0, 16) << ")\n";
     }
     for (const auto& d : r.diagnostics) {
       std::cerr << d.format() << "\n";

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""The vigil binary's help, version and usage errors: what a new user meets first."""
+import subprocess
+import sys
+
+VIGIL = sys.argv[1]
+passed = failed = 0
+
+
+def run(*args):
+    p = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=10)
+    return p.returncode, p.stdout, p.stderr
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+rc, out, err = run("--help")
+check("--help exits 0", rc == 0, err)
+for cmd in ("validate", "describe", "eval", "help"):
+    check(f"--help lists {cmd}", f"  {cmd}" in out, out)
+check("--help mentions log format", "--log-format text|json" in out, out)
+
+rc, out, err = run("--version")
+check("--version", rc == 0 and out.startswith("vigil ") and "commit " in out and "build " in out, out)
+
+for cmd in ("validate", "describe", "eval"):
+    rc, out, err = run("help", cmd)
+    check(f"help {cmd}", rc == 0 and out.startswith(f"Usage: vigil {cmd}"), out + err)
+
+rc, out, err = run("help", "nosuch")
+check("help of unknown command", rc == 2 and "unknown command 'nosuch'" in err, err)
+
+rc, out, err = run("nosuch")
+check("unknown command", rc == 2 and "unknown command 'nosuch'" in err, err)
+
+rc, out, err = run()
+check("no command prints the overview and exits 2", rc == 2 and "Commands:" in out, out)
+
+rc, out, err = run("validate")
+check("validate without files", rc == 2 and "name at least one workflow file" in err, err)
+
+rc, out, err = run("validate", "--bogus", "x.yaml")
+check("validate with unknown option", rc == 2 and "vigil validate:" in err and "vigil help validate" in err, err)
+
+rc, out, err = run("validate", "--format", "xml", "x.yaml")
+check("validate with bad format", rc == 2 and "--format must be 'text' or 'json'" in err, err)
+
+rc, out, err = run("validate", "/nonexistent/file.yaml")
+check("validate a missing file", rc == 1 and err.strip() == "/nonexistent/file.yaml:1:1: error: cannot open file", err)
+
+rc, out, err = run("--log-format", "xml", "validate", "x")
+check("bad log format", rc == 2 and "--log-format must be 'text' or 'json'" in err, err)
+
+rc, out, err = run("--log-format", "json", "--log-level", "debug", "validate", "/nonexistent.yaml")
+check("json log lines are JSON", rc == 1 and '"level":"debug"' in err and '"msg":"validated 1 file(s)"' in err, err)
+
+rc, out, err = run("eval", "1 + 2 * 3")
+check("eval arithmetic", rc == 0 and out.strip() == "7", out + err)
+
+rc, out, err = run("eval", "--context", '{"inputs": {"age": 15}}', "inputs.age < 18 ? 'child' : 'adult'")
+check("eval with context", rc == 0 and out.strip() == '"child"', out + err)
+
+rc, out, err = run("eval", "--now", "2026-11-26T09:00:00Z", "now()")
+check("eval with --now", rc == 0 and out.strip() == '"2026-11-26T09:00:00Z"', out + err)
+
+rc, out, err = run("eval", "1 +")
+check("eval parse error with caret", rc == 1 and "unexpected end of expression at col 4" in err and "^" in err, err)
+
+rc, out, err = run("eval", "--context", "[1]", "1")
+check("eval bad context", rc == 2 and "--context must be a JSON object" in err, err)
+
+rc, out, err = run("eval", "--holiday", "2026-02-30", "1")
+check("eval bad holiday", rc == 2 and "holiday '2026-02-30' is not a YYYY-MM-DD date" in err, err)
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
