@@ -1,0 +1,84 @@
+// RunMachine: the pure core of execution.
+//
+// Given a workflow, a run's state and one input (start, a connector result, a timer, an
+// approval decision, a child run's end, a cancellation), it appends the events that follow
+// to the state and returns them with the commands the executor must carry out (call a
+// connector, set a timer, start a child run). No threads, I/O or clock reads: time comes
+// in with each input, so replaying a history gives the same events. Thread-compatible:
+// a RunMachine is immutable and may be shared; each RunState is used by one thread at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vigil/calendar.h"
+#include "vigil/run.h"
+#include "vigil/workflow.h"
+
+namespace vigil {
+
+struct Command {
+  enum class Kind { kCallConnector, kSetTimer, kStartChild, kRunEnded };
+  enum class TimerKind { kRetry, kTimeout, kWait, kApprovalTimeout };
+
+  Kind kind = Kind::kCallConnector;
+  std::string step;  // step key
+  int attempt = 0;
+  // kCallConnector
+  std::string connector;
+  std::string action;
+  Json input;
+  std::string idempotencyKey;  // "<run>/<step key>/<attempt>": stable across crashes
+  std::string purpose;
+  std::optional<TimePoint> deadline;
+  // kSetTimer
+  TimerKind timer = TimerKind::kRetry;
+  TimePoint due{};
+  // kStartChild
+  std::string childRun;
+  std::string workflow;
+  // kRunEnded: the run's final status in `input` ({status, outputs, error})
+};
+
+struct Transition {
+  std::vector<Event> events;
+  std::vector<Command> commands;
+};
+
+// The outcome of a connector call as the executor reports it.
+struct CallOutcome {
+  bool ok = true;
+  Json output;
+  std::string code;     // error code, e.g. "timeout", "http_503"
+  std::string message;  // never personal data
+  bool retryable = false;
+};
+
+class RunMachine {
+ public:
+  RunMachine(std::shared_ptr<const Workflow> workflow, std::shared_ptr<const HolidayCalendar> calendar = nullptr);
+
+  const Workflow& workflow() const { return *wf_; }
+
+  // A new run: RunStarted, then everything that can happen before it must wait.
+  Transition start(RunState& state, const std::string& runId, const Json& inputs, const std::string& startedBy,
+                   TimePoint now, const std::string& parentRun = "") const;
+  // A connector call finished. Stale results (wrong attempt, step no longer running) are ignored.
+  Transition onCallResult(RunState& state, const std::string& step, int attempt, const CallOutcome& outcome,
+                          TimePoint now) const;
+  Transition onTimer(RunState& state, const std::string& step, int attempt, Command::TimerKind kind,
+                     TimePoint now) const;
+  // A human decision on an approval step; validated by the approvals layer before this.
+  Transition onApprovalDecided(RunState& state, const std::string& step, const Json& decision, TimePoint now) const;
+  Transition onChildEnded(RunState& state, const std::string& step, RunStatus childStatus, const Json& outputs,
+                          const Json& error, TimePoint now) const;
+  Transition cancel(RunState& state, const std::string& by, const std::string& reason, TimePoint now) const;
+
+ private:
+  class Walk;
+  std::shared_ptr<const Workflow> wf_;
+  std::shared_ptr<const HolidayCalendar> calendar_;
+};
+
+}  // namespace vigil

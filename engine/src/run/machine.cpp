@@ -1,0 +1,133 @@
+// RunMachine's entry points: each input becomes events, then the walk takes the run as
+// far as it can go before it must wait again.
+#include "vigil/machine.h"
+
+#include "walk.h"
+
+namespace vigil {
+
+RunMachine::RunMachine(std::shared_ptr<const Workflow> workflow, std::shared_ptr<const HolidayCalendar> calendar)
+    : wf_(std::move(workflow)), calendar_(std::move(calendar)) {}
+
+Transition RunMachine::start(RunState& state, const std::string& runId, const Json& inputs,
+                             const std::string& startedBy, TimePoint now, const std::string& parentRun) const {
+  Transition out;
+  state = RunState{};
+  state.id = runId;
+  Walk w(*this, state, now, out);
+  Json data = {{"workflow", wf_->name}, {"version", wf_->version}, {"hash", wf_->hash},
+               {"inputs", inputs.is_null() ? Json::object() : inputs}, {"started_by", startedBy}};
+  if (!parentRun.empty()) data["parent"] = parentRun;
+  w.emit(EventType::kRunStarted, "", 0, std::move(data));
+  w.advance();
+  return out;
+}
+
+Transition RunMachine::onCallResult(RunState& state, const std::string& step, int attempt, const CallOutcome& outcome,
+                                    TimePoint now) const {
+  Transition out;
+  const StepState* s = state.step(step);
+  if (isTerminal(state.status) || s == nullptr || s->status != StepStatus::kRunning || s->attempt != attempt) {
+    return out;  // stale: timed out, cancelled, or already recorded
+  }
+  Walk w(*this, state, now, out);
+  auto idx = w.indexOfKey(step);
+  if (!idx) return out;
+  if (outcome.ok) {
+    w.emit(EventType::kStepCompleted, step, attempt, {{"output", outcome.output}});
+  } else {
+    w.handleCallFailure(*idx, step, attempt, outcome);
+  }
+  w.advance();
+  return out;
+}
+
+Transition RunMachine::onTimer(RunState& state, const std::string& step, int attempt, Command::TimerKind kind,
+                               TimePoint now) const {
+  Transition out;
+  const StepState* s = state.step(step);
+  if (isTerminal(state.status) || s == nullptr) return out;
+  Walk w(*this, state, now, out);
+  auto idx = w.indexOfKey(step);
+  if (!idx) return out;
+  switch (kind) {
+    case Command::TimerKind::kRetry:
+      if (s->status != StepStatus::kWaiting || s->attempt != attempt - 1) return out;
+      w.emit(EventType::kTimerFired, step, attempt, {{"timer", "retry"}});
+      w.callConnector(*idx, step, attempt, w.scopeOfKey(step));
+      break;
+    case Command::TimerKind::kTimeout:
+      if (s->status != StepStatus::kRunning || s->attempt != attempt) return out;
+      w.emit(EventType::kTimerFired, step, attempt, {{"timer", "timeout"}});
+      w.handleCallFailure(*idx, step, attempt,
+                          CallOutcome{false, Json(), "timeout", "step did not finish within its timeout", true});
+      break;
+    case Command::TimerKind::kWait:
+      if (s->status != StepStatus::kWaiting) return out;
+      w.emit(EventType::kTimerFired, step, attempt, {{"timer", "wait"}});
+      w.emit(EventType::kStepCompleted, step, 1, {{"output", {{"until", formatTime(now)}}}});
+      break;
+    case Command::TimerKind::kApprovalTimeout: {
+      if (s->status != StepStatus::kWaiting || !s->approval.is_null()) return out;
+      const auto& a = std::get<ApprovalStep>(workflow().steps[*idx].body);
+      w.emit(EventType::kTimerFired, step, attempt, {{"timer", "approval_timeout"}});
+      if (a.onTimeout == "fail" || a.onTimeout == "escalate") {
+        w.fail(*idx, step, "approval_timeout", "no decision within the approval's timeout");
+      } else {
+        Json decision = {{"decision", a.onTimeout}, {"reason", "approval timed out"}, {"decided_by", "system:timeout"}};
+        w.emit(EventType::kApprovalDecided, step, 1, decision);
+        w.emit(EventType::kStepCompleted, step, 1, {{"output", decision}});
+      }
+      break;
+    }
+  }
+  w.advance();
+  return out;
+}
+
+Transition RunMachine::onApprovalDecided(RunState& state, const std::string& step, const Json& decision,
+                                         TimePoint now) const {
+  Transition out;
+  const StepState* s = state.step(step);
+  if (isTerminal(state.status) || s == nullptr || s->status != StepStatus::kWaiting || !s->approval.is_null()) {
+    return out;
+  }
+  Walk w(*this, state, now, out);
+  w.emit(EventType::kApprovalDecided, step, 1, decision);
+  w.emit(EventType::kStepCompleted, step, 1, {{"output", decision}});
+  w.advance();
+  return out;
+}
+
+Transition RunMachine::onChildEnded(RunState& state, const std::string& step, RunStatus childStatus,
+                                    const Json& outputs, const Json& error, TimePoint now) const {
+  Transition out;
+  const StepState* s = state.step(step);
+  if (isTerminal(state.status) || s == nullptr || s->status != StepStatus::kWaiting) return out;
+  Walk w(*this, state, now, out);
+  auto idx = w.indexOfKey(step);
+  if (!idx) return out;
+  if (childStatus == RunStatus::kCompleted) {
+    w.emit(EventType::kStepCompleted, step, 1, {{"output", outputs}});
+  } else {
+    std::string msg = std::string("sub-workflow run ") + runStatusName(childStatus);
+    if (error.is_object() && error.contains("message")) msg += ": " + error["message"].get<std::string>();
+    w.fail(*idx, step, "child_run_failed", msg);
+  }
+  w.advance();
+  return out;
+}
+
+Transition RunMachine::cancel(RunState& state, const std::string& by, const std::string& reason, TimePoint now) const {
+  Transition out;
+  if (isTerminal(state.status)) return out;
+  Walk w(*this, state, now, out);
+  w.emit(EventType::kRunCancelled, "", 0, {{"by", by}, {"reason", reason}});
+  Command ended;
+  ended.kind = Command::Kind::kRunEnded;
+  ended.input = {{"status", "cancelled"}};
+  out.commands.push_back(std::move(ended));
+  return out;
+}
+
+}  // namespace vigil

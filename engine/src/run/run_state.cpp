@@ -1,0 +1,255 @@
+// The fold of a run's events into its state, and the JSON forms of both.
+#include "vigil/run.h"
+
+#include <array>
+
+namespace vigil {
+namespace {
+
+constexpr std::array<const char*, 5> kRunStatus = {"running", "waiting", "completed", "failed", "cancelled"};
+constexpr std::array<const char*, 6> kStepStatus = {"pending", "running", "waiting", "completed", "failed", "skipped"};
+constexpr std::array<const char*, 15> kEventTypes = {
+    "RunStarted",        "StepStarted",     "StepCompleted",  "StepFailed",    "StepSkipped",
+    "RetryScheduled",    "WaitStarted",     "TimerFired",      "DecisionRecorded", "ApprovalRequested", "ApprovalDecided",
+    "ChildRunStarted",   "RunCompleted",    "RunFailed",      "RunCancelled"};
+
+long long ms(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
+
+Json stepView(const StepState& s) {
+  Json v = {{"status", stepStatusName(s.status)}, {"output", s.output}, {"error", s.error}, {"attempts", s.attempt}};
+  v["started_at"] = s.startedAt == TimePoint{} ? Json() : Json(formatTime(s.startedAt));
+  v["finished_at"] = s.finishedAt == TimePoint{} ? Json() : Json(formatTime(s.finishedAt));
+  if (s.approval.is_object()) {
+    for (const char* k : {"decision", "reason", "decided_by", "approvers"}) {
+      v[k] = s.approval.value(k, Json());
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+const char* runStatusName(RunStatus s) { return kRunStatus[static_cast<size_t>(s)]; }
+std::optional<RunStatus> parseRunStatus(std::string_view s) {
+  for (size_t i = 0; i < kRunStatus.size(); ++i) {
+    if (s == kRunStatus[i]) return static_cast<RunStatus>(i);
+  }
+  return std::nullopt;
+}
+const char* stepStatusName(StepStatus s) { return kStepStatus[static_cast<size_t>(s)]; }
+bool isTerminal(RunStatus s) { return s == RunStatus::kCompleted || s == RunStatus::kFailed || s == RunStatus::kCancelled; }
+bool isTerminal(StepStatus s) { return s == StepStatus::kCompleted || s == StepStatus::kFailed || s == StepStatus::kSkipped; }
+
+const char* eventTypeName(EventType t) { return kEventTypes[static_cast<size_t>(t)]; }
+std::optional<EventType> parseEventType(std::string_view s) {
+  for (size_t i = 0; i < kEventTypes.size(); ++i) {
+    if (s == kEventTypes[i]) return static_cast<EventType>(i);
+  }
+  return std::nullopt;
+}
+
+Json Event::toJson() const {
+  Json j = {{"seq", seq}, {"type", eventTypeName(type)}, {"time", ms(time)}};
+  if (!step.empty()) j["step"] = step;
+  if (attempt != 0) j["attempt"] = attempt;
+  if (!data.is_null()) j["data"] = data;
+  return j;
+}
+
+Result<Event> Event::fromJson(const Json& j) {
+  if (!j.is_object() || !j.contains("seq") || !j.contains("type") || !j.contains("time")) {
+    return Status::invalidArgument("event record lacks seq, type or time");
+  }
+  Event e;
+  try {
+    e.seq = j.at("seq").get<uint64_t>();
+    auto t = parseEventType(j.at("type").get<std::string>());
+    if (!t) return Status::invalidArgument("unknown event type");
+    e.type = *t;
+    e.time = fromMs(j.at("time").get<long long>());
+    if (j.contains("step")) e.step = j.at("step").get<std::string>();
+    if (j.contains("attempt")) e.attempt = j.at("attempt").get<int>();
+    if (j.contains("data")) e.data = j.at("data");
+  } catch (const Json::exception&) {
+    return Status::invalidArgument("event record has a field of the wrong type");
+  }
+  return e;
+}
+
+const StepState* RunState::step(const std::string& key) const {
+  auto it = steps.find(key);
+  return it == steps.end() ? nullptr : &it->second;
+}
+
+Status RunState::apply(const Event& e) {
+  if (e.seq != lastSeq + 1) {
+    return Status::failedPrecondition("event " + std::to_string(e.seq) + " applied after " + std::to_string(lastSeq));
+  }
+  if (isTerminal(status) && e.type != EventType::kRunStarted) {
+    return Status::failedPrecondition(std::string("event ") + eventTypeName(e.type) + " after the run ended");
+  }
+  lastSeq = e.seq;
+  updatedAt = e.time;
+  StepState* s = e.step.empty() ? nullptr : &steps[e.step];
+  switch (e.type) {
+    case EventType::kRunStarted:
+      workflow = e.data.value("workflow", "");
+      version = e.data.value("version", 0);
+      workflowHash = e.data.value("hash", "");
+      startedBy = e.data.value("started_by", "");
+      parentRun = e.data.value("parent", "");
+      inputs = e.data.value("inputs", Json::object());
+      startedAt = e.time;
+      status = RunStatus::kRunning;
+      break;
+    case EventType::kStepStarted:
+      s->status = StepStatus::kRunning;
+      s->attempt = e.attempt;
+      if (e.attempt <= 1) s->startedAt = e.time;
+      s->error = nullptr;
+      if (e.data.is_object()) {
+        if (e.data.contains("items")) s->items = e.data["items"];
+        if (e.data.contains("branch")) s->branch = e.data["branch"].get<int>();
+      }
+      break;
+    case EventType::kStepCompleted:
+      s->status = StepStatus::kCompleted;
+      s->output = e.data.value("output", Json());
+      s->finishedAt = e.time;
+      break;
+    case EventType::kStepFailed:
+      s->status = StepStatus::kFailed;
+      s->error = e.data.value("error", Json());
+      s->handled = e.data.value("handled", false);
+      s->finishedAt = e.time;
+      break;
+    case EventType::kStepSkipped:
+      s->status = StepStatus::kSkipped;
+      s->finishedAt = e.time;
+      break;
+    case EventType::kRetryScheduled:
+      s->status = StepStatus::kWaiting;
+      s->error = e.data.value("error", Json());
+      break;
+    case EventType::kWaitStarted:
+      s->status = StepStatus::kWaiting;
+      break;
+    case EventType::kTimerFired:
+      break;
+    case EventType::kDecisionRecorded:
+      s->output = e.data;
+      break;
+    case EventType::kApprovalRequested:
+      s->status = StepStatus::kWaiting;
+      if (s->startedAt == TimePoint{}) s->startedAt = e.time;
+      break;
+    case EventType::kApprovalDecided:
+      s->approval = e.data;
+      break;
+    case EventType::kChildRunStarted:
+      s->status = StepStatus::kWaiting;
+      s->output = {{"child", e.data.value("child", "")}};
+      break;
+    case EventType::kRunCompleted:
+      status = RunStatus::kCompleted;
+      outputs = e.data.value("outputs", Json());
+      break;
+    case EventType::kRunFailed:
+      status = RunStatus::kFailed;
+      error = e.data.value("error", Json());
+      break;
+    case EventType::kRunCancelled:
+      status = RunStatus::kCancelled;
+      error = e.data;
+      break;
+  }
+  if (s != nullptr) {
+    refreshView(e.step);
+  }
+  if (!isTerminal(status)) {
+    bool waiting = false;
+    bool running = false;
+    for (const auto& [k, st] : steps) {
+      waiting = waiting || st.status == StepStatus::kWaiting;
+      running = running || st.status == StepStatus::kRunning;
+    }
+    status = waiting && !running ? RunStatus::kWaiting : RunStatus::kRunning;
+  }
+  return Status::ok();
+}
+
+void RunState::refreshView(const std::string& key) {
+  const StepState& s = steps[key];
+  size_t bracket = key.find('[');
+  if (bracket == std::string::npos) {
+    view[key] = stepView(s);
+  } else {
+    iterationViews[key.substr(bracket)][key.substr(0, bracket)] = stepView(s);
+  }
+}
+
+Json RunState::toJson() const {
+  Json st = Json::object();
+  for (const auto& [k, s] : steps) {
+    Json j = {{"status", stepStatusName(s.status)}, {"attempt", s.attempt}};
+    if (!s.output.is_null()) j["output"] = s.output;
+    if (!s.error.is_null()) j["error"] = s.error;
+    if (!s.approval.is_null()) j["approval"] = s.approval;
+    if (!s.items.is_null()) j["items"] = s.items;
+    if (s.branch != -1) j["branch"] = s.branch;
+    if (s.handled) j["handled"] = true;
+    j["started_at"] = ms(s.startedAt);
+    j["finished_at"] = ms(s.finishedAt);
+    st[k] = std::move(j);
+  }
+  return {{"id", id},           {"status", runStatusName(status)}, {"workflow", workflow},
+          {"version", version}, {"hash", workflowHash},            {"started_by", startedBy},
+          {"parent", parentRun}, {"started_at", ms(startedAt)},    {"updated_at", ms(updatedAt)},
+          {"inputs", inputs},   {"outputs", outputs},              {"error", error},
+          {"last_seq", lastSeq}, {"steps", std::move(st)}};
+}
+
+Result<RunState> RunState::fromJson(const Json& j) {
+  RunState r;
+  try {
+    r.id = j.at("id").get<std::string>();
+    auto st = parseRunStatus(j.at("status").get<std::string>());
+    if (!st) return Status::invalidArgument("snapshot has an unknown run status");
+    r.status = *st;
+    r.workflow = j.at("workflow").get<std::string>();
+    r.version = j.at("version").get<int>();
+    r.workflowHash = j.at("hash").get<std::string>();
+    r.startedBy = j.at("started_by").get<std::string>();
+    r.parentRun = j.at("parent").get<std::string>();
+    r.startedAt = fromMs(j.at("started_at").get<long long>());
+    r.updatedAt = fromMs(j.at("updated_at").get<long long>());
+    r.inputs = j.at("inputs");
+    r.outputs = j.at("outputs");
+    r.error = j.at("error");
+    r.lastSeq = j.at("last_seq").get<uint64_t>();
+    for (auto it = j.at("steps").begin(); it != j.at("steps").end(); ++it) {
+      StepState s;
+      const Json& v = it.value();
+      for (size_t i = 0; i < kStepStatus.size(); ++i) {
+        if (v.at("status").get<std::string>() == kStepStatus[i]) s.status = static_cast<StepStatus>(i);
+      }
+      s.attempt = v.at("attempt").get<int>();
+      s.output = v.value("output", Json());
+      s.error = v.value("error", Json());
+      s.approval = v.value("approval", Json());
+      s.items = v.value("items", Json());
+      s.branch = v.value("branch", -1);
+      s.handled = v.value("handled", false);
+      s.startedAt = fromMs(v.at("started_at").get<long long>());
+      s.finishedAt = fromMs(v.at("finished_at").get<long long>());
+      r.steps[it.key()] = std::move(s);
+      r.refreshView(it.key());
+    }
+  } catch (const Json::exception&) {
+    return Status::invalidArgument("run snapshot is malformed");
+  }
+  return r;
+}
+
+}  // namespace vigil
