@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "vigil/calendar.h"
+#include "vigil/connector.h"
 #include "vigil/run.h"
 #include "vigil/workflow.h"
 
@@ -44,15 +45,6 @@ struct Command {
 struct Transition {
   std::vector<Event> events;
   std::vector<Command> commands;
-};
-
-// The outcome of a connector call as the executor reports it.
-struct CallOutcome {
-  bool ok = true;
-  Json output;
-  std::string code;     // error code, e.g. "timeout", "http_503"
-  std::string message;  // never personal data
-  bool retryable = false;
 };
 
 class RunMachine {

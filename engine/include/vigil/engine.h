@@ -1,0 +1,76 @@
+// Engine: the facade that runs workflows durably.
+//
+// It owns a committer thread (applies every input to its run through the RunMachine and
+// commits the resulting events, work and timers in batches: group commit), a pool of
+// workers that call connectors outside any transaction, and timer firing that reads the
+// injected Clock. A run never holds a thread while it waits. After a crash, start()
+// re-dispatches every call that may have been in flight with its original idempotency
+// key, and due timers fire. All methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "vigil/calendar.h"
+#include "vigil/clock.h"
+#include "vigil/connector.h"
+#include "vigil/run.h"
+#include "vigil/store.h"
+#include "vigil/workflow.h"
+
+namespace vigil {
+
+struct EngineOptions {
+  std::shared_ptr<Store> store;
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<ConnectorRegistry> connectors;
+  std::shared_ptr<spdlog::logger> log;               // optional
+  std::shared_ptr<const HolidayCalendar> calendar;  // optional
+  int workers = 8;                // connector calls in flight at once, over all connectors
+  size_t maxBatch = 1024;         // inputs per group commit
+  // Poll interval of the timer thread when no timer is known to be due sooner. Tests that
+  // drive time by hand call fireDueTimers() instead and set `timerThread` to false.
+  std::chrono::milliseconds timerPoll{1000};
+  bool timerThread = true;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> create(EngineOptions options);
+  virtual ~Engine() = default;
+
+  // Makes a workflow startable by name (the highest version published wins) and stores
+  // its definition by hash, so runs pinned to it survive restarts and later versions.
+  virtual Status publish(std::shared_ptr<const Workflow> workflow, const std::string& source) = 0;
+
+  // Recovers (re-dispatches in-flight calls) and starts the threads.
+  virtual Status start() = 0;
+  // Stops accepting inputs, finishes the current batch, joins the threads. Idempotent.
+  virtual void stop() = 0;
+
+  // Validates `inputs` against the workflow's declared inputs, then starts a run; returns
+  // once RunStarted and its first steps are durable. `runId` empty: a new unique id.
+  virtual Result<std::string> startRun(const std::string& workflow, const Json& inputs, const std::string& startedBy,
+                                       const std::string& runId = "") = 0;
+  virtual Status cancelRun(const std::string& runId, const std::string& by, const std::string& reason) = 0;
+  virtual Status decideApproval(const std::string& runId, const std::string& step, const Json& decision) = 0;
+
+  virtual Result<std::optional<RunState>> run(const std::string& runId) = 0;
+
+  // Fires every timer due at the clock's current time; returns how many fired.
+  virtual Result<size_t> fireDueTimers() = 0;
+  // Waits until no input is queued and no call is in flight, or `max` passes. For tests,
+  // benchmarks and orderly shutdown; returns whether it became idle.
+  virtual bool waitIdle(std::chrono::milliseconds max) = 0;
+};
+
+// Checks inputs against declared types and required fields, filling defaults. Errors name
+// the input path ("inputs.referral.child: missing required field 'dob'") and never echo
+// the value.
+Result<Json> validateInputs(const Workflow& workflow, const Json& inputs);
+
+}  // namespace vigil

@@ -1,0 +1,98 @@
+// Store: where runs, their events, pending work, timers and workflow definitions live.
+//
+// Every state change of a run is one Store::commit() of a Batch: the run's new events,
+// its new snapshot, the work and timers it creates and the ones it consumes, all in one
+// transaction, so a crash leaves either all of it or none. Batches from many runs are
+// committed together (group commit) to pay one fsync for many transitions.
+// Implementations are thread-safe; the executor calls commit() from one thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vigil/run.h"
+#include "vigil/status.h"
+
+namespace vigil {
+
+// A connector call that may be in flight: recorded before the call, deleted with its result.
+struct WorkItem {
+  std::string runId;
+  std::string step;
+  int attempt = 0;
+  Json command;  // the call: connector, action, input, idempotency key, purpose, deadline
+};
+
+struct TimerItem {
+  std::string runId;
+  std::string step;
+  int attempt = 0;
+  std::string kind;  // retry, timeout, wait, approval_timeout
+  TimePoint due{};
+};
+
+struct RunWrite {
+  RunState snapshot;              // after the events
+  std::vector<Event> events;      // to append
+  bool created = false;           // a new run
+};
+
+struct Batch {
+  std::vector<RunWrite> runs;
+  std::vector<WorkItem> addWork;
+  std::vector<WorkItem> removeWork;      // by run, step, attempt
+  std::vector<TimerItem> addTimers;
+  std::vector<TimerItem> removeTimers;   // by run, step, attempt, kind
+  bool empty() const {
+    return runs.empty() && addWork.empty() && removeWork.empty() && addTimers.empty() && removeTimers.empty();
+  }
+};
+
+struct RunSummary {
+  std::string id;
+  std::string workflow;
+  int version = 0;
+  RunStatus status = RunStatus::kRunning;
+  std::string startedBy;
+  TimePoint startedAt{};
+  TimePoint updatedAt{};
+};
+
+struct RunFilter {
+  std::optional<RunStatus> status;
+  std::string workflow;
+  size_t limit = 100;
+  std::string after;  // paging: runs with id greater than this
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Workflow definitions, content-addressed by their hash. Storing one twice is a no-op.
+  virtual Status putWorkflow(const std::string& hash, const std::string& name, int version, const std::string& source) = 0;
+  virtual Result<std::string> workflowSource(const std::string& hash) = 0;
+
+  // Applies a whole batch atomically; on failure nothing of it is stored.
+  virtual Status commit(const Batch& batch) = 0;
+
+  virtual Result<std::optional<RunState>> loadRun(const std::string& id) = 0;
+  virtual Result<std::vector<Event>> events(const std::string& runId) = 0;
+  virtual Result<std::vector<RunSummary>> listRuns(const RunFilter& filter) = 0;
+  virtual Result<std::vector<WorkItem>> pendingWork() = 0;
+  virtual Result<std::vector<TimerItem>> dueTimers(TimePoint now, size_t max) = 0;
+  virtual Result<std::optional<TimePoint>> nextTimerDue() = 0;
+  // The integrity check of the underlying database ("ok" when sound).
+  virtual Result<std::string> integrityCheck() = 0;
+};
+
+// The embedded store: one SQLite file in `dataDir` (created if missing), WAL mode,
+// synchronous=FULL. Upgrades an older schema in place; refuses a newer one.
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dataDir);
+
+// Schema versions this build understands (for the migration tests and `vigil --version`).
+int sqliteSchemaVersion();
+
+}  // namespace vigil

@@ -1,0 +1,239 @@
+// The committer: takes every queued input, applies each to its run through the machine,
+// and commits all resulting writes in one transaction (group commit). Only after the
+// commit are calls dispatched and waiting callers told, so nothing acts on state that a
+// crash could still take back.
+#include "engine_impl.h"
+
+#include "vigil/loader.h"
+
+namespace vigil {
+
+Json commandJson(const Command& c);
+std::string timerKindText(Command::TimerKind k);
+
+namespace {
+
+Command::TimerKind timerKindFrom(const std::string& k) {
+  if (k == "timeout") return Command::TimerKind::kTimeout;
+  if (k == "wait") return Command::TimerKind::kWait;
+  if (k == "approval_timeout") return Command::TimerKind::kApprovalTimeout;
+  return Command::TimerKind::kRetry;
+}
+
+}  // namespace
+
+void EngineImpl::committerLoop() {
+  while (true) {
+    std::vector<EngineInput> batch;
+    {
+      std::unique_lock lock(inMu_);
+      inCv_.wait(lock, [this] { return stopping_ || !inputs_.empty(); });
+      if (inputs_.empty() && stopping_) return;
+      while (!inputs_.empty() && batch.size() < o_.maxBatch) {
+        batch.push_back(std::move(inputs_.front()));
+        inputs_.pop_front();
+      }
+      processing_ = true;
+    }
+    processBatch(batch);
+    {
+      std::lock_guard lock(inMu_);
+      processing_ = false;
+    }
+    idleCv_.notify_all();
+  }
+}
+
+std::shared_ptr<const RunMachine> EngineImpl::machineForName(const std::string& name) {
+  std::lock_guard lock(wfMu_);
+  auto it = latestByName_.find(name);
+  return it == latestByName_.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForHash(const std::string& hash) {
+  {
+    std::lock_guard lock(wfMu_);
+    auto it = byHash_.find(hash);
+    if (it != byHash_.end()) return it->second;
+  }
+  // A run pinned to a definition this process has not published: load it from the store.
+  auto source = o_.store->workflowSource(hash);
+  if (!source) return source.status();
+  auto loaded = loadWorkflow(*source, "workflow " + hash.substr(0, 12));
+  if (!loaded.ok()) return Status::internal("stored workflow " + hash.substr(0, 12) + " no longer loads");
+  auto machine = std::make_shared<const RunMachine>(loaded.workflow, o_.calendar);
+  std::lock_guard lock(wfMu_);
+  byHash_[hash] = machine;
+  return machine;
+}
+
+Result<EngineImpl::LiveRun*> EngineImpl::live(const std::string& runId, std::map<std::string, LiveRun>& created) {
+  auto c = created.find(runId);
+  if (c != created.end()) return &c->second;
+  auto it = cache_.find(runId);
+  if (it != cache_.end()) return &it->second;
+  auto loaded = o_.store->loadRun(runId);
+  if (!loaded) return loaded.status();
+  if (!loaded->has_value()) return Status::notFound("no run " + runId);
+  auto machine = machineForHash((*loaded)->workflowHash);
+  if (!machine) return machine.status();
+  auto [pos, inserted] = cache_.emplace(runId, LiveRun{std::move(**loaded), *machine});
+  return &pos->second;
+}
+
+bool EngineImpl::runExists(const std::string& runId) {
+  auto r = o_.store->loadRun(runId);
+  return !r.isOk() || r->has_value();  // when unsure, do not start a second run with this id
+}
+
+void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
+  const TimePoint now = o_.clock->now();
+  Batch batch;
+  std::map<std::string, size_t> writeOf;          // run id -> index in batch.runs
+  std::map<std::string, LiveRun> created;         // runs started in this batch
+  std::vector<CallJob> toDispatch;
+  std::vector<std::pair<std::shared_ptr<std::promise<Status>>, Status>> replies;
+  std::deque<EngineInput> work(std::make_move_iterator(batchInputs.begin()), std::make_move_iterator(batchInputs.end()));
+  std::vector<EngineInput> external;  // to retry if the commit fails
+
+  auto record = [&](const std::string& runId, Transition t, bool isNew) {
+    if (t.events.empty() && t.commands.empty()) return;
+    auto [it, fresh] = writeOf.emplace(runId, batch.runs.size());
+    if (fresh) batch.runs.push_back(RunWrite{});
+    RunWrite& w = batch.runs[it->second];
+    w.created = w.created || isNew;
+    for (auto& e : t.events) w.events.push_back(std::move(e));
+    LiveRun* lr = *live(runId, created);
+    for (auto& c : t.commands) {
+      switch (c.kind) {
+        case Command::Kind::kCallConnector:
+          batch.addWork.push_back(WorkItem{runId, c.step, c.attempt, commandJson(c)});
+          toDispatch.push_back(CallJob{runId, std::move(c)});
+          break;
+        case Command::Kind::kSetTimer:
+          batch.addTimers.push_back(TimerItem{runId, c.step, c.attempt, timerKindText(c.timer), c.due});
+          break;
+        case Command::Kind::kStartChild: {
+          EngineInput child;
+          child.kind = EngineInput::Kind::kStart;
+          child.runId = c.childRun;
+          child.workflow = c.workflow;
+          child.payload = c.input;
+          child.startedBy = lr->state.startedBy;
+          child.parent = runId;
+          work.push_back(std::move(child));
+          break;
+        }
+        case Command::Kind::kRunEnded:
+          if (!lr->state.parentRun.empty()) {
+            EngineInput up;
+            up.kind = EngineInput::Kind::kChildEnded;
+            up.runId = lr->state.parentRun;
+            up.step = runId.substr(lr->state.parentRun.size() + 1);
+            up.payload = c.input;
+            work.push_back(std::move(up));
+          }
+          break;
+      }
+    }
+  };
+
+  for (size_t guard = 0; !work.empty() && guard < 100000; ++guard) {
+    EngineInput in = std::move(work.front());
+    work.pop_front();
+    Status result = Status::ok();
+    if (in.kind == EngineInput::Kind::kStart) {
+      auto machine = machineForName(in.workflow);
+      if (!machine) {
+        result = Status::notFound("no published workflow named '" + in.workflow + "'");
+        if (!in.parent.empty()) {
+          EngineInput up;
+          up.kind = EngineInput::Kind::kChildEnded;
+          up.runId = in.parent;
+          up.step = in.runId.substr(in.parent.size() + 1);
+          up.payload = {{"status", "failed"}, {"error", {{"message", "workflow '" + in.workflow + "' is not published"}}}};
+          work.push_back(std::move(up));
+        }
+      } else if (cache_.count(in.runId) != 0 || created.count(in.runId) != 0 || runExists(in.runId)) {
+        result = Status::alreadyExists("run " + in.runId + " already exists");
+      } else {
+        LiveRun& lr = created[in.runId];
+        lr.machine = machine;
+        Transition t = machine->start(lr.state, in.runId, in.payload, in.startedBy, now, in.parent);
+        record(in.runId, std::move(t), true);
+      }
+    } else {
+      auto lr = live(in.runId, created);
+      if (!lr) {
+        result = lr.status();
+      } else {
+        LiveRun& r = **lr;
+        Transition t;
+        switch (in.kind) {
+          case EngineInput::Kind::kCallResult:
+            t = r.machine->onCallResult(r.state, in.step, in.attempt, in.outcome, now);
+            batch.removeWork.push_back(WorkItem{in.runId, in.step, in.attempt, Json()});
+            external.push_back(in);
+            break;
+          case EngineInput::Kind::kTimer:
+            t = r.machine->onTimer(r.state, in.step, in.attempt, timerKindFrom(in.timer.kind), now);
+            batch.removeTimers.push_back(in.timer);
+            external.push_back(in);
+            break;
+          case EngineInput::Kind::kApproval:
+            t = r.machine->onApprovalDecided(r.state, in.step, in.payload, now);
+            if (t.events.empty()) result = Status::failedPrecondition("step '" + in.step + "' is not waiting for a decision");
+            break;
+          case EngineInput::Kind::kCancel:
+            t = r.machine->cancel(r.state, in.startedBy, in.payload.is_string() ? in.payload.get<std::string>() : "", now);
+            if (t.events.empty()) result = Status::failedPrecondition("run " + in.runId + " has already ended");
+            break;
+          case EngineInput::Kind::kChildEnded: {
+            auto st = parseRunStatus(in.payload.value("status", "failed")).value_or(RunStatus::kFailed);
+            t = r.machine->onChildEnded(r.state, in.step, st, in.payload.value("outputs", Json()),
+                                        in.payload.value("error", Json()), now);
+            break;
+          }
+          case EngineInput::Kind::kStart:
+            break;
+        }
+        record(in.runId, std::move(t), false);
+      }
+    }
+    if (in.done) replies.emplace_back(in.done, result);
+  }
+
+  // Snapshots are taken once per run, after all of its inputs in this batch.
+  for (auto& [id, idx] : writeOf) {
+    RunWrite& w = batch.runs[idx];
+    auto lr = live(id, created);
+    w.snapshot = (*lr)->state;
+  }
+
+  Status committed = batch.empty() ? Status::ok() : o_.store->commit(batch);
+  if (!committed) {
+    o_.log->error("group commit of {} run(s) failed: {}", batch.runs.size(), committed.message());
+    for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store
+    for (auto& [p, s] : replies) p->set_value(committed);
+    std::lock_guard lock(inMu_);
+    for (auto& in : external) {
+      if (++in.retries <= 5) inputs_.push_back(std::move(in));  // else redone from the store on restart
+    }
+    return;
+  }
+  for (auto& [id, lr] : created) {
+    cache_[id] = std::move(lr);
+  }
+  // Parked and finished runs leave memory; they are read back from their snapshot.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.state.status != RunStatus::kRunning) {
+      it = cache_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& job : toDispatch) dispatch(std::move(job));
+  for (auto& [p, s] : replies) p->set_value(s);
+}
+
+}  // namespace vigil

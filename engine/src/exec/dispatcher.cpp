@@ -1,0 +1,71 @@
+// Workers: call connectors outside any transaction, within each connector's limit on
+// calls in flight, and hand every outcome back to the committer.
+#include "engine_impl.h"
+
+namespace vigil {
+
+void EngineImpl::dispatch(CallJob job) {
+  {
+    std::lock_guard lock(jobMu_);
+    jobs_[job.command.connector].push_back(std::move(job));
+    ++queuedJobs_;
+  }
+  jobCv_.notify_one();
+}
+
+void EngineImpl::workerLoop() {
+  while (true) {
+    CallJob job;
+    {
+      std::unique_lock lock(jobMu_);
+      bool found = false;
+      jobCv_.wait(lock, [&] {
+        {
+          std::lock_guard l(inMu_);
+          if (stopping_) return true;
+        }
+        for (auto& [name, q] : jobs_) {
+          if (!q.empty() && inFlight_[name] < o_.connectors->maxConcurrency(name)) {
+            job = std::move(q.front());
+            q.pop_front();
+            found = true;
+            return true;
+          }
+        }
+        return false;
+      });
+      if (!found) return;  // stopping; unfinished calls stay in the store and are redone on start
+      --queuedJobs_;
+      ++runningJobs_;
+      ++inFlight_[job.command.connector];
+    }
+    const Command& c = job.command;
+    CallOutcome outcome;
+    auto connector = o_.connectors->find(c.connector);
+    if (!connector) {
+      outcome = CallOutcome{false, Json(), "unknown_connector", "no connector named '" + c.connector + "'", false};
+    } else {
+      ConnectorCall call{job.runId, c.step, c.attempt, c.action, c.input, c.idempotencyKey, c.purpose, c.deadline};
+      try {
+        outcome = connector->call(call);
+      } catch (const std::exception&) {
+        outcome = CallOutcome{false, Json(), "connector_exception", "connector '" + c.connector + "' failed unexpectedly", false};
+      }
+    }
+    EngineInput in;
+    in.kind = EngineInput::Kind::kCallResult;
+    in.runId = job.runId;
+    in.step = c.step;
+    in.attempt = c.attempt;
+    in.outcome = std::move(outcome);
+    push(std::move(in));
+    {
+      std::lock_guard lock(jobMu_);
+      --runningJobs_;
+      --inFlight_[c.connector];
+    }
+    jobCv_.notify_all();
+  }
+}
+
+}  // namespace vigil

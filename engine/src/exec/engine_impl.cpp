@@ -1,0 +1,222 @@
+// Engine: publishing, the public inputs, recovery on start, orderly stop, timers.
+#include "engine_impl.h"
+
+#include <random>
+
+#include "vigil/loader.h"
+
+namespace vigil {
+namespace {
+
+std::string newRunId(TimePoint now) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "r-%011llx-%08llx", static_cast<unsigned long long>(now.time_since_epoch().count()),
+                static_cast<unsigned long long>(rng() & 0xffffffffULL));
+  return buf;
+}
+
+const char* timerKindName(Command::TimerKind k) {
+  switch (k) {
+    case Command::TimerKind::kRetry: return "retry";
+    case Command::TimerKind::kTimeout: return "timeout";
+    case Command::TimerKind::kWait: return "wait";
+    case Command::TimerKind::kApprovalTimeout: return "approval_timeout";
+  }
+  return "retry";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
+  if (!options.store || !options.clock || !options.connectors) {
+    return Status::invalidArgument("an engine needs a store, a clock and a connector registry");
+  }
+  if (options.workers < 1) options.workers = 1;
+  if (!options.log) {
+    options.log = std::make_shared<spdlog::logger>("engine");  // no sinks: silent
+  }
+  return std::unique_ptr<Engine>(new EngineImpl(std::move(options)));
+}
+
+Status EngineImpl::publish(std::shared_ptr<const Workflow> workflow, const std::string& source) {
+  Status s = o_.store->putWorkflow(workflow->hash, workflow->name, workflow->version, source);
+  if (!s) return s;
+  auto machine = std::make_shared<const RunMachine>(workflow, o_.calendar);
+  std::lock_guard lock(wfMu_);
+  byHash_[workflow->hash] = machine;
+  auto& latest = latestByName_[workflow->name];
+  if (!latest || latest->workflow().version <= workflow->version) latest = machine;
+  return Status::ok();
+}
+
+Status EngineImpl::start() {
+  {
+    std::lock_guard lock(inMu_);
+    if (started_) return Status::failedPrecondition("engine already started");
+    started_ = true;
+    stopping_ = false;
+  }
+  committer_ = std::thread([this] { committerLoop(); });
+  for (int i = 0; i < o_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
+  // Every call recorded but not answered may or may not have happened: do it again with
+  // the same idempotency key and let the other side deduplicate.
+  auto work = o_.store->pendingWork();
+  if (!work) return work.status();
+  for (auto& w : *work) {
+    Command c;
+    c.kind = Command::Kind::kCallConnector;
+    c.step = w.step;
+    c.attempt = w.attempt;
+    c.connector = w.command.value("connector", "");
+    c.action = w.command.value("action", "");
+    c.input = w.command.value("input", Json());
+    c.idempotencyKey = w.command.value("key", "");
+    c.purpose = w.command.value("purpose", "");
+    if (w.command.contains("deadline")) c.deadline = TimePoint(std::chrono::milliseconds(w.command["deadline"].get<long long>()));
+    dispatch(CallJob{w.runId, std::move(c)});
+  }
+  if (!work->empty()) o_.log->info("recovered {} call(s) that were in flight", work->size());
+  if (o_.timerThread) timers_ = std::thread([this] { timerLoop(); });
+  return Status::ok();
+}
+
+void EngineImpl::stop() {
+  {
+    std::lock_guard lock(inMu_);
+    if (!started_ || stopping_) return;
+    stopping_ = true;
+  }
+  inCv_.notify_all();
+  jobCv_.notify_all();
+  timerCv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+  for (auto& w : workers_) {
+    if (w.joinable()) w.join();
+  }
+  workers_.clear();
+  if (timers_.joinable()) timers_.join();
+  std::lock_guard lock(inMu_);
+  started_ = false;
+}
+
+void EngineImpl::push(EngineInput in) {
+  {
+    std::lock_guard lock(inMu_);
+    inputs_.push_back(std::move(in));
+  }
+  inCv_.notify_one();
+}
+
+Status EngineImpl::submit(EngineInput in, bool wait) {
+  {
+    std::lock_guard lock(inMu_);
+    if (!started_ || stopping_) return Status::failedPrecondition("the engine is not running");
+  }
+  std::future<Status> f;
+  if (wait) {
+    in.done = std::make_shared<std::promise<Status>>();
+    f = in.done->get_future();
+  }
+  push(std::move(in));
+  return wait ? f.get() : Status::ok();
+}
+
+Result<std::string> EngineImpl::startRun(const std::string& workflow, const Json& inputs, const std::string& startedBy,
+                                         const std::string& runId) {
+  auto machine = machineForName(workflow);
+  if (!machine) return Status::notFound("no published workflow named '" + workflow + "'");
+  auto checked = validateInputs(machine->workflow(), inputs);
+  if (!checked) return checked.status();
+  EngineInput in;
+  in.kind = EngineInput::Kind::kStart;
+  const std::string id = runId.empty() ? newRunId(o_.clock->now()) : runId;
+  in.runId = id;
+  in.workflow = workflow;
+  in.payload = std::move(checked).value();
+  in.startedBy = startedBy;
+  Status s = submit(std::move(in), true);
+  if (!s) return s;
+  return id;
+}
+
+Status EngineImpl::cancelRun(const std::string& runId, const std::string& by, const std::string& reason) {
+  EngineInput in;
+  in.kind = EngineInput::Kind::kCancel;
+  in.runId = runId;
+  in.startedBy = by;
+  in.payload = reason;
+  return submit(std::move(in), true);
+}
+
+Status EngineImpl::decideApproval(const std::string& runId, const std::string& step, const Json& decision) {
+  EngineInput in;
+  in.kind = EngineInput::Kind::kApproval;
+  in.runId = runId;
+  in.step = step;
+  in.payload = decision;
+  return submit(std::move(in), true);
+}
+
+Result<std::optional<RunState>> EngineImpl::run(const std::string& runId) { return o_.store->loadRun(runId); }
+
+Result<size_t> EngineImpl::fireDueTimers() {
+  auto due = o_.store->dueTimers(o_.clock->now(), 10000);
+  if (!due) return due.status();
+  for (auto& t : *due) {
+    EngineInput in;
+    in.kind = EngineInput::Kind::kTimer;
+    in.runId = t.runId;
+    in.step = t.step;
+    in.attempt = t.attempt;
+    in.timer = t;
+    push(std::move(in));
+  }
+  return due->size();
+}
+
+void EngineImpl::timerLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(timerMu_);
+      timerCv_.wait_for(lock, o_.timerPoll, [this] {
+        std::lock_guard l(inMu_);
+        return stopping_;
+      });
+    }
+    {
+      std::lock_guard l(inMu_);
+      if (stopping_) return;
+    }
+    auto r = fireDueTimers();
+    if (!r) o_.log->error("firing timers: {}", r.status().message());
+  }
+}
+
+bool EngineImpl::waitIdle(std::chrono::milliseconds max) {
+  auto deadline = std::chrono::steady_clock::now() + max;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::unique_lock lock(inMu_);
+      idleCv_.wait_for(lock, std::chrono::milliseconds(5));
+      if (!inputs_.empty() || processing_) continue;
+    }
+    std::lock_guard lock(jobMu_);
+    if (queuedJobs_ == 0 && runningJobs_ == 0) {
+      std::lock_guard l2(inMu_);
+      if (inputs_.empty() && !processing_) return true;
+    }
+  }
+  return false;
+}
+
+Json commandJson(const Command& c) {
+  Json j = {{"connector", c.connector}, {"action", c.action}, {"input", c.input}, {"key", c.idempotencyKey},
+            {"purpose", c.purpose}};
+  if (c.deadline) j["deadline"] = c.deadline->time_since_epoch().count();
+  return j;
+}
+
+std::string timerKindText(Command::TimerKind k) { return timerKindName(k); }
+
+}  // namespace vigil

@@ -1,0 +1,107 @@
+// Internal: the Engine implementation. The committer thread is the only writer of run
+// state; workers only call connectors and hand results back through the input queue.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "vigil/engine.h"
+#include "vigil/machine.h"
+
+namespace vigil {
+
+struct EngineInput {
+  enum class Kind { kStart, kCallResult, kTimer, kApproval, kCancel, kChildEnded };
+  Kind kind = Kind::kStart;
+  std::string runId;
+  std::string step;
+  int attempt = 0;
+  CallOutcome outcome;
+  TimerItem timer;
+  Json payload;             // start inputs, approval decision, child outcome, cancel reason
+  std::string workflow;     // kStart: by name; empty with `hash` for a pinned definition
+  std::string startedBy;
+  std::string parent;
+  std::shared_ptr<std::promise<Status>> done;  // resolved once the effects are durable
+  int retries = 0;
+};
+
+struct CallJob {
+  std::string runId;
+  Command command;
+};
+
+class EngineImpl final : public Engine {
+ public:
+  explicit EngineImpl(EngineOptions o) : o_(std::move(o)) {}
+  ~EngineImpl() override { stop(); }
+
+  Status publish(std::shared_ptr<const Workflow> workflow, const std::string& source) override;
+  Status start() override;
+  void stop() override;
+  Result<std::string> startRun(const std::string& workflow, const Json& inputs, const std::string& startedBy,
+                               const std::string& runId) override;
+  Status cancelRun(const std::string& runId, const std::string& by, const std::string& reason) override;
+  Status decideApproval(const std::string& runId, const std::string& step, const Json& decision) override;
+  Result<std::optional<RunState>> run(const std::string& runId) override;
+  Result<size_t> fireDueTimers() override;
+  bool waitIdle(std::chrono::milliseconds max) override;
+
+ private:
+  struct LiveRun {
+    RunState state;
+    std::shared_ptr<const RunMachine> machine;
+  };
+
+  // committer.cpp
+  void committerLoop();
+  void processBatch(std::vector<EngineInput>& inputs);
+  bool runExists(const std::string& runId);
+  Result<LiveRun*> live(const std::string& runId, std::map<std::string, LiveRun>& created);
+  Result<std::shared_ptr<const RunMachine>> machineForHash(const std::string& hash);
+  std::shared_ptr<const RunMachine> machineForName(const std::string& name);
+
+  // dispatcher.cpp
+  void dispatch(CallJob job);
+  void workerLoop();
+
+  Status submit(EngineInput in, bool wait);
+  void push(EngineInput in);
+  void timerLoop();
+
+  EngineOptions o_;
+
+  std::mutex wfMu_;
+  std::map<std::string, std::shared_ptr<const RunMachine>> byHash_;
+  std::map<std::string, std::shared_ptr<const RunMachine>> latestByName_;
+
+  std::mutex inMu_;
+  std::condition_variable inCv_;
+  std::condition_variable idleCv_;
+  std::deque<EngineInput> inputs_;
+  bool processing_ = false;
+  bool stopping_ = false;
+  bool started_ = false;
+
+  // Owned by the committer thread only.
+  std::map<std::string, LiveRun> cache_;
+
+  std::mutex jobMu_;
+  std::condition_variable jobCv_;
+  std::map<std::string, std::deque<CallJob>> jobs_;  // by connector
+  std::map<std::string, int> inFlight_;              // by connector
+  size_t queuedJobs_ = 0;
+  size_t runningJobs_ = 0;
+
+  std::thread committer_;
+  std::thread timers_;
+  std::vector<std::thread> workers_;
+  std::mutex timerMu_;
+  std::condition_variable timerCv_;
+};
+
+}  // namespace vigil

@@ -1,0 +1,50 @@
+// Internal: the SQLite schema as an ordered list of migrations. Migration N takes a data
+// directory from schema N-1 to N; each runs in its own transaction. Never edit a shipped
+// migration: add the next one.
+#pragma once
+
+#include <vector>
+
+namespace vigil::sqlite {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+inline const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE workflows(
+          hash TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL,
+          source TEXT NOT NULL, created_at INTEGER NOT NULL DEFAULT (unixepoch()));
+        CREATE INDEX workflows_name ON workflows(name, version);
+        CREATE TABLE runs(
+          id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL,
+          status TEXT NOT NULL, parent TEXT NOT NULL DEFAULT '', started_by TEXT NOT NULL,
+          started_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+          snapshot TEXT NOT NULL);
+        CREATE INDEX runs_status ON runs(status, id);
+        CREATE TABLE events(
+          run_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, time INTEGER NOT NULL,
+          step TEXT NOT NULL DEFAULT '', attempt INTEGER NOT NULL DEFAULT 0, data TEXT,
+          PRIMARY KEY(run_id, seq)) WITHOUT ROWID;
+        CREATE TABLE work(
+          run_id TEXT NOT NULL, step TEXT NOT NULL, attempt INTEGER NOT NULL, command TEXT NOT NULL,
+          PRIMARY KEY(run_id, step, attempt)) WITHOUT ROWID;
+        CREATE TABLE timers(
+          run_id TEXT NOT NULL, step TEXT NOT NULL, attempt INTEGER NOT NULL, kind TEXT NOT NULL,
+          due INTEGER NOT NULL, PRIMARY KEY(run_id, step, attempt, kind)) WITHOUT ROWID;
+        CREATE INDEX timers_due ON timers(due);
+      )sql"},
+      {2, R"sql(
+        -- Listing runs by workflow and finding a run's sub-workflow runs.
+        CREATE INDEX runs_workflow ON runs(workflow, id);
+        CREATE INDEX runs_parent ON runs(parent) WHERE parent <> '';
+      )sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace vigil::sqlite

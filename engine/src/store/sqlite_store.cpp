@@ -1,0 +1,356 @@
+// The embedded SQLite store. One connection guarded by a mutex: the executor commits from
+// one thread and readers are brief; WAL keeps readers of other processes unblocked.
+#include <filesystem>
+#include <mutex>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "sqlite_schema.h"
+#include "vigil/store.h"
+
+namespace vigil {
+namespace {
+
+long long ms(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path)
+      : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {}
+
+  Status open() {
+    try {
+      db_.exec("PRAGMA journal_mode=WAL");
+      db_.exec("PRAGMA synchronous=FULL");
+      db_.exec("PRAGMA foreign_keys=ON");
+      db_.setBusyTimeout(5000);
+      return migrate();
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("cannot open the store: ") + e.what());
+    }
+  }
+
+  Status putWorkflow(const std::string& hash, const std::string& name, int version, const std::string& source) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "INSERT OR IGNORE INTO workflows(hash, name, version, source) VALUES(?, ?, ?, ?)");
+      q.bind(1, hash);
+      q.bind(2, name);
+      q.bind(3, version);
+      q.bind(4, source);
+      q.exec();
+      return Status::ok();
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("storing workflow: ") + e.what());
+    }
+  }
+
+  Result<std::string> workflowSource(const std::string& hash) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT source FROM workflows WHERE hash = ?");
+      q.bind(1, hash);
+      if (!q.executeStep()) return Status::notFound("no workflow with hash " + hash);
+      return q.getColumn(0).getString();
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading workflow: ") + e.what());
+    }
+  }
+
+  Status commit(const Batch& b) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Transaction tx(db_);
+      for (const auto& w : b.runs) {
+        writeRun(w);
+      }
+      for (const auto& w : b.removeWork) {
+        auto& q = stmt(kDelWork, "DELETE FROM work WHERE run_id = ? AND step = ? AND attempt = ?");
+        q.bind(1, w.runId);
+        q.bind(2, w.step);
+        q.bind(3, w.attempt);
+        q.exec();
+      }
+      for (const auto& w : b.addWork) {
+        auto& q = stmt(kAddWork, "INSERT OR REPLACE INTO work(run_id, step, attempt, command) VALUES(?, ?, ?, ?)");
+        q.bind(1, w.runId);
+        q.bind(2, w.step);
+        q.bind(3, w.attempt);
+        q.bind(4, w.command.dump());
+        q.exec();
+      }
+      for (const auto& t : b.removeTimers) {
+        auto& q = stmt(kDelTimer, "DELETE FROM timers WHERE run_id = ? AND step = ? AND attempt = ? AND kind = ?");
+        q.bind(1, t.runId);
+        q.bind(2, t.step);
+        q.bind(3, t.attempt);
+        q.bind(4, t.kind);
+        q.exec();
+      }
+      for (const auto& t : b.addTimers) {
+        auto& q = stmt(kAddTimer, "INSERT OR REPLACE INTO timers(run_id, step, attempt, kind, due) VALUES(?, ?, ?, ?, ?)");
+        q.bind(1, t.runId);
+        q.bind(2, t.step);
+        q.bind(3, t.attempt);
+        q.bind(4, t.kind);
+        q.bind(5, static_cast<int64_t>(ms(t.due)));
+        q.exec();
+      }
+      tx.commit();
+      return Status::ok();
+    } catch (const SQLite::Exception& e) {
+      resetStatements();
+      return Status::ioError(std::string("commit failed, nothing stored: ") + e.what());
+    }
+  }
+
+  Result<std::optional<RunState>> loadRun(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT snapshot FROM runs WHERE id = ?");
+      q.bind(1, id);
+      if (!q.executeStep()) return std::optional<RunState>();
+      Json j = Json::parse(q.getColumn(0).getString(), nullptr, false);
+      auto st = RunState::fromJson(j);
+      if (!st) return Status::internal("run " + id + " has a damaged snapshot");
+      return std::optional<RunState>(std::move(st).value());
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("loading run: ") + e.what());
+    }
+  }
+
+  Result<std::vector<Event>> events(const std::string& runId) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT seq, type, time, step, attempt, data FROM events WHERE run_id = ? ORDER BY seq");
+      q.bind(1, runId);
+      std::vector<Event> out;
+      while (q.executeStep()) {
+        Event e;
+        e.seq = static_cast<uint64_t>(q.getColumn(0).getInt64());
+        auto t = parseEventType(q.getColumn(1).getString());
+        if (!t) return Status::internal("run " + runId + " has an event of unknown type");
+        e.type = *t;
+        e.time = fromMs(q.getColumn(2).getInt64());
+        e.step = q.getColumn(3).getString();
+        e.attempt = q.getColumn(4).getInt();
+        if (!q.getColumn(5).isNull()) e.data = Json::parse(q.getColumn(5).getString(), nullptr, false);
+        out.push_back(std::move(e));
+      }
+      return out;
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading events: ") + e.what());
+    }
+  }
+
+  Result<std::vector<RunSummary>> listRuns(const RunFilter& f) override {
+    std::lock_guard lock(mu_);
+    try {
+      std::string sql = "SELECT id, workflow, version, status, started_by, started_at, updated_at FROM runs WHERE id > ?";
+      if (f.status) sql += " AND status = ?";
+      if (!f.workflow.empty()) sql += " AND workflow = ?";
+      sql += " ORDER BY id LIMIT ?";
+      SQLite::Statement q(db_, sql);
+      int i = 1;
+      q.bind(i++, f.after);
+      if (f.status) q.bind(i++, runStatusName(*f.status));
+      if (!f.workflow.empty()) q.bind(i++, f.workflow);
+      q.bind(i, static_cast<int64_t>(f.limit));
+      std::vector<RunSummary> out;
+      while (q.executeStep()) {
+        RunSummary r;
+        r.id = q.getColumn(0).getString();
+        r.workflow = q.getColumn(1).getString();
+        r.version = q.getColumn(2).getInt();
+        r.status = parseRunStatus(q.getColumn(3).getString()).value_or(RunStatus::kFailed);
+        r.startedBy = q.getColumn(4).getString();
+        r.startedAt = fromMs(q.getColumn(5).getInt64());
+        r.updatedAt = fromMs(q.getColumn(6).getInt64());
+        out.push_back(std::move(r));
+      }
+      return out;
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("listing runs: ") + e.what());
+    }
+  }
+
+  Result<std::vector<WorkItem>> pendingWork() override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT run_id, step, attempt, command FROM work");
+      std::vector<WorkItem> out;
+      while (q.executeStep()) {
+        out.push_back(WorkItem{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt(),
+                               Json::parse(q.getColumn(3).getString(), nullptr, false)});
+      }
+      return out;
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading work: ") + e.what());
+    }
+  }
+
+  Result<std::vector<TimerItem>> dueTimers(TimePoint now, size_t max) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT run_id, step, attempt, kind, due FROM timers WHERE due <= ? ORDER BY due, run_id LIMIT ?");
+      q.bind(1, static_cast<int64_t>(ms(now)));
+      q.bind(2, static_cast<int64_t>(max));
+      std::vector<TimerItem> out;
+      while (q.executeStep()) {
+        out.push_back(TimerItem{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt(),
+                                q.getColumn(3).getString(), fromMs(q.getColumn(4).getInt64())});
+      }
+      return out;
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading timers: ") + e.what());
+    }
+  }
+
+  Result<std::optional<TimePoint>> nextTimerDue() override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT min(due) FROM timers");
+      if (!q.executeStep() || q.getColumn(0).isNull()) return std::optional<TimePoint>();
+      return std::optional<TimePoint>(fromMs(q.getColumn(0).getInt64()));
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading timers: ") + e.what());
+    }
+  }
+
+  Result<std::string> integrityCheck() override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "PRAGMA integrity_check");
+      std::string out;
+      while (q.executeStep()) {
+        if (!out.empty()) out += "; ";
+        out += q.getColumn(0).getString();
+      }
+      return out;
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("integrity check: ") + e.what());
+    }
+  }
+
+ private:
+  enum StmtId { kInsRun, kUpdRun, kInsEvent, kDelWork, kAddWork, kDelTimer, kAddTimer, kStmtCount };
+
+  // Cached prepared statements, reset before each use.
+  SQLite::Statement& stmt(StmtId id, const char* sql) {
+    auto& s = stmts_[id];
+    if (!s) {
+      s = std::make_unique<SQLite::Statement>(db_, sql);
+    } else {
+      s->reset();
+      s->clearBindings();
+    }
+    return *s;
+  }
+  void resetStatements() {
+    for (auto& s : stmts_) {
+      if (s) s->reset();
+    }
+  }
+
+  void writeRun(const RunWrite& w) {
+    const RunState& r = w.snapshot;
+    if (w.created) {
+      auto& q = stmt(kInsRun,
+                     "INSERT INTO runs(id, workflow, version, hash, status, parent, started_by, started_at, updated_at,"
+                     " last_seq, snapshot) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      q.bind(1, r.id);
+      q.bind(2, r.workflow);
+      q.bind(3, r.version);
+      q.bind(4, r.workflowHash);
+      q.bind(5, runStatusName(r.status));
+      q.bind(6, r.parentRun);
+      q.bind(7, r.startedBy);
+      q.bind(8, static_cast<int64_t>(ms(r.startedAt)));
+      q.bind(9, static_cast<int64_t>(ms(r.updatedAt)));
+      q.bind(10, static_cast<int64_t>(r.lastSeq));
+      q.bind(11, r.toJson().dump());
+      q.exec();
+    } else {
+      auto& q = stmt(kUpdRun, "UPDATE runs SET status = ?, updated_at = ?, last_seq = ?, snapshot = ? WHERE id = ? AND last_seq = ?");
+      q.bind(1, runStatusName(r.status));
+      q.bind(2, static_cast<int64_t>(ms(r.updatedAt)));
+      q.bind(3, static_cast<int64_t>(r.lastSeq));
+      q.bind(4, r.toJson().dump());
+      q.bind(5, r.id);
+      q.bind(6, static_cast<int64_t>(r.lastSeq - w.events.size()));
+      if (q.exec() != 1) {
+        // Another writer moved this run on: refuse rather than fork its history.
+        throw SQLite::Exception("run " + r.id + " changed concurrently", SQLITE_CONSTRAINT);
+      }
+    }
+    for (const auto& e : w.events) {
+      auto& q = stmt(kInsEvent, "INSERT INTO events(run_id, seq, type, time, step, attempt, data) VALUES(?, ?, ?, ?, ?, ?, ?)");
+      q.bind(1, r.id);
+      q.bind(2, static_cast<int64_t>(e.seq));
+      q.bind(3, eventTypeName(e.type));
+      q.bind(4, static_cast<int64_t>(ms(e.time)));
+      q.bind(5, e.step);
+      q.bind(6, e.attempt);
+      if (e.data.is_null()) {
+        q.bind(7);
+      } else {
+        q.bind(7, e.data.dump());
+      }
+      q.exec();
+    }
+  }
+
+  Status migrate() {
+    int current = 0;
+    {
+      SQLite::Statement q(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+      q.executeStep();
+      if (q.getColumn(0).getInt() == 1) {
+        SQLite::Statement v(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+        if (v.executeStep()) current = std::stoi(v.getColumn(0).getString());
+      }
+    }
+    int latest = sqliteSchemaVersion();
+    if (current > latest) {
+      return Status::failedPrecondition("the data directory has schema version " + std::to_string(current) +
+                                        ", newer than this vigil understands (" + std::to_string(latest) +
+                                        "); use a newer vigil or restore a backup");
+    }
+    for (const auto& m : sqlite::migrations()) {
+      if (m.version <= current) continue;
+      SQLite::Transaction tx(db_);
+      db_.exec(m.sql);
+      SQLite::Statement v(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");
+      v.bind(1, std::to_string(m.version));
+      v.exec();
+      tx.commit();
+    }
+    return Status::ok();
+  }
+
+  std::mutex mu_;
+  SQLite::Database db_;
+  std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;
+};
+
+}  // namespace
+
+int sqliteSchemaVersion() { return sqlite::migrations().back().version; }
+
+Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dataDir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dataDir, ec);
+  if (ec) return Status::ioError("cannot create data directory " + dataDir + ": " + ec.message());
+  try {
+    auto store = std::make_unique<SqliteStore>(dataDir + "/vigil.db");
+    Status s = store->open();
+    if (!s) return s;
+    return std::unique_ptr<Store>(std::move(store));
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError("cannot open the store in " + dataDir + ": " + e.what());
+  }
+}
+
+}  // namespace vigil

@@ -1,0 +1,261 @@
+// The engine end to end on a real SQLite data directory, with the test connector and a
+// manual clock: timers fire when the test moves time, never by sleeping.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "vigil/engine.h"
+#include "vigil/loader.h"
+#include "vigil/test_connector.h"
+
+using namespace vigil;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  TempDir() {
+    static int n = 0;
+    path = fs::temp_directory_path() / ("vigil-engine-test-" + std::to_string(getpid()) + "-" + std::to_string(++n));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  fs::path path;
+};
+
+struct Fixture {
+  explicit Fixture(const fs::path& dir) : clock(std::make_shared<ManualClock>(*parseTime("2026-11-26T09:00:00Z"))) {
+    auto s = openSqliteStore(dir.string());
+    REQUIRE(s.isOk());
+    store = std::shared_ptr<Store>(std::move(s).value());
+    connectors = std::make_shared<ConnectorRegistry>();
+    REQUIRE(registerTestConnector(*connectors).isOk());
+    EngineOptions o;
+    o.store = store;
+    o.clock = clock;
+    o.connectors = connectors;
+    o.workers = 4;
+    o.timerThread = false;
+    auto e = Engine::create(o);
+    REQUIRE(e.isOk());
+    engine = std::move(e).value();
+  }
+  void publish(const std::string& yaml) {
+    auto r = loadWorkflow(yaml, "wf.yaml");
+    for (const auto& d : r.diagnostics) UNSCOPED_INFO(d.format());
+    REQUIRE(r.ok());
+    REQUIRE(engine->publish(r.workflow, yaml).isOk());
+  }
+  RunState runState(const std::string& id) {
+    auto r = engine->run(id);
+    REQUIRE(r.isOk());
+    REQUIRE(r->has_value());
+    return **r;
+  }
+  void advance(std::chrono::milliseconds d) {
+    clock->advance(d);
+    REQUIRE(engine->fireDueTimers().isOk());
+    REQUIRE(engine->waitIdle(10s));
+  }
+
+  std::shared_ptr<ManualClock> clock;
+  std::shared_ptr<Store> store;
+  std::shared_ptr<ConnectorRegistry> connectors;
+  std::unique_ptr<Engine> engine;
+};
+
+const char* kFiveSteps = R"yaml(workflow: five
+version: 1
+owner: o
+inputs: { n: integer }
+steps:
+  - { id: a, uses: test.echo, with: { n: "${{ inputs.n }}" } }
+  - { id: b, uses: test.count, with: { key: b } }
+  - { id: c, uses: test.echo, with: { prev: "${{ steps.b.output.count }}" } }
+  - id: d
+    decide:
+      rules:
+        - { when: "steps.a.output.n > 2", score: 5, reason: "big n" }
+      bands: { HIGH: 5, LOW: 0 }
+  - { id: e, set: { band: "${{ steps.d.output.band }}" } }
+outputs: { band: "${{ steps.e.output.band }}" }
+)yaml";
+
+}  // namespace
+
+TEST_CASE("a run is durable: events, snapshot and outputs are in the store", "[engine]") {
+  TempDir dir;
+  Fixture f(dir.path);
+  f.publish(kFiveSteps);
+  REQUIRE(f.engine->start().isOk());
+  auto id = f.engine->startRun("five", {{"n", 3}}, "officer-1");
+  REQUIRE(id.isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  RunState st = f.runState(*id);
+  CHECK(st.status == RunStatus::kCompleted);
+  CHECK(st.outputs == Json({{"band", "HIGH"}}));
+  auto events = f.store->events(*id);
+  REQUIRE(events.isOk());
+  RunState folded;
+  folded.id = *id;
+  for (const auto& e : *events) REQUIRE(folded.apply(e).isOk());
+  CHECK(folded.toJson() == st.toJson());
+  auto runs = f.store->listRuns(RunFilter{RunStatus::kCompleted, "five", 10, ""});
+  REQUIRE(runs.isOk());
+  CHECK(runs->size() == 1);
+  f.engine->stop();
+}
+
+TEST_CASE("bad inputs are refused before a run starts, naming the input", "[engine][inputs]") {
+  TempDir dir;
+  Fixture f(dir.path);
+  f.publish(R"yaml(workflow: w
+version: 1
+owner: o
+inputs:
+  referral: { type: object, required: [id], properties: { id: string, age: integer } }
+steps: [{ id: s, set: { x: 1 } }]
+)yaml");
+  REQUIRE(f.engine->start().isOk());
+  CHECK(f.engine->startRun("w", {{"referral", {{"age", 3}}}}, "u").status().message() ==
+        "inputs.referral: missing required field 'id'");
+  CHECK(f.engine->startRun("w", {{"referral", {{"id", "R1"}, {"age", "three"}}}}, "u").status().message() ==
+        "inputs.referral.age: expected integer, got string");
+  CHECK(f.engine->startRun("w", {{"other", 1}}, "u").status().message() ==
+        "inputs.other: workflow 'w' declares no such input");
+  CHECK(f.engine->startRun("nope", Json::object(), "u").status().message() == "no published workflow named 'nope'");
+  CHECK(f.engine->startRun("w", {{"referral", {{"id", "R1"}}}}, "u").isOk());
+  f.engine->stop();
+}
+
+TEST_CASE("retries wait on durable timers and the manual clock", "[engine][retry][timers]") {
+  TempDir dir;
+  Fixture f(dir.path);
+  f.publish(R"yaml(workflow: r
+version: 1
+owner: o
+steps:
+  - id: flaky
+    uses: test.fail
+    with: { attempts: 2, retryable: true, code: http_503 }
+    retry: { max: 5, initial: 10s, jitter: false }
+)yaml");
+  REQUIRE(f.engine->start().isOk());
+  auto id = f.engine->startRun("r", Json::object(), "u");
+  REQUIRE(id.isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  CHECK(f.runState(*id).status == RunStatus::kWaiting);
+  f.advance(9s);
+  CHECK(f.runState(*id).status == RunStatus::kWaiting);
+  f.advance(1s);   // attempt 2 fails, next in 20s
+  CHECK(f.runState(*id).step("flaky")->attempt == 2);
+  f.advance(20s);  // attempt 3 succeeds
+  RunState st = f.runState(*id);
+  CHECK(st.status == RunStatus::kCompleted);
+  CHECK(st.step("flaky")->output["attempt"] == 3);
+  f.engine->stop();
+}
+
+TEST_CASE("a parked run survives a restart and resumes on its timer", "[engine][timers][restart]") {
+  TempDir dir;
+  std::string id;
+  const char* wf = "workflow: p\nversion: 1\nowner: o\nsteps:\n  - { id: w, wait: 2h }\n  - { id: after, uses: test.echo, with: { ok: true } }\n";
+  {
+    Fixture f(dir.path);
+    f.publish(wf);
+    REQUIRE(f.engine->start().isOk());
+    auto r = f.engine->startRun("p", Json::object(), "u");
+    REQUIRE(r.isOk());
+    id = *r;
+    REQUIRE(f.engine->waitIdle(10s));
+    CHECK(f.runState(id).status == RunStatus::kWaiting);
+    f.engine->stop();
+  }
+  Fixture g(dir.path);
+  g.publish(wf);
+  REQUIRE(g.engine->start().isOk());
+  g.advance(1h);
+  CHECK(g.runState(id).status == RunStatus::kWaiting);
+  g.advance(1h);
+  CHECK(g.runState(id).status == RunStatus::kCompleted);
+  g.engine->stop();
+}
+
+TEST_CASE("approvals, cancellation and sub-workflows through the engine", "[engine][approval][call][cancel]") {
+  TempDir dir;
+  Fixture f(dir.path);
+  f.publish("workflow: child\nversion: 1\nowner: o\ninputs: { x: integer }\nsteps:\n  - { id: s, uses: test.echo, with: { y: \"${{ inputs.x * 2 }}\" } }\noutputs: { y: \"${{ steps.s.output.y }}\" }\n");
+  f.publish(R"yaml(workflow: parent
+version: 1
+owner: o
+steps:
+  - { id: sub, call: child, with: { x: 21 } }
+  - id: review
+    approval: { assign: supervisor, options: [approve, reject] }
+  - { id: out, set: { y: "${{ steps.sub.output.y }}", d: "${{ steps.review.decision }}" } }
+)yaml");
+  REQUIRE(f.engine->start().isOk());
+  auto id = f.engine->startRun("parent", Json::object(), "officer-1");
+  REQUIRE(id.isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  RunState child = f.runState(*id + ".sub");
+  CHECK(child.status == RunStatus::kCompleted);
+  CHECK(child.parentRun == *id);
+  CHECK(child.startedBy == "officer-1");
+  CHECK(f.runState(*id).status == RunStatus::kWaiting);
+  CHECK(f.engine->decideApproval(*id, "sub", {{"decision", "approve"}}).message() == "step 'sub' is not waiting for a decision");
+  REQUIRE(f.engine->decideApproval(*id, "review", {{"decision", "approve"}, {"reason", "checked"}, {"decided_by", "sup"}}).isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  RunState st = f.runState(*id);
+  CHECK(st.status == RunStatus::kCompleted);
+  CHECK(st.step("out")->output == Json({{"y", 42}, {"d", "approve"}}));
+
+  auto id2 = f.engine->startRun("parent", Json::object(), "officer-1");
+  REQUIRE(id2.isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  REQUIRE(f.engine->cancelRun(*id2, "admin", "duplicate referral").isOk());
+  CHECK(f.runState(*id2).status == RunStatus::kCancelled);
+  CHECK(f.engine->cancelRun(*id2, "admin", "again").message() == "run " + *id2 + " has already ended");
+  f.engine->stop();
+}
+
+TEST_CASE("an older data directory is upgraded in place; a newer one is refused", "[store][migration]") {
+  TempDir dir;
+  {
+    SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/tests/engine/fixtures/schema-v1.sql");
+    std::stringstream sql;
+    sql << in.rdbuf();
+    db.exec(sql.str());
+    db.exec("INSERT INTO runs(id, workflow, version, hash, status, started_by, started_at, updated_at, last_seq, snapshot) "
+            "VALUES('old-run', 'w', 1, 'h', 'completed', 'u', 0, 0, 1, '{\"id\":\"old-run\",\"status\":\"completed\","
+            "\"workflow\":\"w\",\"version\":1,\"hash\":\"h\",\"started_by\":\"u\",\"parent\":\"\",\"started_at\":0,"
+            "\"updated_at\":0,\"inputs\":{},\"outputs\":null,\"error\":null,\"last_seq\":1,\"steps\":{}}')");
+  }
+  auto s = openSqliteStore(dir.path.string());
+  REQUIRE(s.isOk());
+  auto run = (*s)->loadRun("old-run");
+  REQUIRE(run.isOk());
+  REQUIRE(run->has_value());
+  CHECK((*run)->status == RunStatus::kCompleted);
+  s = openSqliteStore(dir.path.string());  // reopening an upgraded store is a no-op
+  REQUIRE(s.isOk());
+  {
+    SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE);
+    CHECK(db.execAndGet("SELECT value FROM meta WHERE key = 'schema_version'").getString() == std::to_string(sqliteSchemaVersion()));
+    CHECK(db.execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'runs_workflow'").getInt() == 1);
+    db.exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
+  }
+  auto newer = openSqliteStore(dir.path.string());
+  REQUIRE_FALSE(newer.isOk());
+  CHECK(newer.status().message() ==
+        "the data directory has schema version 99, newer than this vigil understands (" +
+            std::to_string(sqliteSchemaVersion()) + "); use a newer vigil or restore a backup");
+}
