@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ struct EngineOptions {
   // drive time by hand call fireDueTimers() instead and set `timerThread` to false.
   std::chrono::milliseconds timerPoll{1000};
   bool timerThread = true;
+  // Called on the committer thread after a run's end is durable; must be quick and must
+  // not call back into the engine.
+  std::function<void(const std::string& runId, RunStatus status)> onRunEnded;
 };
 
 class Engine {

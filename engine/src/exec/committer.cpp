@@ -95,6 +95,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   std::vector<std::pair<std::shared_ptr<std::promise<Status>>, Status>> replies;
   std::deque<EngineInput> work(std::make_move_iterator(batchInputs.begin()), std::make_move_iterator(batchInputs.end()));
   std::vector<EngineInput> external;  // to retry if the commit fails
+  std::vector<std::pair<std::string, RunStatus>> ended;
 
   auto record = [&](const std::string& runId, Transition t, bool isNew) {
     if (t.events.empty() && t.commands.empty()) return;
@@ -125,6 +126,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
           break;
         }
         case Command::Kind::kRunEnded:
+          ended.emplace_back(runId, lr->state.status);
           if (!lr->state.parentRun.empty()) {
             EngineInput up;
             up.kind = EngineInput::Kind::kChildEnded;
@@ -234,6 +236,9 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   }
   for (auto& job : toDispatch) dispatch(std::move(job));
   for (auto& [p, s] : replies) p->set_value(s);
+  if (o_.onRunEnded) {
+    for (const auto& [id, status] : ended) o_.onRunEnded(id, status);
+  }
 }
 
 }  // namespace vigil

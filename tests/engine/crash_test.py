@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Kill the engine with SIGKILL at 20 random moments while it runs 1,000 five-step runs,
+restart it each time, then check from the store and the side-effect log that every run
+completed, every step completed exactly once, every side effect carries the key of a
+recorded attempt, and the database is sound."""
+import collections
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+WORKER = sys.argv[1]
+RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+KILLS = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+SEED = int(os.environ.get("VIGIL_CRASH_SEED", str(int(time.time()))))
+rng = random.Random(SEED)
+print(f"seed {SEED}: {RUNS} runs, {KILLS} kills")
+
+tmp = tempfile.mkdtemp(prefix="vigil-crash-")
+data, log = os.path.join(tmp, "data"), os.path.join(tmp, "effects.log")
+failures = []
+try:
+    kills = 0
+    while kills < KILLS:
+        p = subprocess.Popen([WORKER, data, log, str(RUNS)], stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.01, 0.08))
+        if p.poll() is not None:
+            break  # finished before we could kill it: fine, but count what we did
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        kills += 1
+    print(f"killed {kills} times")
+    if os.path.exists(os.path.join(data, "vigil.db")):
+        with sqlite3.connect(os.path.join(data, "vigil.db")) as before:
+            done = before.execute("SELECT count(*) FROM runs WHERE status = 'completed'").fetchone()[0]
+        print(f"{done} of {RUNS} runs completed when the last kill landed")
+    p = subprocess.run([WORKER, data, log, str(RUNS)], capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        failures.append(f"final worker exited {p.returncode}: {p.stderr[-2000:]}")
+
+    db = sqlite3.connect(os.path.join(data, "vigil.db"))
+    integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
+    if integrity != "ok":
+        failures.append(f"integrity_check: {integrity}")
+    statuses = dict(db.execute("SELECT id, status FROM runs WHERE id LIKE 'crash-%'").fetchall())
+    missing = [f"crash-{i:04d}" for i in range(RUNS) if statuses.get(f"crash-{i:04d}") != "completed"]
+    if missing:
+        failures.append(f"{len(missing)} runs not completed, e.g. {missing[:5]}")
+
+    completions = collections.Counter()
+    completed_attempt = {}
+    for run, step, attempt in db.execute("SELECT run_id, step, attempt FROM events WHERE type = 'StepCompleted'"):
+        completions[(run, step)] += 1
+        completed_attempt[(run, step)] = attempt
+    twice = [k for k, n in completions.items() if n != 1]
+    if twice:
+        failures.append(f"{len(twice)} steps completed more than once, e.g. {twice[:3]}")
+    expected_steps = {"one", "two", "three", "both", "rate", "four", "five"}
+    for i in range(RUNS):
+        run = f"crash-{i:04d}"
+        absent = [s for s in expected_steps if (run, s) not in completions]
+        if absent:
+            failures.append(f"{run}: no completion for {absent}")
+            break
+
+    started = set(db.execute("SELECT run_id || '/' || step || '/' || attempt FROM events WHERE type = 'StepStarted'").fetchall())
+    started = {s[0] for s in started}
+    effects = collections.defaultdict(set)
+    lines = open(log).read().split()
+    for key in lines:
+        if key not in started:
+            failures.append(f"side effect with key {key} has no recorded attempt")
+            break
+        run, step, attempt = key.rsplit("/", 2)
+        effects[(run, step)].add(int(attempt))
+    for (run, step), attempts in effects.items():
+        if attempts != {completed_attempt.get((run, step))}:
+            failures.append(f"{run}/{step}: side effects from attempts {sorted(attempts)}, completed attempt {completed_attempt.get((run, step))}")
+            break
+    repeats = len(lines) - len(effects)
+    print(f"{len(lines)} side effects for {len(effects)} steps ({repeats} repeated with the same key after a crash)")
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+for f in failures:
+    print("FAIL", f)
+print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
+sys.exit(1 if failures else 0)
