@@ -38,5 +38,8 @@ inline double peakRssMb() {
 
 int runLoaderBench(const std::vector<std::string>& args);
 int runExprBench(const std::vector<std::string>& args);
+int runEngineBench(const std::vector<std::string>& args);
+int runParkedBench(const std::vector<std::string>& args, const std::string& self);
+int runParkedRestart(const std::vector<std::string>& args);
 
 }  // namespace vigil::bench

@@ -10,12 +10,18 @@ int main(int argc, char** argv) {
                  "Commands:\n"
                  "  loader [--reps N] [--source DIR]  time to load the shipped workflows and to refuse\n"
                  "                                    hostile YAML (alias bomb, 10,000-deep nesting, 100 MB)\n"
-                 "  expr [--evals N]                  expression evaluations per second\n";
+                 "  expr [--evals N]                  expression evaluations per second\n"
+                 "  engine [--runs N] [--concurrency C] [--data DIR]\n"
+                 "                                    durable five-step runs: runs/s, events/s, latency\n"
+                 "  parked [--runs N] [--data DIR]    runs parked at an approval: RSS, restart-to-ready\n";
     return args.empty() ? 2 : 0;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "loader") return vigil::bench::runLoaderBench(rest);
   if (args[0] == "expr") return vigil::bench::runExprBench(rest);
+  if (args[0] == "engine") return vigil::bench::runEngineBench(rest);
+  if (args[0] == "parked") return vigil::bench::runParkedBench(rest, argv[0]);
+  if (args[0] == "parked-restart") return vigil::bench::runParkedRestart(rest);
   std::cerr << "vigil-bench: unknown command '" << args[0] << "'\n";
   return 2;
 }

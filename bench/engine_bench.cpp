@@ -1,0 +1,241 @@
+// Engine figures: throughput and latency of durable five-step runs, and the cost of
+// runs parked at an approval (memory while parked, time for a new process to be ready).
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_util.h"
+#include "vigil/engine.h"
+#include "vigil/loader.h"
+#include "vigil/test_connector.h"
+
+namespace vigil::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kFiveSteps = R"yaml(workflow: bench-five
+version: 1
+owner: bench
+inputs: { n: integer }
+steps:
+  - { id: a, uses: test.echo, with: { n: "${{ inputs.n }}" } }
+  - { id: b, uses: test.echo, with: { n: "${{ steps.a.output.n }}" } }
+  - { id: c, uses: test.echo, with: { n: "${{ steps.b.output.n }}" } }
+  - { id: d, uses: test.echo, with: { n: "${{ steps.c.output.n }}" } }
+  - id: rate
+    decide:
+      rules: [{ when: "steps.d.output.n % 3 == 0", score: 2, reason: "multiple of three" }]
+      bands: { HIGH: 2, LOW: 0 }
+)yaml";
+
+const char* kParked = R"yaml(workflow: bench-parked
+version: 1
+owner: bench
+inputs: { n: integer }
+steps:
+  - id: review
+    approval: { assign: supervisor, options: [approve, reject] }
+  - { id: after, set: { n: "${{ inputs.n }}" } }
+)yaml";
+
+double currentRssMb() {
+  std::ifstream in("/proc/self/statm");
+  long pages = 0, resident = 0;
+  in >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+struct Opts {
+  long runs = 2000;
+  int concurrency = 64;
+  std::string data;
+  bool keep = false;
+};
+
+Opts parse(const std::vector<std::string>& args, long defaultRuns) {
+  Opts o;
+  o.runs = defaultRuns;
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    if (args[i] == "--runs") o.runs = std::max(1L, std::stol(args[i + 1]));
+    if (args[i] == "--concurrency") o.concurrency = std::max(1, std::stoi(args[i + 1]));
+    if (args[i] == "--data") {
+      o.data = args[i + 1];
+      o.keep = true;
+    }
+  }
+  if (o.data.empty()) o.data = (fs::temp_directory_path() / ("vigil-bench-" + std::to_string(getpid()))).string();
+  return o;
+}
+
+struct Rig {
+  std::shared_ptr<Store> store;
+  std::unique_ptr<Engine> engine;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, bool> ended;
+};
+
+Status makeRig(Rig& rig, const std::string& dir, const char* yaml, int workers) {
+  auto s = openSqliteStore(dir);
+  if (!s) return s.status();
+  rig.store = std::shared_ptr<Store>(std::move(s).value());
+  auto reg = std::make_shared<ConnectorRegistry>();
+  Status st = registerTestConnector(*reg);
+  if (!st) return st;
+  EngineOptions o;
+  o.store = rig.store;
+  o.clock = systemClock();
+  o.connectors = reg;
+  o.workers = workers;
+  o.onRunEnded = [&rig](const std::string& id, RunStatus) {
+    std::lock_guard lock(rig.mu);
+    rig.ended[id] = true;
+    rig.cv.notify_all();
+  };
+  auto e = Engine::create(o);
+  if (!e) return e.status();
+  rig.engine = std::move(e).value();
+  auto wf = loadWorkflow(yaml, "bench.yaml");
+  if (!wf.ok()) return Status::internal("bench workflow does not load");
+  st = rig.engine->publish(wf.workflow, yaml);
+  if (!st) return st;
+  return rig.engine->start();
+}
+
+}  // namespace
+
+int runEngineBench(const std::vector<std::string>& args) {
+  Opts o = parse(args, 2000);
+  fs::remove_all(o.data);
+  Rig rig;
+  Status s = makeRig(rig, o.data, kFiveSteps, 8);
+  if (!s) {
+    std::cerr << "vigil-bench: " << s.message() << "\n";
+    return 1;
+  }
+  std::atomic<long> next{0};
+  std::vector<std::vector<double>> lat(static_cast<size_t>(o.concurrency));
+  std::atomic<long> failed{0};
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  for (int c = 0; c < o.concurrency; ++c) {
+    clients.emplace_back([&, c] {
+      for (long i = next++; i < o.runs; i = next++) {
+        auto start = std::chrono::steady_clock::now();
+        auto id = rig.engine->startRun("bench-five", {{"n", i}}, "bench");
+        if (!id) {
+          ++failed;
+          continue;
+        }
+        std::unique_lock lock(rig.mu);
+        rig.cv.wait(lock, [&] { return rig.ended.count(*id) != 0; });
+        rig.ended.erase(*id);
+        lock.unlock();
+        lat[static_cast<size_t>(c)].push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rig.engine->stop();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  long events = 0;
+  auto sample = rig.store->listRuns(RunFilter{RunStatus::kCompleted, "bench-five", 1, ""});
+  if (sample && !sample->empty()) {
+    auto ev = rig.store->events((*sample)[0].id);
+    if (ev) events = static_cast<long>(ev->size());
+  }
+  nlohmann::json out = {
+      {"bench", "engine"},
+      {"runs", o.runs},
+      {"concurrency", o.concurrency},
+      {"steps_per_run", 5},
+      {"store", "sqlite WAL synchronous=FULL"},
+      {"completed", static_cast<long>(all.size())},
+      {"failed_to_start", failed.load()},
+      {"seconds", secs},
+      {"runs_per_sec", static_cast<double>(all.size()) / secs},
+      {"events_per_sec", static_cast<double>(all.size() * static_cast<size_t>(events)) / secs},
+      {"events_per_run", events},
+      {"p50_ms", percentile(all, 0.5)},
+      {"p99_ms", percentile(all, 0.99)},
+      {"peak_rss_mb", peakRssMb()},
+  };
+  std::cout << out.dump() << "\n";
+  if (!o.keep) fs::remove_all(o.data);
+  return 0;
+}
+
+int runParkedBench(const std::vector<std::string>& args, const std::string& self) {
+  Opts o = parse(args, 100000);
+  fs::remove_all(o.data);
+  nlohmann::json out = {{"bench", "parked"}, {"runs", o.runs}, {"store", "sqlite WAL synchronous=FULL"}};
+  {
+    Rig rig;
+    Status s = makeRig(rig, o.data, kParked, 4);
+    if (!s) {
+      std::cerr << "vigil-bench: " << s.message() << "\n";
+      return 1;
+    }
+    std::atomic<long> next{0};
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 64; ++c) {
+      clients.emplace_back([&] {
+        for (long i = next++; i < o.runs; i = next++) (void)rig.engine->startRun("bench-parked", {{"n", i}}, "bench");
+      });
+    }
+    for (auto& t : clients) t.join();
+    rig.engine->waitIdle(std::chrono::seconds(60));
+    out["park_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out["rss_while_parked_mb"] = currentRssMb();
+    out["peak_rss_mb"] = peakRssMb();
+    rig.engine->stop();
+  }
+  // A new process opening the same data directory: time until its engine is ready.
+  std::string cmd = self + " parked-restart --data " + o.data;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string restart;
+  char buf[512];
+  while (p != nullptr && std::fgets(buf, sizeof buf, p) != nullptr) restart += buf;
+  if (p != nullptr) pclose(p);
+  auto r = nlohmann::json::parse(restart, nullptr, false);
+  out["restart"] = r.is_discarded() ? nlohmann::json(restart) : r;
+  std::cout << out.dump() << "\n";
+  if (!o.keep) fs::remove_all(o.data);
+  return 0;
+}
+
+int runParkedRestart(const std::vector<std::string>& args) {
+  auto t0 = std::chrono::steady_clock::now();
+  Opts o = parse(args, 0);
+  Rig rig;
+  Status s = makeRig(rig, o.data, kParked, 4);
+  if (!s) {
+    std::cerr << "vigil-bench: " << s.message() << "\n";
+    return 1;
+  }
+  double ready = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double rss = currentRssMb();
+  auto waiting = rig.store->listRuns(RunFilter{RunStatus::kWaiting, "bench-parked", 10000000, ""});
+  nlohmann::json out = {{"ready_ms", ready},
+                        {"rss_when_ready_mb", rss},
+                        {"parked_runs_found", waiting ? static_cast<long>(waiting->size()) : -1}};
+  rig.engine->stop();
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+}  // namespace vigil::bench
