@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -258,4 +260,108 @@ TEST_CASE("an older data directory is upgraded in place; a newer one is refused"
   CHECK(newer.status().message() ==
         "the data directory has schema version 99, newer than this vigil understands (" +
             std::to_string(sqliteSchemaVersion()) + "); use a newer vigil or restore a backup");
+}
+
+namespace {
+
+// Holds every call until released, and records the most calls it saw at once.
+class GateConnector final : public Connector {
+ public:
+  CallOutcome call(const ConnectorCall&) override {
+    std::unique_lock lock(mu_);
+    ++inFlight_;
+    maxSeen_ = std::max(maxSeen_, inFlight_);
+    ++arrived_;
+    arrivedCv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    --inFlight_;
+    return {true, Json("ok"), "", "", false};
+  }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool waitArrived(int n) {
+    std::unique_lock lock(mu_);
+    return arrivedCv_.wait_for(lock, 10s, [&] { return arrived_ >= n; });
+  }
+  int maxSeen() {
+    std::lock_guard lock(mu_);
+    return maxSeen_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_, arrivedCv_;
+  bool open_ = false;
+  int inFlight_ = 0, maxSeen_ = 0, arrived_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a connector's concurrency limit bounds its calls in flight", "[engine][limits]") {
+  TempDir dir;
+  Fixture f(dir.path);
+  auto gate = std::make_shared<GateConnector>();
+  REQUIRE(f.connectors->add("gate", gate, 2).isOk());
+  CHECK(f.connectors->add("gate", gate, 2).message() == "connector 'gate' is already registered");
+  f.publish("workflow: g\nversion: 1\nowner: o\nsteps:\n  - { id: s, uses: gate.pass }\n");
+  REQUIRE(f.engine->start().isOk());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto id = f.engine->startRun("g", Json::object(), "u");
+    REQUIRE(id.isOk());
+    ids.push_back(*id);
+  }
+  REQUIRE(gate->waitArrived(2));
+  CHECK_FALSE(f.engine->waitIdle(200ms));  // four calls queue behind the limit
+  gate->open();
+  REQUIRE(f.engine->waitIdle(10s));
+  CHECK(gate->maxSeen() == 2);
+  for (const auto& id : ids) CHECK(f.runState(id).status == RunStatus::kCompleted);
+  f.engine->stop();
+}
+
+TEST_CASE("an unknown connector fails the step with a clear error", "[engine][errors]") {
+  TempDir dir;
+  Fixture f(dir.path);
+  f.publish("workflow: u\nversion: 1\nowner: o\nsteps:\n  - { id: s, uses: nosuch.call }\n");
+  REQUIRE(f.engine->start().isOk());
+  auto id = f.engine->startRun("u", Json::object(), "u");
+  REQUIRE(id.isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  RunState st = f.runState(*id);
+  CHECK(st.status == RunStatus::kFailed);
+  CHECK(st.error["code"] == "unknown_connector");
+  CHECK(st.error["message"] == "no connector named 'nosuch'");
+  f.engine->stop();
+}
+
+TEST_CASE("a run keeps the definition it started with when a new version is published", "[engine][versions]") {
+  TempDir dir;
+  const char* v1 = "workflow: v\nversion: 1\nowner: o\nsteps:\n  - { id: w, wait: 1h }\n  - { id: s, set: { from: one } }\n";
+  const char* v2 = "workflow: v\nversion: 2\nowner: o\nsteps:\n  - { id: w, wait: 1h }\n  - { id: s, set: { from: two } }\n";
+  std::string oldRun;
+  {
+    Fixture f(dir.path);
+    f.publish(v1);
+    REQUIRE(f.engine->start().isOk());
+    auto id = f.engine->startRun("v", Json::object(), "u");
+    REQUIRE(id.isOk());
+    oldRun = *id;
+    REQUIRE(f.engine->waitIdle(10s));
+    f.engine->stop();
+  }
+  Fixture g(dir.path);  // a new process that only knows version 2
+  g.publish(v2);
+  REQUIRE(g.engine->start().isOk());
+  auto newRun = g.engine->startRun("v", Json::object(), "u");
+  REQUIRE(newRun.isOk());
+  REQUIRE(g.engine->waitIdle(10s));
+  g.advance(1h);
+  CHECK(g.runState(oldRun).step("s")->output["from"] == "one");
+  CHECK(g.runState(oldRun).version == 1);
+  CHECK(g.runState(*newRun).step("s")->output["from"] == "two");
+  g.engine->stop();
 }
