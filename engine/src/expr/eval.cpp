@@ -87,8 +87,11 @@ Value Evaluator::eval(uint32_t idx) {
         return Value::own(nullptr);
       }
       if (o.is_array()) {
-        if (!k.is_number_integer() && !k.is_number_unsigned()) {
+        if (!k.is_number_integer()) {
           fail(n.offset, std::string("list index must be an integer, got ") + typeName(k));
+        }
+        if (!isInt(k)) {
+          return Value::own(nullptr);  // beyond any list
         }
         long long i = k.get<long long>();
         if (i < 0) {
@@ -120,7 +123,7 @@ Value Evaluator::eval(uint32_t idx) {
         return Value::own(!truthy(v, n.offset, "'!'"));
       }
       const Json& j = v.get();
-      if (j.is_number_integer()) {
+      if (isInt(j)) {
         long long x = j.get<long long>();
         if (x == std::numeric_limits<long long>::min()) {
           fail(n.offset, "integer overflow");
@@ -152,12 +155,37 @@ Value Evaluator::eval(uint32_t idx) {
   fail(n.offset, "internal error: unknown node");
 }
 
+namespace {
+
+// nlohmann's is_number_integer() is true for signed and unsigned integers alike.
+bool bigUnsigned(const Json& j) {
+  return j.is_number_unsigned() &&
+         j.get<unsigned long long>() > static_cast<unsigned long long>(std::numeric_limits<long long>::max());
+}
+
+}  // namespace
+
+bool isInt(const Json& j) { return j.is_number_integer() && !bigUnsigned(j); }
+
+int compareNumbers(const Json& a, const Json& b) {
+  if (a.is_number_integer() && b.is_number_integer()) {
+    if (bigUnsigned(a) || bigUnsigned(b)) {
+      if (!a.is_number_unsigned() || !b.is_number_unsigned()) {
+        return bigUnsigned(a) ? 1 : -1;  // the other is a signed integer, below LLONG_MAX
+      }
+      unsigned long long x = a.get<unsigned long long>(), y = b.get<unsigned long long>();
+      return x < y ? -1 : x > y ? 1 : 0;
+    }
+    long long x = a.get<long long>(), y = b.get<long long>();
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  double x = a.get<double>(), y = b.get<double>();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 bool jsonEqual(const Json& a, const Json& b) {
   if (a.is_number() && b.is_number()) {
-    if (a.is_number_float() || b.is_number_float()) {
-      return a.get<double>() == b.get<double>();
-    }
-    return a.get<long long>() == b.get<long long>();
+    return compareNumbers(a, b) == 0;
   }
   if (a.type() != b.type()) {
     return false;
@@ -188,12 +216,6 @@ bool jsonEqual(const Json& a, const Json& b) {
   return a == b;
 }
 
-namespace {
-
-bool isInt(const Json& j) { return j.is_number_integer() || j.is_number_unsigned(); }
-
-}  // namespace
-
 Value Evaluator::binary(const Node& n) {
   Value lv = eval(n.args[0]);
   Value rv = eval(n.args[1]);
@@ -205,13 +227,7 @@ Value Evaluator::binary(const Node& n) {
     case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe: {
       int cmp = 0;
       if (a.is_number() && b.is_number()) {
-        if (isInt(a) && isInt(b)) {
-          long long x = a.get<long long>(), y = b.get<long long>();
-          cmp = x < y ? -1 : x > y ? 1 : 0;
-        } else {
-          double x = a.get<double>(), y = b.get<double>();
-          cmp = x < y ? -1 : x > y ? 1 : 0;
-        }
+        cmp = compareNumbers(a, b);
       } else if (a.is_string() && b.is_string()) {
         int c = a.get_ref<const std::string&>().compare(b.get_ref<const std::string&>());
         cmp = c < 0 ? -1 : c > 0 ? 1 : 0;

@@ -45,6 +45,13 @@ class Evaluator {
   long steps_ = 0;
 };
 
+// Numbers: JSON integers are exact, but an unsigned integer above LLONG_MAX (possible in
+// bindings, never in expression text) does not fit the evaluator's long long arithmetic,
+// so it counts as a float there. Implemented in eval.cpp.
+bool isInt(const Json& v);
+// Orders two numbers exactly (integers without a round trip through double): -1, 0 or 1.
+int compareNumbers(const Json& a, const Json& b);
+
 // Implemented in functions.cpp.
 Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& args);
 bool jsonEqual(const Json& a, const Json& b);

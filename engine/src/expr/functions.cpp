@@ -103,7 +103,8 @@ class Args {
       bool negative = !text.empty() && text[0] == '-';
       auto d = parseDuration(negative ? text.substr(1) : text);
       if (!d) {
-        fail("'" + j.get<std::string>() + "' is not a duration such as 30s, 4h, 1h30m or -2d");
+        // Messages name arguments, never quote values (status.h): the text may be personal data.
+        fail("argument " + std::to_string(i + 1) + " is not a duration such as 30s, 4h, 1h30m or -2d");
       }
       return negative ? -*d : *d;
     }
@@ -117,6 +118,60 @@ class Args {
   const Node& n_;
   std::vector<Value>& v_;
 };
+
+// An upper estimate of the size of the automaton std::regex builds for an ECMAScript
+// pattern: every item counts one, a group counts its contents, and a {n}, {n,} or {n,m}
+// repetition copies what it repeats max(n, m) (n + 1 when open) times. `i` is the position
+// in `p`; a call returns at the ')' closing the group it was called for.
+size_t regexCost(std::string_view p, size_t& i) {
+  auto capped = [](size_t v) { return std::min(v, size_t{1} << 30); };
+  auto isDigitChar = [](char c) { return c >= '0' && c <= '9'; };
+  size_t total = 0;
+  size_t last = 0;  // cost of the item a repetition would copy
+  while (i < p.size()) {
+    char c = p[i];
+    if (c == ')') {
+      ++i;
+      return total;
+    }
+    if (c == '(') {
+      ++i;
+      last = capped(regexCost(p, i) + 1);
+    } else if (c == '\\') {
+      i += 2;
+      last = 1;
+    } else if (c == '[') {
+      ++i;
+      while (i < p.size() && p[i] != ']') {
+        i += p[i] == '\\' ? 2 : 1;
+      }
+      ++i;
+      last = 1;
+    } else if (c == '{') {
+      size_t j = i + 1, lo = 0, hi = 0;
+      bool haveLo = false, comma = false, haveHi = false;
+      for (; j < p.size() && isDigitChar(p[j]); ++j, haveLo = true) lo = capped(lo * 10 + static_cast<size_t>(p[j] - '0'));
+      if (j < p.size() && p[j] == ',') {
+        comma = true;
+        for (++j; j < p.size() && isDigitChar(p[j]); ++j, haveHi = true) hi = capped(hi * 10 + static_cast<size_t>(p[j] - '0'));
+      }
+      if (haveLo && j < p.size() && p[j] == '}') {
+        size_t count = !comma ? lo : haveHi ? std::max(lo, hi) : lo + 1;
+        last = capped(last * std::max<size_t>(count, 1));
+        total = capped(total + last);
+        i = j + 1;
+        continue;
+      }
+      ++i;  // a literal '{'
+      last = 1;
+    } else {
+      ++i;
+      last = 1;
+    }
+    total = capped(total + last);
+  }
+  return total;
+}
 
 std::string dayText(CivilDay d) {
   int y = 0;
@@ -153,7 +208,7 @@ Json minMax(Args& a, bool wantMax) {
     }
     bool less = false;
     if (e.is_number() && best->is_number()) {
-      less = e.get<double>() < best->get<double>();
+      less = compareNumbers(e, *best) < 0;
     } else if (e.is_string() && best->is_string()) {
       less = e.get_ref<const std::string&>() < best->get_ref<const std::string&>();
     } else {
@@ -183,10 +238,30 @@ std::shared_ptr<const std::regex> compileRegex(const std::string& pattern, std::
     *error = "matches() pattern longer than " + std::to_string(kMaxRegexPattern) + " characters";
     return nullptr;
   }
+  // libstdc++'s default (backtracking) matcher is exponential on patterns such as (a*)*b:
+  // a 20-character text takes minutes. The __polynomial flag selects its automaton matcher,
+  // whose time is linear in the text for a given automaton; the automaton's size is bounded
+  // by regexCost. Searching for ".*?(?:PATTERN)" anchored at the start makes one pass over
+  // the text instead of one per start position. PATTERN is compiled alone first, so a
+  // pattern such as "a)|(b" cannot escape the group and is rejected as written.
+  constexpr auto kFlags = std::regex::ECMAScript | std::regex_constants::__polynomial;
   try {
-    return std::make_shared<const std::regex>(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error&) {
-    *error = "matches() pattern is not a valid regular expression";
+    std::regex alone(pattern, kFlags);
+    size_t i = 0;
+    if (regexCost(pattern, i) > kMaxRegexCost) {
+      *error = "matches() pattern too complex: its repetitions expand to more than " +
+               std::to_string(kMaxRegexCost) + " items";
+      return nullptr;
+    }
+    return std::make_shared<const std::regex>("[\\s\\S]*?(?:" + pattern + ")", kFlags);
+  } catch (const std::regex_error& e) {
+    if (e.code() == std::regex_constants::error_complexity) {
+      *error = "matches() pattern uses a back-reference, which is not supported";
+    } else if (e.code() == std::regex_constants::error_space) {
+      *error = "matches() pattern too complex";
+    } else {
+      *error = "matches() pattern is not a valid regular expression";
+    }
     return nullptr;
   }
 }
@@ -198,7 +273,9 @@ std::string renderText(const Json& v) {
   if (v.is_string()) {
     return v.get<std::string>();
   }
-  return v.dump();
+  // Strings inside lists and objects may hold bytes that are not UTF-8 (a string literal
+  // can); dump() would throw on them, so they are replaced rather than failing.
+  return v.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
@@ -235,6 +312,7 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
         return Value::own(false);
       }
       if (a[0].is_null()) return Value::own(false);
+      if (!a[0].is_string()) a.wrongType(0, "a string or list");
       return Value::own(a.str(0).find(a.str(1)) != std::string::npos);
     }
     case Fn::kStartsWith: return Value::own(a.str(0).rfind(a.str(1), 0) == 0);
@@ -255,7 +333,7 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
         if (!re) a.fail(err.substr(std::string("matches() ").size()));
       }
       try {
-        return Value::own(std::regex_search(s, *re));
+        return Value::own(std::regex_search(s, *re, std::regex_constants::match_continuous));
       } catch (const std::regex_error&) {
         a.fail("pattern too complex for this text");
       }
@@ -266,14 +344,28 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       return Value::own(static_cast<double>(d.count()) / 1000.0 == static_cast<double>(d.count() / 1000)
                             ? Json(d.count() / 1000) : Json(static_cast<double>(d.count()) / 1000.0));
     }
-    case Fn::kTimeAdd: return Value::own(formatTime(a.time(0) + a.dur(1)));
+    // Arguments are checked in order (statements, not operands of one expression, whose
+    // order C++ leaves open), so a call with two bad arguments always reports the first.
+    case Fn::kTimeAdd: {
+      TimePoint start = a.time(0);
+      TimePoint t = start + a.dur(1);
+      // Keep results within the years parseTime() reads (0000-9999), so they can be used again.
+      static const TimePoint kFirst = *parseTime("0000-01-01");
+      static const TimePoint kLast = *parseTime("9999-12-31T23:59:59.999Z");
+      if (t < kFirst || t > kLast) a.fail("result outside the years 0000 to 9999");
+      return Value::own(formatTime(t));
+    }
     case Fn::kTimeDiff: {
-      auto ms = (a.time(0) - a.time(1)).count();
+      TimePoint from = a.time(0);
+      auto ms = (from - a.time(1)).count();
       if (ms % 1000 == 0) return Value::own(ms / 1000);
       return Value::own(static_cast<double>(ms) / 1000.0);
     }
     case Fn::kDate: return Value::own(dayText(a.day(0)));
-    case Fn::kDaysBetween: return Value::own(a.day(1) - a.day(0));
+    case Fn::kDaysBetween: {
+      CivilDay from = a.day(0);
+      return Value::own(a.day(1) - from);
+    }
     case Fn::kWorkingDaysAfter: {
       CivilDay d = a.day(0);
       if (!a[1].is_number_integer() && !a[1].is_number_unsigned()) a.wrongType(1, "an integer");
@@ -289,12 +381,17 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       return Value::own(cal.isWorkingDay(a.day(0)));
     }
     case Fn::kDefault: return a[0].is_null() ? a.take(1) : a.take(0);
-    case Fn::kString: return Value::own(renderText(a[0]));
+    case Fn::kString: {
+      Json s = renderText(a[0]);
+      ev.checkSize(s, n.offset);
+      return Value::own(std::move(s));
+    }
     case Fn::kNumber: {
       if (a[0].is_number()) return a.take(0);
+      if (!a[0].is_string()) a.wrongType(0, "a string or number");
       const std::string& s = a.str(0);
       auto parsed = Json::parse(s, nullptr, false);
-      if (parsed.is_discarded() || !parsed.is_number()) a.fail("'" + std::string(s.size() > 40 ? "text" : s) + "' is not a number");
+      if (parsed.is_discarded() || !parsed.is_number()) a.fail("argument 1 is not a number such as '42' or '-2.5'");
       return Value::own(std::move(parsed));
     }
     case Fn::kMin: return Value::own(minMax(a, false));
@@ -305,11 +402,13 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       double dsum = 0;
       for (const auto& e : a.list(0)) {
         if (!e.is_number()) a.fail(std::string("cannot add ") + typeName(e));
-        if (e.is_number_float()) allInt = false;
+        if (!isInt(e)) allInt = false;
         if (allInt && __builtin_add_overflow(isum, e.get<long long>(), &isum)) a.fail("integer overflow");
         dsum += e.get<double>();
       }
-      return allInt ? Value::own(isum) : Value::own(dsum);
+      if (allInt) return Value::own(isum);
+      if (!std::isfinite(dsum)) a.fail("number out of range");
+      return Value::own(dsum);
     }
     case Fn::kRound: {
       double x = a.num(0);
@@ -325,10 +424,12 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
         return Value::own(r);
       }
       double f = std::pow(10.0, static_cast<double>(places));
+      // So large that x * f overflows: x has no digits after the point to round.
+      if (!std::isfinite(x * f)) return Value::own(x);
       return Value::own(std::round(x * f) / f);
     }
     case Fn::kAbs: {
-      if (a[0].is_number_integer()) {
+      if (isInt(a[0])) {
         long long x = a[0].get<long long>();
         if (x == std::numeric_limits<long long>::min()) a.fail("integer overflow");
         return Value::own(x < 0 ? -x : x);
@@ -336,10 +437,11 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       return Value::own(std::fabs(a.num(0)));
     }
     case Fn::kJoin: {
+      const Json& items = a.list(0);
       const std::string& sep = a.str(1);
       std::string out;
       bool first = true;
-      for (const auto& e : a.list(0)) {
+      for (const auto& e : items) {
         if (!first) out += sep;
         first = false;
         out += renderText(e);
@@ -356,6 +458,7 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       while (true) {
         size_t p = s.find(sep, start);
         out.push_back(s.substr(start, p == std::string::npos ? std::string::npos : p - start));
+        if (out.size() > ev.program().limits.maxValueBytes) a.fail("result larger than the limit");
         if (p == std::string::npos) break;
         start = p + sep.size();
       }

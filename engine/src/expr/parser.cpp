@@ -1,5 +1,7 @@
 // Recursive-descent parser for the expression language. Depth is bounded by
-// ExprLimits::maxDepth, so hostile input cannot exhaust the stack.
+// ExprLimits::maxDepth, and the height of the parsed tree (which the evaluator recurses
+// over) by a multiple of it, so hostile input cannot exhaust the stack.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -20,6 +22,11 @@ struct Token {
 struct ParseFailure {
   ExprError error;
 };
+
+// The bound on the height of the parsed tree, as a multiple of ExprLimits::maxDepth
+// (16 x 48 = 768 by default): far above what a readable expression needs, far below what
+// the evaluator's recursion can take on a thread stack.
+constexpr int kHeightPerDepth = 16;
 
 bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool isIdentChar(char c) { return isIdentStart(c) || (c >= '0' && c <= '9'); }
@@ -215,10 +222,26 @@ class Parser {
     }
   }
 
+  // Every node records its height (operators, fields and indexes on the longest path down
+  // to a leaf; a leaf is 0). Evaluation recurses once per level, and a flat chain such as
+  // `a + b + c + ...` or `a.b.c...` nests one level per link without passing a DepthGuard,
+  // so the height is bounded here too: otherwise a long chain (possible when maxLength is
+  // raised) overflows the stack at evaluation time.
   uint32_t add(Node n) {
+    int h = 0;
+    for (uint32_t a : n.args) {
+      h = std::max(h, heights_[a] + 1);
+    }
+    if (h > maxHeight()) {
+      fail(n.offset, "expression nests more than " + std::to_string(maxHeight()) +
+                         " operators, fields or indexes inside one another");
+    }
     prog_.nodes.push_back(std::move(n));
+    heights_.push_back(h);
     return static_cast<uint32_t>(prog_.nodes.size() - 1);
   }
+
+  int maxHeight() const { return kHeightPerDepth * std::max(limits_.maxDepth, 1); }
 
   uint32_t makeNode(NodeKind kind, uint32_t offset, std::vector<uint32_t> args, Op op = Op::kNone) {
     Node n;
@@ -451,7 +474,8 @@ class Parser {
       std::string want = info->minArgs == info->maxArgs ? std::to_string(info->minArgs)
                        : info->maxArgs < 0 ? "at least " + std::to_string(info->minArgs)
                        : std::to_string(info->minArgs) + " to " + std::to_string(info->maxArgs);
-      fail(off, name + "() takes " + want + " argument" + (want == "1" ? "" : "s") + ", got " + std::to_string(n));
+      int last = info->maxArgs < 0 ? info->minArgs : info->maxArgs;  // "at least 1 argument"
+      fail(off, name + "() takes " + want + " argument" + (last == 1 ? "" : "s") + ", got " + std::to_string(n));
     }
     Node node;
     node.kind = NodeKind::kCall;
@@ -481,6 +505,7 @@ class Parser {
   size_t pos_ = 0;
   int depth_ = 0;
   Token tok_;
+  std::vector<int> heights_;  // parallel to prog_.nodes
 };
 
 // Collects the statically known paths (root name then .field / ["literal"] segments).

@@ -73,9 +73,12 @@ const char* typeName(const Json& v);
 // Error text with the 1-based column appended.
 std::string at(std::string msg, uint32_t offset);
 
-// Maximum pattern and subject sizes for matches(): std::regex backtracks, so both are bounded.
+// Bounds for matches(), so that one call stays cheap: the pattern's length, the text's
+// length, and how many items the pattern's {n,m} repetitions may expand to (the size of
+// the automaton compileRegex builds; matching time is that size times the text's length).
 constexpr size_t kMaxRegexPattern = 256;
 constexpr size_t kMaxRegexSubject = 4096;
+constexpr size_t kMaxRegexCost = 1000;
 std::shared_ptr<const std::regex> compileRegex(const std::string& pattern, std::string* error);
 
 }  // namespace vigil::expr_detail
