@@ -3,12 +3,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
+#include <future>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -81,8 +82,19 @@ struct Rig {
   std::shared_ptr<Store> store;
   std::unique_ptr<Engine> engine;
   std::mutex mu;
-  std::condition_variable cv;
-  std::map<std::string, bool> ended;
+  // One waiter per run, so a run's end wakes only its client, not all of them.
+  std::map<std::string, std::shared_ptr<std::promise<void>>> waiters;
+  std::set<std::string> ended;
+
+  void waitEnd(const std::string& id) {
+    std::unique_lock lock(mu);
+    if (ended.erase(id) != 0) return;
+    auto p = std::make_shared<std::promise<void>>();
+    auto f = p->get_future();
+    waiters[id] = p;
+    lock.unlock();
+    f.wait();
+  }
 };
 
 Status makeRig(Rig& rig, const std::string& dir, const char* yaml, int workers) {
@@ -99,8 +111,13 @@ Status makeRig(Rig& rig, const std::string& dir, const char* yaml, int workers) 
   o.workers = workers;
   o.onRunEnded = [&rig](const std::string& id, RunStatus) {
     std::lock_guard lock(rig.mu);
-    rig.ended[id] = true;
-    rig.cv.notify_all();
+    auto it = rig.waiters.find(id);
+    if (it == rig.waiters.end()) {
+      rig.ended.insert(id);
+      return;
+    }
+    it->second->set_value();
+    rig.waiters.erase(it);
   };
   auto e = Engine::create(o);
   if (!e) return e.status();
@@ -137,10 +154,7 @@ int runEngineBench(const std::vector<std::string>& args) {
           ++failed;
           continue;
         }
-        std::unique_lock lock(rig.mu);
-        rig.cv.wait(lock, [&] { return rig.ended.count(*id) != 0; });
-        rig.ended.erase(*id);
-        lock.unlock();
+        rig.waitEnd(*id);
         lat[static_cast<size_t>(c)].push_back(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
       }
