@@ -209,6 +209,8 @@ TEST_CASE("every problem in a file is reported in one pass, in order", "[loader]
                      "t.yaml:7:9: error: duplicate step id 'a' (first defined at line 5)",
                      "t.yaml:8:11: error: 'wait' of step 'a' '5x' is not a duration: use digits and units ms, s, m, h, "
                      "d, w (for example 30s, 4h, 1h30m), up to 366d",
+                     "t.yaml:9:5: error: step 'c' has no kind: add one of uses, parallel, foreach, switch, call, set, "
+                     "decide, approval, wait",
                      "t.yaml:10:29: error: 'if' of step 'c': unexpected end of expression",
                  });
 }
@@ -227,6 +229,7 @@ TEST_CASE("calls across workflows: unknown targets, inputs and cycles", "[loader
   std::vector<std::string> lines;
   for (const auto& d : diags) lines.push_back(d.format());
   CHECK(lines == std::vector<std::string>{
+                     "a.yaml:6:5: error: step 'to-b' makes a cycle of sub-workflow calls: a -> b -> a",
                      "b.yaml:6:5: error: step 'to-a' makes a cycle of sub-workflow calls: b -> a -> b",
                      "b.yaml:6:5: error: step 'to-a' passes input 'z', which workflow 'a' does not declare",
                      "c.yaml:5:5: error: step 'to-d' calls workflow 'dd', which is not among the loaded workflows",

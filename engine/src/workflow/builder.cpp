@@ -84,9 +84,9 @@ void Builder::parseInputs(const Node& n) {
       c_.error(k, DiagnosticCategory::kSchema, "input name '" + k.scalar + "' must be letters, digits and '_'");
       continue;
     }
-    if (auto t = parseType(v, "input '" + k.scalar + "'", 0)) {
-      wf_.inputs[k.scalar] = std::move(*t);
-    }
+    // An input whose type is wrong is still declared: keep it (as any) so that its uses
+    // are not also reported as unknown inputs.
+    wf_.inputs[k.scalar] = parseType(v, "input '" + k.scalar + "'", 0).value_or(anyType());
   }
 }
 
@@ -127,9 +127,8 @@ std::optional<TypeSpec> Builder::parseType(const Node& n, const std::string& wha
       c_.error(*p, DiagnosticCategory::kSemantic, "types nested deeper than 16 levels");
     } else if (c_.requireMap(*p, "'properties' of " + what)) {
       for (const auto& [pk, pv] : p->entries) {
-        if (auto pt = parseType(pv, "property '" + pk.scalar + "' of " + what, depth + 1)) {
-          t.properties[pk.scalar] = std::move(*pt);
-        }
+        std::string pw = "property '" + pk.scalar + "' of " + what;
+        t.properties[pk.scalar] = parseType(pv, pw, depth + 1).value_or(anyType());
       }
     }
   }

@@ -16,6 +16,17 @@ struct ExprUse {
   std::string what;  // "condition of step 'x'"
 };
 
+// "step 'pnd'", or "step at line 12" for a step without a usable id.
+std::string stepWhat(const Step& s);
+
+// Stands in for a declared input or field whose type is wrong: it is still declared, so
+// its uses must not also be reported as unknown.
+inline TypeSpec anyType() {
+  TypeSpec t;
+  t.type = "any";
+  return t;
+}
+
 // Where an expression is evaluated, for reference checks.
 enum class Scope { kStep, kStepErrorHandler, kWorkflowErrorHandler, kOutputs, kAnywhere };
 
@@ -36,6 +47,7 @@ class Builder {
   // steps (steps.cpp)
   std::vector<StepIndex> parseStepList(const Node& list, std::optional<StepIndex> parent, const std::string& what);
   std::optional<StepIndex> parseStep(const Node& n, std::optional<StepIndex> parent);
+  void reportMissingKind(const Node& n, const std::string& what);
   void parseCommon(const Node& n, Step& s, StepIndex self);
   void parseKind(std::string_view kind, const Node& n, Step& s, StepIndex self);
   void parseDecide(const Node& n, Step& s, StepIndex self);
@@ -54,6 +66,10 @@ class Builder {
   void addCompleted(StepIndex s, Visible& v) const;
   bool insideForeach(StepIndex s, StepIndex* foreachOut) const;
   void checkStepField(const PathRef& ref, const ExprUse& use, StepIndex target);
+  std::string unknownNameHint(const std::string& root, const std::vector<std::string_view>& roots,
+                              std::optional<StepIndex> at) const;
+  std::string dashedStepId(const ExprUse& use, const PathRef& ref) const;
+  std::string notRunReason(StepIndex target, std::optional<StepIndex> at) const;
 
   Checker& c_;
   Workflow& wf_;

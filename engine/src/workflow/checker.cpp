@@ -1,35 +1,62 @@
 #include "checker.h"
 
 #include <algorithm>
+#include <cctype>
+#include <memory>
 
 #include "vigil/duration.h"
 
 namespace vigil::loader {
 
+namespace {
+
+bool sameLetter(char a, char b) {
+  return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+}
+
+// Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+// alignment): "nmae" is one slip away from "name", not two.
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t substitute = d[i - 1][j - 1] + (sameLetter(a[i - 1], b[j - 1]) ? 0 : 1);
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, substitute});
+      if (i > 1 && j > 1 && sameLetter(a[i - 1], b[j - 2]) && sameLetter(a[i - 2], b[j - 1])) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// An error at the end of an expression ("unexpected end of expression") belongs just past
+// the last token, where the missing part goes, not on trailing blanks or a closing quote.
+size_t backOverBlanks(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  while (offset > 0 && (text[offset - 1] == ' ' || text[offset - 1] == '\t' || text[offset - 1] == '\n')) {
+    --offset;
+  }
+  return offset;
+}
+
+}  // namespace
+
 std::string didYouMean(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string best;
   // Accept at most one edit per three characters (at least one), so short words do not
-  // attract unrelated suggestions.
+  // attract unrelated suggestions. The table is quadratic in the lengths, so a very long
+  // word (only hostile input has one) gets no suggestion.
   size_t bestDist = std::max<size_t>(1, word.size() / 3) + 1;
+  if (word.size() > 256) {
+    return best;
+  }
   for (auto c : candidates) {
-    // Levenshtein distance, two rows.
-    std::vector<size_t> prev(c.size() + 1), cur(c.size() + 1);
-    for (size_t j = 0; j <= c.size(); ++j) {
-      prev[j] = j;
-    }
-    for (size_t i = 1; i <= word.size(); ++i) {
-      cur[0] = i;
-      for (size_t j = 1; j <= c.size(); ++j) {
-        size_t sub = prev[j - 1] + (std::tolower(static_cast<unsigned char>(word[i - 1])) ==
-                                            std::tolower(static_cast<unsigned char>(c[j - 1]))
-                                        ? 0
-                                        : 1);
-        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-      }
-      std::swap(prev, cur);
-    }
-    if (prev[c.size()] < bestDist) {
-      bestDist = prev[c.size()];
+    size_t dist = c.size() > 256 ? bestDist : editDistance(word, c);
+    if (dist < bestDist) {
+      bestDist = dist;
       best = std::string(c);
     }
   }
@@ -37,17 +64,7 @@ std::string didYouMean(std::string_view word, const std::vector<std::string_view
 }
 
 Checker::Checker(std::string file, std::string_view source, const ExprLimits& exprLimits)
-    : file_(std::move(file)), exprLimits_(exprLimits) {
-  size_t pos = 0;
-  while (pos <= source.size()) {
-    size_t eol = source.find('\n', pos);
-    lines_.push_back(source.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
-    if (eol == std::string_view::npos) {
-      break;
-    }
-    pos = eol + 1;
-  }
-}
+    : file_(std::move(file)), source_(source), exprLimits_(exprLimits) {}
 
 void Checker::error(const Node& at, DiagnosticCategory cat, std::string msg) {
   error(SourcePos{at.line, at.column}, cat, std::move(msg));
@@ -123,17 +140,70 @@ std::optional<bool> Checker::boolean(const Node& n, const std::string& what) {
 }
 
 std::optional<Millis> Checker::duration(const Node& n, const std::string& what) {
+  if (Json v = scalarValue(n); n.isScalar() && v.is_number()) {
+    // A bare number has no unit; say to add one rather than "must be a string".
+    bool whole = v.is_number_integer() && v.get<long long>() >= 0;
+    error(n, DiagnosticCategory::kSchema,
+          what + " must be a duration with a unit, got the number " + n.scalar + " (for example " +
+              (whole ? n.scalar + "s" : "30s, 4h or 1h30m") + ")");
+    return std::nullopt;
+  }
   auto s = string(n, what);
   if (!s) {
     return std::nullopt;
   }
   auto d = parseDuration(*s);
   if (!d) {
-    error(n, DiagnosticCategory::kSchema,
-          what + " '" + *s + "' is not a duration: use digits and units ms, s, m, h, d, w (for example 30s, 4h, 1h30m), up to 366d");
+    error(n, DiagnosticCategory::kSchema, what + " '" + *s + "' " + durationProblem(*s));
     return std::nullopt;
   }
   return d;
+}
+
+// Why parseDuration refused `text`, in words that say how to fix it. The general message
+// is kept for anything that is not a duration at all; the others name the actual slip.
+std::string durationProblem(const std::string& text) {
+  static const std::string kGeneral =
+      "is not a duration: use digits and units ms, s, m, h, d, w (for example 30s, 4h, 1h30m), up to 366d";
+  if (!text.empty() && text[0] == '-') {
+    return "is negative; a duration is zero or more";
+  }
+  // Split into <digits><unit> groups to tell a wrong order or an overflow from garbage.
+  static const std::vector<std::string> kUnits = {"w", "d", "h", "m", "s", "ms"};  // largest first
+  std::vector<std::pair<std::string, size_t>> groups;  // text, unit index
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t start = pos;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+    size_t unit = kUnits.size();
+    for (size_t u = 0; u < kUnits.size() && pos > start; ++u) {
+      if (text.compare(pos, kUnits[u].size(), kUnits[u]) == 0 &&
+          (unit == kUnits.size() || kUnits[u].size() > kUnits[unit].size())) {
+        unit = u;
+      }
+    }
+    if (unit == kUnits.size()) {
+      return kGeneral;
+    }
+    pos += kUnits[unit].size();
+    groups.emplace_back(text.substr(start, pos - start), unit);
+  }
+  if (groups.empty()) {
+    return kGeneral;
+  }
+  auto sorted = groups;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    if (sorted[i].second == sorted[i - 1].second) {
+      return "repeats a unit; write each unit once, largest first (for example 1h30m)";
+    }
+  }
+  if (sorted != groups) {
+    std::string fixed;
+    for (const auto& g : sorted) fixed += g.first;
+    return "has its units out of order; write the largest first: " + fixed;
+  }
+  return "is longer than the limit of 366d";
 }
 
 std::optional<std::vector<std::string>> Checker::stringList(const Node& n, const std::string& what, bool allowSingle) {
@@ -182,40 +252,12 @@ bool Checker::requireMap(const Node& n, const std::string& what) {
 }
 
 OffsetMap Checker::offsetMap(const Node& scalar) const {
-  int line = scalar.line;
-  int col = scalar.column;
-  char first = ' ';
-  if (line >= 1 && static_cast<size_t>(line) <= lines_.size()) {
-    std::string_view l = lines_[static_cast<size_t>(line - 1)];
-    if (col >= 1 && static_cast<size_t>(col) <= l.size()) {
-      first = l[static_cast<size_t>(col - 1)];
-    }
-  }
-  if (first == '|' || first == '>') {
-    // Block scalar: content starts on the next line at its indentation; `value` lines map
-    // one to one onto source lines for a literal block.
-    std::string value = scalar.scalar;
-    std::vector<std::string_view> lines = lines_;
-    return [value, lines, line](size_t offset) {
-      int l = line + 1;
-      size_t lineStart = 0;
-      for (size_t i = 0; i < offset && i < value.size(); ++i) {
-        if (value[i] == '\n') {
-          ++l;
-          lineStart = i + 1;
-        }
-      }
-      int indent = 1;
-      if (l >= 1 && static_cast<size_t>(l) <= lines.size()) {
-        std::string_view src = lines[static_cast<size_t>(l - 1)];
-        size_t ind = src.find_first_not_of(' ');
-        indent = ind == std::string_view::npos ? 1 : static_cast<int>(ind) + 1;
-      }
-      return SourcePos{l, indent + static_cast<int>(offset - lineStart)};
-    };
-  }
-  int base = col + ((first == '"' || first == '\'') ? 1 : 0);
-  return [line, base](size_t offset) { return SourcePos{line, base + static_cast<int>(offset)}; };
+  // Computed once per scalar: every reference in an expression asks for its position.
+  auto positions = std::make_shared<const std::vector<yaml::Position>>(source_.scalarPositions(scalar));
+  return [positions](size_t offset) {
+    const yaml::Position& p = (*positions)[std::min(offset, positions->size() - 1)];
+    return SourcePos{p.line, p.column};
+  };
 }
 
 std::optional<Expression> Checker::expression(const Node& n, const std::string& what, OffsetMap* where) {
@@ -243,7 +285,8 @@ std::optional<Expression> Checker::expression(const Node& n, const std::string& 
   }
   auto parsed = Expression::parse(body, exprLimits_);
   if (auto* err = std::get_if<ExprError>(&parsed)) {
-    error(offsetMap(n)(shift + err->offset), DiagnosticCategory::kExpression, what + ": " + err->message);
+    size_t at = err->offset >= body.size() ? backOverBlanks(body, body.size()) : err->offset;
+    error(offsetMap(n)(shift + at), DiagnosticCategory::kExpression, what + ": " + err->message);
     return std::nullopt;
   }
   if (where != nullptr) {
@@ -256,7 +299,10 @@ std::optional<Expression> Checker::expression(const Node& n, const std::string& 
 std::optional<Template> Checker::templ(const Node& n, const std::string& what, OffsetMap* where) {
   auto parsed = Template::parse(n.scalar, exprLimits_);
   if (auto* err = std::get_if<ExprError>(&parsed)) {
-    error(offsetMap(n)(err->offset), DiagnosticCategory::kExpression, what + ": " + err->message);
+    // An error at the closing `}}` is at the end of the expression inside it.
+    bool atClose = err->offset < n.scalar.size() && n.scalar.compare(err->offset, 2, "}}") == 0;
+    size_t at = atClose ? backOverBlanks(n.scalar, err->offset) : err->offset;
+    error(offsetMap(n)(at), DiagnosticCategory::kExpression, what + ": " + err->message);
     return std::nullopt;
   }
   if (where != nullptr) {

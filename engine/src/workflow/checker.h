@@ -20,8 +20,13 @@ namespace vigil::loader {
 using yaml::Node;
 using Keys = std::initializer_list<std::string_view>;
 
-// Maps a character offset inside a scalar's value to its line and column in the file.
+// Maps a byte offset inside a scalar's value to the line and column (in characters) in the
+// file where that byte was written.
 using OffsetMap = std::function<SourcePos(size_t)>;
+
+// Why parseDuration() refused `text` ("is negative; ...", "has its units out of order; ..."),
+// to follow the quoted text in a message.
+std::string durationProblem(const std::string& text);
 
 // Closest candidate within a small edit distance, or "".
 std::string didYouMean(std::string_view word, const std::vector<std::string_view>& candidates);
@@ -61,7 +66,7 @@ class Checker {
 
  private:
   std::string file_;
-  std::vector<std::string_view> lines_;
+  yaml::SourceText source_;
   ExprLimits exprLimits_;
   std::vector<Diagnostic> diags_;
 };

@@ -4,12 +4,13 @@
 #include <set>
 
 #include "builder.h"
+#include "vigil/duration.h"
 
 namespace vigil::loader {
 
 void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
   DecideStep d;
-  std::string what = "'decide' of step '" + s.id + "'";
+  std::string what = "'decide' of " + stepWhat(s);
   if (!c_.checkMap(body, {"rules", "bands"}, {"rules", "bands"}, what) && !body.isMap()) {
     s.body = std::move(d);
     return;
@@ -53,7 +54,7 @@ void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
     if (bands->entries.empty()) c_.error(*bands, DiagnosticCategory::kSchema, "'bands' of " + what + " must not be empty");
     std::map<double, std::string> seen;
     for (const auto& [k, v] : bands->entries) {
-      auto t = c_.number(v, "threshold of band '" + k.scalar + "'");
+      auto t = c_.number(v, "threshold of band '" + k.scalar + "' of " + what);
       if (!t) continue;
       auto [it, inserted] = seen.emplace(*t, k.scalar);
       if (!inserted) {
@@ -70,7 +71,7 @@ void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
 
 void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
   ApprovalStep a;
-  std::string what = "'approval' of step '" + s.id + "'";
+  std::string what = "'approval' of " + stepWhat(s);
   static const std::vector<std::string_view> kKeys = {"assign", "quorum", "distinct_from", "options", "reason",
                                                       "timeout", "on_timeout", "escalate", "show", "form",
                                                       "recommendation"};
@@ -92,6 +93,9 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
       }
     } else if (auto v = c_.stringList(*as, "'assign' of " + what, true)) {
       a.roles = *v;
+      if (a.roles.empty()) {
+        c_.error(*as, DiagnosticCategory::kSemantic, "'assign' of " + what + " names no role or user");
+      }
     }
   }
   if (const Node* q = body.find("quorum")) {
@@ -130,12 +134,14 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
     }
   }
   if (const Node* r = body.find("reason")) {
-    if (c_.checkMap(*r, {"required", "min_length"}, {}, "'reason' of " + what)) {
+    if (c_.checkMap(*r, {"required", "min_length"}, {}, "'reason' of " + what) || r->isMap()) {
       if (const Node* req = r->find("required")) {
-        if (auto b = c_.boolean(*req, "'required' of 'reason'")) a.reasonRequired = *b;
+        if (auto b = c_.boolean(*req, "'required' of 'reason' of " + what)) a.reasonRequired = *b;
       }
       if (const Node* ml = r->find("min_length")) {
-        if (auto v = c_.integer(*ml, "'min_length' of 'reason'", 0, 2000)) a.reasonMinLength = static_cast<int>(*v);
+        if (auto v = c_.integer(*ml, "'min_length' of 'reason' of " + what, 0, 2000)) {
+          a.reasonMinLength = static_cast<int>(*v);
+        }
       }
     }
   }
@@ -150,6 +156,10 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
       }
       if (!body.find("timeout")) {
         c_.error(*ot, DiagnosticCategory::kSemantic, "'on_timeout' of " + what + " needs a 'timeout'");
+      }
+      if (*v == "escalate" && !body.find("escalate")) {
+        c_.error(*ot, DiagnosticCategory::kSemantic,
+                 "'on_timeout: escalate' of " + what + " needs an 'escalate' chain to say to whom");
       }
       a.onTimeout = *v;
     }
@@ -166,19 +176,26 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
       if (!c_.checkMap(*lv, {"after", "to"}, {"after", "to"}, "an escalation of " + what) && !lv->isMap()) continue;
       ApprovalStep::Escalation esc;
       if (const Node* af = lv->find("after")) {
-        if (auto d = c_.duration(*af, "'after' of an escalation")) {
+        if (auto d = c_.duration(*af, "'after' of an escalation of " + what)) {
           esc.after = *d;
           if (*d <= last) {
             c_.error(*af, DiagnosticCategory::kSemantic, "escalations of " + what + " must come in increasing 'after' order");
           }
           if (a.timeout && *d >= *a.timeout) {
-            c_.error(*af, DiagnosticCategory::kSemantic, "escalation after " + af->scalar + " comes at or after the approval 'timeout'");
+            c_.error(*af, DiagnosticCategory::kSemantic,
+                     "escalation after " + af->scalar + " in " + what + " is not before its 'timeout' of " +
+                         formatDuration(*a.timeout));
           }
           last = *d;
         }
       }
       if (const Node* to = lv->find("to")) {
-        if (auto v = c_.stringList(*to, "'to' of an escalation", true)) esc.to = *v;
+        if (auto v = c_.stringList(*to, "'to' of an escalation of " + what, true)) {
+          esc.to = *v;
+          if (esc.to.empty()) {
+            c_.error(*to, DiagnosticCategory::kSemantic, "an escalation of " + what + " escalates to nobody");
+          }
+        }
       }
       a.escalate.push_back(std::move(esc));
     }
@@ -197,7 +214,7 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
   if (const Node* f = body.find("form")) {
     if (c_.requireMap(*f, "'form' of " + what)) {
       for (const auto& [k, v] : f->entries) {
-        if (auto t = parseType(v, "form field '" + k.scalar + "'", 0)) a.form[k.scalar] = std::move(*t);
+        a.form[k.scalar] = parseType(v, "form field '" + k.scalar + "'", 0).value_or(anyType());
       }
     }
   }

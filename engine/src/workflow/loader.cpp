@@ -52,6 +52,11 @@ std::optional<StepIndex> Workflow::findStep(std::string_view id) const {
 
 LoadResult loadWorkflow(std::string_view yamlText, const std::string& fileName, const LoadLimits& limits) {
   LoadResult result;
+  // The reader skips a byte order mark; the checker must see the same text so that its
+  // positions agree with the reader's.
+  if (yamlText.size() <= limits.maxBytes && yamlText.substr(0, 3) == "\xEF\xBB\xBF") {
+    yamlText.remove_prefix(3);
+  }
   yaml::Limits yl{limits.maxBytes, limits.maxDepth, limits.maxNodes};
   yaml::Node root;
   yaml::ReadError err;

@@ -1,5 +1,6 @@
 // Reference checks: every path in every expression names something that exists and that
 // has certainly run (or is bound) at the point where the expression is evaluated.
+#include <cctype>
 #include <set>
 
 #include "builder.h"
@@ -16,6 +17,17 @@ const std::vector<std::string_view> kDecideOutput = {"score", "band", "fired"};
 std::string hint(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string h = didYouMean(word, candidates);
   return h.empty() ? "" : " (did you mean '" + h + "'?)";
+}
+
+// A suggestion when one is close, else the whole (short) list of what there is.
+std::string hintOrList(std::string_view word, const std::vector<std::string_view>& candidates, std::string_view verb) {
+  std::string h = hint(word, candidates);
+  if (!h.empty() || candidates.empty()) {
+    return h;
+  }
+  std::string list;
+  for (auto c : candidates) list += (list.empty() ? "" : ", ") + std::string(c);
+  return " (it " + std::string(verb) + " " + list + ")";
 }
 
 }  // namespace
@@ -106,22 +118,84 @@ bool Builder::insideForeach(StepIndex s, StepIndex* foreachOut) const {
   return false;
 }
 
+// Why `root` is not a name here: it may be bound somewhere else, or be a misspelling.
+std::string Builder::unknownNameHint(const std::string& root, const std::vector<std::string_view>& roots,
+                                     std::optional<StepIndex> at) const {
+  if (root == "error") {
+    return " ('error' is only available in on_error handlers)";
+  }
+  StepIndex enclosing = 0;
+  if (root == "item" && at && insideForeach(*at, &enclosing)) {
+    const auto& f = std::get<ForeachStep>(wf_.steps[enclosing].body);
+    return " (foreach '" + wf_.steps[enclosing].id + "' names its item '" + f.as + "')";
+  }
+  if (root == "item" || root == "index") {
+    return " (only available inside a foreach)";
+  }
+  for (const auto& [f, names] : foreachBindings_) {
+    if (std::find(names.begin(), names.end(), root) != names.end()) {
+      return " (only available inside foreach '" + wf_.steps[f].id + "')";
+    }
+  }
+  return hint(root, roots);
+}
+
+// `steps.child-lookup.output` reads as `steps.child - lookup.output`: when the text after
+// an unknown step name continues into a step id with '-', returns that id.
+std::string Builder::dashedStepId(const ExprUse& use, const PathRef& ref) const {
+  const std::string& text = use.expr.text();
+  size_t start = ref.segmentOffsets[1];
+  size_t end = start + ref.segments[1].size();
+  if (end >= text.size() || text[end] != '-') {
+    return "";
+  }
+  std::string best;
+  for (const auto& [id, idx] : ids_) {
+    if (id.size() > best.size() && text.compare(start, id.size(), id) == 0 &&
+        (start + id.size() == text.size() ||
+         (!std::isalnum(static_cast<unsigned char>(text[start + id.size()])) && text[start + id.size()] != '_'))) {
+      best = id;
+    }
+  }
+  return best;
+}
+
+// Why a step that exists has not run where it is referenced.
+std::string Builder::notRunReason(StepIndex target, std::optional<StepIndex> at) const {
+  const std::string& name = wf_.steps[target].id;
+  if (at && *at == target) {
+    return "step '" + name + "' refers to itself";
+  }
+  // The nearest parallel or switch holding both steps in different branches.
+  std::set<StepIndex> atAncestors;
+  for (auto p = at; p; p = wf_.steps[*p].parent) atAncestors.insert(*p);
+  for (std::optional<StepIndex> p = target; p && at; p = wf_.steps[*p].parent) {
+    if (atAncestors.count(*p) == 0) continue;
+    if (*p == target || *p == *at) break;  // one holds the other: not separate branches
+    const Step& shared = wf_.steps[*p];
+    if (shared.kind() == StepKind::kParallel) {
+      return "step '" + name + "' runs in parallel with this one (both are branches of '" + shared.id +
+             "'), so it has not finished here";
+    }
+    if (shared.kind() == StepKind::kSwitch) {
+      return "step '" + name + "' is in another branch of switch '" + shared.id + "', which does not run here";
+    }
+    break;
+  }
+  return "step '" + name + "' is referenced before it can have run";
+}
+
 void Builder::checkUse(const ExprUse& use, const Visible& v, Scope scope, std::optional<StepIndex> at) {
   std::vector<std::string_view> roots = {"inputs", "steps", "run"};
   for (const auto& b : v.bindings) roots.push_back(b);
+  size_t skipUntil = 0;  // paths inside a dashed step id already reported
   for (const auto& ref : use.expr.paths()) {
+    if (ref.offset < skipUntil) continue;
     const std::string& root = ref.segments[0];
     SourcePos pos = use.where(ref.offset);
     if (std::find(roots.begin(), roots.end(), root) == roots.end()) {
-      std::string msg = use.what + ": unknown name '" + root + "'";
-      if (root == "error") {
-        msg += " ('error' is only available in on_error handlers)";
-      } else if (root == "item" || root == "index") {
-        msg += " (only available inside a foreach)";
-      } else {
-        msg += hint(root, roots);
-      }
-      c_.error(pos, DiagnosticCategory::kSemantic, msg);
+      c_.error(pos, DiagnosticCategory::kSemantic,
+               use.what + ": unknown name '" + root + "'" + unknownNameHint(root, roots, at));
       continue;
     }
     if (ref.segments.size() < 2) continue;
@@ -156,6 +230,13 @@ void Builder::checkUse(const ExprUse& use, const Visible& v, Scope scope, std::o
     } else if (root == "steps") {
       auto it = ids_.find(name);
       if (it == ids_.end()) {
+        if (std::string dashed = dashedStepId(use, ref); !dashed.empty()) {
+          c_.error(namePos, DiagnosticCategory::kSemantic,
+                   use.what + ": write steps['" + dashed + "'] for step '" + dashed +
+                       "': in an expression '-' is minus, so steps." + dashed + " reads as a subtraction");
+          skipUntil = ref.segmentOffsets[1] + dashed.size();
+          continue;
+        }
         std::vector<std::string_view> names;
         for (const auto& [k, x] : ids_) names.push_back(k);
         c_.error(namePos, DiagnosticCategory::kSemantic, use.what + ": unknown step '" + name + "'" + hint(name, names));
@@ -174,11 +255,8 @@ void Builder::checkUse(const ExprUse& use, const Visible& v, Scope scope, std::o
           c_.error(namePos, DiagnosticCategory::kSemantic,
                    use.what + ": step '" + name + "' runs inside foreach '" + wf_.steps[f].id +
                        "' and cannot be referenced outside it");
-        } else if (at && *at == target) {
-          c_.error(namePos, DiagnosticCategory::kSemantic, use.what + ": step '" + name + "' refers to itself");
         } else {
-          c_.error(namePos, DiagnosticCategory::kSemantic,
-                   use.what + ": step '" + name + "' is referenced before it can have run");
+          c_.error(namePos, DiagnosticCategory::kSemantic, use.what + ": " + notRunReason(target, at));
         }
         continue;
       }
@@ -206,7 +284,7 @@ void Builder::checkStepField(const PathRef& ref, const ExprUse& use, StepIndex t
     if (keys.count(key) == 0) {
       std::vector<std::string_view> names(keys.begin(), keys.end());
       c_.error(pos, DiagnosticCategory::kSemantic,
-               use.what + ": step '" + t.id + "' sets no output '" + key + "'" + hint(key, names));
+               use.what + ": step '" + t.id + "' sets no output '" + key + "'" + hintOrList(key, names, "sets"));
     }
   } else if (t.kind() == StepKind::kDecide) {
     if (std::find(kDecideOutput.begin(), kDecideOutput.end(), key) == kDecideOutput.end()) {
@@ -219,7 +297,7 @@ void Builder::checkStepField(const PathRef& ref, const ExprUse& use, StepIndex t
     for (const auto& [k, x] : a.form) names.push_back(k);
     if (std::find(names.begin(), names.end(), key) == names.end()) {
       c_.error(pos, DiagnosticCategory::kSemantic,
-               use.what + ": approval step '" + t.id + "' has no output '" + key + "'" + hint(key, names));
+               use.what + ": approval step '" + t.id + "' has no output '" + key + "'" + hintOrList(key, names, "has"));
     }
   }
 }

@@ -22,7 +22,8 @@ std::vector<std::string_view> allowedKeys(std::string_view kind) {
   return keys;
 }
 
-std::string stepWhat(const Step& s) { return "step '" + s.id + "'"; }
+bool isKind(std::string_view key) { return std::find(kKinds.begin(), kKinds.end(), key) != kKinds.end(); }
+bool isCommon(std::string_view key) { return std::find(kCommon.begin(), kCommon.end(), key) != kCommon.end(); }
 
 // RFC 6901 escaping of one JSON Pointer reference token.
 std::string escapePointer(const std::string& key) {
@@ -40,6 +41,11 @@ std::string escapePointer(const std::string& key) {
 }
 
 }  // namespace
+
+// A step without a usable id is named by where it is, not as "step ''".
+std::string stepWhat(const Step& s) {
+  return s.id.empty() ? "step at line " + std::to_string(s.pos.line) : "step '" + s.id + "'";
+}
 
 std::vector<StepIndex> Builder::parseStepList(const Node& list, std::optional<StepIndex> parent, const std::string& what) {
   std::vector<StepIndex> out;
@@ -72,10 +78,10 @@ std::optional<StepIndex> Builder::parseStep(const Node& n, std::optional<StepInd
   s.parent = parent;
 
   // Which kind is this?
-  std::vector<std::string_view> present;
+  std::vector<const Node*> present;
   for (const auto& [k, v] : n.entries) {
-    if (std::find(kKinds.begin(), kKinds.end(), k.scalar) != kKinds.end()) {
-      present.push_back(k.scalar);
+    if (isKind(k.scalar)) {
+      present.push_back(&k);
     }
   }
   if (const Node* id = n.find("id")) {
@@ -94,42 +100,84 @@ std::optional<StepIndex> Builder::parseStep(const Node& n, std::optional<StepInd
       }
     }
   }
-  std::string what = s.id.empty() ? "step" : stepWhat(s);
+  std::string what = stepWhat(s);
   if (present.empty()) {
-    // An unknown key that is not a common key is most likely a misspelt or invented kind.
-    const Node* unknown = nullptr;
-    for (const auto& [k, v] : n.entries) {
-      if (std::find(kCommon.begin(), kCommon.end(), k.scalar) == kCommon.end() && k.scalar != "with") {
-        unknown = &k;
-        break;
-      }
-    }
-    if (unknown != nullptr) {
-      std::string hint = didYouMean(unknown->scalar, kKinds);
-      c_.error(*unknown, DiagnosticCategory::kSchema,
-               "unknown step kind '" + unknown->scalar + "' in " + what +
-                   (hint.empty() ? " (expected one of uses, parallel, foreach, switch, call, set, decide, approval, wait)"
-                                 : " (did you mean '" + hint + "'?)"));
-    } else {
-      c_.error(n, DiagnosticCategory::kSchema,
-               what + " has no kind: add one of uses, parallel, foreach, switch, call, set, decide, approval, wait");
-    }
-    if (n.find("id") == nullptr) {
-      c_.error(n, DiagnosticCategory::kSchema, "missing required key 'id' in step");
-    }
+    reportMissingKind(n, what);
+    parseCommon(n, s, self);
     wf_.steps[self] = std::move(s);
     return self;
   }
+  std::vector<std::string_view> allowed = allowedKeys(present[0]->scalar);
   if (present.size() > 1) {
-    c_.error(n, DiagnosticCategory::kSchema,
-             what + " has both '" + std::string(present[0]) + "' and '" + std::string(present[1]) +
+    // Point at the extra kind, and do not also call it an unknown key.
+    c_.error(*present[1], DiagnosticCategory::kSchema,
+             what + " has both '" + present[0]->scalar + "' and '" + present[1]->scalar +
                  "'; a step has exactly one kind");
+    for (const Node* k : present) allowed.push_back(k->scalar);
   }
-  c_.checkMap(n, allowedKeys(present[0]), {"id"}, what);
+  c_.checkMap(n, allowed, {"id"}, what);
   parseCommon(n, s, self);
-  parseKind(present[0], n, s, self);
+  // Only connector calls are retried or timed out as a step; approvals and waits carry
+  // their own deadlines, and composite steps take their children's.
+  if (present[0]->scalar != "uses") {
+    for (const char* key : {"retry", "timeout"}) {
+      for (const auto& [k, v] : n.entries) {
+        if (k.scalar == key) {
+          c_.error(k, DiagnosticCategory::kSchema,
+                   "'" + k.scalar + "' applies only to 'uses' steps, not to the " + present[0]->scalar + " step '" +
+                       s.id + "'");
+        }
+      }
+    }
+  }
+  parseKind(present[0]->scalar, n, s, self);
   wf_.steps[self] = std::move(s);
   return self;
+}
+
+// A step with no kind key: a key that looks like a kind is a misspelt kind; a key that
+// looks like a common key is a misspelt common key, not an invented kind.
+void Builder::reportMissingKind(const Node& n, const std::string& what) {
+  std::vector<const Node*> unknown;
+  for (const auto& [k, v] : n.entries) {
+    if (!isCommon(k.scalar) && k.scalar != "with" && k.scalar != "as" && k.scalar != "concurrency" &&
+        k.scalar != "steps") {
+      unknown.push_back(&k);
+    }
+  }
+  bool namedKind = false;
+  std::vector<const Node*> others;
+  for (const Node* k : unknown) {
+    std::string hint = didYouMean(k->scalar, kKinds);
+    if (!hint.empty()) {
+      c_.error(*k, DiagnosticCategory::kSchema,
+               "unknown step kind '" + k->scalar + "' in " + what + " (did you mean '" + hint + "'?)");
+      namedKind = true;
+    } else {
+      others.push_back(k);
+    }
+  }
+  for (const Node* k : others) {
+    std::string hint = didYouMean(k->scalar, kCommon);
+    if (!hint.empty()) {
+      c_.error(*k, DiagnosticCategory::kSchema,
+               "unknown key '" + k->scalar + "' in " + what + " (did you mean '" + hint + "'?)");
+    } else if (!namedKind) {
+      c_.error(*k, DiagnosticCategory::kSchema,
+               "unknown step kind '" + k->scalar + "' in " + what +
+                   " (expected one of uses, parallel, foreach, switch, call, set, decide, approval, wait)");
+      namedKind = true;
+    } else {
+      c_.error(*k, DiagnosticCategory::kSchema, "unknown key '" + k->scalar + "' in " + what);
+    }
+  }
+  if (!namedKind) {
+    c_.error(n, DiagnosticCategory::kSchema,
+             what + " has no kind: add one of uses, parallel, foreach, switch, call, set, decide, approval, wait");
+  }
+  if (n.find("id") == nullptr) {
+    c_.error(n, DiagnosticCategory::kSchema, "missing required key 'id' in " + what);
+  }
 }
 
 void Builder::parseCommon(const Node& n, Step& s, StepIndex self) {
@@ -288,9 +336,18 @@ void Builder::parseKind(std::string_view kind, const Node& n, Step& s, StepIndex
     s.body = std::move(sw);
   } else if (kind == "call") {
     CallStep cs;
-    if (auto v = c_.string(body, "'call' of " + what)) cs.workflow = *v;
+    if (auto v = c_.string(body, "'call' of " + what)) {
+      if (v->empty()) c_.error(body, DiagnosticCategory::kSemantic, "'call' of " + what + " must name a workflow");
+      cs.workflow = *v;
+    }
     if (const Node* w = n.find("with")) {
-      if (c_.requireMap(*w, "'with' of " + what)) cs.with = compileValue(*w, "'with' of " + what, &stepUses_[self]);
+      if (c_.requireMap(*w, "'with' of " + what)) {
+        cs.with = compileValue(*w, "'with' of " + what, &stepUses_[self]);
+      } else {
+        // Kept as written (not a map) so the checks across workflows can tell a bad 'with',
+        // already reported, from a call that passes nothing.
+        cs.with = ValueTemplate(yaml::toJson(*w), {});
+      }
     }
     s.body = std::move(cs);
   } else if (kind == "set") {
@@ -308,7 +365,7 @@ void Builder::parseKind(std::string_view kind, const Node& n, Step& s, StepIndex
     WaitStep w;
     if (body.isScalar()) {
       w.duration = c_.duration(body, "'wait' of " + what);
-    } else if (c_.checkMap(body, {"until"}, {"until"}, "'wait' of " + what)) {
+    } else if (c_.checkMap(body, {"until"}, {"until"}, "'wait' of " + what) || (body.isMap() && body.find("until"))) {
       const Node& u = *body.find("until");
       OffsetMap where;
       if (auto e = c_.expression(u, "'until' of " + what, &where)) {

@@ -1,13 +1,38 @@
 // Checks across workflows: every `call` names a known workflow with the inputs it
 // declares, and no chain of calls leads back to where it started.
-#include <functional>
+#include <deque>
 #include <map>
-#include <set>
 
 #include "checker.h"
 #include "vigil/loader.h"
 
 namespace vigil {
+namespace {
+
+// The shortest chain of calls from workflow `from` to workflow `to` (both included), or
+// empty when `to` cannot be reached.
+std::vector<std::string> callPath(const std::map<std::string, const Workflow*>& byName, const std::string& from,
+                                  const std::string& to) {
+  std::map<std::string, std::string> cameFrom = {{from, ""}};
+  std::deque<std::string> queue = {from};
+  while (!queue.empty()) {
+    std::string cur = queue.front();
+    queue.pop_front();
+    if (cur == to) {
+      std::vector<std::string> path;
+      for (std::string p = to; !p.empty(); p = cameFrom[p]) path.insert(path.begin(), p);
+      return path;
+    }
+    for (const auto& s : byName.at(cur)->steps) {
+      const auto* call = std::get_if<CallStep>(&s.body);
+      if (call == nullptr || byName.count(call->workflow) == 0) continue;
+      if (cameFrom.emplace(call->workflow, cur).second) queue.push_back(call->workflow);
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 std::vector<Diagnostic> checkWorkflowSet(const std::vector<std::shared_ptr<const Workflow>>& workflows) {
   std::vector<Diagnostic> diags;
@@ -25,7 +50,8 @@ std::vector<Diagnostic> checkWorkflowSet(const std::vector<std::shared_ptr<const
   for (const auto& wf : workflows) {
     for (const auto& s : wf->steps) {
       const auto* call = std::get_if<CallStep>(&s.body);
-      if (call == nullptr) continue;
+      // No name: the loader has already reported the step's bad 'call' value.
+      if (call == nullptr || call->workflow.empty()) continue;
       auto it = byName.find(call->workflow);
       if (it == byName.end()) {
         std::string h = loader::didYouMean(call->workflow, names);
@@ -35,6 +61,7 @@ std::vector<Diagnostic> checkWorkflowSet(const std::vector<std::shared_ptr<const
       }
       const Workflow& callee = *it->second;
       const Json& with = call->with.literal();
+      if (!with.is_null() && !with.is_object()) continue;  // a bad 'with', already reported
       if (with.is_object()) {
         for (auto w = with.begin(); w != with.end(); ++w) {
           if (callee.inputs.count(w.key()) == 0) {
@@ -50,37 +77,19 @@ std::vector<Diagnostic> checkWorkflowSet(const std::vector<std::shared_ptr<const
       }
     }
   }
-  // Cycles: depth-first search over the call graph, reporting each cycle once at the call
-  // that closes it.
-  std::map<std::string, int> state;  // 0 new, 1 on stack, 2 done
-  std::vector<std::string> stack;
-  std::set<std::string> reported;
-  std::function<void(const Workflow&)> visit = [&](const Workflow& wf) {
-    state[wf.name] = 1;
-    stack.push_back(wf.name);
-    for (const auto& s : wf.steps) {
+  // Cycles: every call that lies on a cycle is reported, in the file that makes it, so
+  // each workflow of the cycle is invalid on its own and the result does not depend on
+  // which workflow a search happens to start from.
+  for (const auto& wf : workflows) {
+    for (const auto& s : wf->steps) {
       const auto* call = std::get_if<CallStep>(&s.body);
-      if (call == nullptr) continue;
-      auto it = byName.find(call->workflow);
-      if (it == byName.end()) continue;
-      int st = state[call->workflow];
-      if (st == 1) {
-        auto from = std::find(stack.begin(), stack.end(), call->workflow);
-        std::string chain;
-        for (auto p = from; p != stack.end(); ++p) chain += *p + " -> ";
-        chain += call->workflow;
-        if (reported.insert(wf.name + "/" + s.id).second) {
-          add(wf, s, "step '" + s.id + "' makes a cycle of sub-workflow calls: " + chain);
-        }
-      } else if (st == 0) {
-        visit(*it->second);
-      }
+      if (call == nullptr || byName.count(call->workflow) == 0) continue;
+      std::vector<std::string> back = callPath(byName, call->workflow, wf->name);
+      if (back.empty()) continue;
+      std::string chain = wf->name;
+      for (const auto& name : back) chain += " -> " + name;
+      add(*wf, s, "step '" + s.id + "' makes a cycle of sub-workflow calls: " + chain);
     }
-    stack.pop_back();
-    state[wf.name] = 2;
-  };
-  for (const auto& [name, wf] : byName) {
-    if (state[name] == 0) visit(*wf);
   }
   sortDiagnostics(diags);
   return diags;

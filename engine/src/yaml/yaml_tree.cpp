@@ -1,5 +1,7 @@
 #include "yaml_tree.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <optional>
@@ -67,6 +69,71 @@ void lineCol(std::string_view s, size_t offset, int* line, int* col) {
   }
 }
 
+bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Bytes that a double-quoted escape such as `\x41`, `\u00e9` or `\L` decodes to (as UTF-8),
+// and how many source bytes it takes; {0, 0} for an escape yaml-cpp would have refused.
+std::pair<size_t, size_t> escapeLengths(std::string_view s, size_t backslash) {
+  if (backslash + 1 >= s.size()) {
+    return {0, 0};
+  }
+  char e = s[backslash + 1];
+  size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+  if (digits == 0) {
+    size_t decoded = (e == 'N' || e == '_') ? 2 : (e == 'L' || e == 'P') ? 3 : 1;
+    return {decoded, 2};
+  }
+  unsigned long cp = 0;
+  for (size_t k = 0; k < digits; ++k) {
+    size_t i = backslash + 2 + k;
+    if (i >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      return {0, 0};
+    }
+    char h = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+    cp = cp * 16 + static_cast<unsigned long>(h <= '9' ? h - '0' : h - 'a' + 10);
+  }
+  size_t decoded = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  return {decoded, 2 + digits};
+}
+
+// True when the quoted scalar whose opening quote is at `open` has its closing quote.
+bool quoteClosed(std::string_view s, size_t open) {
+  char quote = s[open];
+  for (size_t i = open + 1; i < s.size(); ++i) {
+    if (quote == '"' && s[i] == '\\') {
+      ++i;
+    } else if (s[i] == quote) {
+      if (quote == '\'' && i + 1 < s.size() && s[i + 1] == '\'') {
+        ++i;
+        continue;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+// True when the text holds nothing but comments, blank lines, directives and document
+// markers: a file whose only "content" is `---` is as empty as a blank one.
+bool onlyMarkersAndComments(std::string_view s) {
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t eol = s.find('\n', pos);
+    std::string_view l = s.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    pos = eol == std::string_view::npos ? s.size() : eol + 1;
+    if (l.substr(0, 3) == "---" || l.substr(0, 3) == "...") {
+      l.remove_prefix(3);
+    } else if (!l.empty() && l[0] == '%') {
+      continue;
+    }
+    size_t first = l.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && l[first] != '#') {
+      return false;
+    }
+  }
+  return true;
+}
+
 // A second document starts with a `---` line after content, or follows a `...` line.
 // Document markers are only markers at column 0, and YAML forbids them inside scalars,
 // so a line scan finds them without running the parser (whose multi-document path in
@@ -117,7 +184,7 @@ bool findSecondDocument(std::string_view s, int* lineOut) {
 
 class TreeBuilder final : public YAML::EventHandler {
  public:
-  explicit TreeBuilder(const Limits& limits) : limits_(limits) {}
+  TreeBuilder(const Limits& limits, const SourceText& source) : limits_(limits), source_(source) {}
 
   Node takeRoot() { return std::move(root_); }
   bool hasRoot() const { return haveRoot_; }
@@ -132,17 +199,19 @@ class TreeBuilder final : public YAML::EventHandler {
 
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     if (anchor >= anchors_.size() || !anchorDone_[anchor]) {
-      throw LimitExceeded{{mark.line + 1, mark.column + 1, "alias refers to an anchor that is not complete"}};
+      fail(mark, "alias refers to an anchor that is not complete");
     }
     Node copy = copyCounted(anchors_[anchor], mark);
-    copy.line = mark.line + 1;
-    copy.column = mark.column + 1;
+    Position at = position(mark);
+    copy.line = at.line;
+    copy.column = at.column;
     finish(std::move(copy), 0);
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
     checkTag(mark, tag);
+    checkQuoteClosed(mark);
     Node n = make(mark, Node::Kind::kScalar);
     n.scalar = value;
     n.plain = tag == "?";
@@ -176,26 +245,47 @@ class TreeBuilder final : public YAML::EventHandler {
     std::optional<Node> pendingKey;
   };
 
+  // yaml-cpp counts columns in bytes; diagnostics count characters.
+  Position position(const YAML::Mark& mark) const {
+    return {mark.line + 1, source_.column(mark.line + 1, mark.column)};
+  }
+
+  [[noreturn]] void fail(const YAML::Mark& mark, std::string message) const {
+    Position at = position(mark);
+    throw LimitExceeded{{at.line, at.column, std::move(message)}};
+  }
+
   Node make(const YAML::Mark& mark, Node::Kind kind) {
     count(mark);
     Node n;
     n.kind = kind;
-    n.line = mark.line + 1;
-    n.column = mark.column + 1;
+    Position at = position(mark);
+    n.line = at.line;
+    n.column = at.column;
     return n;
   }
 
   void count(const YAML::Mark& mark) {
     if (++nodes_ > limits_.maxNodes) {
-      throw LimitExceeded{{mark.line + 1, mark.column + 1,
-                           "document has more than " + std::to_string(limits_.maxNodes) +
-                               " nodes (after expanding aliases)"}};
+      fail(mark, "document has more than " + std::to_string(limits_.maxNodes) + " nodes (after expanding aliases)");
     }
   }
 
-  static void checkTag(const YAML::Mark& mark, const std::string& tag) {
+  void checkTag(const YAML::Mark& mark, const std::string& tag) const {
     if (!tag.empty() && tag != "?" && tag != "!") {
-      throw LimitExceeded{{mark.line + 1, mark.column + 1, "YAML tags such as '" + tag + "' are not supported"}};
+      fail(mark, "YAML tags such as '" + tag + "' are not supported");
+    }
+  }
+
+  // yaml-cpp 0.7 accepts a quoted scalar that runs to the end of the file when the file
+  // ends with a line break, silently swallowing the rest of the document into the string.
+  void checkQuoteClosed(const YAML::Mark& mark) const {
+    std::string_view text = source_.text();
+    size_t p = source_.contentStart(mark.pos < 0 ? text.size() : static_cast<size_t>(mark.pos));
+    if (p < text.size() && (text[p] == '"' || text[p] == '\'') && !quoteClosed(text, p)) {
+      Position at = source_.position(p);
+      throw LimitExceeded{{at.line, at.column, std::string("quoted string is not closed: no matching ") + text[p] +
+                                                   " before the end of the file"}};
     }
   }
 
@@ -214,7 +304,7 @@ class TreeBuilder final : public YAML::EventHandler {
     for (const auto& [k, v] : src.entries) {
       count(mark);
       count(mark);
-      out.entries.emplace_back(k, copyCounted(v, mark));
+      out.entries.push_back(Node::Entry{k, copyCounted(v, mark)});
     }
     return out;
   }
@@ -269,11 +359,12 @@ class TreeBuilder final : public YAML::EventHandler {
       top.pendingKey = std::move(n);
       return;
     }
-    top.node.entries.emplace_back(std::move(*top.pendingKey), std::move(n));
+    top.node.entries.push_back(Node::Entry{std::move(*top.pendingKey), std::move(n)});
     top.pendingKey.reset();
   }
 
   const Limits& limits_;
+  const SourceText& source_;
   std::vector<Frame> stack_;
   std::vector<Node> anchors_;
   std::vector<bool> anchorDone_;
@@ -307,6 +398,164 @@ const char* Node::typeName() const {
   return "string";
 }
 
+SourceText::SourceText(std::string_view text) : text_(text) {
+  lineStarts_.push_back(0);
+  bool ascii = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      lineAscii_.push_back(ascii);
+      lineStarts_.push_back(i + 1);
+      ascii = true;
+    } else if (static_cast<unsigned char>(text[i]) >= 0x80) {
+      ascii = false;
+    }
+  }
+  lineAscii_.push_back(ascii);
+}
+
+size_t SourceText::lineEnd(size_t line) const {
+  return line < lineStarts_.size() ? lineStarts_[line] - 1 : text_.size();
+}
+
+int SourceText::column(int line, int byteColumn) const {
+  if (line < 1 || static_cast<size_t>(line) > lineStarts_.size() || byteColumn < 0) {
+    return byteColumn + 1;
+  }
+  const size_t l = static_cast<size_t>(line);
+  const size_t start = lineStarts_[l - 1];
+  const size_t end = std::min(lineEnd(l), start + static_cast<size_t>(byteColumn));
+  if (lineAscii_[l - 1]) {
+    return static_cast<int>(end - start) + 1;
+  }
+  if (cursor_.line != l || cursor_.byte > end) {
+    cursor_ = {l, start, 1};
+  }
+  for (; cursor_.byte < end; ++cursor_.byte) {
+    if ((static_cast<unsigned char>(text_[cursor_.byte]) & 0xC0) != 0x80) {
+      ++cursor_.column;
+    }
+  }
+  return cursor_.column;
+}
+
+size_t SourceText::offset(Position p) const {
+  if (p.line < 1 || static_cast<size_t>(p.line) > lineStarts_.size()) {
+    return text_.size();
+  }
+  const size_t l = static_cast<size_t>(p.line);
+  const size_t start = lineStarts_[l - 1];
+  const size_t end = lineEnd(l);
+  if (lineAscii_[l - 1]) {
+    return std::min(end, start + static_cast<size_t>(std::max(p.column, 1) - 1));
+  }
+  if (cursor_.line != l || cursor_.column > p.column) {
+    cursor_ = {l, start, 1};
+  }
+  // The cursor's column counts the characters that start before its byte; stop on the
+  // first byte of the character at p.column (or at the end of the line).
+  while (cursor_.byte < end) {
+    bool lead = (static_cast<unsigned char>(text_[cursor_.byte]) & 0xC0) != 0x80;
+    if (lead && cursor_.column == p.column) {
+      break;
+    }
+    if (lead) {
+      ++cursor_.column;
+    }
+    ++cursor_.byte;
+  }
+  return cursor_.byte;
+}
+
+Position SourceText::position(size_t offset) const {
+  offset = std::min(offset, text_.size());
+  auto it = std::upper_bound(lineStarts_.begin(), lineStarts_.end(), offset);
+  int line = static_cast<int>(it - lineStarts_.begin());
+  return {line, column(line, static_cast<int>(offset - lineStarts_[static_cast<size_t>(line - 1)]))};
+}
+
+size_t SourceText::contentStart(size_t p) const {
+  while (p < text_.size() && (text_[p] == '&' || text_[p] == '!')) {
+    while (p < text_.size() && !isBlank(text_[p])) ++p;
+    while (p < text_.size() && (isBlank(text_[p]) || text_[p] == '#')) {
+      if (text_[p] == '#') {
+        p = std::min(text_.size(), text_.find('\n', p));
+      } else {
+        ++p;
+      }
+    }
+  }
+  return p;
+}
+
+std::vector<Position> SourceText::scalarPositions(const Node& n) const {
+  const std::string& value = n.scalar;
+  const Position at{n.line, n.column};
+  size_t p = offset(at);
+  if (p >= text_.size() || text_[p] == '*') {
+    return std::vector<Position>(value.size() + 1, at);
+  }
+  p = contentStart(p);
+  const char style = p < text_.size() ? text_[p] : ' ';
+  if (style == '|' || style == '>') {
+    // Block scalar: the content starts on the line after the header.
+    size_t eol = text_.find('\n', p);
+    p = eol == std::string_view::npos ? text_.size() : eol + 1;
+  } else if (style == '"' || style == '\'') {
+    ++p;
+  }
+  // Walk the value and the source together. Source characters the value does not have
+  // (indentation, folded line breaks, trailing blanks) are skipped; value blanks the source
+  // does not have (a line break folded into a space) map to where the folding began.
+  std::vector<size_t> offsets;
+  offsets.reserve(value.size() + 1);
+  size_t fold = p;
+  bool inBlankRun = false;
+  while (offsets.size() < value.size() && p < text_.size()) {
+    char s = text_[p];
+    char c = value[offsets.size()];
+    if (style == '"' && s == '\\') {
+      if (p + 1 < text_.size() && (text_[p + 1] == '\n' || text_[p + 1] == '\r')) {
+        p += 2;  // an escaped line break joins the lines; it adds nothing to the value
+        continue;
+      }
+      auto [decoded, length] = escapeLengths(text_, p);
+      if (length == 0) break;
+      for (size_t k = 0; k < decoded && offsets.size() < value.size(); ++k) offsets.push_back(p);
+      p += length;
+      inBlankRun = false;
+      continue;
+    }
+    if (style == '\'' && s == '\'' && c == '\'' && p + 1 < text_.size() && text_[p + 1] == '\'') {
+      offsets.push_back(p);
+      p += 2;
+      inBlankRun = false;
+      continue;
+    }
+    if (s == c) {
+      offsets.push_back(p++);
+      inBlankRun = false;
+      continue;
+    }
+    if (isBlank(s)) {
+      if (!inBlankRun) fold = p;
+      inBlankRun = true;
+      ++p;
+      continue;
+    }
+    if (isBlank(c)) {
+      offsets.push_back(fold);
+      continue;
+    }
+    break;  // the source does not match the value: stop rather than guess
+  }
+  offsets.resize(value.size(), offsets.empty() ? p : offsets.back());
+  offsets.push_back(p);
+  std::vector<Position> out;
+  out.reserve(offsets.size());
+  for (size_t o : offsets) out.push_back(position(o));
+  return out;
+}
+
 bool read(std::string_view text, const Limits& limits, Node* out, ReadError* error) {
   if (text.size() > limits.maxBytes) {
     *error = {1, 1, "document is " + std::to_string(text.size()) + " bytes, more than the limit of " +
@@ -327,9 +576,10 @@ bool read(std::string_view text, const Limits& limits, Node* out, ReadError* err
     *error = {second, 1, "more than one YAML document in the file; a workflow file holds exactly one"};
     return false;
   }
+  SourceText source(text);
   std::string copy(text);
   std::istringstream in(copy);
-  TreeBuilder builder(limits);
+  TreeBuilder builder(limits, source);
   try {
     YAML::Parser parser(in);
     parser.HandleNextDocument(builder);
@@ -337,7 +587,11 @@ bool read(std::string_view text, const Limits& limits, Node* out, ReadError* err
     *error = e.error;
     return false;
   } catch (const YAML::Exception& e) {
-    *error = {e.mark.line + 1, e.mark.column + 1, e.msg};
+    // yaml-cpp's wording for the commonest mistake assumes the reader knows YAML's rules.
+    std::string message = e.msg == "illegal tab when looking for indentation"
+                              ? "tab character in indentation: YAML indents with spaces only"
+                              : e.msg;
+    *error = {e.mark.line + 1, source.column(e.mark.line + 1, e.mark.column), message};
     if (e.mark.line < 0) {
       error->line = 1;
       error->column = 1;
@@ -347,11 +601,12 @@ bool read(std::string_view text, const Limits& limits, Node* out, ReadError* err
     *error = {1, 1, "document too large to read"};
     return false;
   }
-  if (!builder.hasRoot()) {
+  Node root = builder.takeRoot();
+  if (!builder.hasRoot() || (root.isNull() && onlyMarkersAndComments(text))) {
     *error = {1, 1, "document is empty"};
     return false;
   }
-  *out = builder.takeRoot();
+  *out = std::move(root);
   return true;
 }
 
