@@ -38,6 +38,10 @@ struct TypeSpec {
   std::optional<Json> defaultValue;
 };
 
+// Whether a JSON value is of a TypeSpec type name (string, number, integer, boolean,
+// object, array, any).
+bool hasType(const Json& v, std::string_view type);
+
 struct RetryPolicy {
   enum class Backoff { kFixed, kExponential };
   int maxAttempts = 1;  // including the first

@@ -4,17 +4,6 @@
 namespace vigil {
 namespace {
 
-bool hasType(const Json& v, const std::string& type) {
-  if (type == "any") return true;
-  if (type == "string") return v.is_string();
-  if (type == "number") return v.is_number();
-  if (type == "integer") return v.is_number_integer() || v.is_number_unsigned();
-  if (type == "boolean") return v.is_boolean();
-  if (type == "object") return v.is_object();
-  if (type == "array") return v.is_array();
-  return false;
-}
-
 Status check(const TypeSpec& t, Json& v, const std::string& path, int depth) {
   if (depth > 32) return Status::invalidArgument(path + ": nested too deeply");
   if (!hasType(v, t.type)) {

@@ -15,17 +15,6 @@ bool validName(const std::string& s) {
   return std::regex_match(s, kName);
 }
 
-bool matchesType(const Json& v, const std::string& type) {
-  if (type == "any") return true;
-  if (type == "string") return v.is_string();
-  if (type == "number") return v.is_number();
-  if (type == "integer") return v.is_number_integer() || v.is_number_unsigned();
-  if (type == "boolean") return v.is_boolean();
-  if (type == "object") return v.is_object();
-  if (type == "array") return v.is_array();
-  return false;
-}
-
 }  // namespace
 
 void Builder::build(const Node& root) {
@@ -152,7 +141,7 @@ std::optional<TypeSpec> Builder::parseType(const Node& n, const std::string& wha
     if (c_.requireList(*e, "'enum' of " + what)) {
       for (const auto& item : e->items) {
         Json v = yaml::toJson(item);
-        if (!matchesType(v, t.type)) {
+        if (!hasType(v, t.type)) {
           c_.error(item, DiagnosticCategory::kSemantic, "enum value of " + what + " is not of type " + t.type);
         }
         t.enumValues.push_back(std::move(v));
@@ -161,7 +150,7 @@ std::optional<TypeSpec> Builder::parseType(const Node& n, const std::string& wha
   }
   if (const Node* d = n.find("default")) {
     Json v = yaml::toJson(*d);
-    if (!matchesType(v, t.type)) {
+    if (!hasType(v, t.type)) {
       c_.error(*d, DiagnosticCategory::kSemantic, "default of " + what + " is not of type " + t.type);
     }
     t.defaultValue = std::move(v);

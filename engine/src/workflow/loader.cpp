@@ -41,6 +41,17 @@ const char* stepKindName(StepKind k) {
   return "unknown";
 }
 
+bool hasType(const Json& v, std::string_view type) {
+  if (type == "any") return true;
+  if (type == "string") return v.is_string();
+  if (type == "number") return v.is_number();
+  if (type == "integer") return v.is_number_integer() || v.is_number_unsigned();
+  if (type == "boolean") return v.is_boolean();
+  if (type == "object") return v.is_object();
+  if (type == "array") return v.is_array();
+  return false;
+}
+
 std::optional<StepIndex> Workflow::findStep(std::string_view id) const {
   for (StepIndex i = 0; i < steps.size(); ++i) {
     if (steps[i].id == id) {
