@@ -101,6 +101,16 @@ outputs: { band: "${{ steps.out.output.band }}" }
   const auto& fired = h.st.step("assess")->output["fired"];
   REQUIRE(fired.size() == 1);
   CHECK(fired[0]["reason"] == "Known to PND");
+  const Event* decision = nullptr;
+  for (const auto& e : h.history) {
+    if (e.type == EventType::kDecisionRecorded) decision = &e;
+  }
+  REQUIRE(decision != nullptr);
+  CHECK(decision->data["score"] == 3.0);
+  CHECK(decision->data["band"] == "AMBER");
+  CHECK(decision->data["rules"][0] == Json({{"id", "found"}, {"fired", true},
+                                            {"inputs", {{"steps.pnd.output.echo.q", "Test Child"}}}}));
+  CHECK(decision->data["rules"][1] == Json({{"id", "never"}, {"fired", false}, {"inputs", Json::object()}}));
   CHECK(h.trace() == std::vector<std::string>{"RunStarted", "StepStarted pnd", "StepCompleted pnd", "StepStarted assess",
                                               "DecisionRecorded assess", "StepCompleted assess", "StepStarted out",
                                               "StepCompleted out", "RunCompleted"});

@@ -138,8 +138,7 @@ Status RunState::apply(const Event& e) {
     case EventType::kTimerFired:
       break;
     case EventType::kDecisionRecorded:
-      s->output = e.data;
-      break;
+      break;  // the step's output arrives with StepCompleted; this event is the explanation
     case EventType::kApprovalRequested:
       s->status = StepStatus::kWaiting;
       if (s->startedAt == TimePoint{}) s->startedAt = e.time;

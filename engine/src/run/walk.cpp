@@ -93,6 +93,26 @@ Result<bool> RunMachine::Walk::condition(const Expression& e, const Scope& scope
   return v->get<bool>();
 }
 
+Json RunMachine::Walk::inputsOf(const Expression& e, const Scope& scope) const {
+  ScopeBindings b(st_, scope);
+  Json out = Json::object();
+  for (const auto& ref : e.paths()) {
+    const Json* v = b.lookup(ref.segments[0]);
+    std::string path = ref.segments[0];
+    for (size_t i = 1; i < ref.segments.size() && v != nullptr; ++i) {
+      path += "." + ref.segments[i];
+      if (!v->is_object()) {
+        v = nullptr;
+        break;
+      }
+      auto it = v->find(ref.segments[i]);
+      v = it == v->end() ? nullptr : &*it;
+    }
+    out[path] = v != nullptr ? *v : Json();
+  }
+  return out;
+}
+
 std::optional<StepIndex> RunMachine::Walk::indexOfKey(const std::string& key) const {
   return wf_.findStep(key.substr(0, key.find('[')));
 }

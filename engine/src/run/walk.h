@@ -42,6 +42,8 @@ class RunMachine::Walk {
   Result<Json> eval(const Template& t, const Scope& scope) const;
   Result<Json> eval(const ValueTemplate& v, const Scope& scope) const;
   Result<bool> condition(const Expression& e, const Scope& scope, const char* what) const;
+  // The values an expression read: each static path it names, resolved in `scope`.
+  Json inputsOf(const Expression& e, const Scope& scope) const;
   EvalContext context(const Scope& scope, class ScopeBindings& b) const;
 
   const RunMachine& m_;

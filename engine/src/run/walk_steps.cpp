@@ -49,12 +49,14 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
       const auto& d = std::get<DecideStep>(step.body);
       double total = 0;
       Json fired = Json::array();
+      Json evaluated = Json::array();  // every rule, fired or not, with the values it read
       for (const auto& rule : d.rules) {
         auto c = condition(rule.when, scope, "rule condition");
         if (!c) {
           fail(idx, key, "expression", "rule '" + rule.id + "' of step '" + step.id + "': " + c.status().message());
           return;
         }
+        evaluated.push_back({{"id", rule.id}, {"fired", *c}, {"inputs", inputsOf(rule.when, scope)}});
         if (*c) {
           total += rule.score;
           fired.push_back({{"id", rule.id}, {"score", rule.score}, {"reason", rule.reason}, {"when", rule.when.text()}});
@@ -69,7 +71,9 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
       }
       Json output = {{"score", total}, {"band", band}, {"fired", std::move(fired)}};
       emit(EventType::kStepStarted, key, 1, Json());
-      emit(EventType::kDecisionRecorded, key, 1, output);
+      Json record = output;
+      record["rules"] = std::move(evaluated);
+      emit(EventType::kDecisionRecorded, key, 1, std::move(record));
       emit(EventType::kStepCompleted, key, 1, {{"output", std::move(output)}});
       return;
     }
