@@ -4,7 +4,7 @@
 
 namespace vigil::daemon {
 
-std::vector<Command> allCommands() { return {validateCommand(), describeCommand(), evalCommand()}; }
+std::vector<Command> allCommands() { return {serveCommand(), validateCommand(), describeCommand(), evalCommand(), usersCommand(), tokensCommand()}; }
 
 int usageError(const std::string& command, const std::string& message) {
   std::cerr << "vigil " << command << ": " << message << "\n"

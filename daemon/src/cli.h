@@ -35,6 +35,9 @@ std::vector<Command> allCommands();
 Command validateCommand();
 Command describeCommand();
 Command evalCommand();
+Command serveCommand();
+Command usersCommand();
+Command tokensCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

@@ -1,0 +1,97 @@
+// Routing, authentication and authorisation for every request, then the handler.
+#include "api/api.h"
+
+#include <mutex>
+
+namespace vigil::daemon {
+namespace {
+
+// Matches "/api/v1/runs/{id}" against a path, filling params; segments must not be empty.
+bool match(const std::string& pattern, const std::string& path, std::map<std::string, std::string>* params) {
+  size_t p = 0, s = 0;
+  while (p < pattern.size() && s < path.size()) {
+    if (pattern[p] == '{') {
+      size_t close = pattern.find('}', p);
+      size_t end = path.find('/', s);
+      if (end == std::string::npos) end = path.size();
+      if (end == s) return false;
+      (*params)[pattern.substr(p + 1, close - p - 1)] = path.substr(s, end - s);
+      p = close + 1;
+      s = end;
+      continue;
+    }
+    if (pattern[p] != path[s]) return false;
+    ++p;
+    ++s;
+  }
+  return p == pattern.size() && s == path.size();
+}
+
+}  // namespace
+
+const std::vector<Api::Route>& Api::routes() {
+  using P = Permission;
+  static const std::vector<Route> kRoutes = {
+      {"GET", "/healthz", std::nullopt, true, &Api::health},
+      {"GET", "/readyz", std::nullopt, false, &Api::ready},
+      {"GET", "/api/v1/workflows", P::kReadWorkflows, false, &Api::listWorkflows},
+      {"GET", "/api/v1/workflows/{name}", P::kReadWorkflows, false, &Api::showWorkflow},
+      {"POST", "/api/v1/runs", P::kStartRuns, false, &Api::startRun},
+      {"GET", "/api/v1/runs", P::kReadRuns, false, &Api::listRuns},
+      {"GET", "/api/v1/runs/{id}", P::kReadRuns, false, &Api::showRun},
+      {"POST", "/api/v1/runs/{id}/cancel", P::kCancelRuns, false, &Api::cancelRun},
+  };
+  return kRoutes;
+}
+
+Api::Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
+
+void Api::addWorkflow(std::shared_ptr<const Workflow> wf) {
+  std::unique_lock lock(mu_);
+  workflows_[wf->name][wf->version] = std::move(wf);
+}
+
+HttpResponse Api::handle(HttpRequest& req) {
+  const Route* found = nullptr;
+  bool pathKnown = false;
+  for (const auto& r : routes()) {
+    std::map<std::string, std::string> params;
+    if (!match(r.pattern, req.path, &params)) continue;
+    pathKnown = true;
+    if (r.method != req.method) continue;
+    found = &r;
+    req.params = std::move(params);
+    break;
+  }
+  if (found == nullptr) {
+    return pathKnown ? HttpResponse::error(405, "method_not_allowed", "method " + req.method + " is not allowed here")
+                     : HttpResponse::error(404, "not_found", "no such endpoint");
+  }
+  Principal who;
+  if (!found->isPublic) {
+    std::string auth = req.header("authorization");
+    std::optional<Principal> p;
+    if (auth.rfind("Bearer ", 0) == 0) p = ctx_.users->authenticate(auth.substr(7));
+    if (!p) {
+      HttpResponse r = HttpResponse::error(401, "unauthenticated", "a valid bearer token is required");
+      r.headers["WWW-Authenticate"] = "Bearer";
+      return r;
+    }
+    who = std::move(*p);
+    if (found->permission && !allowed(who.roles, *found->permission)) {
+      ctx_.log->info("refused {} {} to user {} (roles lack the permission)", req.method, found->pattern, who.user);
+      return HttpResponse::error(403, "forbidden", "your roles do not allow this");
+    }
+  }
+  return (this->*(found->handler))(req, who);
+}
+
+HttpResponse Api::health(HttpRequest&, const Principal&) { return HttpResponse::json(200, {{"status", "ok"}}); }
+
+HttpResponse Api::ready(HttpRequest&, const Principal&) {
+  auto probe = ctx_.store->nextTimerDue();
+  if (!probe) return HttpResponse::error(503, "store_unavailable", "the store cannot be read");
+  return HttpResponse::json(200, {{"status", "ready"}});
+}
+
+}  // namespace vigil::daemon

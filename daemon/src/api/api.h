@@ -1,0 +1,66 @@
+// The HTTP API under /api/v1: routing, authentication, authorisation and the handlers.
+// Every route is declared once in routes() with the permission it needs; docs/openapi.yaml
+// describes the same routes. Thread-safe: handlers run concurrently.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "auth/roles.h"
+#include "auth/user_store.h"
+#include "http/http_types.h"
+#include "vigil/engine.h"
+#include "vigil/workflow.h"
+
+namespace vigil::daemon {
+
+struct ApiContext {
+  Engine* engine = nullptr;
+  Store* store = nullptr;
+  UserStore* users = nullptr;
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+class Api {
+ public:
+  explicit Api(ApiContext ctx);
+
+  // Makes a workflow visible to GET /workflows (the engine already runs it).
+  void addWorkflow(std::shared_ptr<const Workflow> wf);
+  HttpResponse handle(HttpRequest& req);
+
+  struct Route {
+    std::string method;
+    std::string pattern;                 // "/api/v1/runs/{id}"
+    std::optional<Permission> permission;  // nullopt: any authenticated caller
+    bool isPublic = false;               // no token needed (only /healthz)
+    HttpResponse (Api::*handler)(HttpRequest&, const Principal&);
+  };
+  static const std::vector<Route>& routes();
+
+ private:
+  HttpResponse health(HttpRequest&, const Principal&);
+  HttpResponse ready(HttpRequest&, const Principal&);
+  HttpResponse listWorkflows(HttpRequest&, const Principal&);
+  HttpResponse showWorkflow(HttpRequest&, const Principal&);
+  HttpResponse startRun(HttpRequest&, const Principal&);
+  HttpResponse listRuns(HttpRequest&, const Principal&);
+  HttpResponse showRun(HttpRequest&, const Principal&);
+  HttpResponse cancelRun(HttpRequest&, const Principal&);
+
+  ApiContext ctx_;
+  std::shared_mutex mu_;
+  std::map<std::string, std::map<int, std::shared_ptr<const Workflow>>> workflows_;  // name -> version
+};
+
+// Parses a JSON request body under limits (depth 64, valid UTF-8); on failure returns the
+// 400 response to send.
+std::optional<HttpResponse> parseJsonBody(const std::string& body, nlohmann::json* out);
+
+}  // namespace vigil::daemon

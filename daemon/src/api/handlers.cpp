@@ -1,0 +1,137 @@
+// The handlers behind the API routes.
+#include <mutex>
+
+#include "api/api.h"
+
+namespace vigil::daemon {
+namespace {
+
+nlohmann::json workflowSummary(const Workflow& wf) {
+  return {{"name", wf.name},   {"version", wf.version}, {"sha256", wf.hash},
+          {"owner", wf.owner}, {"description", wf.description}};
+}
+
+// Reads of run data must say why (data protection: who consulted what, and for what).
+std::optional<HttpResponse> requirePurpose(const HttpRequest& req, std::string* purpose) {
+  *purpose = req.header("x-vigil-purpose");
+  if (purpose->empty()) {
+    auto it = req.query.find("purpose");
+    if (it != req.query.end()) *purpose = it->second;
+  }
+  if (purpose->size() < 3 || purpose->size() > 500) {
+    return HttpResponse::error(400, "purpose_required",
+                               "state why you are reading run data: X-Vigil-Purpose header or ?purpose=", "purpose");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+HttpResponse Api::listWorkflows(HttpRequest&, const Principal&) {
+  nlohmann::json items = nlohmann::json::array();
+  std::shared_lock lock(mu_);
+  for (const auto& [name, versions] : workflows_) items.push_back(workflowSummary(*versions.rbegin()->second));
+  return HttpResponse::json(200, {{"items", items}});
+}
+
+HttpResponse Api::showWorkflow(HttpRequest& req, const Principal&) {
+  std::shared_lock lock(mu_);
+  auto it = workflows_.find(req.params["name"]);
+  if (it == workflows_.end()) return HttpResponse::error(404, "not_found", "no workflow with that name");
+  nlohmann::json versions = nlohmann::json::array();
+  for (const auto& [v, wf] : it->second) versions.push_back(workflowSummary(*wf));
+  const Workflow& latest = *it->second.rbegin()->second;
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : latest.steps) steps.push_back({{"id", s.id}, {"kind", stepKindName(s.kind())}, {"purpose", s.purpose}});
+  nlohmann::json j = workflowSummary(latest);
+  j["versions"] = versions;
+  j["steps"] = steps;
+  j["definition"] = nlohmann::json::parse(latest.canonicalJson);
+  return HttpResponse::json(200, j);
+}
+
+HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
+  nlohmann::json body;
+  if (auto bad = parseJsonBody(req.body, &body)) return *bad;
+  if (!body.is_object() || !body.contains("workflow") || !body["workflow"].is_string()) {
+    return HttpResponse::error(400, "invalid_request", "body must be {\"workflow\": NAME, \"inputs\": {...}}", "workflow");
+  }
+  nlohmann::json inputs = body.value("inputs", nlohmann::json::object());
+  auto id = ctx_.engine->startRun(body["workflow"].get<std::string>(), inputs, who.user);
+  if (!id) {
+    const Status& s = id.status();
+    if (s.code() == Status::Code::kNotFound) return HttpResponse::error(404, "unknown_workflow", s.message(), "workflow");
+    if (s.code() == Status::Code::kInvalidArgument) return HttpResponse::error(400, "invalid_inputs", s.message(), "inputs");
+    return HttpResponse::error(503, "unavailable", "the run could not be started; nothing was recorded");
+  }
+  ctx_.log->info("user {} started run {}", who.user, *id);
+  return HttpResponse::json(201, {{"id", *id}, {"workflow", body["workflow"]}, {"status", "started"}});
+}
+
+HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {
+  std::string purpose;
+  if (auto bad = requirePurpose(req, &purpose)) return *bad;
+  RunFilter f;
+  if (auto it = req.query.find("status"); it != req.query.end()) {
+    f.status = parseRunStatus(it->second);
+    if (!f.status) return HttpResponse::error(400, "invalid_request", "status must be running, waiting, completed, failed or cancelled", "status");
+  }
+  if (auto it = req.query.find("workflow"); it != req.query.end()) f.workflow = it->second;
+  if (auto it = req.query.find("after"); it != req.query.end()) f.after = it->second;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    try {
+      long n = std::stol(it->second);
+      if (n < 1 || n > 1000) throw std::out_of_range("limit");
+      f.limit = static_cast<size_t>(n);
+    } catch (const std::exception&) {
+      return HttpResponse::error(400, "invalid_request", "limit must be between 1 and 1000", "limit");
+    }
+  }
+  auto runs = ctx_.store->listRuns(f);
+  if (!runs) return HttpResponse::error(503, "store_unavailable", "runs cannot be read now");
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& r : *runs) {
+    items.push_back({{"id", r.id}, {"workflow", r.workflow}, {"version", r.version}, {"status", runStatusName(r.status)},
+                     {"started_by", r.startedBy}, {"started_at", formatTime(r.startedAt)},
+                     {"updated_at", formatTime(r.updatedAt)}});
+  }
+  ctx_.log->info("user {} listed {} run(s), purpose stated", who.user, items.size());
+  nlohmann::json j = {{"items", items}};
+  if (items.size() == f.limit) j["next"] = items.back()["id"];
+  return HttpResponse::json(200, j);
+}
+
+HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
+  std::string purpose;
+  if (auto bad = requirePurpose(req, &purpose)) return *bad;
+  const std::string& id = req.params["id"];
+  auto run = ctx_.store->loadRun(id);
+  if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
+  if (!run->has_value()) return HttpResponse::error(404, "not_found", "no run with that id");
+  auto events = ctx_.store->events(id);
+  if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
+  nlohmann::json j = (*run)->toJson();
+  nlohmann::json ev = nlohmann::json::array();
+  for (const auto& e : *events) ev.push_back(e.toJson());
+  j["events"] = std::move(ev);
+  ctx_.log->info("user {} read run {}, purpose stated", who.user, id);
+  return HttpResponse::json(200, j);
+}
+
+HttpResponse Api::cancelRun(HttpRequest& req, const Principal& who) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!req.body.empty()) {
+    if (auto bad = parseJsonBody(req.body, &body)) return *bad;
+  }
+  std::string reason = body.is_object() ? body.value("reason", "") : "";
+  if (reason.size() < 5) return HttpResponse::error(400, "reason_required", "say why the run is cancelled (at least 5 characters)", "reason");
+  Status s = ctx_.engine->cancelRun(req.params["id"], who.user, reason);
+  if (!s) {
+    if (s.code() == Status::Code::kNotFound) return HttpResponse::error(404, "not_found", "no run with that id");
+    if (s.code() == Status::Code::kFailedPrecondition) return HttpResponse::error(409, "conflict", s.message());
+    return HttpResponse::error(503, "unavailable", "the run could not be cancelled now");
+  }
+  return HttpResponse::json(200, {{"id", req.params["id"]}, {"status", "cancelled"}});
+}
+
+}  // namespace vigil::daemon

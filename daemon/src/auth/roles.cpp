@@ -1,0 +1,41 @@
+#include "auth/roles.h"
+
+#include <map>
+
+namespace vigil::daemon {
+namespace {
+
+using P = Permission;
+
+// Least privilege: each role gets what its users' work needs and no more. An admin
+// manages people and tokens but cannot read run data or decide; an auditor reads and
+// verifies but cannot change anything.
+const std::map<std::string, std::set<Permission>>& matrix() {
+  static const std::map<std::string, std::set<Permission>> kMatrix = {
+      {"admin", {P::kReadWorkflows, P::kManageUsers, P::kMetrics}},
+      {"author", {P::kReadWorkflows, P::kPublishWorkflows}},
+      {"operator", {P::kReadWorkflows, P::kStartRuns, P::kReadRuns, P::kCancelRuns}},
+      {"approver", {P::kReadWorkflows, P::kReadRuns, P::kDecide}},
+      {"auditor", {P::kReadWorkflows, P::kReadRuns, P::kAudit, P::kMetrics}},
+  };
+  return kMatrix;
+}
+
+}  // namespace
+
+const std::vector<std::string>& roleNames() {
+  static const std::vector<std::string> kNames = {"admin", "author", "operator", "approver", "auditor"};
+  return kNames;
+}
+
+bool isRole(const std::string& name) { return matrix().count(name) != 0; }
+
+bool allowed(const std::set<std::string>& roles, Permission p) {
+  for (const auto& r : roles) {
+    auto it = matrix().find(r);
+    if (it != matrix().end() && it->second.count(p) != 0) return true;
+  }
+  return false;
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,161 @@
+#include "auth/user_store.h"
+
+#include <filesystem>
+#include <regex>
+
+#include <sqlite3.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <nlohmann/json.hpp>
+
+#include "auth/roles.h"
+
+namespace vigil::daemon {
+namespace {
+
+std::string hex(const unsigned char* p, size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += d[p[i] >> 4];
+    out += d[p[i] & 15];
+  }
+  return out;
+}
+
+std::string sha256(const std::string& s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
+  return hex(md, len);
+}
+
+}  // namespace
+
+UserStore::UserStore(const std::string& path) : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
+  db_.exec("PRAGMA journal_mode=WAL");
+  db_.exec("PRAGMA synchronous=FULL");
+  db_.exec(
+      "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, roles TEXT NOT NULL, created_at INTEGER NOT NULL DEFAULT (unixepoch()));"
+      "CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),"
+      " created_at INTEGER NOT NULL DEFAULT (unixepoch()), revoked_at INTEGER);");
+  db_.setBusyTimeout(5000);
+}
+
+Result<std::unique_ptr<UserStore>> UserStore::open(const std::string& dataDir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dataDir, ec);
+  if (ec) return Status::ioError("cannot create data directory " + dataDir + ": " + ec.message());
+  try {
+    return std::unique_ptr<UserStore>(new UserStore(dataDir + "/auth.db"));
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError(std::string("cannot open the user store: ") + e.what());
+  }
+}
+
+Result<std::string> UserStore::addUser(const std::string& name, const std::set<std::string>& roles) {
+  static const std::regex kName("[a-z][a-z0-9._-]{0,63}");
+  if (!std::regex_match(name, kName)) {
+    return Status::invalidArgument("user name must be lower-case letters, digits, '.', '_' or '-', starting with a letter");
+  }
+  if (roles.empty()) return Status::invalidArgument("a user needs at least one role");
+  for (const auto& r : roles) {
+    if (!isRole(r)) return Status::invalidArgument("unknown role '" + r + "' (roles: admin, author, operator, approver, auditor)");
+  }
+  {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "INSERT INTO users(name, roles) VALUES(?, ?)");
+      q.bind(1, name);
+      q.bind(2, nlohmann::json(roles).dump());
+      q.exec();
+    } catch (const SQLite::Exception& e) {
+      if (e.getErrorCode() == SQLITE_CONSTRAINT) return Status::alreadyExists("user '" + name + "' already exists");
+      return Status::ioError(std::string("adding user: ") + e.what());
+    }
+  }
+  return issueToken(name);
+}
+
+Result<std::string> UserStore::issueToken(const std::string& user) {
+  unsigned char raw[24];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Status::internal("no randomness for a token");
+  std::string token = "vgl_" + hex(raw, sizeof raw);
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement u(db_, "SELECT 1 FROM users WHERE name = ?");
+    u.bind(1, user);
+    if (!u.executeStep()) return Status::notFound("no user '" + user + "'");
+    SQLite::Statement q(db_, "INSERT INTO tokens(hash, user) VALUES(?, ?)");
+    q.bind(1, sha256(token));
+    q.bind(2, user);
+    q.exec();
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError(std::string("issuing token: ") + e.what());
+  }
+  return token;
+}
+
+Status UserStore::revokeToken(const std::string& tokenId) {
+  if (tokenId.size() < 12) return Status::invalidArgument("a token id has at least 12 hex digits");
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(db_, "UPDATE tokens SET revoked_at = unixepoch() WHERE substr(hash, 1, ?) = ? AND revoked_at IS NULL");
+    q.bind(1, static_cast<int>(tokenId.size()));
+    q.bind(2, tokenId);
+    if (q.exec() == 0) return Status::notFound("no active token with id " + tokenId);
+    return Status::ok();
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError(std::string("revoking token: ") + e.what());
+  }
+}
+
+std::optional<Principal> UserStore::authenticate(const std::string& token) {
+  if (token.size() != 52 || token.rfind("vgl_", 0) != 0) return std::nullopt;
+  std::string h = sha256(token);
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(db_, "SELECT u.name, u.roles FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ? AND t.revoked_at IS NULL");
+    q.bind(1, h);
+    if (!q.executeStep()) return std::nullopt;
+    Principal p;
+    p.user = q.getColumn(0).getString();
+    for (const auto& r : nlohmann::json::parse(q.getColumn(1).getString())) p.roles.insert(r.get<std::string>());
+    p.tokenId = h.substr(0, 12);
+    return p;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+Result<std::vector<UserInfo>> UserStore::list() {
+  std::lock_guard lock(mu_);
+  try {
+    std::vector<UserInfo> out;
+    SQLite::Statement q(db_, "SELECT name, roles FROM users ORDER BY name");
+    while (q.executeStep()) {
+      UserInfo u;
+      u.name = q.getColumn(0).getString();
+      for (const auto& r : nlohmann::json::parse(q.getColumn(1).getString())) u.roles.insert(r.get<std::string>());
+      SQLite::Statement t(db_, "SELECT substr(hash, 1, 12) FROM tokens WHERE user = ? AND revoked_at IS NULL ORDER BY created_at");
+      t.bind(1, u.name);
+      while (t.executeStep()) u.activeTokenIds.push_back(t.getColumn(0).getString());
+      out.push_back(std::move(u));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Status::ioError(std::string("listing users: ") + e.what());
+  }
+}
+
+bool UserStore::hasUsers() {
+  std::lock_guard lock(mu_);
+  try {
+    return db_.execAndGet("SELECT count(*) FROM users").getInt() > 0;
+  } catch (const std::exception&) {
+    return true;  // when unsure, do not create another admin
+  }
+}
+
+}  // namespace vigil::daemon

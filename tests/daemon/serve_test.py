@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""The real `vigil serve` on an ephemeral loopback port, driven over real HTTP: tokens and
+roles, runs, purpose-stated reads, cancellation, malformed and hostile requests, and a
+clean stop on SIGTERM."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+VIGIL, SOURCE = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def request(method, path, token=None, body=None, headers=None):
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=data, method=method)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def raw(payload, timeout=5):
+    """Sends bytes as they are and returns the status line (or '' if the server closed)."""
+    with socket.create_connection(("127.0.0.1", PORT), timeout=timeout) as s:
+        s.sendall(payload)
+        try:
+            data = s.recv(65536)
+        except (socket.timeout, ConnectionResetError):
+            return ""
+    return data.split(b"\r\n", 1)[0].decode(errors="replace")
+
+
+def users(*args):
+    p = subprocess.run([VIGIL, *args, "--data", DATA], capture_output=True, text=True, timeout=20)
+    return p.returncode, p.stdout.strip(), p.stderr
+
+
+tmp = tempfile.mkdtemp(prefix="vigil-serve-")
+DATA = os.path.join(tmp, "data")
+server = subprocess.Popen([VIGIL, "serve", "--data", DATA, "--listen", "127.0.0.1:0",
+                           "--workflows", os.path.join(SOURCE, "workflows"),
+                           "--workflows", os.path.join(SOURCE, "tests", "daemon", "workflows")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+try:
+    lines = [server.stdout.readline() for _ in range(3)]
+    admin = lines[1].strip()
+    PORT = int(re.search(r"127\.0\.0\.1:(\d+)", lines[2]).group(1))
+    check("first start prints an admin token", admin.startswith("vgl_") and len(admin) == 52, lines)
+
+    rc, operator, _ = users("users", "add", "olivia", "--role", "operator")
+    check("users add prints the token alone", rc == 0 and re.fullmatch(r"vgl_[0-9a-f]{48}", operator), operator)
+    rc, auditor, _ = users("users", "add", "audrey", "--role", "auditor")
+    rc, _, err = users("users", "add", "bob", "--role", "superuser")
+    check("unknown role refused", rc == 2 and "unknown role 'superuser'" in err, err)
+    rc, _, err = users("users", "add", "olivia", "--role", "operator")
+    check("duplicate user refused", rc == 1 and "already exists" in err, err)
+
+    check("healthz needs no token", request("GET", "/healthz") == (200, {"status": "ok"}))
+    code, body = request("GET", "/api/v1/workflows")
+    check("no token: 401", code == 401 and body["error"]["code"] == "unauthenticated", body)
+    code, body = request("GET", "/api/v1/workflows", token="vgl_" + "0" * 48)
+    check("unknown token: 401", code == 401, body)
+    code, body = request("GET", "/api/v1/workflows", token=admin)
+    names = [w["name"] for w in body.get("items", [])]
+    check("workflows listed", code == 200 and "mash-triage" in names and "park" in names, body)
+    code, body = request("POST", "/api/v1/runs", token=admin, body={"workflow": "park", "inputs": {"referral_id": "R1"}})
+    check("admin may not start runs: 403", code == 403 and body["error"]["code"] == "forbidden", body)
+
+    code, body = request("POST", "/api/v1/runs", token=operator, body={"workflow": "park", "inputs": {"referral_id": "R1"}})
+    check("operator starts a run: 201", code == 201 and body["id"].startswith("r-"), body)
+    run = body.get("id", "")
+    code, body = request("POST", "/api/v1/runs", token=operator, body={"workflow": "park", "inputs": {}})
+    check("bad inputs: 400 naming the input", code == 400 and body["error"]["message"] == "inputs.referral_id: required input is missing", body)
+    code, body = request("POST", "/api/v1/runs", token=operator, body={"workflow": "nope"})
+    check("unknown workflow: 404", code == 404 and body["error"]["field"] == "workflow", body)
+
+    code, body = request("GET", f"/api/v1/runs/{run}", token=auditor)
+    check("reading a run without a purpose: 400", code == 400 and body["error"]["code"] == "purpose_required", body)
+    code, body = request("GET", f"/api/v1/runs/{run}", token=auditor, headers={"X-Vigil-Purpose": "audit sample"})
+    check("auditor reads the run with a purpose", code == 200 and body["status"] == "waiting" and
+          [e["type"] for e in body["events"]][:3] == ["RunStarted", "StepStarted", "ApprovalRequested"], body)
+    code, body = request("GET", "/api/v1/runs?status=waiting&purpose=triage+review", token=operator)
+    check("list runs by status", code == 200 and [r["id"] for r in body["items"]] == [run], body)
+    code, body = request("POST", f"/api/v1/runs/{run}/cancel", token=auditor, body={"reason": "duplicate referral"})
+    check("auditor may not cancel: 403", code == 403, body)
+    code, body = request("POST", f"/api/v1/runs/{run}/cancel", token=operator, body={"reason": "x"})
+    check("cancel needs a reason", code == 400 and body["error"]["field"] == "reason", body)
+    code, body = request("POST", f"/api/v1/runs/{run}/cancel", token=operator, body={"reason": "duplicate referral"})
+    check("operator cancels", code == 200, body)
+    code, body = request("POST", f"/api/v1/runs/{run}/cancel", token=operator, body={"reason": "duplicate referral"})
+    check("cancelling twice: 409", code == 409, body)
+
+    # Hostile and malformed requests: clear 4xx, and the daemon keeps serving.
+    code, body = request("POST", "/api/v1/runs", token=operator, body=b"[" * 10000 + b"]" * 10000)
+    check("10,000-deep JSON: 400", code == 400 and body["error"]["code"] == "json_too_deep", body)
+    code, body = request("POST", "/api/v1/runs", token=operator, body=b'{"workflow": "park\xff"}')
+    check("invalid UTF-8: 400", code == 400 and body["error"]["code"] == "invalid_json", body)
+    status = raw(b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n{" + b" " * 1000)
+    check("2 MB declared body: 413", status.startswith("HTTP/1.1 413"), status)
+    status = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")
+    check("40 KB header line: 431", status.startswith("HTTP/1.1 431"), status)
+    many = b"".join(b"X-H%d: v\r\n" % i for i in range(100000))
+    status = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+    check("100,000 headers: 431", status.startswith("HTTP/1.1 431"), status)
+    chunk = b"100000\r\n" + b"a" * 0x100000 + b"\r\n"
+    status = raw(b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk * 2 + b"0\r\n\r\n")
+    check("2 MB chunked body: 413", status.startswith("HTTP/1.1 413"), status)
+    status = raw(b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    check("Content-Length with Transfer-Encoding: 400", status.startswith("HTTP/1.1 400"), status)
+    status = raw(b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+    check("duplicated Content-Length: 400", status.startswith("HTTP/1.1 400"), status)
+    status = raw(b"GET /healthz HTTP/1.1\nHost: x\n\n")
+    check("bare LF line endings: 400", status.startswith("HTTP/1.1 400"), status)
+    status = raw(b"GET /api/v1/workflows HTTP/1.1\r\nHost: x\r\nREMOTE_ADDR: 10.0.0.1\r\n\r\n")
+    check("a REMOTE_ADDR header grants nothing", status.startswith("HTTP/1.1 401"), status)
+    check("still serving after abuse", request("GET", "/healthz") == (200, {"status": "ok"}))
+
+    rc, listing, _ = users("users", "list")
+    token_id = [l for l in listing.splitlines() if l.startswith("olivia")][0].split("tokens: ")[1].split()[0]
+    rc, out, err = users("tokens", "revoke", token_id)
+    check("tokens revoke", rc == 0, err)
+    code, body = request("GET", "/api/v1/workflows", token=operator)
+    check("revoked token: 401", code == 401, body)
+
+    server.send_signal(signal.SIGTERM)
+    rc = server.wait(timeout=20)
+    err = server.stderr.read()
+    check("SIGTERM stops cleanly with exit 0", rc == 0 and "stopped" in err, err[-500:])
+    check("no token in the log", admin not in err and operator not in err, "token found in log")
+finally:
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
