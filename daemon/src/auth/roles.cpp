@@ -23,6 +23,21 @@ const std::map<std::string, std::set<Permission>>& matrix() {
 
 }  // namespace
 
+const char* permissionName(Permission p) {
+  switch (p) {
+    case P::kReadWorkflows: return "read_workflows";
+    case P::kPublishWorkflows: return "publish_workflows";
+    case P::kStartRuns: return "start_runs";
+    case P::kReadRuns: return "read_runs";
+    case P::kCancelRuns: return "cancel_runs";
+    case P::kDecide: return "decide";
+    case P::kAudit: return "audit";
+    case P::kManageUsers: return "manage_users";
+    case P::kMetrics: return "metrics";
+  }
+  return "unknown";
+}
+
 const std::vector<std::string>& roleNames() {
   static const std::vector<std::string> kNames = {"admin", "author", "operator", "approver", "auditor"};
   return kNames;

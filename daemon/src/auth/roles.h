@@ -21,6 +21,9 @@ enum class Permission {
   kMetrics,
 };
 
+// "read_workflows", "start_runs", ...: as written in docs/openapi.yaml (x-vigil-permission).
+const char* permissionName(Permission p);
+
 const std::vector<std::string>& roleNames();  // admin, author, operator, approver, auditor
 bool isRole(const std::string& name);
 // True when any of `roles` grants `p`. Unknown roles grant nothing.
