@@ -4,7 +4,8 @@
 
 namespace vigil::daemon {
 
-std::vector<Command> allCommands() { return {serveCommand(), validateCommand(), describeCommand(), evalCommand(), usersCommand(), tokensCommand()}; }
+std::vector<Command> allCommands() { return {serveCommand(), validateCommand(), describeCommand(), evalCommand(), runCommand(),   runsCommand(),
+          showCommand(),  cancelCommand(),   usersCommand(),    tokensCommand()}; }
 
 int usageError(const std::string& command, const std::string& message) {
   std::cerr << "vigil " << command << ": " << message << "\n"

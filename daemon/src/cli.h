@@ -38,6 +38,10 @@ Command evalCommand();
 Command serveCommand();
 Command usersCommand();
 Command tokensCommand();
+Command runCommand();
+Command runsCommand();
+Command showCommand();
+Command cancelCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

@@ -138,6 +138,34 @@ try:
     check("a REMOTE_ADDR header grants nothing", status.startswith("HTTP/1.1 401"), status)
     check("still serving after abuse", request("GET", "/healthz") == (200, {"status": "ok"}))
 
+    # The CLI client against the same server.
+    def cli(*args, token=operator, extra_env=None):
+        e = dict(os.environ, VIGIL_SERVER=f"http://127.0.0.1:{PORT}", VIGIL_TOKEN=token or "")
+        e.pop("VIGIL_PURPOSE", None)
+        e.update(extra_env or {})
+        if not token:
+            e.pop("VIGIL_TOKEN")
+        p = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=60, env=e)
+        return p.returncode, p.stdout, p.stderr
+
+    rc, out, err = cli("run", "park", "--input", '{"referral_id": "R2"}')
+    cli_run = out.strip()
+    check("vigil run prints the id", rc == 0 and cli_run.startswith("r-"), out + err)
+    rc, out, err = cli("runs", "--status", "waiting", "--purpose", "queue check")
+    check("vigil runs shows a table", rc == 0 and out.startswith("ID") and cli_run in out, out + err)
+    rc, out, err = cli("runs", "--status", "waiting")
+    check("vigil runs without a purpose is refused", rc == 1 and "state why" in err, err)
+    rc, out, err = cli("show", cli_run, "--json", "--purpose", "case review")
+    check("vigil show --json", rc == 0 and json.loads(out)["status"] == "waiting", out + err)
+    rc, out, err = cli("cancel", cli_run, "--reason", "entered twice")
+    check("vigil cancel", rc == 0 and out.strip() == f"{cli_run} cancelled", out + err)
+    rc, out, err = cli("run", "quick", "--input", '{"n": 21}', "--wait", "--json")
+    check("vigil run --wait follows the run to the end", rc == 0 and json.loads(out)["outputs"] == {"n": 42}, out + err)
+    rc, out, err = cli("run", "quick", token=None)
+    check("no token: exit 2 with advice", rc == 2 and "set VIGIL_TOKEN" in err, err)
+    rc, out, err = cli("run", "quick", token=auditor)
+    check("auditor cannot start runs: exit 1", rc == 1 and "HTTP 403" in err, err)
+
     rc, listing, _ = users("users", "list")
     token_id = [l for l in listing.splitlines() if l.startswith("olivia")][0].split("tokens: ")[1].split()[0]
     rc, out, err = users("tokens", "revoke", token_id)

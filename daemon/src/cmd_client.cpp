@@ -1,0 +1,266 @@
+// Client subcommands over the API: vigil run, runs, show, cancel.
+// Server from --server or VIGIL_SERVER (default http://127.0.0.1:8470), token from
+// VIGIL_TOKEN, purpose for reads from --purpose or VIGIL_PURPOSE.
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "http/http_client.h"
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace vigil::daemon {
+namespace {
+
+std::string env(const char* name, const std::string& fallback = "") {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+struct ClientOptions {
+  std::string server = env("VIGIL_SERVER", "http://127.0.0.1:8470");
+  std::string purpose = env("VIGIL_PURPOSE");
+  bool asJson = false;
+};
+
+void addCommon(po::options_description& opts, ClientOptions& c) {
+  opts.add_options()("server", po::value(&c.server))("purpose", po::value(&c.purpose))("json", po::bool_switch(&c.asJson));
+}
+
+// Sends one request; prints the server's error and returns nullopt on failure.
+std::optional<json> call(const std::string& cmd, const ClientOptions& c, const std::string& method,
+                         const std::string& target, const std::string& body, int* exitCode) {
+  std::string token = env("VIGIL_TOKEN");
+  if (token.empty()) {
+    std::cerr << "vigil " << cmd << ": set VIGIL_TOKEN to your API token (see 'vigil help users')\n";
+    *exitCode = kExitUsage;
+    return std::nullopt;
+  }
+  auto client = HttpClient::create(c.server);
+  if (!client) {
+    std::cerr << "vigil " << cmd << ": " << client.status().message() << "\n";
+    *exitCode = kExitUsage;
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + token}};
+  if (!c.purpose.empty()) headers["X-Vigil-Purpose"] = c.purpose;
+  auto r = client->send(method, target, headers, body);
+  if (!r) {
+    std::cerr << "vigil " << cmd << ": " << r.status().message() << "\n";
+    *exitCode = kExitFailure;
+    return std::nullopt;
+  }
+  json j = json::parse(r->body, nullptr, false);
+  if (r->status >= 400 || j.is_discarded()) {
+    std::string msg = !j.is_discarded() && j.contains("error") ? j["error"].value("message", "") : "unexpected answer";
+    std::cerr << "vigil " << cmd << ": " << msg << " (HTTP " << r->status << ")\n";
+    *exitCode = kExitFailure;
+    return std::nullopt;
+  }
+  return j;
+}
+
+std::string urlEncode(const std::string& s) {
+  std::ostringstream o;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      o << ch;
+    } else {
+      o << '%' << std::uppercase << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(ch);
+    }
+  }
+  return o.str();
+}
+
+bool parseArgs(const std::string& cmd, CommandContext& ctx, po::options_description& opts,
+               po::positional_options_description& pos, int* rc) {
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(ctx.args).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+    return true;
+  } catch (const po::error& e) {
+    *rc = usageError(cmd, e.what());
+    return false;
+  }
+}
+
+int runRun(CommandContext& ctx) {
+  ClientOptions c;
+  std::string workflow, input = "{}";
+  bool wait = false;
+  int timeoutSec = 300;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("workflow", po::value(&workflow))("input", po::value(&input))("wait", po::bool_switch(&wait))(
+      "timeout", po::value(&timeoutSec));
+  po::positional_options_description pos;
+  pos.add("workflow", 1);
+  int rc = kExitOk;
+  if (!parseArgs("run", ctx, opts, pos, &rc)) return rc;
+  if (workflow.empty()) return usageError("run", "name the workflow to run");
+  if (!input.empty() && input[0] == '@') {
+    std::ifstream in(input.substr(1));
+    if (!in) return usageError("run", "cannot read input file '" + input.substr(1) + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    input = ss.str();
+  }
+  json inputs = json::parse(input, nullptr, false);
+  if (inputs.is_discarded() || !inputs.is_object()) return usageError("run", "--input must be a JSON object or @FILE holding one");
+  auto started = call("run", c, "POST", "/api/v1/runs", json{{"workflow", workflow}, {"inputs", inputs}}.dump(), &rc);
+  if (!started) return rc;
+  std::string id = (*started)["id"];
+  if (!wait) {
+    if (c.asJson) {
+      std::cout << started->dump() << "\n";
+    } else {
+      std::cout << id << "\n";
+    }
+    return kExitOk;
+  }
+  if (c.purpose.empty()) c.purpose = "following a run I started";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSec);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto run = call("run", c, "GET", "/api/v1/runs/" + urlEncode(id), "", &rc);
+    if (!run) return rc;
+    std::string status = (*run)["status"];
+    if (status == "completed" || status == "failed" || status == "cancelled") {
+      if (c.asJson) {
+        std::cout << json{{"id", id}, {"status", status}, {"outputs", (*run)["outputs"]}, {"error", (*run)["error"]}}.dump() << "\n";
+      } else {
+        std::cout << id << " " << status << "\n";
+        if (!(*run)["error"].is_null()) std::cout << "error: " << (*run)["error"].value("message", "") << "\n";
+      }
+      return status == "completed" ? kExitOk : kExitFailure;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::cerr << "vigil run: " << id << " has not finished after " << timeoutSec << " s; it goes on (vigil show " << id << ")\n";
+  return kExitFailure;
+}
+
+int runRuns(CommandContext& ctx) {
+  ClientOptions c;
+  std::string status, workflow, after;
+  int limit = 50;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("status", po::value(&status))("workflow", po::value(&workflow))("after", po::value(&after))(
+      "limit", po::value(&limit));
+  po::positional_options_description pos;
+  int rc = kExitOk;
+  if (!parseArgs("runs", ctx, opts, pos, &rc)) return rc;
+  std::string target = "/api/v1/runs?limit=" + std::to_string(limit);
+  if (!status.empty()) target += "&status=" + urlEncode(status);
+  if (!workflow.empty()) target += "&workflow=" + urlEncode(workflow);
+  if (!after.empty()) target += "&after=" + urlEncode(after);
+  auto r = call("runs", c, "GET", target, "", &rc);
+  if (!r) return rc;
+  if (c.asJson) {
+    std::cout << r->dump() << "\n";
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(30) << "ID" << std::setw(11) << "STATUS" << std::setw(22) << "WORKFLOW"
+            << std::setw(16) << "STARTED BY" << "STARTED AT\n";
+  for (const auto& run : (*r)["items"]) {
+    std::cout << std::left << std::setw(30) << run["id"].get<std::string>() << std::setw(11)
+              << run["status"].get<std::string>() << std::setw(22) << run["workflow"].get<std::string>() << std::setw(16)
+              << run["started_by"].get<std::string>() << run["started_at"].get<std::string>() << "\n";
+  }
+  if (r->contains("next")) std::cout << "more: vigil runs --after " << (*r)["next"].get<std::string>() << "\n";
+  return kExitOk;
+}
+
+int runShow(CommandContext& ctx) {
+  ClientOptions c;
+  std::string id;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("id", po::value(&id));
+  po::positional_options_description pos;
+  pos.add("id", 1);
+  int rc = kExitOk;
+  if (!parseArgs("show", ctx, opts, pos, &rc)) return rc;
+  if (id.empty()) return usageError("show", "name the run to show");
+  auto r = call("show", c, "GET", "/api/v1/runs/" + urlEncode(id), "", &rc);
+  if (!r) return rc;
+  if (c.asJson) {
+    std::cout << r->dump() << "\n";
+    return kExitOk;
+  }
+  std::cout << "run " << id << "  " << (*r)["status"].get<std::string>() << "\n"
+            << "workflow " << (*r)["workflow"].get<std::string>() << " version " << (*r)["version"] << "\n"
+            << "started by " << (*r)["started_by"].get<std::string>() << "\n";
+  if (!(*r)["error"].is_null()) std::cout << "error: " << (*r)["error"].dump() << "\n";
+  std::cout << "steps:\n";
+  for (auto it = (*r)["steps"].begin(); it != (*r)["steps"].end(); ++it) {
+    std::cout << "  " << std::left << std::setw(28) << it.key() << it.value()["status"].get<std::string>() << "\n";
+  }
+  std::cout << "events:\n";
+  for (const auto& e : (*r)["events"]) {
+    std::cout << "  " << std::setw(5) << e["seq"].get<long>() << std::setw(20) << e["type"].get<std::string>()
+              << e.value("step", "") << "\n";
+  }
+  return kExitOk;
+}
+
+int runCancel(CommandContext& ctx) {
+  ClientOptions c;
+  std::string id, reason;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("id", po::value(&id))("reason", po::value(&reason));
+  po::positional_options_description pos;
+  pos.add("id", 1);
+  int rc = kExitOk;
+  if (!parseArgs("cancel", ctx, opts, pos, &rc)) return rc;
+  if (id.empty() || reason.empty()) return usageError("cancel", "give the run and --reason");
+  auto r = call("cancel", c, "POST", "/api/v1/runs/" + urlEncode(id) + "/cancel", json{{"reason", reason}}.dump(), &rc);
+  if (!r) return rc;
+  std::cout << (c.asJson ? r->dump() : id + " cancelled") << "\n";
+  return kExitOk;
+}
+
+const char* kClientHelp =
+    "Talks to a running 'vigil serve'. Server: --server URL or VIGIL_SERVER (default\n"
+    "http://127.0.0.1:8470); token: VIGIL_TOKEN. Reading run data needs a purpose:\n"
+    "--purpose TEXT or VIGIL_PURPOSE. --json prints one JSON document instead of a table.\n\n"
+    "Exit status: 0 on success; 1 when the server refuses, cannot be reached, or (run --wait)\n"
+    "the run did not complete; 2 for bad arguments or a missing token.\n";
+
+}  // namespace
+
+Command runCommand() {
+  return Command{"run", "Start a run of a workflow (through the server)",
+                 "vigil run WORKFLOW [--input JSON|@FILE] [--wait [--timeout SECONDS]] [--json] [--server URL]",
+                 std::string("Starts a run and prints its id. With --wait, follows it until it ends and exits\n"
+                             "0 only if it completed.\n\n") + kClientHelp,
+                 runRun};
+}
+
+Command runsCommand() {
+  return Command{"runs", "List runs (through the server)",
+                 "vigil runs [--status S] [--workflow W] [--limit N] [--after ID] [--json] [--purpose TEXT]",
+                 std::string("Lists runs, oldest id first, a page at a time.\n\n") + kClientHelp, runRuns};
+}
+
+Command showCommand() {
+  return Command{"show", "Show one run: status, steps and its event history (through the server)",
+                 "vigil show RUN [--json] [--purpose TEXT]", kClientHelp, runShow};
+}
+
+Command cancelCommand() {
+  return Command{"cancel", "Cancel a run, with a reason (through the server)", "vigil cancel RUN --reason TEXT [--json]",
+                 kClientHelp, runCancel};
+}
+
+}  // namespace vigil::daemon
