@@ -5,7 +5,7 @@
 namespace vigil::daemon {
 
 std::vector<Command> allCommands() { return {serveCommand(), validateCommand(), describeCommand(), evalCommand(), runCommand(),   runsCommand(),
-          showCommand(),  cancelCommand(),   usersCommand(),    tokensCommand()}; }
+          showCommand(),  cancelCommand(),   publishCommand(),   usersCommand(),    tokensCommand()}; }
 
 int usageError(const std::string& command, const std::string& message) {
   std::cerr << "vigil " << command << ": " << message << "\n"

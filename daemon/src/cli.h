@@ -42,6 +42,7 @@ Command runCommand();
 Command runsCommand();
 Command showCommand();
 Command cancelCommand();
+Command publishCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

@@ -230,6 +230,63 @@ int runCancel(CommandContext& ctx) {
   return kExitOk;
 }
 
+int runPublish(CommandContext& ctx) {
+  ClientOptions c;
+  std::vector<std::string> files;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("file", po::value(&files));
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  int rc = kExitOk;
+  if (!parseArgs("publish", ctx, opts, pos, &rc)) return rc;
+  if (files.empty()) return usageError("publish", "name at least one workflow file");
+  std::string token = env("VIGIL_TOKEN");
+  if (token.empty()) {
+    std::cerr << "vigil publish: set VIGIL_TOKEN to your API token (see 'vigil help users')\n";
+    return kExitUsage;
+  }
+  auto client = HttpClient::create(c.server);
+  if (!client) return usageError("publish", client.status().message());
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      std::cerr << f << ":1:1: error: cannot open file\n";
+      rc = kExitFailure;
+      continue;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto r = client->send("POST", "/api/v1/workflows", {{"Authorization", "Bearer " + token}},
+                          json{{"source", ss.str()}, {"file", f}}.dump(-1, ' ', false, json::error_handler_t::replace));
+    if (!r) {
+      std::cerr << "vigil publish: " << r.status().message() << "\n";
+      return kExitFailure;
+    }
+    json j = json::parse(r->body, nullptr, false);
+    if (r->status == 422 && j.is_object() && j.contains("diagnostics")) {
+      for (const auto& d : j["diagnostics"]) {
+        std::cerr << f << ":" << d["line"] << ":" << d["column"] << ": error: " << d["message"].get<std::string>() << "\n";
+      }
+      rc = kExitFailure;
+      continue;
+    }
+    if (r->status >= 400 || j.is_discarded()) {
+      std::string msg = !j.is_discarded() && j.contains("error") ? j["error"].value("message", "") : "unexpected answer";
+      std::cerr << "vigil publish: " << f << ": " << msg << " (HTTP " << r->status << ")\n";
+      rc = kExitFailure;
+      continue;
+    }
+    if (c.asJson) {
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << f << ": " << (j.value("published", false) ? "published " : "already published ") << j["name"].get<std::string>()
+                << " version " << j["version"] << " (sha256 " << j["sha256"].get<std::string>().substr(0, 16) << ")\n";
+    }
+  }
+  return rc;
+}
+
 const char* kClientHelp =
     "Talks to a running 'vigil serve'. Server: --server URL or VIGIL_SERVER (default\n"
     "http://127.0.0.1:8470); token: VIGIL_TOKEN. Reading run data needs a purpose:\n"
@@ -256,6 +313,15 @@ Command runsCommand() {
 Command showCommand() {
   return Command{"show", "Show one run: status, steps and its event history (through the server)",
                  "vigil show RUN [--json] [--purpose TEXT]", kClientHelp, runShow};
+}
+
+Command publishCommand() {
+  return Command{"publish", "Validate and publish new workflow versions (through the server)",
+                 "vigil publish FILE... [--json] [--server URL]",
+                 std::string("Sends each FILE to the server, which validates it against the workflows it runs\n"
+                             "and publishes it. Problems print as FILE:LINE:COL: error: MESSAGE. A version\n"
+                             "already published with the same content is not an error.\n\n") + kClientHelp,
+                 runPublish};
 }
 
 Command cancelCommand() {

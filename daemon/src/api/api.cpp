@@ -35,6 +35,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/healthz", std::nullopt, true, &Api::health},
       {"GET", "/readyz", std::nullopt, false, &Api::ready},
       {"GET", "/api/v1/workflows", P::kReadWorkflows, false, &Api::listWorkflows},
+      {"POST", "/api/v1/workflows", P::kPublishWorkflows, false, &Api::publishWorkflow},
       {"GET", "/api/v1/workflows/{name}", P::kReadWorkflows, false, &Api::showWorkflow},
       {"POST", "/api/v1/runs", P::kStartRuns, false, &Api::startRun},
       {"GET", "/api/v1/runs", P::kReadRuns, false, &Api::listRuns},

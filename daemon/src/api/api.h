@@ -49,6 +49,7 @@ class Api {
   HttpResponse ready(HttpRequest&, const Principal&);
   HttpResponse listWorkflows(HttpRequest&, const Principal&);
   HttpResponse showWorkflow(HttpRequest&, const Principal&);
+  HttpResponse publishWorkflow(HttpRequest&, const Principal&);
   HttpResponse startRun(HttpRequest&, const Principal&);
   HttpResponse listRuns(HttpRequest&, const Principal&);
   HttpResponse showRun(HttpRequest&, const Principal&);

@@ -2,6 +2,7 @@
 #include <mutex>
 
 #include "api/api.h"
+#include "vigil/loader.h"
 
 namespace vigil::daemon {
 namespace {
@@ -48,6 +49,68 @@ HttpResponse Api::showWorkflow(HttpRequest& req, const Principal&) {
   j["steps"] = steps;
   j["definition"] = nlohmann::json::parse(latest.canonicalJson);
   return HttpResponse::json(200, j);
+}
+
+HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
+  nlohmann::json body;
+  if (auto bad = parseJsonBody(req.body, &body)) return *bad;
+  if (!body.is_object() || !body.contains("source") || !body["source"].is_string()) {
+    return HttpResponse::error(400, "invalid_request", "body must be {\"source\": WORKFLOW_YAML, \"file\": NAME}", "source");
+  }
+  const std::string source = body["source"].get<std::string>();
+  const std::string file = body.value("file", std::string("workflow.yaml"));
+  LoadResult r = loadWorkflow(source, file);
+  std::vector<std::shared_ptr<const Workflow>> set;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, versions] : workflows_) {
+      if (r.ok() && name == r.workflow->name) continue;
+      set.push_back(versions.rbegin()->second);
+    }
+  }
+  std::vector<Diagnostic> diags = r.diagnostics;
+  if (r.ok()) {
+    set.push_back(r.workflow);
+    for (auto& d : checkWorkflowSet(set)) {
+      if (d.file == file) diags.push_back(std::move(d));
+    }
+  }
+  if (!diags.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& d : diags) {
+      list.push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)}, {"message", d.message}});
+    }
+    return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
+                                    {"diagnostics", list}});
+  }
+  const Workflow& wf = *r.workflow;
+  {
+    std::shared_lock lock(mu_);
+    auto it = workflows_.find(wf.name);
+    if (it != workflows_.end()) {
+      auto same = it->second.find(wf.version);
+      if (same != it->second.end()) {
+        if (same->second->hash == wf.hash) {
+          return HttpResponse::json(200, {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}, {"published", false}});
+        }
+        return HttpResponse::error(409, "version_exists",
+                                   "version " + std::to_string(wf.version) + " of " + wf.name +
+                                       " is already published with other content; publish version " +
+                                       std::to_string(it->second.rbegin()->first + 1),
+                                   "version");
+      }
+      if (wf.version < it->second.rbegin()->first) {
+        return HttpResponse::error(409, "version_too_old",
+                                   "version " + std::to_string(it->second.rbegin()->first) + " is already published; publish a higher version",
+                                   "version");
+      }
+    }
+  }
+  Status s = ctx_.engine->publish(r.workflow, source);
+  if (!s) return HttpResponse::error(503, "unavailable", "the workflow could not be stored; nothing was published");
+  addWorkflow(r.workflow);
+  ctx_.log->info("user {} published workflow {} version {} ({})", who.user, wf.name, wf.version, wf.hash.substr(0, 12));
+  return HttpResponse::json(201, {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}, {"published", true}});
 }
 
 HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
