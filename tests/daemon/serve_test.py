@@ -138,6 +138,21 @@ try:
     check("a REMOTE_ADDR header grants nothing", status.startswith("HTTP/1.1 401"), status)
     check("still serving after abuse", request("GET", "/healthz") == (200, {"status": "ok"}))
 
+    # 500 slow clients hold connections with half-sent headers while a well-behaved client works.
+    slow = []
+    for _ in range(500):
+        s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        slow.append(s)
+    t0 = time.monotonic()
+    good = [request("GET", "/healthz")[0] for _ in range(20)]
+    code, body = request("POST", "/api/v1/runs", token=operator, body={"workflow": "park", "inputs": {"referral_id": "R9"}})
+    check("a well-behaved client is served beside 500 slow ones", good == [200] * 20 and code == 201, (good, code, body))
+    check("... promptly", time.monotonic() - t0 < 10, time.monotonic() - t0)
+    for s in slow:
+        s.close()
+    check("still serving after the slow clients", request("GET", "/healthz") == (200, {"status": "ok"}))
+
     # The CLI client against the same server.
     def cli(*args, token=operator, extra_env=None):
         e = dict(os.environ, VIGIL_SERVER=f"http://127.0.0.1:{PORT}", VIGIL_TOKEN=token or "")
