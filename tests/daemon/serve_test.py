@@ -153,6 +153,12 @@ try:
         s.close()
     check("still serving after the slow clients", request("GET", "/healthz") == (200, {"status": "ok"}))
 
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}/metrics", headers={"Authorization": f"Bearer {auditor}"})
+    text = urllib.request.urlopen(req, timeout=10).read().decode()
+    check("metrics in Prometheus text", 'vigil_runs{status="cancelled"} 1' in text and "vigil_store_commit_seconds_count" in text, text[:400])
+    code, _ = request("GET", "/metrics", token=operator)
+    check("operator may not read metrics", code == 403)
+
     # The CLI client against the same server.
     def cli(*args, token=operator, extra_env=None):
         e = dict(os.environ, VIGIL_SERVER=f"http://127.0.0.1:{PORT}", VIGIL_TOKEN=token or "")

@@ -34,6 +34,7 @@ const std::vector<Api::Route>& Api::routes() {
   static const std::vector<Route> kRoutes = {
       {"GET", "/healthz", std::nullopt, true, &Api::health},
       {"GET", "/readyz", std::nullopt, false, &Api::ready},
+      {"GET", "/metrics", P::kMetrics, false, &Api::metrics},
       {"GET", "/api/v1/workflows", P::kReadWorkflows, false, &Api::listWorkflows},
       {"POST", "/api/v1/workflows", P::kPublishWorkflows, false, &Api::publishWorkflow},
       {"GET", "/api/v1/workflows/{name}", P::kReadWorkflows, false, &Api::showWorkflow},

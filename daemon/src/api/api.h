@@ -54,6 +54,7 @@ class Api {
   HttpResponse listRuns(HttpRequest&, const Principal&);
   HttpResponse showRun(HttpRequest&, const Principal&);
   HttpResponse cancelRun(HttpRequest&, const Principal&);
+  HttpResponse metrics(HttpRequest&, const Principal&);
 
   ApiContext ctx_;
   std::shared_mutex mu_;

@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +44,23 @@ struct EngineOptions {
   std::function<void(const std::string& runId, RunStatus status)> onRunEnded;
 };
 
+// Counters and histograms for /metrics. Histogram buckets are upper bounds in seconds.
+struct Histogram {
+  static const std::vector<double>& bounds();  // 0.005 .. 10
+  std::vector<uint64_t> counts;                // per bound, not cumulative; last is +Inf
+  double sum = 0;
+  uint64_t count = 0;
+  void observe(double seconds);
+};
+
+struct EngineMetrics {
+  std::map<std::string, Histogram> callSeconds;  // by connector
+  std::map<std::pair<std::string, std::string>, uint64_t> callErrors;  // (connector, code)
+  Histogram commitSeconds;
+  uint64_t commits = 0;
+  uint64_t committedInputs = 0;
+};
+
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> create(EngineOptions options);
@@ -70,6 +89,9 @@ class Engine {
   // Waits until no input is queued and no call is in flight, or `max` passes. For tests,
   // benchmarks and orderly shutdown; returns whether it became idle.
   virtual bool waitIdle(std::chrono::milliseconds max) = 0;
+
+  // A consistent copy of the counters since start.
+  virtual EngineMetrics metrics() = 0;
 };
 
 // Checks inputs against declared types and required fields, filling defaults. Errors name

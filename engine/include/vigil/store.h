@@ -7,6 +7,7 @@
 // Implementations are thread-safe; the executor calls commit() from one thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,8 @@ class Store {
   virtual Result<std::optional<RunState>> loadRun(const std::string& id) = 0;
   virtual Result<std::vector<Event>> events(const std::string& runId) = 0;
   virtual Result<std::vector<RunSummary>> listRuns(const RunFilter& filter) = 0;
+  // Runs per status, for /metrics.
+  virtual Result<std::map<RunStatus, long long>> countRunsByStatus() = 0;
   virtual Result<std::vector<WorkItem>> pendingWork() = 0;
   virtual Result<std::vector<TimerItem>> dueTimers(TimePoint now, size_t max) = 0;
   virtual Result<std::optional<TimePoint>> nextTimerDue() = 0;

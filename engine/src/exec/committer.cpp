@@ -212,7 +212,14 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     w.snapshot = (*lr)->state;
   }
 
+  auto t0 = std::chrono::steady_clock::now();
   Status committed = batch.empty() ? Status::ok() : o_.store->commit(batch);
+  if (!batch.empty()) {
+    std::lock_guard lock(metricsMu_);
+    metrics_.commitSeconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    ++metrics_.commits;
+    metrics_.committedInputs += batchInputs.size();
+  }
   if (!committed) {
     o_.log->error("group commit of {} run(s) failed: {}", batch.runs.size(), committed.message());
     for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store

@@ -41,6 +41,7 @@ void EngineImpl::workerLoop() {
     }
     const Command& c = job.command;
     CallOutcome outcome;
+    auto t0 = std::chrono::steady_clock::now();
     auto connector = o_.connectors->find(c.connector);
     if (!connector) {
       outcome = CallOutcome{false, Json(), "unknown_connector", "no connector named '" + c.connector + "'", false};
@@ -51,6 +52,11 @@ void EngineImpl::workerLoop() {
       } catch (const std::exception&) {
         outcome = CallOutcome{false, Json(), "connector_exception", "connector '" + c.connector + "' failed unexpectedly", false};
       }
+    }
+    {
+      std::lock_guard lock(metricsMu_);
+      metrics_.callSeconds[c.connector].observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (!outcome.ok) ++metrics_.callErrors[{c.connector, outcome.code}];
     }
     EngineInput in;
     in.kind = EngineInput::Kind::kCallResult;

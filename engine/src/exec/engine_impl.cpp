@@ -210,6 +210,25 @@ bool EngineImpl::waitIdle(std::chrono::milliseconds max) {
   return false;
 }
 
+const std::vector<double>& Histogram::bounds() {
+  static const std::vector<double> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return kBounds;
+}
+
+void Histogram::observe(double seconds) {
+  if (counts.empty()) counts.assign(bounds().size() + 1, 0);
+  size_t i = 0;
+  while (i < bounds().size() && seconds > bounds()[i]) ++i;
+  ++counts[i];
+  sum += seconds;
+  ++count;
+}
+
+EngineMetrics EngineImpl::metrics() {
+  std::lock_guard lock(metricsMu_);
+  return metrics_;
+}
+
 Json commandJson(const Command& c) {
   Json j = {{"connector", c.connector}, {"action", c.action}, {"input", c.input}, {"key", c.idempotencyKey},
             {"purpose", c.purpose}};

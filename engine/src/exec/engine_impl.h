@@ -50,6 +50,7 @@ class EngineImpl final : public Engine {
   Result<std::optional<RunState>> run(const std::string& runId) override;
   Result<size_t> fireDueTimers() override;
   bool waitIdle(std::chrono::milliseconds max) override;
+  EngineMetrics metrics() override;
 
  private:
   struct LiveRun {
@@ -96,6 +97,9 @@ class EngineImpl final : public Engine {
   std::map<std::string, int> inFlight_;              // by connector
   size_t queuedJobs_ = 0;
   size_t runningJobs_ = 0;
+
+  std::mutex metricsMu_;
+  EngineMetrics metrics_;
 
   std::thread committer_;
   std::thread timers_;

@@ -176,6 +176,21 @@ class SqliteStore final : public Store {
     }
   }
 
+  Result<std::map<RunStatus, long long>> countRunsByStatus() override {
+    std::lock_guard lock(mu_);
+    try {
+      std::map<RunStatus, long long> out;
+      SQLite::Statement q(db_, "SELECT status, count(*) FROM runs GROUP BY status");
+      while (q.executeStep()) {
+        auto st = parseRunStatus(q.getColumn(0).getString());
+        if (st) out[*st] = q.getColumn(1).getInt64();
+      }
+      return out;
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("counting runs: ") + e.what());
+    }
+  }
+
   Result<std::vector<WorkItem>> pendingWork() override {
     std::lock_guard lock(mu_);
     try {
