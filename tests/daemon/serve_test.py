@@ -159,6 +159,18 @@ try:
     code, _ = request("GET", "/metrics", token=operator)
     check("operator may not read metrics", code == 403)
 
+    hook = "/api/v1/hooks/referrals/intake"
+    code, first = request("POST", hook, token=operator, body={"referral_id": "R-77"}, headers={"Idempotency-Key": "delivery-0001"})
+    code2, again = request("POST", hook, token=operator, body={"referral_id": "R-77"}, headers={"Idempotency-Key": "delivery-0001"})
+    check("webhook starts a run", code == 201 and first["duplicate"] is False, first)
+    check("a redelivery with the same key starts no second run", code2 == 200 and again["id"] == first["id"] and again["duplicate"], again)
+    code, body = request("GET", "/api/v1/runs?workflow=intake&purpose=dedupe+check", token=operator)
+    check("exactly one run for the delivery", code == 200 and len(body["items"]) == 1, body)
+    code, body = request("POST", hook, token=operator, body={"referral_id": "R-78"})
+    check("webhook without Idempotency-Key: 400", code == 400 and body["error"]["code"] == "idempotency_key_required", body)
+    code, body = request("POST", "/api/v1/hooks/nowhere", token=operator, body={}, headers={"Idempotency-Key": "delivery-0002"})
+    check("unknown webhook path: 404", code == 404, body)
+
     # The CLI client against the same server.
     def cli(*args, token=operator, extra_env=None):
         e = dict(os.environ, VIGIL_SERVER=f"http://127.0.0.1:{PORT}", VIGIL_TOKEN=token or "")

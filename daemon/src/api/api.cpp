@@ -10,6 +10,11 @@ namespace {
 bool match(const std::string& pattern, const std::string& path, std::map<std::string, std::string>* params) {
   size_t p = 0, s = 0;
   while (p < pattern.size() && s < path.size()) {
+    if (pattern.compare(p, std::string::npos, "{path*}") == 0) {
+      // A trailing wildcard takes the rest of the path, slashes included.
+      (*params)["path"] = path.substr(s);
+      return true;
+    }
     if (pattern[p] == '{') {
       size_t close = pattern.find('}', p);
       size_t end = path.find('/', s);
@@ -42,6 +47,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/api/v1/runs", P::kReadRuns, false, &Api::listRuns},
       {"GET", "/api/v1/runs/{id}", P::kReadRuns, false, &Api::showRun},
       {"POST", "/api/v1/runs/{id}/cancel", P::kCancelRuns, false, &Api::cancelRun},
+      {"POST", "/api/v1/hooks/{path*}", P::kStartRuns, false, &Api::webhook},
   };
   return kRoutes;
 }
@@ -50,6 +56,13 @@ Api::Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
 
 void Api::addWorkflow(std::shared_ptr<const Workflow> wf) {
   std::unique_lock lock(mu_);
+  // The latest version's webhook paths win; an older version's are dropped with it.
+  for (auto it = hooks_.begin(); it != hooks_.end();) {
+    it = it->second == wf->name ? hooks_.erase(it) : std::next(it);
+  }
+  for (const auto& t : wf->triggers) {
+    if (t.kind == Trigger::Kind::kWebhook) hooks_[t.spec] = wf->name;
+  }
   workflows_[wf->name][wf->version] = std::move(wf);
 }
 

@@ -55,10 +55,12 @@ class Api {
   HttpResponse showRun(HttpRequest&, const Principal&);
   HttpResponse cancelRun(HttpRequest&, const Principal&);
   HttpResponse metrics(HttpRequest&, const Principal&);
+  HttpResponse webhook(HttpRequest&, const Principal&);
 
   ApiContext ctx_;
   std::shared_mutex mu_;
   std::map<std::string, std::map<int, std::shared_ptr<const Workflow>>> workflows_;  // name -> version
+  std::map<std::string, std::string> hooks_;  // webhook path -> workflow name
 };
 
 // Parses a JSON request body under limits (depth 64, valid UTF-8); on failure returns the

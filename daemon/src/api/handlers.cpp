@@ -4,6 +4,8 @@
 #include "api/api.h"
 #include "vigil/loader.h"
 
+#include <openssl/evp.h>
+
 namespace vigil::daemon {
 namespace {
 
@@ -129,6 +131,46 @@ HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
   }
   ctx_.log->info("user {} started run {}", who.user, *id);
   return HttpResponse::json(201, {{"id", *id}, {"workflow", body["workflow"]}, {"status", "started"}});
+}
+
+HttpResponse Api::webhook(HttpRequest& req, const Principal& who) {
+  std::string workflow;
+  {
+    std::shared_lock lock(mu_);
+    auto it = hooks_.find("/" + req.params["path"]);
+    if (it == hooks_.end()) return HttpResponse::error(404, "not_found", "no workflow listens on this webhook");
+    workflow = it->second;
+  }
+  std::string key = req.header("idempotency-key");
+  if (key.size() < 8 || key.size() > 200) {
+    return HttpResponse::error(400, "idempotency_key_required",
+                               "send an Idempotency-Key header (8 to 200 characters) so a retried delivery starts one run",
+                               "Idempotency-Key");
+  }
+  nlohmann::json inputs;
+  if (auto bad = parseJsonBody(req.body, &inputs)) return *bad;
+  // The run id is derived from the delivery key, so a redelivery finds the run it started.
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string material = workflow + "\n" + key;
+  EVP_Digest(material.data(), material.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string id = "h-";
+  for (unsigned i = 0; i < 12; ++i) {
+    id += kHex[md[i] >> 4];
+    id += kHex[md[i] & 15];
+  }
+  auto started = ctx_.engine->startRun(workflow, inputs, who.user, id);
+  if (!started) {
+    const Status& s = started.status();
+    if (s.code() == Status::Code::kAlreadyExists) {
+      return HttpResponse::json(200, {{"id", id}, {"workflow", workflow}, {"duplicate", true}});
+    }
+    if (s.code() == Status::Code::kInvalidArgument) return HttpResponse::error(400, "invalid_inputs", s.message(), "inputs");
+    return HttpResponse::error(503, "unavailable", "the run could not be started; deliver again with the same key");
+  }
+  ctx_.log->info("webhook /{} from user {} started run {}", req.params["path"], who.user, id);
+  return HttpResponse::json(201, {{"id", id}, {"workflow", workflow}, {"duplicate", false}});
 }
 
 HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {
