@@ -218,6 +218,20 @@ try:
     rc, out, err = cli("publish", wf, token=operator)
     check("operator may not publish", rc == 1 and "HTTP 403" in err, err)
 
+    code, body = request("POST", "/api/v1/users", token=admin, body={"name": "pat", "roles": ["approver"]})
+    check("admin adds a user through the API", code == 201 and body["token"].startswith("vgl_"), body)
+    pat = body.get("token", "")
+    code, body = request("POST", "/api/v1/users", token=admin, body={"name": "pat", "roles": ["approver"]})
+    check("adding the same user again: 409", code == 409, body)
+    code, body = request("POST", "/api/v1/users", token=operator, body={"name": "eve", "roles": ["admin"]})
+    check("an operator cannot add users", code == 403, body)
+    code, body = request("GET", "/api/v1/users", token=admin)
+    pat_tokens = [u["tokens"] for u in body.get("items", []) if u["name"] == "pat"]
+    check("admin lists users", code == 200 and pat_tokens and len(pat_tokens[0]) == 1, body)
+    code, body = request("POST", f"/api/v1/tokens/{pat_tokens[0][0]}/revoke", token=admin)
+    check("admin revokes a token", code == 200, body)
+    check("the revoked token stops working", request("GET", "/api/v1/workflows", token=pat)[0] == 401)
+
     rc, listing, _ = users("users", "list")
     token_id = [l for l in listing.splitlines() if l.startswith("olivia")][0].split("tokens: ")[1].split()[0]
     rc, out, err = users("tokens", "revoke", token_id)

@@ -48,6 +48,9 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/api/v1/runs/{id}", P::kReadRuns, false, &Api::showRun},
       {"POST", "/api/v1/runs/{id}/cancel", P::kCancelRuns, false, &Api::cancelRun},
       {"POST", "/api/v1/hooks/{path*}", P::kStartRuns, false, &Api::webhook},
+      {"GET", "/api/v1/users", P::kManageUsers, false, &Api::listUsers},
+      {"POST", "/api/v1/users", P::kManageUsers, false, &Api::addUser},
+      {"POST", "/api/v1/tokens/{id}/revoke", P::kManageUsers, false, &Api::revokeToken},
   };
   return kRoutes;
 }

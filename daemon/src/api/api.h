@@ -56,6 +56,9 @@ class Api {
   HttpResponse cancelRun(HttpRequest&, const Principal&);
   HttpResponse metrics(HttpRequest&, const Principal&);
   HttpResponse webhook(HttpRequest&, const Principal&);
+  HttpResponse listUsers(HttpRequest&, const Principal&);
+  HttpResponse addUser(HttpRequest&, const Principal&);
+  HttpResponse revokeToken(HttpRequest&, const Principal&);
 
   ApiContext ctx_;
   std::shared_mutex mu_;
