@@ -9,7 +9,9 @@ conns="${2:-32}"
 vigil=build/daemon/vigil
 tmp=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
-"$vigil" serve --data "$tmp/data" --listen 127.0.0.1:0 --workflows tests/daemon/workflows > "$tmp/out" 2> "$tmp/err" &
+# One token drives the whole load, so lift the per-token rate limit for the benchmark.
+printf 'limits:\n  requests_per_second_per_token: 100000\n' > "$tmp/vigil.yaml"
+"$vigil" serve --config "$tmp/vigil.yaml" --data "$tmp/data" --listen 127.0.0.1:0 --workflows tests/daemon/workflows > "$tmp/out" 2> "$tmp/err" &
 server=$!
 for _ in $(seq 50); do grep -q serving "$tmp/out" 2>/dev/null && break; sleep 0.1; done
 port=$(grep -o '127.0.0.1:[0-9]*' "$tmp/out" | cut -d: -f2)

@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "cli.h"
+#include "config.h"
 #include "http/http_server.h"
 #include "vigil/loader.h"
 #include "workflow_files.h"
@@ -34,10 +35,11 @@ bool splitListen(const std::string& listen, std::string* host, unsigned short* p
 }
 
 int runServe(CommandContext& ctx) {
-  std::string data = "./vigil-data", listen = "127.0.0.1:8470";
-  std::vector<std::string> workflowDirs;
+  std::string configPath, dataFlag, listenFlag;
+  std::vector<std::string> workflowFlags;
   po::options_description opts;
-  opts.add_options()("data", po::value(&data))("listen", po::value(&listen))("workflows", po::value(&workflowDirs));
+  opts.add_options()("config", po::value(&configPath))("data", po::value(&dataFlag))("listen", po::value(&listenFlag))(
+      "workflows", po::value(&workflowFlags));
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(ctx.args).options(opts).run(), vm);
@@ -45,6 +47,21 @@ int runServe(CommandContext& ctx) {
   } catch (const po::error& e) {
     return usageError("serve", e.what());
   }
+  // Defaults, then the configuration file, then flags.
+  ServeConfig config;
+  if (!configPath.empty()) {
+    Status s = loadServeConfig(configPath, &config);
+    if (!s) {
+      std::cerr << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
+  if (!dataFlag.empty()) config.data = dataFlag;
+  if (!listenFlag.empty()) config.listen = listenFlag;
+  if (!workflowFlags.empty()) config.workflows = workflowFlags;
+  const std::string& data = config.data;
+  const std::string& listen = config.listen;
+  std::vector<std::string>& workflowDirs = config.workflows;
   std::string host;
   unsigned short port = 0;
   if (!splitListen(listen, &host, &port)) return usageError("serve", "--listen must be HOST:PORT, e.g. 127.0.0.1:8470");
@@ -89,7 +106,7 @@ int runServe(CommandContext& ctx) {
     return kExitFailure;
   }
   std::unique_ptr<Engine> engine = std::move(engineR).value();
-  Api api(ApiContext{engine.get(), store.get(), users.get(), eo.clock, ctx.log});
+  Api api(ApiContext{engine.get(), store.get(), users.get(), eo.clock, ctx.log, config.requestsPerSecondPerToken});
 
   std::vector<std::string> files;
   for (const auto& dir : workflowDirs) {
@@ -131,7 +148,7 @@ int runServe(CommandContext& ctx) {
     ctx.log->error("starting the engine: {}", started.message());
     return kExitFailure;
   }
-  HttpServer server(HttpLimits{}, [&api](HttpRequest& r) { return api.handle(r); }, ctx.log);
+  HttpServer server(config.limits, [&api](HttpRequest& r) { return api.handle(r); }, ctx.log);
   std::string err;
   if (!server.start(host, port, &err)) {
     ctx.log->error("{}", err);
@@ -155,13 +172,14 @@ int runServe(CommandContext& ctx) {
 
 Command serveCommand() {
   return Command{"serve", "Run the daemon: the engine, the HTTP API and the workflows",
-                 "vigil serve [--data DIR] [--listen HOST:PORT] [--workflows DIR]...",
+                 "vigil serve [--config FILE] [--data DIR] [--listen HOST:PORT] [--workflows DIR]...",
                  "Opens (or creates) the data directory, loads and validates every workflow in each\n"
                  "--workflows DIR (default: ./workflows), and serves the API under /api/v1.\n"
                  "On first start it creates the user 'admin' and prints its token once.\n"
                  "Stops cleanly on SIGINT or SIGTERM: no new requests, in-flight calls finish (up to\n"
                  "10 s), everything committed.\n\n"
-                 "Options:\n"
+                 "Options (flags override the configuration file, which overrides the defaults):\n"
+                 "  --config FILE       a vigil.yaml (see docs/OPERATIONS.md): data, listen, workflows, limits\n"
                  "  --data DIR          data directory (default ./vigil-data)\n"
                  "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8470; loopback only by default)\n"
                  "  --workflows DIR     a directory of workflow files to load (repeatable)\n\n"

@@ -250,5 +250,31 @@ finally:
         server.wait()
     shutil.rmtree(tmp, ignore_errors=True)
 
+# Configuration file: errors name file, line and key; limits apply.
+tmp2 = tempfile.mkdtemp(prefix="vigil-config-")
+try:
+    bad = os.path.join(tmp2, "bad.yaml")
+    open(bad, "w").write("data: " + os.path.join(tmp2, "d") + "\nlistn: 127.0.0.1:0\n")
+    p = subprocess.run([VIGIL, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
+    check("config: unknown key named with file and line", p.returncode == 2 and f"{bad}:2:1: error: unknown key 'listn'" in p.stderr, p.stderr)
+    open(bad, "w").write("limits:\n  max_connections: 0\n")
+    p = subprocess.run([VIGIL, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
+    check("config: out-of-range limit", p.returncode == 2 and f"{bad}:2:20: error: 'limits.max_connections' must be between 1 and 100000" in p.stderr, p.stderr)
+    good = os.path.join(tmp2, "vigil.yaml")
+    open(good, "w").write(f"data: {os.path.join(tmp2, 'd')}\nlisten: 127.0.0.1:0\nworkflows: [{os.path.join(SOURCE, 'tests', 'daemon', 'workflows')}]\n"
+                          "limits:\n  requests_per_second_per_token: 5\n")
+    server = subprocess.Popen([VIGIL, "serve", "--config", good], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = [server.stdout.readline() for _ in range(3)]
+    PORT = int(re.search(r"127\.0\.0\.1:(\d+)", lines[2]).group(1))
+    codes = [request("GET", "/api/v1/workflows", token=lines[1].strip())[0] for _ in range(30)]
+    check("per-token rate limit answers 429", codes[:5] == [200] * 5 and 429 in codes, codes)
+    server.send_signal(signal.SIGTERM)
+    check("stops cleanly", server.wait(timeout=20) == 0)
+finally:
+    if server.poll() is None:
+        server.kill()
+        server.wait()
+    shutil.rmtree(tmp2, ignore_errors=True)
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

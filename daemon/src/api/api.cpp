@@ -96,12 +96,33 @@ HttpResponse Api::handle(HttpRequest& req) {
       return r;
     }
     who = std::move(*p);
+    if (!admit(who.tokenId)) {
+      HttpResponse r = HttpResponse::error(429, "rate_limited", "too many requests for this token; slow down");
+      r.headers["Retry-After"] = "1";
+      return r;
+    }
     if (found->permission && !allowed(who.roles, *found->permission)) {
       ctx_.log->info("refused {} {} to user {} (roles lack the permission)", req.method, found->pattern, who.user);
       return HttpResponse::error(403, "forbidden", "your roles do not allow this");
     }
   }
   return (this->*(found->handler))(req, who);
+}
+
+bool Api::admit(const std::string& tokenId) {
+  const double rate = ctx_.requestsPerSecondPerToken;
+  const double burst = rate * 2;
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(rateMu_);
+  auto [it, fresh] = buckets_.try_emplace(tokenId, Bucket{burst, now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    b.tokens = std::min(burst, b.tokens + rate * std::chrono::duration<double>(now - b.last).count());
+    b.last = now;
+  }
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
 }
 
 HttpResponse Api::health(HttpRequest&, const Principal&) { return HttpResponse::json(200, {{"status", "ok"}}); }

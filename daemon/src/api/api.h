@@ -3,7 +3,9 @@
 // describes the same routes. Thread-safe: handlers run concurrently.
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -25,6 +27,7 @@ struct ApiContext {
   UserStore* users = nullptr;
   std::shared_ptr<Clock> clock;
   std::shared_ptr<spdlog::logger> log;
+  int requestsPerSecondPerToken = 50;
 };
 
 class Api {
@@ -64,6 +67,15 @@ class Api {
   std::shared_mutex mu_;
   std::map<std::string, std::map<int, std::shared_ptr<const Workflow>>> workflows_;  // name -> version
   std::map<std::string, std::string> hooks_;  // webhook path -> workflow name
+
+  // Token buckets by token id: a runaway script cannot starve everyone else.
+  bool admit(const std::string& tokenId);
+  std::mutex rateMu_;
+  struct Bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point last;
+  };
+  std::map<std::string, Bucket> buckets_;
 };
 
 // Parses a JSON request body under limits (depth 64, valid UTF-8); on failure returns the

@@ -1,0 +1,107 @@
+#include "config.h"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+namespace vigil::daemon {
+namespace {
+
+std::string where(const std::string& path, const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return path + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+template <typename T>
+Status read(const std::string& path, const YAML::Node& n, const std::string& key, T* out) {
+  try {
+    *out = n.as<T>();
+    return Status::ok();
+  } catch (const YAML::Exception&) {
+    return Status::invalidArgument(where(path, n) + ": error: '" + key + "' has the wrong type");
+  }
+}
+
+Status readPositive(const std::string& path, const YAML::Node& n, const std::string& key, long long lo, long long hi,
+                    long long* out) {
+  Status s = read(path, n, key, out);
+  if (!s) return s;
+  if (*out < lo || *out > hi) {
+    return Status::invalidArgument(where(path, n) + ": error: '" + key + "' must be between " + std::to_string(lo) +
+                                   " and " + std::to_string(hi));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status loadServeConfig(const std::string& path, ServeConfig* config) {
+  std::ifstream in(path);
+  if (!in) return Status::notFound(path + ":1:1: error: cannot open the configuration file");
+  YAML::Node root;
+  try {
+    // The configuration is the operator's own file, read once at start; yaml-cpp's loader
+    // is adequate here (workflows, which others write, go through the hardened reader).
+    root = YAML::Load(in);
+  } catch (const YAML::ParserException& e) {
+    return Status::invalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                                   ": error: " + e.msg);
+  }
+  if (root.IsNull()) return Status::ok();
+  if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
+  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits"};
+  struct LimitKey {
+    long long lo;
+    long long hi;
+    std::function<void(ServeConfig*, long long)> set;
+  };
+  static const std::map<std::string, LimitKey> kLimits = {
+      {"max_body_bytes", {1024, 64LL << 20, [](ServeConfig* c, long long n) { c->limits.maxBodyBytes = static_cast<size_t>(n); }}},
+      {"max_header_bytes", {1024, 1 << 20, [](ServeConfig* c, long long n) { c->limits.maxHeaderBytes = static_cast<size_t>(n); }}},
+      {"max_connections", {1, 100000, [](ServeConfig* c, long long n) { c->limits.maxConnections = static_cast<size_t>(n); }}},
+      {"read_timeout_seconds", {1, 3600, [](ServeConfig* c, long long n) { c->limits.readTimeoutSeconds = static_cast<int>(n); }}},
+      {"idle_timeout_seconds", {1, 3600, [](ServeConfig* c, long long n) { c->limits.idleTimeoutSeconds = static_cast<int>(n); }}},
+      {"requests_per_second_per_token", {1, 100000, [](ServeConfig* c, long long n) { c->requestsPerSecondPerToken = static_cast<int>(n); }}},
+  };
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>("");
+    if (kKeys.count(key) == 0) {
+      return Status::invalidArgument(where(path, kv.first) + ": error: unknown key '" + key +
+                                     "' (known: data, listen, workflows, limits)");
+    }
+    const YAML::Node& v = kv.second;
+    Status s = Status::ok();
+    if (key == "data") s = read(path, v, key, &config->data);
+    if (key == "listen") s = read(path, v, key, &config->listen);
+    if (key == "workflows") {
+      if (v.IsScalar()) {
+        std::string one;
+        s = read(path, v, key, &one);
+        config->workflows = {one};
+      } else {
+        s = read(path, v, key, &config->workflows);
+      }
+    }
+    if (key == "limits") {
+      if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: 'limits' must be a map");
+      for (const auto& lkv : v) {
+        const std::string lk = lkv.first.as<std::string>("");
+        auto it = kLimits.find(lk);
+        if (it == kLimits.end()) {
+          return Status::invalidArgument(where(path, lkv.first) + ": error: unknown key 'limits." + lk + "'");
+        }
+        long long n = 0;
+        Status ls = readPositive(path, lkv.second, "limits." + lk, it->second.lo, it->second.hi, &n);
+        if (!ls) return ls;
+        it->second.set(config, n);
+      }
+    }
+    if (!s) return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace vigil::daemon

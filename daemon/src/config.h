@@ -1,0 +1,24 @@
+// The daemon's configuration file (vigil.yaml). Every key is optional; command-line
+// flags override the file. Errors name the file, line, column and key.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "http/http_server.h"
+#include "vigil/status.h"
+
+namespace vigil::daemon {
+
+struct ServeConfig {
+  std::string data = "./vigil-data";
+  std::string listen = "127.0.0.1:8470";
+  std::vector<std::string> workflows;  // directories
+  HttpLimits limits;
+  int requestsPerSecondPerToken = 50;
+};
+
+// Reads `path` into `config`, keeping defaults for absent keys.
+Status loadServeConfig(const std::string& path, ServeConfig* config);
+
+}  // namespace vigil::daemon
