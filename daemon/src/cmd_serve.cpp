@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "http/http_server.h"
+#include "triggers/trigger_service.h"
 #include "vigil/loader.h"
 #include "workflow_files.h"
 
@@ -108,6 +109,7 @@ int runServe(CommandContext& ctx) {
   std::unique_ptr<Engine> engine = std::move(engineR).value();
   Api api(ApiContext{engine.get(), store.get(), users.get(), eo.clock, ctx.log, config.requestsPerSecondPerToken});
 
+  std::vector<std::shared_ptr<const Workflow>> published;
   std::vector<std::string> files;
   for (const auto& dir : workflowDirs) {
     std::error_code ec;
@@ -137,6 +139,7 @@ int runServe(CommandContext& ctx) {
       continue;
     }
     api.addWorkflow(r.workflow);
+    published.push_back(r.workflow);
     ctx.log->info("loaded workflow {} version {} from {}", r.workflow->name, r.workflow->version, f);
   }
   if (bad > 0) {
@@ -155,6 +158,9 @@ int runServe(CommandContext& ctx) {
     engine->stop();
     return kExitFailure;
   }
+  TriggerService triggers(*engine, eo.clock, ctx.log);
+  triggers.setWorkflows(published);
+  triggers.start(std::chrono::seconds(1));
   std::cout << "vigil serving on http://" << host << ":" << server.port() << " (data in " << data << ")\n" << std::flush;
   ctx.log->info("listening on {}:{}", host, server.port());
 
@@ -162,6 +168,7 @@ int runServe(CommandContext& ctx) {
   sigwait(&stopSignals, &sig);
   ctx.log->info("signal {}: stopping; calls in flight may finish for up to 10 s", sig);
   server.stop();
+  triggers.stop();
   engine->waitIdle(std::chrono::seconds(10));
   engine->stop();
   ctx.log->info("stopped");
