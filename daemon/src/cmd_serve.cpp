@@ -21,6 +21,45 @@ namespace fs = std::filesystem;
 namespace vigil::daemon {
 namespace {
 
+// Loads, validates and publishes every workflow file in `dirs`; returns how many files
+// were invalid. Valid ones are published (a definition already stored is a no-op).
+int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, Api& api, spdlog::logger& log,
+                     std::vector<std::shared_ptr<const Workflow>>* published) {
+  std::vector<std::string> files;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file() && (it->path().extension() == ".yaml" || it->path().extension() == ".yml")) {
+        files.push_back(it->path().string());
+      }
+    }
+  }
+  std::sort(files.begin(), files.end());
+  LoadedFiles loaded = loadWithLibrary(files, {});
+  int bad = 0;
+  for (const auto& f : loaded.files) {
+    const LoadResult& r = loaded.results.at(f);
+    if (!r.ok()) {
+      for (const auto& d : r.diagnostics) log.error("{}", d.format());
+      ++bad;
+      continue;
+    }
+    std::ifstream in(f);
+    std::stringstream text;
+    text << in.rdbuf();
+    Status s = engine.publish(r.workflow, text.str());
+    if (!s) {
+      log.error("publishing {}: {}", f, s.message());
+      ++bad;
+      continue;
+    }
+    api.addWorkflow(r.workflow);
+    published->push_back(r.workflow);
+    log.info("loaded workflow {} version {} from {}", r.workflow->name, r.workflow->version, f);
+  }
+  return bad;
+}
+
 bool splitListen(const std::string& listen, std::string* host, unsigned short* port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
@@ -73,6 +112,7 @@ int runServe(CommandContext& ctx) {
   sigemptyset(&stopSignals);
   sigaddset(&stopSignals, SIGINT);
   sigaddset(&stopSignals, SIGTERM);
+  sigaddset(&stopSignals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
   auto storeR = openSqliteStore(data);
@@ -110,38 +150,7 @@ int runServe(CommandContext& ctx) {
   Api api(ApiContext{engine.get(), store.get(), users.get(), eo.clock, ctx.log, config.requestsPerSecondPerToken});
 
   std::vector<std::shared_ptr<const Workflow>> published;
-  std::vector<std::string> files;
-  for (const auto& dir : workflowDirs) {
-    std::error_code ec;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      if (it->is_regular_file() && (it->path().extension() == ".yaml" || it->path().extension() == ".yml")) {
-        files.push_back(it->path().string());
-      }
-    }
-  }
-  std::sort(files.begin(), files.end());
-  LoadedFiles loaded = loadWithLibrary(files, {});
-  int bad = 0;
-  for (const auto& f : loaded.files) {
-    const LoadResult& r = loaded.results.at(f);
-    if (!r.ok()) {
-      for (const auto& d : r.diagnostics) ctx.log->error("{}", d.format());
-      ++bad;
-      continue;
-    }
-    std::ifstream in(f);
-    std::stringstream text;
-    text << in.rdbuf();
-    Status s = engine->publish(r.workflow, text.str());
-    if (!s) {
-      ctx.log->error("publishing {}: {}", f, s.message());
-      ++bad;
-      continue;
-    }
-    api.addWorkflow(r.workflow);
-    published.push_back(r.workflow);
-    ctx.log->info("loaded workflow {} version {} from {}", r.workflow->name, r.workflow->version, f);
-  }
+  int bad = loadWorkflowDirs(workflowDirs, *engine, api, *ctx.log, &published);
   if (bad > 0) {
     ctx.log->error("{} workflow file(s) are invalid; fix them (vigil validate) and start again", bad);
     return kExitFailure;
@@ -165,7 +174,22 @@ int runServe(CommandContext& ctx) {
   ctx.log->info("listening on {}:{}", host, server.port());
 
   int sig = 0;
-  sigwait(&stopSignals, &sig);
+  while (sigwait(&stopSignals, &sig) == 0 && sig == SIGHUP) {
+    // Reload: new and changed workflow files are validated and published; an invalid file
+    // keeps its previous version running. Runs in flight keep the definition they pinned.
+    std::vector<std::shared_ptr<const Workflow>> reloaded;
+    int invalid = loadWorkflowDirs(workflowDirs, *engine, api, *ctx.log, &reloaded);
+    for (const auto& wf : reloaded) {
+      auto same = std::find_if(published.begin(), published.end(), [&](const auto& p) { return p->name == wf->name; });
+      if (same == published.end()) {
+        published.push_back(wf);
+      } else if ((*same)->version <= wf->version) {
+        *same = wf;
+      }
+    }
+    triggers.setWorkflows(published);
+    ctx.log->info("SIGHUP: reloaded workflows ({} invalid file(s) kept at their previous version)", invalid);
+  }
   ctx.log->info("signal {}: stopping; calls in flight may finish for up to 10 s", sig);
   server.stop();
   triggers.stop();
