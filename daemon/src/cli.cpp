@@ -13,4 +13,19 @@ int usageError(const std::string& command, const std::string& message) {
   return kExitUsage;
 }
 
+bool parseOptions(const std::string& command, const CommandContext& ctx,
+                  const boost::program_options::options_description& opts,
+                  const boost::program_options::positional_options_description& positional, int* rc) {
+  namespace po = boost::program_options;
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(ctx.args).options(opts).positional(positional).run(), vm);
+    po::notify(vm);
+    return true;
+  } catch (const po::error& e) {
+    *rc = usageError(command, e.what());
+    return false;
+  }
+}
+
 }  // namespace vigil::daemon

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
 
 namespace vigil::daemon {
@@ -46,5 +47,11 @@ Command publishCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);
+
+// Parses ctx.args into `opts` (and `positional`); on a bad argument prints the usage
+// error, sets *rc and returns false.
+bool parseOptions(const std::string& command, const CommandContext& ctx,
+                  const boost::program_options::options_description& opts,
+                  const boost::program_options::positional_options_description& positional, int* rc);
 
 }  // namespace vigil::daemon

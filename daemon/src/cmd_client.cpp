@@ -80,19 +80,6 @@ std::string urlEncode(const std::string& s) {
   return o.str();
 }
 
-bool parseArgs(const std::string& cmd, CommandContext& ctx, po::options_description& opts,
-               po::positional_options_description& pos, int* rc) {
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(ctx.args).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-    return true;
-  } catch (const po::error& e) {
-    *rc = usageError(cmd, e.what());
-    return false;
-  }
-}
-
 int runRun(CommandContext& ctx) {
   ClientOptions c;
   std::string workflow, input = "{}";
@@ -105,7 +92,7 @@ int runRun(CommandContext& ctx) {
   po::positional_options_description pos;
   pos.add("workflow", 1);
   int rc = kExitOk;
-  if (!parseArgs("run", ctx, opts, pos, &rc)) return rc;
+  if (!parseOptions("run", ctx, opts, pos, &rc)) return rc;
   if (workflow.empty()) return usageError("run", "name the workflow to run");
   if (!input.empty() && input[0] == '@') {
     std::ifstream in(input.substr(1));
@@ -158,7 +145,7 @@ int runRuns(CommandContext& ctx) {
       "limit", po::value(&limit));
   po::positional_options_description pos;
   int rc = kExitOk;
-  if (!parseArgs("runs", ctx, opts, pos, &rc)) return rc;
+  if (!parseOptions("runs", ctx, opts, pos, &rc)) return rc;
   std::string target = "/api/v1/runs?limit=" + std::to_string(limit);
   if (!status.empty()) target += "&status=" + urlEncode(status);
   if (!workflow.empty()) target += "&workflow=" + urlEncode(workflow);
@@ -189,7 +176,7 @@ int runShow(CommandContext& ctx) {
   po::positional_options_description pos;
   pos.add("id", 1);
   int rc = kExitOk;
-  if (!parseArgs("show", ctx, opts, pos, &rc)) return rc;
+  if (!parseOptions("show", ctx, opts, pos, &rc)) return rc;
   if (id.empty()) return usageError("show", "name the run to show");
   auto r = call("show", c, "GET", "/api/v1/runs/" + urlEncode(id), "", &rc);
   if (!r) return rc;
@@ -222,7 +209,7 @@ int runCancel(CommandContext& ctx) {
   po::positional_options_description pos;
   pos.add("id", 1);
   int rc = kExitOk;
-  if (!parseArgs("cancel", ctx, opts, pos, &rc)) return rc;
+  if (!parseOptions("cancel", ctx, opts, pos, &rc)) return rc;
   if (id.empty() || reason.empty()) return usageError("cancel", "give the run and --reason");
   auto r = call("cancel", c, "POST", "/api/v1/runs/" + urlEncode(id) + "/cancel", json{{"reason", reason}}.dump(), &rc);
   if (!r) return rc;
@@ -239,7 +226,7 @@ int runPublish(CommandContext& ctx) {
   po::positional_options_description pos;
   pos.add("file", -1);
   int rc = kExitOk;
-  if (!parseArgs("publish", ctx, opts, pos, &rc)) return rc;
+  if (!parseOptions("publish", ctx, opts, pos, &rc)) return rc;
   if (files.empty()) return usageError("publish", "name at least one workflow file");
   std::string token = env("VIGIL_TOKEN");
   if (token.empty()) {

@@ -21,14 +21,10 @@ int runEval(CommandContext& ctx) {
       "expr", po::value(&expr));
   po::positional_options_description pos;
   pos.add("expr", 1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(ctx.args).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-    if (!vm.count("expr")) return usageError("eval", "give the expression to evaluate");
-  } catch (const po::error& e) {
-    return usageError("eval", e.what());
+  if (int rc = kExitOk; !parseOptions("eval", ctx, opts, pos, &rc)) {
+    return rc;
   }
+  if (expr.empty()) return usageError("eval", "give the expression to evaluate");
   if (!context.empty() && context[0] == '@') {
     std::ifstream in(context.substr(1));
     if (!in) return usageError("eval", "cannot read context file '" + context.substr(1) + "'");

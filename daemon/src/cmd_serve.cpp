@@ -80,12 +80,8 @@ int runServe(CommandContext& ctx) {
   po::options_description opts;
   opts.add_options()("config", po::value(&configPath))("data", po::value(&dataFlag))("listen", po::value(&listenFlag))(
       "workflows", po::value(&workflowFlags));
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(ctx.args).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usageError("serve", e.what());
+  if (int rc = kExitOk; !parseOptions("serve", ctx, opts, po::positional_options_description(), &rc)) {
+    return rc;
   }
   // Defaults, then the configuration file, then flags.
   ServeConfig config;

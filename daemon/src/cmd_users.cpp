@@ -19,12 +19,8 @@ int runUsers(CommandContext& ctx) {
       "data", po::value(&data));
   po::positional_options_description pos;
   pos.add("action", 1).add("name", 1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(ctx.args).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usageError("users", e.what());
+  if (int rc = kExitOk; !parseOptions("users", ctx, opts, pos, &rc)) {
+    return rc;
   }
   auto store = UserStore::open(data);
   if (!store) {
@@ -69,12 +65,8 @@ int runTokens(CommandContext& ctx) {
   opts.add_options()("action", po::value(&action))("arg", po::value(&arg))("data", po::value(&data));
   po::positional_options_description pos;
   pos.add("action", 1).add("arg", 1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(ctx.args).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usageError("tokens", e.what());
+  if (int rc = kExitOk; !parseOptions("tokens", ctx, opts, pos, &rc)) {
+    return rc;
   }
   auto store = UserStore::open(data);
   if (!store) {

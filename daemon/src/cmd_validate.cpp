@@ -19,12 +19,8 @@ int runValidate(CommandContext& ctx) {
   opts.add_options()("format", po::value(&format))("library", po::value(&library))("file", po::value(&files));
   po::positional_options_description pos;
   pos.add("file", -1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(ctx.args).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usageError("validate", e.what());
+  if (int rc = kExitOk; !parseOptions("validate", ctx, opts, pos, &rc)) {
+    return rc;
   }
   if (format != "text" && format != "json") return usageError("validate", "--format must be 'text' or 'json'");
   if (files.empty()) return usageError("validate", "name at least one workflow file");

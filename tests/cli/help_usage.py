@@ -1,24 +1,20 @@
 #!/usr/bin/env python3
 """The vigil binary's help, version and usage errors: what a new user meets first."""
+import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from vigiltest import Checks  # noqa: E402
+
 VIGIL = sys.argv[1]
-passed = failed = 0
+checks = Checks()
+check = checks.check
 
 
 def run(*args):
     p = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=10)
     return p.returncode, p.stdout, p.stderr
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 rc, out, err = run("--help")
@@ -79,5 +75,4 @@ check("eval bad context", rc == 2 and "--context must be a JSON object" in err, 
 rc, out, err = run("eval", "--holiday", "2026-02-30", "1")
 check("eval bad holiday", rc == 2 and "holiday '2026-02-30' is not a YYYY-MM-DD date" in err, err)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()

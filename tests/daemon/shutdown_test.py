@@ -15,16 +15,11 @@ import urllib.error
 import urllib.request
 
 VIGIL, SOURCE = sys.argv[1], sys.argv[2]
-passed = failed = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from vigiltest import Checks  # noqa: E402
 
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+checks = Checks()
+check = checks.check
 
 
 def start(data, flows, cfg):
@@ -108,5 +103,4 @@ finally:
         server.wait()
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+checks.finish()
