@@ -210,6 +210,10 @@ try:
     open(wf, "w").write(src.replace("version: 1", "version: 3").replace("steps.double", "steps.dubble"))
     rc, out, err = cli("publish", wf, token=author)
     check("invalid workflow: FILE:LINE:COL diagnostics", rc == 1 and f"{wf}:11:17: error:" in err and "unknown step 'dubble'" in err, err)
+    code, body = request("POST", "/api/v1/workflows/validate", token=author, body={"source": open(wf).read(), "file": "q.yaml"})
+    check("validate endpoint returns the diagnostics", code == 422 and body["diagnostics"][0]["line"] == 11, body)
+    code, body = request("POST", "/api/v1/workflows/validate", token=author, body={"source": src, "file": "q.yaml"})
+    check("validate endpoint accepts a valid workflow", code == 200 and body["valid"] is True, body)
     rc, out, err = cli("publish", wf, token=operator)
     check("operator may not publish", rc == 1 and "HTTP 403" in err, err)
 

@@ -42,6 +42,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/metrics", P::kMetrics, false, &Api::metrics},
       {"GET", "/api/v1/workflows", P::kReadWorkflows, false, &Api::listWorkflows},
       {"POST", "/api/v1/workflows", P::kPublishWorkflows, false, &Api::publishWorkflow},
+      {"POST", "/api/v1/workflows/validate", P::kPublishWorkflows, false, &Api::validateWorkflow},
       {"GET", "/api/v1/workflows/{name}", P::kReadWorkflows, false, &Api::showWorkflow},
       {"POST", "/api/v1/runs", P::kStartRuns, false, &Api::startRun},
       {"GET", "/api/v1/runs", P::kReadRuns, false, &Api::listRuns},

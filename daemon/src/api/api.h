@@ -17,6 +17,7 @@
 #include "auth/user_store.h"
 #include "http/http_types.h"
 #include "vigil/engine.h"
+#include "vigil/loader.h"
 #include "vigil/workflow.h"
 
 namespace vigil::daemon {
@@ -53,6 +54,9 @@ class Api {
   HttpResponse listWorkflows(HttpRequest&, const Principal&);
   HttpResponse showWorkflow(HttpRequest&, const Principal&);
   HttpResponse publishWorkflow(HttpRequest&, const Principal&);
+  HttpResponse validateWorkflow(HttpRequest&, const Principal&);
+  // Loads and checks a {source, file} body against the published set; an answer to send on failure.
+  std::optional<HttpResponse> checkSource(HttpRequest& req, std::string* source, LoadResult* result);
   HttpResponse startRun(HttpRequest&, const Principal&);
   HttpResponse listRuns(HttpRequest&, const Principal&);
   HttpResponse showRun(HttpRequest&, const Principal&);

@@ -53,15 +53,15 @@ HttpResponse Api::showWorkflow(HttpRequest& req, const Principal&) {
   return HttpResponse::json(200, j);
 }
 
-HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
+std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* source, LoadResult* result) {
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object() || !body.contains("source") || !body["source"].is_string()) {
     return HttpResponse::error(400, "invalid_request", "body must be {\"source\": WORKFLOW_YAML, \"file\": NAME}", "source");
   }
-  const std::string source = body["source"].get<std::string>();
+  *source = body["source"].get<std::string>();
   const std::string file = body.value("file", std::string("workflow.yaml"));
-  LoadResult r = loadWorkflow(source, file);
+  LoadResult r = loadWorkflow(*source, file);
   std::vector<std::shared_ptr<const Workflow>> set;
   {
     std::shared_lock lock(mu_);
@@ -85,6 +85,22 @@ HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
     return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
                                     {"diagnostics", list}});
   }
+  *result = std::move(r);
+  return std::nullopt;
+}
+
+HttpResponse Api::validateWorkflow(HttpRequest& req, const Principal&) {
+  std::string source;
+  LoadResult r;
+  if (auto answer = checkSource(req, &source, &r)) return *answer;
+  return HttpResponse::json(200, {{"valid", true}, {"name", r.workflow->name}, {"version", r.workflow->version},
+                                  {"sha256", r.workflow->hash}});
+}
+
+HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
+  std::string source;
+  LoadResult r;
+  if (auto answer = checkSource(req, &source, &r)) return *answer;
   const Workflow& wf = *r.workflow;
   {
     std::shared_lock lock(mu_);
