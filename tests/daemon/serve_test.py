@@ -261,10 +261,17 @@ try:
     check("config: out-of-range limit", p.returncode == 2 and f"{bad}:2:20: error: 'limits.max_connections' must be between 1 and 100000" in p.stderr, p.stderr)
     good = os.path.join(tmp2, "vigil.yaml")
     open(good, "w").write(f"data: {os.path.join(tmp2, 'd')}\nlisten: 127.0.0.1:0\nworkflows: [{os.path.join(SOURCE, 'tests', 'daemon', 'workflows')}]\n"
-                          "limits:\n  requests_per_second_per_token: 5\n")
+                          "limits:\n  requests_per_second_per_token: 5\n  read_timeout_seconds: 1\n")
     server = subprocess.Popen([VIGIL, "serve", "--config", good], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = [server.stdout.readline() for _ in range(3)]
     PORT = int(re.search(r"127\.0\.0\.1:(\d+)", lines[2]).group(1))
+    slowloris = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+    slowloris.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.monotonic()
+    closed = slowloris.recv(100) == b""  # blocks until the server gives up on the request
+    check("a client that never finishes its request is cut off after read_timeout_seconds",
+          closed and 0.5 < time.monotonic() - t0 < 5, time.monotonic() - t0)
+    slowloris.close()
     codes = [request("GET", "/api/v1/workflows", token=lines[1].strip())[0] for _ in range(30)]
     check("per-token rate limit answers 429", codes[:5] == [200] * 5 and 429 in codes, codes)
     server.send_signal(signal.SIGTERM)
