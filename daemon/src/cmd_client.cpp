@@ -27,12 +27,14 @@ std::string env(const char* name, const std::string& fallback = "") {
 
 struct ClientOptions {
   std::string server = env("VIGIL_SERVER", "http://127.0.0.1:8470");
+  std::string caFile = env("VIGIL_CA_FILE");
   std::string purpose = env("VIGIL_PURPOSE");
   bool asJson = false;
 };
 
 void addCommon(po::options_description& opts, ClientOptions& c) {
-  opts.add_options()("server", po::value(&c.server))("purpose", po::value(&c.purpose))("json", po::bool_switch(&c.asJson));
+  opts.add_options()("server", po::value(&c.server))("purpose", po::value(&c.purpose))("json", po::bool_switch(&c.asJson))(
+      "ca-file", po::value(&c.caFile));
 }
 
 // Sends one request; prints the server's error and returns nullopt on failure.
@@ -44,7 +46,7 @@ std::optional<json> call(const std::string& cmd, const ClientOptions& c, const s
     *exitCode = kExitUsage;
     return std::nullopt;
   }
-  auto client = HttpClient::create(c.server);
+  auto client = HttpClient::create(c.server, c.caFile);
   if (!client) {
     std::cerr << "vigil " << cmd << ": " << client.status().message() << "\n";
     *exitCode = kExitUsage;
@@ -233,7 +235,7 @@ int runPublish(CommandContext& ctx) {
     std::cerr << "vigil publish: set VIGIL_TOKEN to your API token (see 'vigil help users')\n";
     return kExitUsage;
   }
-  auto client = HttpClient::create(c.server);
+  auto client = HttpClient::create(c.server, c.caFile);
   if (!client) return usageError("publish", client.status().message());
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
@@ -276,7 +278,8 @@ int runPublish(CommandContext& ctx) {
 
 const char* kClientHelp =
     "Talks to a running 'vigil serve'. Server: --server URL or VIGIL_SERVER (default\n"
-    "http://127.0.0.1:8470); token: VIGIL_TOKEN. Reading run data needs a purpose:\n"
+    "http://127.0.0.1:8470; https:// verifies the certificate against the system CAs, or\n"
+    "--ca-file/VIGIL_CA_FILE); token: VIGIL_TOKEN. Reading run data needs a purpose:\n"
     "--purpose TEXT or VIGIL_PURPOSE. --json prints one JSON document instead of a table.\n\n"
     "Exit status: 0 on success; 1 when the server refuses, cannot be reached, or (run --wait)\n"
     "the run did not complete; 2 for bad arguments or a missing token.\n";

@@ -75,11 +75,11 @@ bool splitListen(const std::string& listen, std::string* host, unsigned short* p
 }
 
 int runServe(CommandContext& ctx) {
-  std::string configPath, dataFlag, listenFlag;
+  std::string configPath, dataFlag, listenFlag, certFlag, keyFlag;
   std::vector<std::string> workflowFlags;
   po::options_description opts;
   opts.add_options()("config", po::value(&configPath))("data", po::value(&dataFlag))("listen", po::value(&listenFlag))(
-      "workflows", po::value(&workflowFlags));
+      "workflows", po::value(&workflowFlags))("tls-cert", po::value(&certFlag))("tls-key", po::value(&keyFlag));
   if (int rc = kExitOk; !parseOptions("serve", ctx, opts, po::positional_options_description(), &rc)) {
     return rc;
   }
@@ -95,6 +95,11 @@ int runServe(CommandContext& ctx) {
   if (!dataFlag.empty()) config.data = dataFlag;
   if (!listenFlag.empty()) config.listen = listenFlag;
   if (!workflowFlags.empty()) config.workflows = workflowFlags;
+  if (!certFlag.empty()) config.tlsCert = certFlag;
+  if (!keyFlag.empty()) config.tlsKey = keyFlag;
+  if (config.tlsCert.empty() != config.tlsKey.empty()) {
+    return usageError("serve", "TLS needs both a certificate and a key (--tls-cert and --tls-key, or tls: in the config)");
+  }
   const std::string& data = config.data;
   const std::string& listen = config.listen;
   std::vector<std::string>& workflowDirs = config.workflows;
@@ -158,6 +163,12 @@ int runServe(CommandContext& ctx) {
   }
   HttpServer server(config.limits, [&api](HttpRequest& r) { return api.handle(r); }, ctx.log);
   std::string err;
+  const bool https = !config.tlsCert.empty();
+  if (https && !server.useTls(config.tlsCert, config.tlsKey, &err)) {
+    ctx.log->error("{}", err);
+    engine->stop();
+    return kExitFailure;
+  }
   if (!server.start(host, port, &err)) {
     ctx.log->error("{}", err);
     engine->stop();
@@ -166,7 +177,7 @@ int runServe(CommandContext& ctx) {
   TriggerService triggers(*engine, eo.clock, ctx.log);
   triggers.setWorkflows(published);
   triggers.start(std::chrono::seconds(1));
-  std::cout << "vigil serving on http://" << host << ":" << server.port() << " (data in " << data << ")\n" << std::flush;
+  std::cout << "vigil serving on " << (https ? "https://" : "http://") << host << ":" << server.port() << " (data in " << data << ")\n" << std::flush;
   ctx.log->info("listening on {}:{}", host, server.port());
 
   int sig = 0;
@@ -209,7 +220,9 @@ Command serveCommand() {
                  "  --config FILE       a vigil.yaml (see docs/OPERATIONS.md): data, listen, workflows, limits\n"
                  "  --data DIR          data directory (default ./vigil-data)\n"
                  "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8470; loopback only by default)\n"
-                 "  --workflows DIR     a directory of workflow files to load (repeatable)\n\n"
+                 "  --workflows DIR     a directory of workflow files to load (repeatable)\n"
+                 "  --tls-cert FILE     PEM certificate chain: serve HTTPS (TLS 1.2+) with --tls-key\n"
+                 "  --tls-key FILE      PEM private key\n\n"
                  "Exit status: 0 after a clean stop; 1 when it cannot start (the log says why).\n",
                  runServe};
 }

@@ -52,7 +52,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   }
   if (root.IsNull()) return Status::ok();
   if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
-  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits"};
+  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls"};
   struct LimitKey {
     long long lo;
     long long hi;
@@ -70,7 +70,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
       return Status::invalidArgument(where(path, kv.first) + ": error: unknown key '" + key +
-                                     "' (known: data, listen, workflows, limits)");
+                                     "' (known: data, listen, workflows, limits, tls)");
     }
     const YAML::Node& v = kv.second;
     Status s = Status::ok();
@@ -84,6 +84,13 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       } else {
         s = read(path, v, key, &config->workflows);
       }
+    }
+    if (key == "tls") {
+      if (!v.IsMap() || !v["cert"] || !v["key"]) {
+        return Status::invalidArgument(where(path, v) + ": error: 'tls' needs 'cert' and 'key' (PEM files)");
+      }
+      s = read(path, v["cert"], "tls.cert", &config->tlsCert);
+      if (s) s = read(path, v["key"], "tls.key", &config->tlsKey);
     }
     if (key == "limits") {
       if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: 'limits' must be a map");

@@ -16,6 +16,8 @@ struct ServeConfig {
   std::vector<std::string> workflows;  // directories
   HttpLimits limits;
   int requestsPerSecondPerToken = 50;
+  std::string tlsCert;  // PEM certificate chain; with tlsKey, the API is served over HTTPS
+  std::string tlsKey;
 };
 
 // Reads `path` into `config`, keeping defaults for absent keys.

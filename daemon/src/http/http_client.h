@@ -15,8 +15,9 @@ struct ClientResponse {
 
 class HttpClient {
  public:
-  // `server` is "http://HOST:PORT"; fails on anything else.
-  static Result<HttpClient> create(const std::string& server);
+  // `server` is "http://HOST:PORT" or "https://HOST:PORT". HTTPS verifies the server's
+  // certificate and name against the system CAs, or against `caFile` when given.
+  static Result<HttpClient> create(const std::string& server, const std::string& caFile = "");
 
   Result<ClientResponse> send(const std::string& method, const std::string& target,
                               const std::map<std::string, std::string>& headers, const std::string& body) const;
@@ -24,6 +25,8 @@ class HttpClient {
  private:
   std::string host_;
   std::string port_;
+  bool tls_ = false;
+  std::string caFile_;
 };
 
 }  // namespace vigil::daemon

@@ -6,8 +6,10 @@
 #include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace vigil::daemon {
 
@@ -25,6 +27,7 @@ struct HttpServer::Impl {
   std::shared_ptr<spdlog::logger> log;
   net::io_context ioc{2};
   tcp::acceptor acceptor{ioc};
+  std::unique_ptr<net::ssl::context> tls;  // set when serving HTTPS
   net::thread_pool pool{4};
   std::vector<std::thread> threads;
   std::atomic<size_t> connections{0};
@@ -57,16 +60,34 @@ std::string decode(std::string_view s) {
   return out;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection. Stream is beast::tcp_stream (HTTP) or beast::ssl_stream over it (HTTPS).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
  public:
   // The read buffer may hold a whole header block plus some body, so the parser's
   // header limit (431) is what stops an oversized header, not the buffer.
   Session(tcp::socket socket, HttpServer::Impl& impl)
-      : stream_(std::move(socket)), impl_(impl), buffer_(impl.limits.maxHeaderBytes + 65536) {}
+      : stream_(makeStream(std::move(socket), impl)), impl_(impl), buffer_(impl.limits.maxHeaderBytes + 65536) {}
   ~Session() { --impl_.connections; }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(self->impl_.limits.readTimeoutSeconds));
+        self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) {
+            self->impl_.log->info("TLS handshake with {} failed: {}", self->peer(), ec.message());
+            self->close();
+            return;
+          }
+          self->read();
+        });
+      } else {
+        self->read();
+      }
+    });
   }
 
  private:
@@ -74,13 +95,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(impl_.limits.maxHeaderBytes));
     parser_->body_limit(impl_.limits.maxBodyBytes);
-    stream_.expires_after(std::chrono::seconds(served_ == 0 ? impl_.limits.readTimeoutSeconds : impl_.limits.idleTimeoutSeconds));
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::seconds(served_ == 0 ? impl_.limits.readTimeoutSeconds : impl_.limits.idleTimeoutSeconds));
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, this->shared_from_this()));
   }
 
   void onRead(beast::error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
-        ec == beast::error::timeout || ec == net::error::operation_aborted) {
+        ec == beast::error::timeout || ec == net::error::operation_aborted || ec == net::ssl::error::stream_truncated) {
       close();
       return;
     }
@@ -122,7 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.peer = peer();
     keepAlive_ = req.keep_alive();
     ++served_;
-    net::post(impl_.pool, [self = shared_from_this(), r = std::move(r)]() mutable {
+    net::post(impl_.pool, [self = this->shared_from_this(), r = std::move(r)]() mutable {
       HttpResponse resp;
       try {
         resp = self->impl_.handler(r);
@@ -144,8 +166,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->keep_alive(keepAlive_ && !closeAfter);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(impl_.limits.readTimeoutSeconds));
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(impl_.limits.readTimeoutSeconds));
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec || !res->keep_alive()) {
         self->close();
         return;
@@ -156,17 +178,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
   }
 
   std::string peer() {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     return ec ? std::string("unknown") : ep.address().to_string();
   }
 
-  beast::tcp_stream stream_;
+  static Stream makeStream(tcp::socket socket, HttpServer::Impl& impl) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *impl.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  Stream stream_;
   HttpServer::Impl& impl_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -190,7 +221,11 @@ void HttpServer::Impl::accept() {
         socket.close(wec);
       } else {
         ++connections;
-        std::make_shared<Session>(std::move(socket), *this)->start();
+        if (tls) {
+          std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), *this)->start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(std::move(socket), *this)->start();
+        }
       }
     }
     accept();
@@ -201,6 +236,26 @@ HttpServer::HttpServer(HttpLimits limits, HttpHandler handler, std::shared_ptr<s
     : impl_(std::make_unique<Impl>(limits, std::move(handler), std::move(log))) {}
 
 HttpServer::~HttpServer() { stop(); }
+
+bool HttpServer::useTls(const std::string& certFile, const std::string& keyFile, std::string* error) {
+  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  // TLS 1.2 and later only.
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 | net::ssl::context::no_sslv3 |
+                   net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(certFile, ec);
+  if (ec) {
+    *error = "cannot use TLS certificate " + certFile + ": " + ec.message();
+    return false;
+  }
+  ctx->use_private_key_file(keyFile, net::ssl::context::pem, ec);
+  if (ec) {
+    *error = "cannot use TLS key " + keyFile + ": " + ec.message();
+    return false;
+  }
+  impl_->tls = std::move(ctx);
+  return true;
+}
 
 bool HttpServer::start(const std::string& host, unsigned short port, std::string* error) {
   beast::error_code ec;

@@ -35,6 +35,8 @@ class HttpServer {
   HttpServer(HttpLimits limits, HttpHandler handler, std::shared_ptr<spdlog::logger> log);
   ~HttpServer();
 
+  // Serves HTTPS (TLS 1.2+) with this PEM certificate chain and key; call before start().
+  bool useTls(const std::string& certFile, const std::string& keyFile, std::string* error);
   // Binds and listens; port 0 picks a free port (see port()). Fails with a message
   // naming the address when it cannot bind.
   bool start(const std::string& host, unsigned short port, std::string* error);
