@@ -148,7 +148,8 @@ int runServe(CommandContext& ctx) {
     return kExitFailure;
   }
   std::unique_ptr<Engine> engine = std::move(engineR).value();
-  Api api(ApiContext{engine.get(), store.get(), users.get(), eo.clock, ctx.log, config.requestsPerSecondPerToken});
+  Api api(ApiContext{engine.get(), store.get(), users.get(), eo.clock, ctx.log, config.requestsPerSecondPerToken,
+                     config.webhookSecrets});
 
   std::vector<std::shared_ptr<const Workflow>> published;
   int bad = loadWorkflowDirs(workflowDirs, *engine, api, *ctx.log, &published);

@@ -52,7 +52,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   }
   if (root.IsNull()) return Status::ok();
   if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
-  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls"};
+  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks"};
   struct LimitKey {
     long long lo;
     long long hi;
@@ -70,7 +70,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
       return Status::invalidArgument(where(path, kv.first) + ": error: unknown key '" + key +
-                                     "' (known: data, listen, workflows, limits, tls)");
+                                     "' (known: data, listen, workflows, limits, tls, webhooks)");
     }
     const YAML::Node& v = kv.second;
     Status s = Status::ok();
@@ -91,6 +91,29 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       }
       s = read(path, v["cert"], "tls.cert", &config->tlsCert);
       if (s) s = read(path, v["key"], "tls.key", &config->tlsKey);
+    }
+    if (key == "webhooks") {
+      // webhooks: { /referrals/intake: { secret_file: /etc/vigil/secrets/intake } }
+      if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: 'webhooks' must be a map of paths");
+      for (const auto& w : v) {
+        const std::string hookPath = w.first.as<std::string>("");
+        if (!w.second.IsMap() || !w.second["secret_file"]) {
+          return Status::invalidArgument(where(path, w.second) + ": error: webhook '" + hookPath + "' needs 'secret_file'");
+        }
+        std::string file;
+        s = read(path, w.second["secret_file"], "secret_file", &file);
+        if (!s) return s;
+        std::ifstream sf(file);
+        std::string secret;
+        std::getline(sf, secret);
+        if (!sf && secret.empty()) {
+          return Status::invalidArgument(where(path, w.second["secret_file"]) + ": error: cannot read the secret file of webhook '" + hookPath + "'");
+        }
+        if (secret.size() < 16) {
+          return Status::invalidArgument(where(path, w.second["secret_file"]) + ": error: the secret of webhook '" + hookPath + "' is shorter than 16 characters");
+        }
+        config->webhookSecrets[hookPath] = secret;
+      }
     }
     if (key == "limits") {
       if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: 'limits' must be a map");

@@ -2,6 +2,7 @@
 // flags override the file. Errors name the file, line, column and key.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ struct ServeConfig {
   int requestsPerSecondPerToken = 50;
   std::string tlsCert;  // PEM certificate chain; with tlsKey, the API is served over HTTPS
   std::string tlsKey;
+  std::map<std::string, std::string> webhookSecrets;  // webhook path -> secret (read from a file)
 };
 
 // Reads `path` into `config`, keeping defaults for absent keys.

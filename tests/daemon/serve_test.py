@@ -260,8 +260,11 @@ try:
     p = subprocess.run([VIGIL, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
     check("config: out-of-range limit", p.returncode == 2 and f"{bad}:2:20: error: 'limits.max_connections' must be between 1 and 100000" in p.stderr, p.stderr)
     good = os.path.join(tmp2, "vigil.yaml")
+    secret_file = os.path.join(tmp2, "intake.secret")
+    open(secret_file, "w").write("a-shared-secret-of-some-length\n")
     open(good, "w").write(f"data: {os.path.join(tmp2, 'd')}\nlisten: 127.0.0.1:0\nworkflows: [{os.path.join(SOURCE, 'tests', 'daemon', 'workflows')}]\n"
-                          "limits:\n  requests_per_second_per_token: 5\n  read_timeout_seconds: 1\n")
+                          "limits:\n  requests_per_second_per_token: 5\n  read_timeout_seconds: 1\n"
+                          f"webhooks:\n  /referrals/intake: {{ secret_file: {secret_file} }}\n")
     server = subprocess.Popen([VIGIL, "serve", "--config", good], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = [server.stdout.readline() for _ in range(3)]
     PORT = int(re.search(r"127\.0\.0\.1:(\d+)", lines[2]).group(1))
@@ -272,6 +275,19 @@ try:
     check("a client that never finishes its request is cut off after read_timeout_seconds",
           closed and 0.5 < time.monotonic() - t0 < 5, time.monotonic() - t0)
     slowloris.close()
+    import hashlib
+    import hmac
+    payload = json.dumps({"referral_id": "R-90"}).encode()
+    signature = "sha256=" + hmac.new(b"a-shared-secret-of-some-length", payload, hashlib.sha256).hexdigest()
+    code, body = request("POST", "/api/v1/hooks/referrals/intake", body=payload,
+                         headers={"Idempotency-Key": "signed-0001", "X-Vigil-Signature": signature})
+    check("a signed webhook delivery needs no token", code == 201, body)
+    code, body = request("POST", "/api/v1/hooks/referrals/intake", body=payload,
+                         headers={"Idempotency-Key": "signed-0002", "X-Vigil-Signature": "sha256=" + "0" * 64})
+    check("a wrongly signed delivery: 401", code == 401, body)
+    code, body = request("POST", "/api/v1/hooks/referrals/intake", body=payload + b" ",
+                         headers={"Idempotency-Key": "signed-0003", "X-Vigil-Signature": signature})
+    check("a body changed after signing: 401", code == 401, body)
     codes = [request("GET", "/api/v1/workflows", token=lines[1].strip())[0] for _ in range(30)]
     check("per-token rate limit answers 429", codes[:5] == [200] * 5 and 429 in codes, codes)
     server.send_signal(signal.SIGTERM)

@@ -3,6 +3,10 @@
 
 #include <mutex>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 namespace vigil::daemon {
 namespace {
 
@@ -90,7 +94,11 @@ HttpResponse Api::handle(HttpRequest& req) {
   if (!found->isPublic) {
     std::string auth = req.header("authorization");
     std::optional<Principal> p;
-    if (auth.rfind("Bearer ", 0) == 0) p = ctx_.users->authenticate(auth.substr(7));
+    if (auth.rfind("Bearer ", 0) == 0) {
+      p = ctx_.users->authenticate(auth.substr(7));
+    } else if (found->handler == &Api::webhook && !req.header("x-vigil-signature").empty()) {
+      p = webhookSigner(req);
+    }
     if (!p) {
       HttpResponse r = HttpResponse::error(401, "unauthenticated", "a valid bearer token is required");
       r.headers["WWW-Authenticate"] = "Bearer";
@@ -108,6 +116,34 @@ HttpResponse Api::handle(HttpRequest& req) {
     }
   }
   return (this->*(found->handler))(req, who);
+}
+
+std::optional<Principal> Api::webhookSigner(const HttpRequest& req) const {
+  auto secret = ctx_.webhookSecrets.find("/" + req.params.at("path"));
+  if (secret == ctx_.webhookSecrets.end()) return std::nullopt;
+  const std::string sig = req.header("x-vigil-signature");
+  const std::string prefix = "sha256=";
+  if (sig.rfind(prefix, 0) != 0) return std::nullopt;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret->second.data(), static_cast<int>(secret->second.size()),
+       reinterpret_cast<const unsigned char*>(req.body.data()), req.body.size(), mac, &len);
+  static const char* kHex = "0123456789abcdef";
+  std::string expected;
+  for (unsigned i = 0; i < len; ++i) {
+    expected += kHex[mac[i] >> 4];
+    expected += kHex[mac[i] & 15];
+  }
+  std::string given = sig.substr(prefix.size());
+  // Constant-time comparison, so the signature cannot be guessed a byte at a time.
+  if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0) {
+    return std::nullopt;
+  }
+  Principal p;
+  p.user = "webhook:" + secret->first;
+  p.roles = {"operator"};
+  p.tokenId = "webhook:" + secret->first;
+  return p;
 }
 
 bool Api::admit(const std::string& tokenId) {

@@ -29,6 +29,9 @@ struct ApiContext {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<spdlog::logger> log;
   int requestsPerSecondPerToken = 50;
+  // Webhook path -> shared secret: a delivery signed with X-Vigil-Signature:
+  // sha256=HEX(HMAC-SHA256(secret, body)) needs no token.
+  std::map<std::string, std::string> webhookSecrets;
 };
 
 class Api {
@@ -74,6 +77,7 @@ class Api {
 
   // Token buckets by token id: a runaway script cannot starve everyone else.
   bool admit(const std::string& tokenId);
+  std::optional<Principal> webhookSigner(const HttpRequest& req) const;
   std::mutex rateMu_;
   struct Bucket {
     double tokens;
