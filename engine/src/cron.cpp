@@ -145,11 +145,17 @@ std::optional<CronSchedule> CronSchedule::parse(std::string_view text, std::stri
   return c;
 }
 
-std::optional<TimePoint> CronSchedule::next(TimePoint after) const {
+std::optional<TimePoint> CronSchedule::next(TimePoint after, const TimeZone* zone) const {
+  // Walk UTC minutes, reading each in the zone; skip ahead by the local day or hour when
+  // that field cannot match, so even a schedule that never fires costs few steps.
   long long minute = after.time_since_epoch().count() / 60000 + 1;
+  if (after.time_since_epoch().count() < 0 && after.time_since_epoch().count() % 60000 != 0) --minute;
   const long long limit = minute + 5LL * 366 * 24 * 60;
   while (minute < limit) {
-    CivilDay day = minute / 1440;
+    long long offsetMin = zone == nullptr ? 0 : zone->offsetAt(TimePoint(std::chrono::minutes(minute))).count() / 60;
+    long long local = minute + offsetMin;
+    CivilDay day = local >= 0 ? local / 1440 : -((-local + 1439) / 1440);
+    long long inDay = local - day * 1440;
     int y = 0;
     unsigned m = 0, d = 0;
     ymdFromCivilDay(day, &y, &m, &d);
@@ -157,13 +163,8 @@ std::optional<TimePoint> CronSchedule::next(TimePoint after) const {
     bool dowOk = daysOfWeek_.test(static_cast<size_t>(weekday(day)));
     // Classic cron: when both day fields are restricted, either may match.
     bool dayOk = domRestricted_ && dowRestricted_ ? (domOk || dowOk) : (domOk && dowOk);
-    if (!months_.test(m) || !dayOk) {
-      minute = (day + 1) * 1440;
-      continue;
-    }
-    long long inDay = minute % 1440;
-    if (!hours_.test(static_cast<size_t>(inDay / 60))) {
-      minute = day * 1440 + (inDay / 60 + 1) * 60;
+    if (!months_.test(m) || !dayOk || !hours_.test(static_cast<size_t>(inDay / 60))) {
+      minute += 60 - inDay % 60;  // to the next local hour: offsets change on hour boundaries
       continue;
     }
     if (!minutes_.test(static_cast<size_t>(inDay % 60))) {

@@ -63,3 +63,38 @@ TEST_CASE("bad cron expressions say what and where", "[cron]") {
     CHECK(off == c.offset);
   }
 }
+
+TEST_CASE("time zones come from the system's TZif files", "[cron][timezone]") {
+  auto london = TimeZone::load("Europe/London");
+  REQUIRE(london.isOk());
+  CHECK(london->offsetAt(*parseTime("2026-07-01T12:00:00Z")) == std::chrono::hours(1));
+  CHECK(london->offsetAt(*parseTime("2026-12-01T12:00:00Z")) == std::chrono::hours(0));
+  CHECK(TimeZone::utc().offsetAt(*parseTime("2026-07-01T12:00:00Z")) == std::chrono::seconds(0));
+  CHECK(TimeZone::load("../../etc/passwd").status().message() == "'../../etc/passwd' is not a time zone name such as Europe/London");
+  CHECK(TimeZone::load("Nowhere/Atlantis").status().message() == "unknown time zone 'Nowhere/Atlantis'");
+  auto kolkata = TimeZone::load("Asia/Kolkata");
+  REQUIRE(kolkata.isOk());
+  CHECK(kolkata->offsetAt(*parseTime("2026-07-01T12:00:00Z")) == std::chrono::minutes(330));
+}
+
+TEST_CASE("cron schedules read in a time zone follow daylight saving", "[cron][timezone]") {
+  auto london = TimeZone::load("Europe/London");
+  REQUIRE(london.isOk());
+  auto next = [&](const char* cron, const char* after) {
+    std::string err;
+    size_t off = 0;
+    auto c = CronSchedule::parse(cron, &err, &off);
+    REQUIRE(c);
+    auto n = c->next(*parseTime(after), &*london);
+    return n ? formatTime(*n) : std::string("none");
+  };
+  CHECK(next("0 7 * * *", "2026-07-01T00:00:00Z") == "2026-07-01T06:00:00Z");  // 07:00 BST
+  CHECK(next("0 7 * * *", "2026-12-01T00:00:00Z") == "2026-12-01T07:00:00Z");  // 07:00 GMT
+  // 01:30 does not exist in London on 2027-03-28 (clocks go from 01:00 to 02:00).
+  CHECK(next("30 1 * * *", "2027-03-27T02:00:00Z") == "2027-03-29T00:30:00Z");
+  auto kolkata = TimeZone::load("Asia/Kolkata");
+  std::string err;
+  size_t off = 0;
+  auto c = CronSchedule::parse("0 9 * * *", &err, &off);
+  CHECK(formatTime(*c->next(*parseTime("2026-07-01T00:00:00Z"), &*kolkata)) == "2026-07-01T03:30:00Z");
+}

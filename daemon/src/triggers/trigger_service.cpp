@@ -55,8 +55,9 @@ void TriggerService::setWorkflows(const std::vector<std::shared_ptr<const Workfl
   for (const auto& wf : workflows) {
     for (const auto& t : wf->triggers) {
       if (t.kind == Trigger::Kind::kCron && t.cron) {
-        auto next = t.cron->next(now);
-        if (next) crons_.push_back(Cron{wf->name, t.spec, *t.cron, *next});
+        const TimeZone* zone = t.zone ? &*t.zone : nullptr;
+        auto next = t.cron->next(now, zone);
+        if (next) crons_.push_back(Cron{wf->name, t.spec, *t.cron, t.zone, *next});
       } else if (t.kind == Trigger::Kind::kWatch) {
         watches_.push_back(Watch{wf->name, t.spec, t.pattern.empty() ? "*.json" : t.pattern});
       }
@@ -77,14 +78,14 @@ size_t TriggerService::fireCron(Cron& c, TimePoint now) {
   size_t started = 0;
   for (int i = 0; i < kMaxCatchUp && c.next <= now; ++i) {
     std::string slot = formatTime(c.next);
-    auto r = engine_.startRun(c.workflow, Json::object(), "system:cron", digestId("c-", c.workflow + "\n" + c.spec + "\n" + slot));
+    auto r = engine_.startRun(c.workflow, Json::object(), "system:cron", digestId("c-", c.workflow + "\n" + c.spec + "\n" + (c.zone ? c.zone->name() : "UTC") + "\n" + slot));
     if (r) {
       ++started;
       log_->info("cron '{}' started run {} of {} for {}", c.spec, *r, c.workflow, slot);
     } else if (r.status().code() != Status::Code::kAlreadyExists) {
       log_->error("cron '{}' could not start {}: {}", c.spec, c.workflow, r.status().message());
     }
-    auto next = c.schedule.next(c.next);
+    auto next = c.schedule.next(c.next, c.zone ? &*c.zone : nullptr);
     if (!next) {
       c.next = TimePoint::max();
       break;

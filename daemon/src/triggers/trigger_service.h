@@ -35,6 +35,7 @@ class TriggerService {
     std::string workflow;
     std::string spec;
     CronSchedule schedule;
+    std::optional<TimeZone> zone;
     TimePoint next;
   };
   struct Watch {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "vigil/clock.h"
+#include "vigil/timezone.h"
 
 namespace vigil {
 
@@ -19,9 +20,11 @@ class CronSchedule {
   static std::optional<CronSchedule> parse(std::string_view text, std::string* error,
                                            size_t* errorOffset);
 
-  // The first time strictly after `after` that matches, or nullopt when none exists
-  // within the next five years (for example "0 0 31 2 *").
-  std::optional<TimePoint> next(TimePoint after) const;
+  // The first time strictly after `after` that matches, read in `zone` (UTC by default),
+  // or nullopt when none exists within the next five years (for example "0 0 31 2 *").
+  // In a zone with daylight saving, a local time that does not exist that day is skipped
+  // and one that happens twice matches twice, as in classic cron.
+  std::optional<TimePoint> next(TimePoint after, const TimeZone* zone = nullptr) const;
 
  private:
   std::bitset<60> minutes_;

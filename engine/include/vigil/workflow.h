@@ -149,6 +149,7 @@ struct Trigger {
   Kind kind = Kind::kCron;
   std::string spec;  // cron text, webhook path, or watched folder
   std::optional<CronSchedule> cron;
+  std::optional<TimeZone> zone;  // cron: the zone its fields are read in (UTC when absent)
   std::string pattern;  // watch: file name glob
   SourcePos pos;
 };

@@ -163,7 +163,7 @@ void Builder::parseTriggers(const Node& n) {
     return;
   }
   for (const auto& item : n.items) {
-    if (!c_.checkMap(item, {"cron", "webhook", "watch", "pattern"}, {}, "trigger")) {
+    if (!c_.checkMap(item, {"cron", "webhook", "watch", "pattern", "timezone"}, {}, "trigger")) {
       if (!item.isMap()) continue;
     }
     int kinds = (item.find("cron") ? 1 : 0) + (item.find("webhook") ? 1 : 0) + (item.find("watch") ? 1 : 0);
@@ -201,6 +201,21 @@ void Builder::parseTriggers(const Node& n) {
       if (!s) continue;
       t.kind = Trigger::Kind::kWatch;
       t.spec = *s;
+    }
+    if (const Node* tz = item.find("timezone")) {
+      if (t.kind != Trigger::Kind::kCron) {
+        c_.error(*tz, DiagnosticCategory::kSemantic, "'timezone' only applies to a 'cron' trigger");
+      } else if (auto s = c_.string(*tz, "'timezone'")) {
+        // A malformed name is structure (the JSON Schema checks it too); an unknown one is meaning.
+        auto zone = TimeZone::load(*s);
+        if (!TimeZone::validName(*s)) {
+          c_.error(*tz, DiagnosticCategory::kSchema, zone.status().message());
+        } else if (!zone) {
+          c_.error(*tz, DiagnosticCategory::kSemantic, zone.status().message());
+        } else {
+          t.zone = std::move(zone).value();
+        }
+      }
     }
     if (const Node* p = item.find("pattern")) {
       if (t.kind != Trigger::Kind::kWatch) {
