@@ -58,7 +58,7 @@ DATA = os.path.join(tmp, "data")
 server = subprocess.Popen([VIGIL, "serve", "--data", DATA, "--listen", "127.0.0.1:0",
                            "--workflows", os.path.join(SOURCE, "workflows"),
                            "--workflows", os.path.join(SOURCE, "tests", "daemon", "workflows")],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "serve.log"), "w"), text=True)
 try:
     lines = [server.stdout.readline() for _ in range(3)]
     admin = lines[1].strip()
@@ -240,7 +240,7 @@ try:
 
     server.send_signal(signal.SIGTERM)
     rc = server.wait(timeout=20)
-    err = server.stderr.read()
+    err = open(os.path.join(tmp, "serve.log")).read()
     check("SIGTERM stops cleanly with exit 0", rc == 0 and "stopped" in err, err[-500:])
     check("no token in the log", admin not in err and operator not in err, "token found in log")
 finally:
@@ -265,7 +265,8 @@ try:
     open(good, "w").write(f"data: {os.path.join(tmp2, 'd')}\nlisten: 127.0.0.1:0\nworkflows: [{os.path.join(SOURCE, 'tests', 'daemon', 'workflows')}]\n"
                           "limits:\n  requests_per_second_per_token: 5\n  read_timeout_seconds: 1\n"
                           f"webhooks:\n  /referrals/intake: {{ secret_file: {secret_file} }}\n")
-    server = subprocess.Popen([VIGIL, "serve", "--config", good], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([VIGIL, "serve", "--config", good], stdout=subprocess.PIPE,
+                              stderr=open(os.path.join(tmp2, "serve.log"), "w"), text=True)
     lines = [server.stdout.readline() for _ in range(3)]
     PORT = int(re.search(r"127\.0\.0\.1:(\d+)", lines[2]).group(1))
     slowloris = socket.create_connection(("127.0.0.1", PORT), timeout=10)

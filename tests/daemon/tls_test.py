@@ -24,7 +24,7 @@ try:
     data = os.path.join(tmp, "data")
     server = subprocess.Popen([VIGIL, "serve", "--data", data, "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
                                "--workflows", os.path.join(SOURCE, "tests", "daemon", "workflows")],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "serve.log"), "w"), text=True)
     lines = [server.stdout.readline() for _ in range(3)]
     check("serves https", lines[2].startswith("vigil serving on https://"), lines)
     port = int(re.search(r"127\.0\.0\.1:(\d+)", lines[2]).group(1))
