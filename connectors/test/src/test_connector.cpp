@@ -41,7 +41,8 @@ class TestConnector final : public Connector {
         n = ++counts_[key];
       }
       if (fd_ >= 0) {
-        std::string line = c.idempotencyKey + "\n";
+        // A leading newline isolates a record torn by a crash mid-write from the next one.
+        std::string line = "\n" + c.idempotencyKey + "\n";
         if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd_) != 0) {
           return {false, Json(), "io", "test.count could not record the call", true};
         }

@@ -5,7 +5,7 @@
 //   test.fail   fails: {code, message, retryable, attempts: N} (fails only attempts <= N when set)
 //   test.sleep  sleeps {ms} (at most 10 s) of real time, then echoes
 //   test.count  counts calls per {key}; when a log file is configured, appends one line per
-//               call "<idempotency key>\n" (fsync'd), so crash tests can audit side effects
+//               call "\n<idempotency key>\n" (fsync'd), so crash tests can audit side effects
 #pragma once
 
 #include <string>
