@@ -9,7 +9,7 @@ packages=(
   libyaml-cpp-dev libcpp-httplib-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev catch2
   nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libpq-dev
   python3 python3-jsonschema python3-yaml
-  wrk
+  wrk curl openssl
 )
 missing=()
 for p in "${packages[@]}"; do
