@@ -10,13 +10,10 @@ namespace vigil {
 // What an expression in a given scope can name.
 class ScopeBindings final : public Bindings {
  public:
-  ScopeBindings(const RunState& st, const Scope& scope) : st_(st), scope_(scope) {
-    run_ = {{"id", st.id}, {"started_by", st.startedBy}, {"workflow", st.workflow}, {"version", st.version},
-            {"started_at", formatTime(st.startedAt)}};
-  }
+  ScopeBindings(const RunState& st, const Scope& scope) : st_(st), scope_(scope) {}
   const Json* lookup(std::string_view name) const override {
     if (name == "inputs") return &st_.inputs;
-    if (name == "run") return &run_;
+    if (name == "run") return run();
     if (name == "steps") return steps();
     if (name == "error") return scope_.error;
     for (const auto& [n, v] : scope_.locals) {
@@ -42,9 +39,18 @@ class ScopeBindings final : public Bindings {
     return &merged_;
   }
 
+  // Built only when an expression names `run`: most never do, and this runs per evaluation.
+  const Json* run() const {
+    if (run_.is_null()) {
+      run_ = {{"id", st_.id}, {"started_by", st_.startedBy}, {"workflow", st_.workflow}, {"version", st_.version},
+              {"started_at", formatTime(st_.startedAt)}};
+    }
+    return &run_;
+  }
+
   const RunState& st_;
   const Scope& scope_;
-  Json run_;
+  mutable Json run_;
   mutable Json merged_;
 };
 
