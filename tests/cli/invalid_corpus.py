@@ -52,6 +52,9 @@ def run_case(vigil, source_dir, name):
         problems.append('stderr differs from the expected lines:\n' + '\n'.join(diff))
     return problems
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from vigiltest import Checks  # noqa: E402
+
 
 def main():
     if len(sys.argv) != 3:
@@ -61,33 +64,22 @@ def main():
     source_dir = os.path.abspath(sys.argv[2])
     corpus_dir = os.path.join(source_dir, CORPUS)
     names = sorted(n for n in os.listdir(corpus_dir) if n.endswith('.yaml'))
-    passed = failed = 0
+    checks = Checks()
 
     # The corpus itself must be well formed: enough cases, every case named NNN-name and
     # paired with its expected output (and no expected file without its case).
     for name in names:
         if not CASE_NAME.match(name):
-            print(f'FAIL {name}: case files are named NNN-short-name.yaml')
-            failed += 1
+            checks.check(name, False, 'case files are named NNN-short-name.yaml')
     for name in sorted(n for n in os.listdir(corpus_dir) if n.endswith('.expected')):
         if name[:-len('.expected')] + '.yaml' not in names:
-            print(f'FAIL {name}: no matching .yaml case')
-            failed += 1
+            checks.check(name, False, 'no matching .yaml case')
     if len(names) < MIN_CASES:
-        print(f'FAIL corpus: {len(names)} cases, at least {MIN_CASES} required')
-        failed += 1
+        checks.check('corpus', False, f'{len(names)} cases, at least {MIN_CASES} required')
 
     for name in names:
-        problems = run_case(vigil, source_dir, name)
-        if problems:
-            failed += 1
-            print(f'FAIL {name}')
-            for p in problems:
-                print('  ' + p.replace('\n', '\n  '))
-        else:
-            passed += 1
-    print(f'{passed} passed, {failed} failed')
-    return 1 if failed else 0
+        checks.problems(name, run_case(vigil, source_dir, name))
+    checks.finish()
 
 
 if __name__ == '__main__':

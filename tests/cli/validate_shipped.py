@@ -44,6 +44,9 @@ def check(vigil, source_dir, rel):
         problems.append(f'expected one "{rel}: ok" line on stdout, got {len(ok_lines)}: {stdout!r}')
     return problems
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from vigiltest import Checks  # noqa: E402
+
 
 def main():
     if len(sys.argv) != 3:
@@ -54,18 +57,10 @@ def main():
     files = shipped_files(source_dir)
     if not files:
         print('no shipped workflows or examples found; skipped')
-    passed = failed = 0
+    checks = Checks()
     for rel in files:
-        problems = check(vigil, source_dir, rel)
-        if problems:
-            failed += 1
-            print(f'FAIL {rel}')
-            for p in problems:
-                print('  ' + p.replace('\n', '\n  '))
-        else:
-            passed += 1
-    print(f'{passed} passed, {failed} failed')
-    return 1 if failed else 0
+        checks.problems(rel, check(vigil, source_dir, rel))
+    checks.finish()
 
 
 if __name__ == '__main__':

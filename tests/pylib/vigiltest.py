@@ -14,6 +14,16 @@ class Checks:
             self.failed += 1
             print(f"FAIL {name}: {detail}")
 
+    def problems(self, name, problems):
+        """One check per case: passes when `problems` is empty, else lists each problem."""
+        if not problems:
+            self.passed += 1
+            return
+        self.failed += 1
+        print(f"FAIL {name}")
+        for p in problems:
+            print("  " + p.replace("\n", "\n  "))
+
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
