@@ -69,7 +69,9 @@ try:
     check("users add prints the token alone", rc == 0 and re.fullmatch(r"vgl_[0-9a-f]{48}", operator), operator)
     rc, auditor, _ = users("users", "add", "audrey", "--role", "auditor")
     rc, _, err = users("users", "add", "bob", "--role", "superuser")
-    check("unknown role refused", rc == 2 and "unknown role 'superuser'" in err, err)
+    check("a user with only a team role refused", rc == 2 and "needs at least one system role" in err, err)
+    rc, _, err = users("users", "add", "bob", "--role", "approver", "--role", "Bad Role")
+    check("an invalid role name refused", rc == 2 and "role 'Bad Role' is not a valid name" in err, err)
     rc, _, err = users("users", "add", "olivia", "--role", "operator")
     check("duplicate user refused", rc == 1 and "already exists" in err, err)
 

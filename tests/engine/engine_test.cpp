@@ -212,8 +212,12 @@ steps:
   CHECK(child.parentRun == *id);
   CHECK(child.startedBy == "officer-1");
   CHECK(f.runState(*id).status == RunStatus::kWaiting);
-  CHECK(f.engine->decideApproval(*id, "sub", {{"decision", "approve"}}).message() == "step 'sub' is not waiting for a decision");
-  REQUIRE(f.engine->decideApproval(*id, "review", {{"decision", "approve"}, {"reason", "checked"}, {"decided_by", "sup"}}).isOk());
+  ApprovalAction a;
+  a.actor = {"sup", {"supervisor"}};
+  a.decision = "approve";
+  a.reason = "checked the research";
+  CHECK(f.engine->actOnApproval(*id, "sub", a).message() == "run " + *id + " has no approval step 'sub'");
+  REQUIRE(f.engine->actOnApproval(*id, "review", a).isOk());
   REQUIRE(f.engine->waitIdle(10s));
   RunState st = f.runState(*id);
   CHECK(st.status == RunStatus::kCompleted);

@@ -53,6 +53,12 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/api/v1/runs/{id}", P::kReadRuns, false, &Api::showRun},
       {"POST", "/api/v1/runs/{id}/cancel", P::kCancelRuns, false, &Api::cancelRun},
       {"POST", "/api/v1/hooks/{path*}", P::kStartRuns, false, &Api::webhook},
+      {"GET", "/api/v1/approvals", P::kDecide, false, &Api::approvalInbox},
+      {"GET", "/api/v1/approvals/report", P::kManageApprovals, false, &Api::approvalReport},
+      {"GET", "/api/v1/approvals/{run}/{step}", P::kDecide, false, &Api::showApproval},
+      {"POST", "/api/v1/approvals/{run}/{step}/claim", P::kDecide, false, &Api::claimApproval},
+      {"POST", "/api/v1/approvals/{run}/{step}/decide", P::kDecide, false, &Api::decideApproval},
+      {"POST", "/api/v1/approvals/{run}/{step}/reassign", P::kManageApprovals, false, &Api::reassignApproval},
       {"GET", "/api/v1/users", P::kManageUsers, false, &Api::listUsers},
       {"POST", "/api/v1/users", P::kManageUsers, false, &Api::addUser},
       {"POST", "/api/v1/tokens/{id}/revoke", P::kManageUsers, false, &Api::revokeToken},
@@ -160,6 +166,27 @@ bool Api::admit(const std::string& tokenId) {
   if (b.tokens < 1) return false;
   b.tokens -= 1;
   return true;
+}
+
+std::shared_ptr<const Workflow> Api::workflowOf(const RunState& run) {
+  {
+    std::shared_lock lock(mu_);
+    auto it = workflows_.find(run.workflow);
+    if (it != workflows_.end()) {
+      auto v = it->second.find(run.version);
+      if (v != it->second.end() && v->second->hash == run.workflowHash) return v->second;
+    }
+  }
+  auto source = ctx_.store->workflowSource(run.workflowHash);
+  if (!source) return nullptr;
+  auto loaded = loadWorkflow(*source, run.workflow + ".yaml");
+  return loaded.ok() ? loaded.workflow : nullptr;
+}
+
+void Api::recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
+                       const std::string& purpose) {
+  (void)purpose;  // never logged: a stated purpose may name the person it is about
+  ctx_.log->info("{} of run {}{}{} by user {}", kind, runId, step.empty() ? "" : " step ", step, who.user);
 }
 
 HttpResponse Api::health(HttpRequest&, const Principal&) { return HttpResponse::json(200, {{"status", "ok"}}); }

@@ -32,6 +32,7 @@ struct ApiContext {
   // Webhook path -> shared secret: a delivery signed with X-Vigil-Signature:
   // sha256=HEX(HMAC-SHA256(secret, body)) needs no token.
   std::map<std::string, std::string> webhookSecrets;
+  std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};  // how long an approval claim holds
 };
 
 class Api {
@@ -69,6 +70,28 @@ class Api {
   HttpResponse listUsers(HttpRequest&, const Principal&);
   HttpResponse addUser(HttpRequest&, const Principal&);
   HttpResponse revokeToken(HttpRequest&, const Principal&);
+  HttpResponse approvalInbox(HttpRequest&, const Principal&);
+  HttpResponse showApproval(HttpRequest&, const Principal&);
+  HttpResponse claimApproval(HttpRequest&, const Principal&);
+  HttpResponse decideApproval(HttpRequest&, const Principal&);
+  HttpResponse reassignApproval(HttpRequest&, const Principal&);
+  HttpResponse approvalReport(HttpRequest&, const Principal&);
+
+  // One approval task as the caller is shown it.
+  struct TaskView {
+    std::string runId;
+    std::string step;
+    nlohmann::json shown;   // what the caller sees, masked for their roles
+    std::string digest;     // SHA-256 of `shown`
+    nlohmann::json state;   // the step's approval state
+    StepStatus stepStatus = StepStatus::kPending;
+  };
+  std::optional<HttpResponse> loadTask(HttpRequest& req, TaskView* out, const Principal& who);
+  // The definition a run is pinned to (from memory, or the store for older versions).
+  std::shared_ptr<const Workflow> workflowOf(const RunState& run);
+  // Records that `who` touched run data (consultation, disclosure, ...) and why.
+  void recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
+                    const std::string& purpose);
 
   ApiContext ctx_;
   std::shared_mutex mu_;

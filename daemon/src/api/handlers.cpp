@@ -216,7 +216,7 @@ HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {
                      {"started_by", r.startedBy}, {"started_at", formatTime(r.startedAt)},
                      {"updated_at", formatTime(r.updatedAt)}});
   }
-  ctx_.log->info("user {} listed {} run(s), purpose stated", who.user, items.size());
+  for (const auto& r : *runs) recordAccess(who, "consultation", r.id, "", purpose);
   nlohmann::json j = {{"items", items}};
   if (items.size() == f.limit) j["next"] = items.back()["id"];
   return HttpResponse::json(200, j);
@@ -235,7 +235,7 @@ HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
   nlohmann::json ev = nlohmann::json::array();
   for (const auto& e : *events) ev.push_back(e.toJson());
   j["events"] = std::move(ev);
-  ctx_.log->info("user {} read run {}, purpose stated", who.user, id);
+  recordAccess(who, "consultation", id, "", purpose);
   return HttpResponse::json(200, j);
 }
 

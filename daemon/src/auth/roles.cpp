@@ -12,11 +12,11 @@ using P = Permission;
 // verifies but cannot change anything.
 const std::map<std::string, std::set<Permission>>& matrix() {
   static const std::map<std::string, std::set<Permission>> kMatrix = {
-      {"admin", {P::kReadWorkflows, P::kManageUsers, P::kMetrics}},
+      {"admin", {P::kReadWorkflows, P::kManageUsers, P::kManageApprovals, P::kMetrics}},
       {"author", {P::kReadWorkflows, P::kPublishWorkflows}},
       {"operator", {P::kReadWorkflows, P::kStartRuns, P::kReadRuns, P::kCancelRuns}},
       {"approver", {P::kReadWorkflows, P::kReadRuns, P::kDecide}},
-      {"auditor", {P::kReadWorkflows, P::kReadRuns, P::kAudit, P::kMetrics}},
+      {"auditor", {P::kReadWorkflows, P::kReadRuns, P::kAudit, P::kReadSensitive, P::kMetrics}},
   };
   return kMatrix;
 }
@@ -31,6 +31,8 @@ const char* permissionName(Permission p) {
     case P::kReadRuns: return "read_runs";
     case P::kCancelRuns: return "cancel_runs";
     case P::kDecide: return "decide";
+    case P::kManageApprovals: return "manage_approvals";
+    case P::kReadSensitive: return "read_sensitive";
     case P::kAudit: return "audit";
     case P::kManageUsers: return "manage_users";
     case P::kMetrics: return "metrics";
@@ -44,6 +46,14 @@ const std::vector<std::string>& roleNames() {
 }
 
 bool isRole(const std::string& name) { return matrix().count(name) != 0; }
+
+bool isValidRoleName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name[0] < 'a' || name[0] > 'z') return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
 
 bool allowed(const std::set<std::string>& roles, Permission p) {
   for (const auto& r : roles) {

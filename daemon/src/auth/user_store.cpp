@@ -60,8 +60,16 @@ Result<std::string> UserStore::addUser(const std::string& name, const std::set<s
     return Status::invalidArgument("user name must be lower-case letters, digits, '.', '_' or '-', starting with a letter");
   }
   if (roles.empty()) return Status::invalidArgument("a user needs at least one role");
+  bool system = false;
   for (const auto& r : roles) {
-    if (!isRole(r)) return Status::invalidArgument("unknown role '" + r + "' (roles: admin, author, operator, approver, auditor)");
+    if (!isValidRoleName(r)) {
+      return Status::invalidArgument("role '" + r + "' is not a valid name (lower-case letters, digits and '-')");
+    }
+    system = system || isRole(r);
+  }
+  if (!system) {
+    return Status::invalidArgument("a user needs at least one system role (admin, author, operator, approver, auditor); "
+                                   "other roles such as team names only route approvals");
   }
   {
     std::lock_guard lock(mu_);

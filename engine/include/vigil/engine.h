@@ -18,6 +18,7 @@
 
 #include <spdlog/logger.h>
 
+#include "vigil/approval.h"
 #include "vigil/calendar.h"
 #include "vigil/clock.h"
 #include "vigil/connector.h"
@@ -80,7 +81,9 @@ class Engine {
   virtual Result<std::string> startRun(const std::string& workflow, const Json& inputs, const std::string& startedBy,
                                        const std::string& runId = "") = 0;
   virtual Status cancelRun(const std::string& runId, const std::string& by, const std::string& reason) = 0;
-  virtual Status decideApproval(const std::string& runId, const std::string& step, const Json& decision) = 0;
+  // A person claims, decides or reassigns an approval; returns once the result is durable,
+  // or why it was refused (see RunMachine::onApproval for the codes).
+  virtual Status actOnApproval(const std::string& runId, const std::string& step, const ApprovalAction& action) = 0;
 
   virtual Result<std::optional<RunState>> run(const std::string& runId) = 0;
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "vigil/approval.h"
 #include "vigil/calendar.h"
 #include "vigil/connector.h"
 #include "vigil/run.h"
@@ -21,7 +22,7 @@ namespace vigil {
 
 struct Command {
   enum class Kind { kCallConnector, kSetTimer, kStartChild, kRunEnded };
-  enum class TimerKind { kRetry, kTimeout, kWait, kApprovalTimeout };
+  enum class TimerKind { kRetry, kTimeout, kWait, kApprovalTimeout, kEscalation };
 
   Kind kind = Kind::kCallConnector;
   std::string step;  // step key
@@ -45,6 +46,7 @@ struct Command {
 struct Transition {
   std::vector<Event> events;
   std::vector<Command> commands;
+  Status refused;  // why an input was not applied (no events then); ok otherwise
 };
 
 class RunMachine {
@@ -61,8 +63,12 @@ class RunMachine {
                           TimePoint now) const;
   Transition onTimer(RunState& state, const std::string& step, int attempt, Command::TimerKind kind,
                      TimePoint now) const;
-  // A human decision on an approval step; validated by the approvals layer before this.
-  Transition onApprovalDecided(RunState& state, const std::string& step, const Json& decision, TimePoint now) const;
+  // A person claims, decides or reassigns an approval step. Every rule is checked here;
+  // a refused action leaves the state untouched and says why in Transition::refused
+  // (kFailedPrecondition: not open or claimed by someone else, i.e. a conflict;
+  // kInvalidArgument: a bad decision, reason or form field, message names the field;
+  // kNotFound: no such approval step; kResourceExhausted is never used).
+  Transition onApproval(RunState& state, const std::string& step, const ApprovalAction& action, TimePoint now) const;
   Transition onChildEnded(RunState& state, const std::string& step, RunStatus childStatus, const Json& outputs,
                           const Json& error, TimePoint now) const;
   Transition cancel(RunState& state, const std::string& by, const std::string& reason, TimePoint now) const;

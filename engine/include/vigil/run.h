@@ -38,12 +38,18 @@ enum class EventType {
   kWaitStarted,       // step, data: {until}
   kTimerFired,        // step, data: {timer}
   kDecisionRecorded,  // step, data: {score, band, fired: [{id, score, reason, inputs}]}
-  kApprovalRequested, // step, data: {assign, options, show, recommendation}
-  kApprovalDecided,   // step, data: {decision, reason, decided_by}
+  kApprovalRequested, // step, data: {roles, users, options, quorum, distinct_from, show, shown_digest,
+                      //              recommendation, reason_min_length, due}
+  kApprovalDecided,   // step, data: one person's vote {decision, reason, decided_by, roles, agreed, ...};
+                      // the step completes once `quorum` votes agree
+
   kChildRunStarted,   // step, data: {child}
   kRunCompleted,      // data: {outputs}
   kRunFailed,         // data: {error}
   kRunCancelled,      // data: {reason, by}
+  kApprovalClaimed,   // step, data: {by, until}
+  kApprovalReassigned,// step, data: {by, reason, roles, users}
+  kApprovalEscalated, // step, attempt: level (1-based), data: {to}
 };
 
 const char* eventTypeName(EventType t);
@@ -68,7 +74,9 @@ struct StepState {
   Json error;
   TimePoint startedAt{};
   TimePoint finishedAt{};
-  Json approval;  // decision, reason, decided_by, approvers (approval steps)
+  // Approval steps: {request, assigned: {roles, users}, claim, votes, escalations} while
+  // open, plus {decision, reason, decided_by, approvers} once a quorum agrees.
+  Json approval;
   Json items;     // foreach: the list being iterated
   int branch = -1;  // switch: the case taken; -2 for default, -3 for none
   bool handled = false;  // a failure that on_error handles (continue or handler steps)

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "vigil/approval.h"
 #include "vigil/run.h"
 #include "vigil/status.h"
 
@@ -46,8 +47,10 @@ struct Batch {
   std::vector<WorkItem> removeWork;      // by run, step, attempt
   std::vector<TimerItem> addTimers;
   std::vector<TimerItem> removeTimers;   // by run, step, attempt, kind
+  std::vector<ApprovalRow> approvals;    // inbox rows to insert or replace
   bool empty() const {
-    return runs.empty() && addWork.empty() && removeWork.empty() && addTimers.empty() && removeTimers.empty();
+    return runs.empty() && addWork.empty() && removeWork.empty() && addTimers.empty() && removeTimers.empty() &&
+           approvals.empty();
   }
 };
 
@@ -89,6 +92,18 @@ class Store {
   virtual Result<std::optional<TimePoint>> nextTimerDue() = 0;
   // The integrity check of the underlying database ("ok" when sound).
   virtual Result<std::string> integrityCheck() = 0;
+
+  // The approvals inbox, oldest request first.
+  virtual Result<std::vector<ApprovalRow>> listApprovals(const ApprovalFilter& filter) = 0;
+  virtual Result<std::optional<ApprovalRow>> approval(const std::string& runId, const std::string& step) = 0;
+  // Per workflow step; `now` decides which open approvals are overdue.
+  virtual Result<std::vector<ApprovalStats>> approvalStats(TimePoint now) = 0;
+  // When `user` first opened an approval task: evidence of how long they looked before
+  // deciding. Recording again keeps the first time; returns the time kept.
+  virtual Result<TimePoint> recordApprovalOpened(const std::string& runId, const std::string& step,
+                                                 const std::string& user, TimePoint at) = 0;
+  virtual Result<std::optional<TimePoint>> approvalOpenedAt(const std::string& runId, const std::string& step,
+                                                           const std::string& user) = 0;
 };
 
 // The embedded store: one SQLite file in `dataDir` (created if missing), WAL mode,

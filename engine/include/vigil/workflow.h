@@ -41,6 +41,9 @@ struct TypeSpec {
 // Whether a JSON value is of a TypeSpec type name (string, number, integer, boolean,
 // object, array, any).
 bool hasType(const Json& v, std::string_view type);
+// Checks `v` against `t` (type, enum, required fields, items), filling declared defaults.
+// The error names `path` and the field, never the value.
+Status checkValue(const TypeSpec& t, Json& v, const std::string& path);
 
 struct RetryPolicy {
   enum class Backoff { kFixed, kExponential };

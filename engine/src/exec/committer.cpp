@@ -17,7 +17,27 @@ Command::TimerKind timerKindFrom(const std::string& k) {
   if (k == "timeout") return Command::TimerKind::kTimeout;
   if (k == "wait") return Command::TimerKind::kWait;
   if (k == "approval_timeout") return Command::TimerKind::kApprovalTimeout;
+  if (k == "escalation") return Command::TimerKind::kEscalation;
   return Command::TimerKind::kRetry;
+}
+
+bool touchesApprovals(const RunWrite& w) {
+  for (const auto& e : w.events) {
+    switch (e.type) {
+      case EventType::kApprovalRequested:
+      case EventType::kApprovalDecided:
+      case EventType::kApprovalClaimed:
+      case EventType::kApprovalReassigned:
+      case EventType::kApprovalEscalated:
+      case EventType::kRunCompleted:
+      case EventType::kRunFailed:
+      case EventType::kRunCancelled:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -183,8 +203,8 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
             external.push_back(in);
             break;
           case EngineInput::Kind::kApproval:
-            t = r.machine->onApprovalDecided(r.state, in.step, in.payload, now);
-            if (t.events.empty()) result = Status::failedPrecondition("step '" + in.step + "' is not waiting for a decision");
+            t = r.machine->onApproval(r.state, in.step, in.approval, now);
+            if (!t.refused) result = t.refused;
             break;
           case EngineInput::Kind::kCancel:
             t = r.machine->cancel(r.state, in.startedBy, in.payload.is_string() ? in.payload.get<std::string>() : "", now);
@@ -205,11 +225,15 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     if (in.done) replies.emplace_back(in.done, result);
   }
 
-  // Snapshots are taken once per run, after all of its inputs in this batch.
+  // Snapshots are taken once per run, after all of its inputs in this batch; so are the
+  // inbox rows of runs whose approvals (or whose end) changed.
   for (auto& [id, idx] : writeOf) {
     RunWrite& w = batch.runs[idx];
     auto lr = live(id, created);
     w.snapshot = (*lr)->state;
+    if (touchesApprovals(w)) {
+      for (auto& row : approvalRowsOf(w.snapshot)) batch.approvals.push_back(std::move(row));
+    }
   }
 
   auto t0 = std::chrono::steady_clock::now();

@@ -22,6 +22,7 @@ const char* timerKindName(Command::TimerKind k) {
     case Command::TimerKind::kTimeout: return "timeout";
     case Command::TimerKind::kWait: return "wait";
     case Command::TimerKind::kApprovalTimeout: return "approval_timeout";
+    case Command::TimerKind::kEscalation: return "escalation";
   }
   return "retry";
 }
@@ -149,12 +150,12 @@ Status EngineImpl::cancelRun(const std::string& runId, const std::string& by, co
   return submit(std::move(in), true);
 }
 
-Status EngineImpl::decideApproval(const std::string& runId, const std::string& step, const Json& decision) {
+Status EngineImpl::actOnApproval(const std::string& runId, const std::string& step, const ApprovalAction& action) {
   EngineInput in;
   in.kind = EngineInput::Kind::kApproval;
   in.runId = runId;
   in.step = step;
-  in.payload = decision;
+  in.approval = action;
   return submit(std::move(in), true);
 }
 

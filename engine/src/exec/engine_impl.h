@@ -22,7 +22,8 @@ struct EngineInput {
   int attempt = 0;
   CallOutcome outcome;
   TimerItem timer;
-  Json payload;             // start inputs, approval decision, child outcome, cancel reason
+  Json payload;             // start inputs, child outcome, cancel reason
+  ApprovalAction approval;  // kApproval
   std::string workflow;     // kStart: by name; empty with `hash` for a pinned definition
   std::string startedBy;
   std::string parent;
@@ -46,7 +47,7 @@ class EngineImpl final : public Engine {
   Result<std::string> startRun(const std::string& workflow, const Json& inputs, const std::string& startedBy,
                                const std::string& runId) override;
   Status cancelRun(const std::string& runId, const std::string& by, const std::string& reason) override;
-  Status decideApproval(const std::string& runId, const std::string& step, const Json& decision) override;
+  Status actOnApproval(const std::string& runId, const std::string& step, const ApprovalAction& action) override;
   Result<std::optional<RunState>> run(const std::string& runId) override;
   Result<size_t> fireDueTimers() override;
   bool waitIdle(std::chrono::milliseconds max) override;

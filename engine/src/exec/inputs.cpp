@@ -1,5 +1,6 @@
 // Checking a run's inputs against the workflow's declared input types.
 #include "vigil/engine.h"
+#include "vigil/workflow.h"
 
 namespace vigil {
 namespace {
@@ -38,6 +39,8 @@ Status check(const TypeSpec& t, Json& v, const std::string& path, int depth) {
 }
 
 }  // namespace
+
+Status checkValue(const TypeSpec& t, Json& v, const std::string& path) { return check(t, v, path, 0); }
 
 Result<Json> validateInputs(const Workflow& workflow, const Json& given) {
   Json inputs = given.is_null() ? Json::object() : given;

@@ -67,8 +67,16 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
       w.emit(EventType::kTimerFired, step, attempt, {{"timer", "wait"}});
       w.emit(EventType::kStepCompleted, step, 1, {{"output", {{"until", formatTime(now)}}}});
       break;
+    case Command::TimerKind::kEscalation: {
+      if (s->status != StepStatus::kWaiting || !s->approval.is_object() || s->approval.contains("decision")) return out;
+      const auto& a = std::get<ApprovalStep>(workflow().steps[*idx].body);
+      if (attempt < 1 || attempt > static_cast<int>(a.escalate.size())) return out;
+      w.emit(EventType::kTimerFired, step, attempt, {{"timer", "escalation"}});
+      w.emit(EventType::kApprovalEscalated, step, attempt, {{"to", a.escalate[attempt - 1].to}});
+      return out;  // still waiting for a person: nothing else can move
+    }
     case Command::TimerKind::kApprovalTimeout: {
-      if (s->status != StepStatus::kWaiting || !s->approval.is_null()) return out;
+      if (s->status != StepStatus::kWaiting || !s->approval.is_object() || s->approval.contains("decision")) return out;
       const auto& a = std::get<ApprovalStep>(workflow().steps[*idx].body);
       w.emit(EventType::kTimerFired, step, attempt, {{"timer", "approval_timeout"}});
       if (a.onTimeout == "fail" || a.onTimeout == "escalate") {
@@ -81,20 +89,6 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
       break;
     }
   }
-  w.advance();
-  return out;
-}
-
-Transition RunMachine::onApprovalDecided(RunState& state, const std::string& step, const Json& decision,
-                                         TimePoint now) const {
-  Transition out;
-  const StepState* s = state.step(step);
-  if (isTerminal(state.status) || s == nullptr || s->status != StepStatus::kWaiting || !s->approval.is_null()) {
-    return out;
-  }
-  Walk w(*this, state, now, out);
-  w.emit(EventType::kApprovalDecided, step, 1, decision);
-  w.emit(EventType::kStepCompleted, step, 1, {{"output", decision}});
   w.advance();
   return out;
 }

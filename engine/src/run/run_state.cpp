@@ -1,6 +1,7 @@
 // The fold of a run's events into its state, and the JSON forms of both.
 #include "vigil/run.h"
 
+#include <algorithm>
 #include <array>
 
 namespace vigil {
@@ -8,10 +9,11 @@ namespace {
 
 constexpr std::array<const char*, 5> kRunStatus = {"running", "waiting", "completed", "failed", "cancelled"};
 constexpr std::array<const char*, 6> kStepStatus = {"pending", "running", "waiting", "completed", "failed", "skipped"};
-constexpr std::array<const char*, 15> kEventTypes = {
+constexpr std::array<const char*, 18> kEventTypes = {
     "RunStarted",        "StepStarted",     "StepCompleted",  "StepFailed",    "StepSkipped",
     "RetryScheduled",    "WaitStarted",     "TimerFired",      "DecisionRecorded", "ApprovalRequested", "ApprovalDecided",
-    "ChildRunStarted",   "RunCompleted",    "RunFailed",      "RunCancelled"};
+    "ChildRunStarted",   "RunCompleted",    "RunFailed",      "RunCancelled",  "ApprovalClaimed",
+    "ApprovalReassigned", "ApprovalEscalated"};
 
 long long ms(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
@@ -26,6 +28,31 @@ Json stepView(const StepState& s) {
     }
   }
   return v;
+}
+
+// One person's vote; the approval is decided once `quorum` votes name the same option.
+// A vote recorded without an open request (histories written before approvals had
+// quorums, or a timeout's default outcome) decides at once.
+void applyVote(StepState& s, const Event& e) {
+  if (!s.approval.is_object() || !s.approval.contains("request")) {
+    s.approval = {{"votes", Json::array({e.data})}};
+  } else {
+    s.approval["votes"].push_back(e.data);
+  }
+  const std::string decision = e.data.value("decision", "");
+  Json approvers = Json::array();
+  for (const auto& v : s.approval["votes"]) {
+    if (v.value("decision", "") == decision) approvers.push_back(v.value("decided_by", ""));
+  }
+  int quorum = s.approval.contains("request") ? s.approval["request"].value("quorum", 1) : 1;
+  if (e.data.value("decided_by", "") == "system:timeout") quorum = 1;
+  if (static_cast<int>(approvers.size()) >= quorum) {
+    s.approval["decision"] = decision;
+    s.approval["reason"] = e.data.value("reason", "");
+    s.approval["decided_by"] = e.data.value("decided_by", "");
+    s.approval["approvers"] = std::move(approvers);
+    s.approval.erase("claim");
+  }
 }
 
 }  // namespace
@@ -142,9 +169,31 @@ Status RunState::apply(const Event& e) {
     case EventType::kApprovalRequested:
       s->status = StepStatus::kWaiting;
       if (s->startedAt == TimePoint{}) s->startedAt = e.time;
+      s->approval = {{"request", e.data},
+                     {"assigned", {{"roles", e.data.value("roles", Json::array())}, {"users", e.data.value("users", Json::array())}}},
+                     {"votes", Json::array()},
+                     {"escalations", 0}};
       break;
     case EventType::kApprovalDecided:
-      s->approval = e.data;
+      applyVote(*s, e);
+      break;
+    case EventType::kApprovalClaimed:
+      if (s->approval.is_object()) s->approval["claim"] = e.data;
+      break;
+    case EventType::kApprovalReassigned:
+      if (s->approval.is_object()) {
+        s->approval["assigned"] = {{"roles", e.data.value("roles", Json::array())}, {"users", e.data.value("users", Json::array())}};
+        s->approval.erase("claim");
+      }
+      break;
+    case EventType::kApprovalEscalated:
+      if (s->approval.is_object()) {
+        Json& roles = s->approval["assigned"]["roles"];
+        for (const auto& r : e.data.value("to", Json::array())) {
+          if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
+        }
+        s->approval["escalations"] = e.attempt;
+      }
       break;
     case EventType::kChildRunStarted:
       s->status = StepStatus::kWaiting;

@@ -136,7 +136,13 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
     }
     case StepKind::kApproval: {
       const auto& a = std::get<ApprovalStep>(step.body);
-      Json request = {{"roles", a.roles}, {"users", a.users}, {"options", a.options}, {"quorum", a.quorum}};
+      Json request = {{"roles", a.roles},
+                      {"users", a.users},
+                      {"options", a.options},
+                      {"quorum", a.quorum},
+                      {"reason_required", a.reasonRequired},
+                      {"reason_min_length", a.reasonMinLength}};
+      if (a.timeout) request["due"] = formatTime(now_ + *a.timeout);
       if (a.recommendation) {
         auto r = eval(*a.recommendation, scope);
         request["recommendation"] = r ? std::move(r).value() : Json();
@@ -159,6 +165,10 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
       emit(EventType::kStepStarted, key, 1, Json());
       emit(EventType::kApprovalRequested, key, 1, std::move(request));
       if (a.timeout) out_.commands.push_back(timer(key, 1, Command::TimerKind::kApprovalTimeout, now_ + *a.timeout));
+      for (size_t level = 0; level < a.escalate.size(); ++level) {
+        out_.commands.push_back(timer(key, static_cast<int>(level) + 1, Command::TimerKind::kEscalation,
+                                      now_ + a.escalate[level].after));
+      }
       return;
     }
     case StepKind::kWait: {

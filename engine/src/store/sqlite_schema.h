@@ -43,6 +43,21 @@ inline const std::vector<Migration>& migrations() {
         CREATE INDEX runs_workflow ON runs(workflow, id);
         CREATE INDEX runs_parent ON runs(parent) WHERE parent <> '';
       )sql"},
+      {3, R"sql(
+        -- The approvals inbox: one row per approval step, kept in step with the run's
+        -- events in the same transaction. roles/users/excluded are ",a,b," lists.
+        CREATE TABLE approvals(
+          run_id TEXT NOT NULL, step TEXT NOT NULL, workflow TEXT NOT NULL, version INTEGER NOT NULL,
+          status TEXT NOT NULL, roles TEXT NOT NULL, users TEXT NOT NULL, excluded TEXT NOT NULL,
+          requested_at INTEGER NOT NULL, due INTEGER, claimed_by TEXT NOT NULL DEFAULT '', claim_until INTEGER,
+          decision TEXT NOT NULL DEFAULT '', decided_by TEXT NOT NULL DEFAULT '', decided_at INTEGER,
+          agreed INTEGER, escalations INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY(run_id, step)) WITHOUT ROWID;
+        CREATE INDEX approvals_status ON approvals(status, requested_at);
+        CREATE TABLE approval_views(
+          run_id TEXT NOT NULL, step TEXT NOT NULL, user TEXT NOT NULL, opened_at INTEGER NOT NULL,
+          PRIMARY KEY(run_id, step, user)) WITHOUT ROWID;
+      )sql"},
   };
   return kMigrations;
 }

@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include "sqlite_approvals.h"
 #include "sqlite_schema.h"
 #include "vigil/store.h"
 
@@ -89,6 +90,7 @@ class SqliteStore final : public Store {
         q.bind(4, t.kind);
         q.exec();
       }
+      for (const auto& a : b.approvals) sqlite::writeApproval(db_, a);
       for (const auto& t : b.addTimers) {
         auto& q = stmt(kAddTimer, "INSERT OR REPLACE INTO timers(run_id, step, attempt, kind, due) VALUES(?, ?, ?, ?, ?)");
         q.bind(1, t.runId);
@@ -249,7 +251,36 @@ class SqliteStore final : public Store {
     }
   }
 
+  Result<std::vector<ApprovalRow>> listApprovals(const ApprovalFilter& filter) override {
+    return locked("listing approvals", [&] { return sqlite::listApprovals(db_, filter); });
+  }
+  Result<std::optional<ApprovalRow>> approval(const std::string& runId, const std::string& step) override {
+    return locked("reading an approval", [&] { return sqlite::findApproval(db_, runId, step); });
+  }
+  Result<std::vector<ApprovalStats>> approvalStats(TimePoint now) override {
+    return locked("approval statistics", [&] { return sqlite::approvalStats(db_, now); });
+  }
+  Result<TimePoint> recordApprovalOpened(const std::string& runId, const std::string& step, const std::string& user,
+                                         TimePoint at) override {
+    return locked("recording an approval view", [&] { return sqlite::recordApprovalOpened(db_, runId, step, user, at); });
+  }
+  Result<std::optional<TimePoint>> approvalOpenedAt(const std::string& runId, const std::string& step,
+                                                   const std::string& user) override {
+    return locked("reading an approval view", [&] { return sqlite::approvalOpenedAt(db_, runId, step, user); });
+  }
+
  private:
+  // Runs `f` under the store's lock, turning a database error into a Status naming `what`.
+  template <typename F>
+  auto locked(const char* what, F&& f) -> Result<decltype(f())> {
+    std::lock_guard lock(mu_);
+    try {
+      return f();
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string(what) + ": " + e.what());
+    }
+  }
+
   enum StmtId { kInsRun, kUpdRun, kInsEvent, kDelWork, kAddWork, kDelTimer, kAddTimer, kStmtCount };
 
   // Cached prepared statements, reset before each use.

@@ -1,0 +1,254 @@
+// Approvals over the API: the inbox, one task as its approver sees it, claim, decide,
+// reassign, and the override and SLA report. The rules themselves live in the engine
+// (RunMachine::onApproval); this layer says who the caller is and what they were shown.
+#include <openssl/evp.h>
+
+#include "api/api.h"
+#include "api/masking.h"
+
+namespace vigil::daemon {
+namespace {
+
+nlohmann::json rowJson(const ApprovalRow& r, TimePoint now) {
+  auto opt = [](const std::optional<TimePoint>& t) { return t ? nlohmann::json(formatTime(*t)) : nlohmann::json(); };
+  nlohmann::json j = {{"id", r.runId + "/" + r.step},
+                      {"run", r.runId},
+                      {"step", r.step},
+                      {"workflow", r.workflow},
+                      {"version", r.version},
+                      {"status", r.status},
+                      {"roles", r.roles},
+                      {"users", r.users},
+                      {"requested_at", formatTime(r.requestedAt)},
+                      {"due", opt(r.due)},
+                      {"overdue", r.status == "open" && r.due && *r.due < now},
+                      {"escalations", r.escalations}};
+  if (!r.claimedBy.empty() && r.claimUntil && *r.claimUntil > now) {
+    j["claimed_by"] = r.claimedBy;
+    j["claim_until"] = formatTime(*r.claimUntil);
+  }
+  if (r.status == "decided") {
+    j["decision"] = r.decision;
+    j["decided_by"] = r.decidedBy;
+    j["decided_at"] = opt(r.decidedAt);
+    j["agreed"] = r.agreed ? nlohmann::json(*r.agreed) : nlohmann::json();
+  }
+  return j;
+}
+
+std::string sha256Hex(const std::string& s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+// The engine's refusal as an HTTP answer. Its messages end in "; field: NAME" when one
+// field is at fault.
+HttpResponse refusal(const Status& s) {
+  std::string message = s.message();
+  std::string field;
+  if (auto at = message.rfind("; field: "); at != std::string::npos) {
+    field = message.substr(at + 9);
+    message.resize(at);
+  }
+  switch (s.code()) {
+    case Status::Code::kNotFound: return HttpResponse::error(404, "not_found", message);
+    case Status::Code::kFailedPrecondition: return HttpResponse::error(409, "conflict", message);
+    case Status::Code::kInvalidArgument:
+      if (field == "roles" || message.rfind("four-eyes", 0) == 0) return HttpResponse::error(403, "not_allowed", message, field);
+      return HttpResponse::error(400, "invalid_decision", message, field);
+    default: return HttpResponse::error(503, "unavailable", "the approval could not be recorded now; nothing changed");
+  }
+}
+
+ApprovalActor actorOf(const Principal& who) {
+  return ApprovalActor{who.user, std::vector<std::string>(who.roles.begin(), who.roles.end())};
+}
+
+}  // namespace
+
+std::optional<HttpResponse> Api::loadTask(HttpRequest& req, TaskView* out, const Principal& who) {
+  out->runId = req.params["run"];
+  out->step = req.params["step"];
+  auto run = ctx_.store->loadRun(out->runId);
+  if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
+  const StepState* s = run->has_value() ? (*run)->step(out->step) : nullptr;
+  if (s == nullptr || !s->approval.is_object() || !s->approval.contains("request")) {
+    return HttpResponse::error(404, "not_found", "no approval task with that id");
+  }
+  const RunState& st = **run;
+  const nlohmann::json& request = s->approval["request"];
+  auto wf = workflowOf(st);
+  std::vector<std::string> sensitive = wf ? wf->sensitive : std::vector<std::string>{};
+  const bool unmasked = allowed(who.roles, Permission::kReadSensitive);
+  // Exactly what this person is shown; its digest is the evidence of what they decided on.
+  out->shown = {{"workflow", st.workflow},
+                {"version", st.version},
+                {"step", out->step},
+                {"options", request.value("options", nlohmann::json::array())},
+                {"recommendation", request.value("recommendation", nlohmann::json())},
+                {"show", maskShown(request.value("show", nlohmann::json::object()), sensitive, unmasked)}};
+  out->digest = sha256Hex(out->shown.dump());
+  out->state = s->approval;
+  out->stepStatus = s->status;
+  return std::nullopt;
+}
+
+HttpResponse Api::approvalInbox(HttpRequest& req, const Principal& who) {
+  ApprovalFilter f;
+  f.roles.assign(who.roles.begin(), who.roles.end());
+  f.user = who.user;
+  if (auto it = req.query.find("status"); it != req.query.end()) {
+    if (it->second != "open" && it->second != "decided" && it->second != "closed" && it->second != "any") {
+      return HttpResponse::error(400, "invalid_request", "status must be open, decided, closed or any", "status");
+    }
+    f.status = it->second == "any" ? "" : it->second;
+  }
+  if (auto it = req.query.find("workflow"); it != req.query.end()) f.workflow = it->second;
+  if (auto it = req.query.find("run"); it != req.query.end()) f.runId = it->second;
+  auto rows = ctx_.store->listApprovals(f);
+  if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
+  const TimePoint now = ctx_.clock->now();
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& r : *rows) {
+    // Four-eyes: a task the caller may never decide is not in their inbox.
+    if (std::find(r.excluded.begin(), r.excluded.end(), who.user) != r.excluded.end()) continue;
+    items.push_back(rowJson(r, now));
+  }
+  return HttpResponse::json(200, {{"items", items}});
+}
+
+HttpResponse Api::showApproval(HttpRequest& req, const Principal& who) {
+  TaskView t;
+  if (auto bad = loadTask(req, &t, who)) return *bad;
+  auto opened = ctx_.store->recordApprovalOpened(t.runId, t.step, who.user, ctx_.clock->now());
+  if (!opened) return HttpResponse::error(503, "store_unavailable", "the task cannot be opened now");
+  recordAccess(who, "consultation", t.runId, t.step, "deciding approval '" + t.step + "'");
+  nlohmann::json j = t.shown;
+  j["id"] = t.runId + "/" + t.step;
+  j["run"] = t.runId;
+  j["shown_digest"] = t.digest;
+  j["opened_at"] = formatTime(*opened);
+  j["status"] = t.state.contains("decision") ? "decided" : (t.stepStatus == StepStatus::kWaiting ? "open" : "closed");
+  j["assigned"] = t.state.value("assigned", nlohmann::json::object());
+  j["votes"] = nlohmann::json::array();
+  for (const auto& v : t.state.value("votes", nlohmann::json::array())) {
+    j["votes"].push_back({{"decision", v.value("decision", "")}, {"decided_by", v.value("decided_by", "")}});
+  }
+  return HttpResponse::json(200, j);
+}
+
+HttpResponse Api::claimApproval(HttpRequest& req, const Principal& who) {
+  ApprovalAction a;
+  a.kind = ApprovalAction::Kind::kClaim;
+  a.actor = actorOf(who);
+  a.claimFor = ctx_.claimDuration;
+  Status s = ctx_.engine->actOnApproval(req.params["run"], req.params["step"], a);
+  if (!s) return refusal(s);
+  ctx_.log->info("user {} claimed approval {}/{}", who.user, req.params["run"], req.params["step"]);
+  return HttpResponse::json(200, {{"id", req.params["run"] + "/" + req.params["step"]},
+                                  {"claimed_by", who.user},
+                                  {"claim_until", formatTime(ctx_.clock->now() + a.claimFor)}});
+}
+
+HttpResponse Api::decideApproval(HttpRequest& req, const Principal& who) {
+  nlohmann::json body;
+  if (auto bad = parseJsonBody(req.body, &body)) return *bad;
+  if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
+    return HttpResponse::error(400, "invalid_request",
+                               "body must be {\"decision\", \"reason\", \"shown_digest\", \"rating\"?, \"form\"?}", "decision");
+  }
+  if (body.contains("reason") && !body["reason"].is_string()) {
+    return HttpResponse::error(400, "invalid_request", "reason must be a string", "reason");
+  }
+  TaskView t;
+  if (auto bad = loadTask(req, &t, who)) return *bad;
+  auto opened = ctx_.store->approvalOpenedAt(t.runId, t.step, who.user);
+  if (!opened) return HttpResponse::error(503, "store_unavailable", "the task cannot be read now");
+  if (!opened->has_value()) {
+    return HttpResponse::error(409, "not_opened", "open the task (GET it) before deciding, so what you saw is recorded");
+  }
+  if (body.value("shown_digest", "") != t.digest) {
+    return HttpResponse::error(409, "stale_view",
+                               "shown_digest does not match what this task shows now; open it again and decide on what you see",
+                               "shown_digest");
+  }
+  ApprovalAction a;
+  a.kind = ApprovalAction::Kind::kDecide;
+  a.actor = actorOf(who);
+  a.decision = body["decision"].get<std::string>();
+  a.reason = body.value("reason", "");
+  a.rating = body.value("rating", nlohmann::json());
+  a.form = body.value("form", nlohmann::json::object());
+  a.shownDigest = t.digest;
+  a.openedAt = **opened;
+  Status s = ctx_.engine->actOnApproval(t.runId, t.step, a);
+  if (!s) return refusal(s);
+  ctx_.log->info("user {} decided approval {}/{}", who.user, t.runId, t.step);
+  auto run = ctx_.store->loadRun(t.runId);
+  nlohmann::json j = {{"id", t.runId + "/" + t.step}, {"decision", a.decision}, {"decided_by", who.user}};
+  if (run && run->has_value()) {
+    const StepState* st = (*run)->step(t.step);
+    j["status"] = st != nullptr && st->approval.contains("decision") ? "decided" : "waiting_for_quorum";
+  }
+  return HttpResponse::json(200, j);
+}
+
+HttpResponse Api::reassignApproval(HttpRequest& req, const Principal& who) {
+  nlohmann::json body;
+  if (auto bad = parseJsonBody(req.body, &body)) return *bad;
+  if (!body.is_object()) return HttpResponse::error(400, "invalid_request", "body must be {\"users\", \"roles\", \"reason\"}");
+  ApprovalAction a;
+  a.kind = ApprovalAction::Kind::kReassign;
+  a.actor = actorOf(who);
+  for (const char* key : {"users", "roles"}) {
+    const auto v = body.value(key, nlohmann::json::array());
+    if (!v.is_array()) return HttpResponse::error(400, "invalid_request", std::string(key) + " must be a list of names", key);
+    for (const auto& n : v) {
+      if (!n.is_string() || n.get<std::string>().empty() || n.get<std::string>().size() > 64) {
+        return HttpResponse::error(400, "invalid_request", std::string(key) + " must be a list of names", key);
+      }
+      (std::string(key) == "users" ? a.toUsers : a.toRoles).push_back(n.get<std::string>());
+    }
+  }
+  a.reason = body.value("reason", nlohmann::json("")).is_string() ? body.value("reason", "") : "";
+  Status s = ctx_.engine->actOnApproval(req.params["run"], req.params["step"], a);
+  if (!s) return refusal(s);
+  ctx_.log->info("user {} reassigned approval {}/{}", who.user, req.params["run"], req.params["step"]);
+  return HttpResponse::json(200, {{"id", req.params["run"] + "/" + req.params["step"]}, {"users", a.toUsers}, {"roles", a.toRoles}});
+}
+
+HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
+  const TimePoint now = ctx_.clock->now();
+  auto stats = ctx_.store->approvalStats(now);
+  if (!stats) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : *stats) {
+    steps.push_back({{"workflow", s.workflow},
+                     {"step", s.step},
+                     {"decided", s.decided},
+                     {"with_recommendation", s.withRecommendation},
+                     {"overridden", s.overridden},
+                     {"override_rate", s.withRecommendation == 0 ? 0.0 : double(s.overridden) / double(s.withRecommendation)},
+                     {"open", s.open},
+                     {"overdue", s.overdue},
+                     {"mean_seconds_to_decision", s.meanSecondsToDecision},
+                     {"max_seconds_to_decision", s.maxSecondsToDecision}});
+  }
+  ApprovalFilter open;
+  open.limit = 1000;
+  auto rows = ctx_.store->listApprovals(open);
+  if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const auto& r : *rows) tasks.push_back(rowJson(r, now));
+  return HttpResponse::json(200, {{"steps", steps}, {"open", tasks}});
+}
+
+}  // namespace vigil::daemon

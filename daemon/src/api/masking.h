@@ -1,0 +1,21 @@
+// Masking of a workflow's `sensitive:` paths in what a person is shown.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::daemon {
+
+inline constexpr const char* kMasked = "***";
+
+// `shown` maps a path ("steps.assess.output", "inputs.referral") to its value. Each value at
+// or under a sensitive path ("inputs.referral.child.name") is replaced by "***" unless
+// `unmasked`; a whole shown value is masked when it lies under a sensitive path.
+nlohmann::json maskShown(const nlohmann::json& shown, const std::vector<std::string>& sensitive, bool unmasked);
+
+// The same for a whole value rooted at `root` (e.g. a run's inputs at "inputs").
+nlohmann::json maskAt(nlohmann::json value, const std::string& root, const std::vector<std::string>& sensitive);
+
+}  // namespace vigil::daemon

@@ -1,0 +1,227 @@
+// The rules of approval steps: who may claim, decide or reassign, and what a decision must
+// carry. Pure functions of the run's state and the action, applied on the committer thread,
+// so a refusal and an acceptance are as deterministic and replayable as everything else.
+#include <algorithm>
+
+#include "vigil/machine.h"
+#include "walk.h"
+
+namespace vigil {
+namespace {
+
+bool contains(const Json& list, const std::string& v) {
+  if (!list.is_array()) return false;
+  return std::any_of(list.begin(), list.end(), [&](const Json& x) { return x.is_string() && x.get<std::string>() == v; });
+}
+
+// Whether the actor is one of the step's current assignees (by name or by role).
+bool assigned(const Json& approval, const ApprovalActor& actor) {
+  const Json& a = approval["assigned"];
+  if (contains(a.value("users", Json::array()), actor.user)) return true;
+  const Json roles = a.value("roles", Json::array());
+  return std::any_of(actor.roles.begin(), actor.roles.end(), [&](const std::string& r) { return contains(roles, r); });
+}
+
+Status conflict(std::string msg) { return Status::failedPrecondition(std::move(msg)); }
+
+// Four-eyes and assignment: may `actor` act on this open approval at all?
+Status mayAct(const Json& approval, const ApprovalActor& actor, const std::string& step) {
+  if (actor.user.empty()) return Status::invalidArgument("the approver has no name");
+  if (!assigned(approval, actor)) {
+    return Status::invalidArgument("'" + actor.user + "' is not assigned to approval '" + step +
+                                   "' (by role or by name); field: roles");
+  }
+  const Json& request = approval["request"];
+  if (contains(request.value("distinct_from", Json::array()), actor.user)) {
+    return Status::invalidArgument("four-eyes: '" + actor.user + "' may not decide approval '" + step +
+                                   "' (started the run or is excluded by distinct_from)");
+  }
+  for (const auto& v : approval["votes"]) {
+    if (v.value("decided_by", "") == actor.user) {
+      return Status::invalidArgument("four-eyes: '" + actor.user + "' has already decided approval '" + step +
+                                     "'; a quorum needs distinct people");
+    }
+  }
+  return Status::ok();
+}
+
+Status claimedByOther(const Json& approval, const ApprovalActor& actor, TimePoint now) {
+  if (!approval.contains("claim")) return Status::ok();
+  const Json& c = approval["claim"];
+  auto until = parseTime(c.value("until", ""));
+  if (until && *until > now && c.value("by", "") != actor.user) {
+    return conflict("claimed by '" + c.value("by", "") + "' until " + c.value("until", ""));
+  }
+  return Status::ok();
+}
+
+// Did the person agree with the workflow's recommendation? A recommendation that is one of
+// the options is agreed with by choosing it; any other (a band such as "AMBER") is agreed
+// with unless the person gives a different rating.
+std::optional<bool> agreement(const Json& request, const ApprovalAction& a) {
+  const Json rec = request.value("recommendation", Json());
+  if (rec.is_null()) return std::nullopt;
+  if (rec.is_string() && contains(request.value("options", Json::array()), rec.get<std::string>())) {
+    return a.decision == rec.get<std::string>();
+  }
+  return a.rating.is_null() || a.rating == rec;
+}
+
+}  // namespace
+
+Transition RunMachine::onApproval(RunState& state, const std::string& step, const ApprovalAction& a,
+                                  TimePoint now) const {
+  Transition out;
+  const StepState* s = state.step(step);
+  Walk w(*this, state, now, out);
+  auto idx = s == nullptr ? std::nullopt : w.indexOfKey(step);
+  if (!idx || !std::holds_alternative<ApprovalStep>(workflow().steps[*idx].body)) {
+    out.refused = Status::notFound("run " + state.id + " has no approval step '" + step + "'");
+    return out;
+  }
+  if (isTerminal(state.status) || s->status != StepStatus::kWaiting || !s->approval.is_object() ||
+      !s->approval.contains("request") || s->approval.contains("decision")) {
+    out.refused = conflict("approval '" + step + "' is not open: it has been decided, or the run has moved on");
+    return out;
+  }
+  const ApprovalStep& spec = std::get<ApprovalStep>(workflow().steps[*idx].body);
+  const Json& approval = s->approval;
+  const Json& request = approval["request"];
+
+  if (a.kind == ApprovalAction::Kind::kReassign) {
+    if (a.reason.size() < 10) {
+      out.refused = Status::invalidArgument("a reassignment needs a reason of at least 10 characters; field: reason");
+      return out;
+    }
+    if (a.toRoles.empty() && a.toUsers.empty()) {
+      out.refused = Status::invalidArgument("a reassignment names no role or user; field: users");
+      return out;
+    }
+    w.emit(EventType::kApprovalReassigned, step, 1,
+           {{"by", a.actor.user}, {"reason", a.reason}, {"roles", a.toRoles}, {"users", a.toUsers}});
+    return out;
+  }
+
+  if (Status st = mayAct(approval, a.actor, step); !st) {
+    out.refused = st;
+    return out;
+  }
+  if (Status st = claimedByOther(approval, a.actor, now); !st) {
+    out.refused = st;
+    return out;
+  }
+  if (a.kind == ApprovalAction::Kind::kClaim) {
+    w.emit(EventType::kApprovalClaimed, step, 1, {{"by", a.actor.user}, {"until", formatTime(now + a.claimFor)}});
+    return out;
+  }
+
+  if (!contains(request.value("options", Json::array()), a.decision)) {
+    std::string opts;
+    for (const auto& o : request.value("options", Json::array())) opts += (opts.empty() ? "" : ", ") + o.get<std::string>();
+    out.refused = Status::invalidArgument("decision must be one of: " + opts + "; field: decision");
+    return out;
+  }
+  auto agreed = agreement(request, a);
+  const bool overriding = agreed.has_value() && !*agreed;
+  const size_t minLength = static_cast<size_t>(std::max(request.value("reason_min_length", 10), overriding ? 10 : 0));
+  if ((request.value("reason_required", true) || overriding) && a.reason.size() < minLength) {
+    out.refused = Status::invalidArgument(
+        std::string(overriding ? "overriding the recommendation needs" : "this decision needs") + " a reason of at least " +
+        std::to_string(minLength) + " characters; field: reason");
+    return out;
+  }
+  Json form = a.form.is_null() ? Json::object() : a.form;
+  if (!form.is_object()) {
+    out.refused = Status::invalidArgument("form must be a JSON object; field: form");
+    return out;
+  }
+  for (auto it = form.begin(); it != form.end(); ++it) {
+    if (spec.form.count(it.key()) == 0) {
+      out.refused = Status::invalidArgument("form." + it.key() + ": approval '" + step + "' declares no such field; field: form." + it.key());
+      return out;
+    }
+  }
+  for (const auto& [name, t] : spec.form) {
+    if (!form.contains(name)) {
+      if (t.defaultValue) {
+        form[name] = *t.defaultValue;
+        continue;
+      }
+      out.refused = Status::invalidArgument("form." + name + ": required field is missing; field: form." + name);
+      return out;
+    }
+    if (Status st = checkValue(t, form[name], "form." + name); !st) {
+      out.refused = Status::invalidArgument(st.message() + "; field: form." + name);
+      return out;
+    }
+  }
+
+  Json vote = {{"decision", a.decision},     {"reason", a.reason},  {"decided_by", a.actor.user},
+               {"roles", a.actor.roles},     {"form", form},        {"shown_digest", a.shownDigest},
+               {"recommendation", request.value("recommendation", Json())}};
+  if (agreed) vote["agreed"] = *agreed;
+  if (!a.rating.is_null()) vote["rating"] = a.rating;
+  if (a.openedAt) {
+    vote["opened_at"] = formatTime(*a.openedAt);
+    vote["seconds_to_decide"] = std::chrono::duration<double>(now - *a.openedAt).count();
+  }
+  w.emit(EventType::kApprovalDecided, step, 1, std::move(vote));
+  const StepState* after = state.step(step);
+  if (after->approval.contains("decision")) {
+    Json output = {{"decision", after->approval["decision"]},
+                   {"reason", after->approval["reason"]},
+                   {"decided_by", after->approval["decided_by"]},
+                   {"approvers", after->approval["approvers"]},
+                   {"form", form}};
+    if (!a.rating.is_null()) output["rating"] = a.rating;
+    w.emit(EventType::kStepCompleted, step, 1, {{"output", std::move(output)}});
+    w.advance();
+  }
+  return out;
+}
+
+std::vector<ApprovalRow> approvalRowsOf(const RunState& state) {
+  std::vector<ApprovalRow> rows;
+  for (const auto& [key, s] : state.steps) {
+    if (!s.approval.is_object() || !s.approval.contains("request")) continue;
+    const Json& a = s.approval;
+    const Json& request = a["request"];
+    ApprovalRow r;
+    r.runId = state.id;
+    r.step = key;
+    r.workflow = state.workflow;
+    r.version = state.version;
+    if (a.contains("decision")) {
+      r.status = "decided";
+    } else if (s.status == StepStatus::kWaiting && !isTerminal(state.status)) {
+      r.status = "open";
+    } else {
+      r.status = "closed";
+    }
+    for (const auto& v : a["assigned"].value("roles", Json::array())) r.roles.push_back(v.get<std::string>());
+    for (const auto& v : a["assigned"].value("users", Json::array())) r.users.push_back(v.get<std::string>());
+    for (const auto& v : request.value("distinct_from", Json::array())) {
+      if (v.is_string()) r.excluded.push_back(v.get<std::string>());
+    }
+    r.requestedAt = s.startedAt;
+    if (request.contains("due")) r.due = parseTime(request["due"].get<std::string>());
+    if (a.contains("claim")) {
+      r.claimedBy = a["claim"].value("by", "");
+      r.claimUntil = parseTime(a["claim"].value("until", ""));
+    }
+    if (r.status == "decided") {
+      r.decision = a.value("decision", "");
+      r.decidedBy = a.value("decided_by", "");
+      r.decidedAt = s.finishedAt == TimePoint{} ? state.updatedAt : s.finishedAt;
+      const Json& votes = a["votes"];
+      for (const auto& v : votes) {
+        if (v.value("decision", "") == r.decision && v.contains("agreed")) r.agreed = v["agreed"].get<bool>();
+      }
+    }
+    r.escalations = a.value("escalations", 0);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+}  // namespace vigil

@@ -1,0 +1,186 @@
+// The approvals inbox in SQLite: rows replaced whole from the run's state at each commit.
+#include "sqlite_approvals.h"
+
+namespace vigil::sqlite {
+namespace {
+
+long long ms(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
+
+// ",a,b," so that "contains role r" is `LIKE '%,r,%'` and no name can match a part of another.
+std::string joinList(const std::vector<std::string>& v) {
+  std::string out = ",";
+  for (const auto& s : v) out += s + ",";
+  return out;
+}
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start < s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) break;
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+// LIKE with the list item escaped: role and user names may hold '%' or '_'.
+std::string likeItem(const std::string& item) {
+  std::string out = "%,";
+  for (char c : item) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + ",%";
+}
+
+void bindOptionalTime(SQLite::Statement& q, int i, const std::optional<TimePoint>& t) {
+  if (t) {
+    q.bind(i, static_cast<int64_t>(ms(*t)));
+  } else {
+    q.bind(i);
+  }
+}
+std::optional<TimePoint> optionalTime(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return fromMs(c.getInt64());
+}
+
+constexpr const char* kColumns =
+    "run_id, step, workflow, version, status, roles, users, excluded, requested_at, due, claimed_by, claim_until,"
+    " decision, decided_by, decided_at, agreed, escalations";
+
+ApprovalRow readRow(SQLite::Statement& q) {
+  ApprovalRow r;
+  r.runId = q.getColumn(0).getString();
+  r.step = q.getColumn(1).getString();
+  r.workflow = q.getColumn(2).getString();
+  r.version = q.getColumn(3).getInt();
+  r.status = q.getColumn(4).getString();
+  r.roles = splitList(q.getColumn(5).getString());
+  r.users = splitList(q.getColumn(6).getString());
+  r.excluded = splitList(q.getColumn(7).getString());
+  r.requestedAt = fromMs(q.getColumn(8).getInt64());
+  r.due = optionalTime(q.getColumn(9));
+  r.claimedBy = q.getColumn(10).getString();
+  r.claimUntil = optionalTime(q.getColumn(11));
+  r.decision = q.getColumn(12).getString();
+  r.decidedBy = q.getColumn(13).getString();
+  r.decidedAt = optionalTime(q.getColumn(14));
+  if (!q.getColumn(15).isNull()) r.agreed = q.getColumn(15).getInt() != 0;
+  r.escalations = q.getColumn(16).getInt();
+  return r;
+}
+
+}  // namespace
+
+void writeApproval(SQLite::Database& db, const ApprovalRow& r) {
+  SQLite::Statement q(db, std::string("INSERT OR REPLACE INTO approvals(") + kColumns +
+                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.runId);
+  q.bind(2, r.step);
+  q.bind(3, r.workflow);
+  q.bind(4, r.version);
+  q.bind(5, r.status);
+  q.bind(6, joinList(r.roles));
+  q.bind(7, joinList(r.users));
+  q.bind(8, joinList(r.excluded));
+  q.bind(9, static_cast<int64_t>(ms(r.requestedAt)));
+  bindOptionalTime(q, 10, r.due);
+  q.bind(11, r.claimedBy);
+  bindOptionalTime(q, 12, r.claimUntil);
+  q.bind(13, r.decision);
+  q.bind(14, r.decidedBy);
+  bindOptionalTime(q, 15, r.decidedAt);
+  if (r.agreed) {
+    q.bind(16, *r.agreed ? 1 : 0);
+  } else {
+    q.bind(16);
+  }
+  q.bind(17, r.escalations);
+  q.exec();
+}
+
+std::vector<ApprovalRow> listApprovals(SQLite::Database& db, const ApprovalFilter& f) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM approvals WHERE 1";
+  if (!f.status.empty()) sql += " AND status = ?";
+  if (!f.workflow.empty()) sql += " AND workflow = ?";
+  if (!f.runId.empty()) sql += " AND run_id = ?";
+  if (!f.roles.empty() || !f.user.empty()) {
+    std::string any;
+    for (size_t i = 0; i < f.roles.size(); ++i) any += (any.empty() ? "" : " OR ") + std::string("roles LIKE ? ESCAPE '\\'");
+    if (!f.user.empty()) any += (any.empty() ? "" : " OR ") + std::string("users LIKE ? ESCAPE '\\'");
+    sql += " AND (" + any + ")";
+  }
+  sql += " ORDER BY requested_at, run_id, step LIMIT ?";
+  SQLite::Statement q(db, sql);
+  int i = 1;
+  if (!f.status.empty()) q.bind(i++, f.status);
+  if (!f.workflow.empty()) q.bind(i++, f.workflow);
+  if (!f.runId.empty()) q.bind(i++, f.runId);
+  for (const auto& r : f.roles) q.bind(i++, likeItem(r));
+  if (!f.user.empty()) q.bind(i++, likeItem(f.user));
+  q.bind(i, static_cast<int64_t>(f.limit));
+  std::vector<ApprovalRow> out;
+  while (q.executeStep()) out.push_back(readRow(q));
+  return out;
+}
+
+std::optional<ApprovalRow> findApproval(SQLite::Database& db, const std::string& runId, const std::string& step) {
+  SQLite::Statement q(db, std::string("SELECT ") + kColumns + " FROM approvals WHERE run_id = ? AND step = ?");
+  q.bind(1, runId);
+  q.bind(2, step);
+  if (!q.executeStep()) return std::nullopt;
+  return readRow(q);
+}
+
+std::vector<ApprovalStats> approvalStats(SQLite::Database& db, TimePoint now) {
+  SQLite::Statement q(db,
+                      "SELECT workflow, step,"
+                      " sum(status = 'decided'), sum(status = 'decided' AND agreed IS NOT NULL),"
+                      " sum(status = 'decided' AND agreed = 0), sum(status = 'open'),"
+                      " sum(status = 'open' AND due IS NOT NULL AND due < ?),"
+                      " avg(CASE WHEN status = 'decided' THEN decided_at - requested_at END),"
+                      " max(CASE WHEN status = 'decided' THEN decided_at - requested_at END)"
+                      " FROM approvals GROUP BY workflow, step ORDER BY workflow, step");
+  q.bind(1, static_cast<int64_t>(ms(now)));
+  std::vector<ApprovalStats> out;
+  while (q.executeStep()) {
+    ApprovalStats s;
+    s.workflow = q.getColumn(0).getString();
+    // Inside a foreach the step key is "id[i]": report the step, not each iteration.
+    s.step = q.getColumn(1).getString();
+    s.decided = q.getColumn(2).getInt64();
+    s.withRecommendation = q.getColumn(3).getInt64();
+    s.overridden = q.getColumn(4).getInt64();
+    s.open = q.getColumn(5).getInt64();
+    s.overdue = q.getColumn(6).getInt64();
+    s.meanSecondsToDecision = q.getColumn(7).isNull() ? 0 : q.getColumn(7).getDouble() / 1000.0;
+    s.maxSecondsToDecision = q.getColumn(8).isNull() ? 0 : q.getColumn(8).getDouble() / 1000.0;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+TimePoint recordApprovalOpened(SQLite::Database& db, const std::string& runId, const std::string& step,
+                               const std::string& user, TimePoint at) {
+  SQLite::Statement ins(db, "INSERT OR IGNORE INTO approval_views(run_id, step, user, opened_at) VALUES(?, ?, ?, ?)");
+  ins.bind(1, runId);
+  ins.bind(2, step);
+  ins.bind(3, user);
+  ins.bind(4, static_cast<int64_t>(ms(at)));
+  ins.exec();
+  return approvalOpenedAt(db, runId, step, user).value_or(at);
+}
+
+std::optional<TimePoint> approvalOpenedAt(SQLite::Database& db, const std::string& runId, const std::string& step,
+                                          const std::string& user) {
+  SQLite::Statement q(db, "SELECT opened_at FROM approval_views WHERE run_id = ? AND step = ? AND user = ?");
+  q.bind(1, runId);
+  q.bind(2, step);
+  q.bind(3, user);
+  if (!q.executeStep()) return std::nullopt;
+  return fromMs(q.getColumn(0).getInt64());
+}
+
+}  // namespace vigil::sqlite
