@@ -5,7 +5,8 @@
 namespace vigil::daemon {
 
 std::vector<Command> allCommands() { return {serveCommand(), validateCommand(), describeCommand(), evalCommand(), runCommand(),   runsCommand(),
-          showCommand(),  cancelCommand(),   publishCommand(),   usersCommand(),    tokensCommand()}; }
+          showCommand(),  cancelCommand(),   publishCommand(),   approvalsCommand(), approveCommand(), rejectCommand(), decideCommand(),
+          claimCommand(), reassignCommand(), usersCommand(),    tokensCommand()}; }
 
 int usageError(const std::string& command, const std::string& message) {
   std::cerr << "vigil " << command << ": " << message << "\n"

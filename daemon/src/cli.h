@@ -44,6 +44,12 @@ Command runsCommand();
 Command showCommand();
 Command cancelCommand();
 Command publishCommand();
+Command approvalsCommand();
+Command approveCommand();
+Command rejectCommand();
+Command decideCommand();
+Command claimCommand();
+Command reassignCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

@@ -27,3 +27,84 @@ class Checks:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
+
+
+class Daemon:
+    """A real `vigil serve` on an ephemeral loopback port with its own data directory.
+    Its log goes to a file (never an unread pipe). Use as a context manager."""
+
+    def __init__(self, vigil, workflow_dirs, tmp, extra_args=()):
+        import os
+        import re
+        import subprocess
+        self.vigil = vigil
+        self.tmp = tmp
+        self.data = os.path.join(tmp, "data")
+        self.log_path = os.path.join(tmp, "serve.log")
+        args = [vigil, "serve", "--data", self.data, "--listen", "127.0.0.1:0"]
+        for d in workflow_dirs:
+            args += ["--workflows", d]
+        self.proc = subprocess.Popen(args + list(extra_args), stdout=subprocess.PIPE,
+                                     stderr=open(self.log_path, "a"), text=True)
+        lines = [self.proc.stdout.readline() for _ in range(3)]
+        self.admin = lines[1].strip()
+        m = re.search(r"127\.0\.0\.1:(\d+)", lines[2])
+        if not m:
+            self.stop()
+            raise RuntimeError("vigil serve did not start: " + "".join(lines))
+        self.port = int(m.group(1))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        import subprocess
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def request(self, method, path, token=None, body=None, headers=None):
+        import json
+        import urllib.error
+        import urllib.request
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def add_user(self, name, *roles):
+        import subprocess
+        args = [self.vigil, "users", "add", name, "--data", self.data]
+        for r in roles:
+            args += ["--role", r]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=20)
+        if p.returncode != 0:
+            raise RuntimeError(p.stderr)
+        return p.stdout.strip()
+
+    def cli(self, token, *args, purpose=None):
+        """Runs a client subcommand against this daemon: (exit code, stdout, stderr)."""
+        import os
+        import subprocess
+        env = dict(os.environ, VIGIL_SERVER=self.url, VIGIL_TOKEN=token)
+        env.pop("VIGIL_PURPOSE", None)
+        if purpose:
+            env["VIGIL_PURPOSE"] = purpose
+        p = subprocess.run([self.vigil, *args], capture_output=True, text=True, timeout=60, env=env)
+        return p.returncode, p.stdout, p.stderr

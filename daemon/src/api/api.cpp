@@ -89,6 +89,7 @@ HttpResponse Api::handle(HttpRequest& req) {
     pathKnown = true;
     if (r.method != req.method) continue;
     found = &r;
+    for (auto& [k, v] : params) v = percentDecode(v, false);
     req.params = std::move(params);
     break;
   }

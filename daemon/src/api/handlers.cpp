@@ -2,6 +2,7 @@
 #include <mutex>
 
 #include "api/api.h"
+#include "api/masking.h"
 #include "vigil/loader.h"
 
 #include <openssl/evp.h>
@@ -235,6 +236,11 @@ HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
   nlohmann::json ev = nlohmann::json::array();
   for (const auto& e : *events) ev.push_back(e.toJson());
   j["events"] = std::move(ev);
+  if (!allowed(who.roles, Permission::kReadSensitive)) {
+    auto wf = workflowOf(**run);
+    // A definition that cannot be read leaves us not knowing what is sensitive: mask it all.
+    j = maskRun(std::move(j), wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"});
+  }
   recordAccess(who, "consultation", id, "", purpose);
   return HttpResponse::json(200, j);
 }

@@ -27,6 +27,36 @@ nlohmann::json maskAt(nlohmann::json value, const std::string& root, const std::
   return value;
 }
 
+nlohmann::json maskRun(nlohmann::json run, const std::vector<std::string>& sensitive) {
+  if (sensitive.empty()) return run;
+  auto stepId = [](const std::string& key) { return key.substr(0, key.find('[')); };
+  if (run.contains("inputs")) run["inputs"] = maskAt(run["inputs"], "inputs", sensitive);
+  if (run.contains("steps") && run["steps"].is_object()) {
+    for (auto it = run["steps"].begin(); it != run["steps"].end(); ++it) {
+      if (it.value().contains("output")) {
+        it.value()["output"] = maskAt(it.value()["output"], "steps." + stepId(it.key()) + ".output", sensitive);
+      }
+      if (it.value().contains("approval") && it.value()["approval"].contains("request")) {
+        auto& req = it.value()["approval"]["request"];
+        req["show"] = maskShown(req.value("show", nlohmann::json::object()), sensitive, false);
+      }
+    }
+  }
+  if (run.contains("events") && run["events"].is_array()) {
+    for (auto& e : run["events"]) {
+      if (!e.contains("data")) continue;
+      auto& d = e["data"];
+      const std::string type = e.value("type", "");
+      if (type == "RunStarted" && d.contains("inputs")) d["inputs"] = maskAt(d["inputs"], "inputs", sensitive);
+      if (type == "StepCompleted" && d.contains("output")) {
+        d["output"] = maskAt(d["output"], "steps." + stepId(e.value("step", "")) + ".output", sensitive);
+      }
+      if (type == "ApprovalRequested" && d.contains("show")) d["show"] = maskShown(d["show"], sensitive, false);
+    }
+  }
+  return run;
+}
+
 nlohmann::json maskShown(const nlohmann::json& shown, const std::vector<std::string>& sensitive, bool unmasked) {
   if (unmasked || !shown.is_object()) return shown;
   nlohmann::json out = nlohmann::json::object();

@@ -18,4 +18,8 @@ nlohmann::json maskShown(const nlohmann::json& shown, const std::vector<std::str
 // The same for a whole value rooted at `root` (e.g. a run's inputs at "inputs").
 nlohmann::json maskAt(nlohmann::json value, const std::string& root, const std::vector<std::string>& sensitive);
 
+// A run as GET /runs/{id} returns it (snapshot plus "events"), with the inputs, step
+// outputs and approval views that fall under a sensitive path masked.
+nlohmann::json maskRun(nlohmann::json run, const std::vector<std::string>& sensitive);
+
 }  // namespace vigil::daemon

@@ -43,23 +43,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Percent-decodes a query component; malformed escapes are kept as written.
-std::string decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // One connection. Stream is beast::tcp_stream (HTTP) or beast::ssl_stream over it (HTTPS).
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
@@ -134,7 +117,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         size_t amp = qs.find('&', pos);
         std::string_view pair = qs.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
         size_t eq = pair.find('=');
-        if (!pair.empty()) r.query[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
+        if (!pair.empty()) r.query[percentDecode(pair.substr(0, eq), true)] = eq == std::string_view::npos ? "" : percentDecode(pair.substr(eq + 1), true);
         if (amp == std::string_view::npos) break;
         pos = amp + 1;
       }

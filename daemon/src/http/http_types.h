@@ -2,12 +2,33 @@
 // are plain functions that tests can call directly.
 #pragma once
 
+#include <cctype>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 namespace vigil::daemon {
+
+// Percent-decodes a query component (`plusIsSpace`) or a path segment; malformed escapes
+// are kept as written.
+inline std::string percentDecode(std::string_view s, bool plusIsSpace) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  auto val = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+' && plusIsSpace) {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) && hex(s[i + 2])) {
+      out += static_cast<char>(val(s[i + 1]) * 16 + val(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
 
 struct HttpRequest {
   std::string method;

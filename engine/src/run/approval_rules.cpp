@@ -168,12 +168,14 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
   w.emit(EventType::kApprovalDecided, step, 1, std::move(vote));
   const StepState* after = state.step(step);
   if (after->approval.contains("decision")) {
-    Json output = {{"decision", after->approval["decision"]},
-                   {"reason", after->approval["reason"]},
-                   {"decided_by", after->approval["decided_by"]},
-                   {"approvers", after->approval["approvers"]},
-                   {"form", form}};
-    if (!a.rating.is_null()) output["rating"] = a.rating;
+    // The form's fields sit beside the decision, as `steps.ID.output.FIELD`; `rating` is
+    // the approver's own rating, or the recommendation they agreed with.
+    Json output = form;
+    output["decision"] = after->approval["decision"];
+    output["reason"] = after->approval["reason"];
+    output["decided_by"] = after->approval["decided_by"];
+    output["approvers"] = after->approval["approvers"];
+    output["rating"] = a.rating.is_null() ? request.value("recommendation", Json()) : a.rating;
     w.emit(EventType::kStepCompleted, step, 1, {{"output", std::move(output)}});
     w.advance();
   }

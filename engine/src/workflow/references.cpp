@@ -293,7 +293,7 @@ void Builder::checkStepField(const PathRef& ref, const ExprUse& use, StepIndex t
     }
   } else if (t.kind() == StepKind::kApproval) {
     const auto& a = std::get<ApprovalStep>(t.body);
-    std::vector<std::string_view> names = {"decision", "reason", "decided_by"};
+    std::vector<std::string_view> names = {"decision", "reason", "decided_by", "approvers", "rating"};
     for (const auto& [k, x] : a.form) names.push_back(k);
     if (std::find(names.begin(), names.end(), key) == names.end()) {
       c_.error(pos, DiagnosticCategory::kSemantic,

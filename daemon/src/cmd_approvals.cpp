@@ -1,0 +1,208 @@
+// Approval subcommands over the API: vigil approvals, approve, reject, decide, claim, reassign.
+// A task is named RUN/STEP, as `vigil approvals` lists it.
+#include <iomanip>
+#include <iostream>
+
+#include "cli.h"
+#include "client.h"
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+namespace vigil::daemon {
+namespace {
+
+// "RUN/STEP" -> "/api/v1/approvals/RUN/STEP" with each part encoded; "" if malformed.
+std::string taskPath(const std::string& task) {
+  size_t slash = task.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == task.size()) return "";
+  return "/api/v1/approvals/" + urlEncode(task.substr(0, slash)) + "/" + urlEncode(task.substr(slash + 1));
+}
+
+void printShown(const json& t) {
+  std::cout << "task " << t["id"].get<std::string>() << "  " << t["status"].get<std::string>() << "\n"
+            << "workflow " << t["workflow"].get<std::string>() << " version " << t["version"] << ", step "
+            << t["step"].get<std::string>() << "\n";
+  if (!t["recommendation"].is_null()) std::cout << "recommendation: " << t["recommendation"].dump() << "\n";
+  std::cout << "options:";
+  for (const auto& o : t["options"]) std::cout << " " << o.get<std::string>();
+  std::cout << "\nshown:\n";
+  for (auto it = t["show"].begin(); it != t["show"].end(); ++it) {
+    std::cout << "  " << it.key() << ": " << it.value().dump() << "\n";
+  }
+  for (const auto& v : t["votes"]) {
+    std::cout << "vote: " << v["decided_by"].get<std::string>() << " " << v["decision"].get<std::string>() << "\n";
+  }
+}
+
+int runApprovals(CommandContext& ctx) {
+  ClientOptions c;
+  std::string status = "open", task;
+  bool report = false;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("status", po::value(&status))("report", po::bool_switch(&report))("task", po::value(&task));
+  po::positional_options_description pos;
+  pos.add("task", 1);
+  int rc = kExitOk;
+  if (!parseOptions("approvals", ctx, opts, pos, &rc)) return rc;
+  if (!task.empty()) {
+    std::string path = taskPath(task);
+    if (path.empty()) return usageError("approvals", "a task is named RUN/STEP");
+    auto t = call("approvals", c, "GET", path, "", &rc);
+    if (!t) return rc;
+    if (c.asJson) {
+      std::cout << t->dump() << "\n";
+    } else {
+      printShown(*t);
+    }
+    return kExitOk;
+  }
+  auto r = call("approvals", c, "GET", report ? "/api/v1/approvals/report" : "/api/v1/approvals?status=" + urlEncode(status),
+                "", &rc);
+  if (!r) return rc;
+  if (c.asJson) {
+    std::cout << r->dump() << "\n";
+    return kExitOk;
+  }
+  if (report) {
+    std::cout << std::left << std::setw(22) << "WORKFLOW" << std::setw(18) << "STEP" << std::setw(9) << "DECIDED"
+              << std::setw(11) << "OVERRIDES" << std::setw(7) << "OPEN" << std::setw(9) << "OVERDUE" << "MEAN TIME TO DECIDE\n";
+    for (const auto& s : (*r)["steps"]) {
+      std::ostringstream rate;
+      rate << s["overridden"].get<long long>() << " (" << std::fixed << std::setprecision(0)
+           << s["override_rate"].get<double>() * 100 << "%)";
+      std::cout << std::left << std::setw(22) << s["workflow"].get<std::string>() << std::setw(18)
+                << s["step"].get<std::string>() << std::setw(9) << s["decided"].get<long long>() << std::setw(11)
+                << rate.str() << std::setw(7) << s["open"].get<long long>() << std::setw(9)
+                << s["overdue"].get<long long>() << std::fixed << std::setprecision(0)
+                << s["mean_seconds_to_decision"].get<double>() << " s\n";
+    }
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(40) << "TASK" << std::setw(20) << "WORKFLOW" << std::setw(10) << "STATUS"
+            << std::setw(22) << "DUE" << "CLAIMED BY\n";
+  for (const auto& t : (*r)["items"]) {
+    std::string due = t["due"].is_null() ? "-" : t["due"].get<std::string>() + (t["overdue"].get<bool>() ? "!" : "");
+    std::cout << std::left << std::setw(40) << t["id"].get<std::string>() << std::setw(20) << t["workflow"].get<std::string>()
+              << std::setw(10) << t["status"].get<std::string>() << std::setw(22) << due << t.value("claimed_by", "-") << "\n";
+  }
+  return kExitOk;
+}
+
+// approve, reject and decide: open the task (recording what was shown), then decide on it.
+int decideTask(const std::string& cmd, CommandContext& ctx, std::string decision) {
+  ClientOptions c;
+  std::string task, reason, rating, form = "{}";
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("task", po::value(&task))("decision", po::value(&decision))("reason", po::value(&reason))(
+      "rating", po::value(&rating))("form", po::value(&form));
+  po::positional_options_description pos;
+  pos.add("task", 1);
+  if (decision.empty()) pos.add("decision", 1);
+  int rc = kExitOk;
+  if (!parseOptions(cmd, ctx, opts, pos, &rc)) return rc;
+  std::string path = taskPath(task);
+  if (path.empty()) return usageError(cmd, "name the task as RUN/STEP (see 'vigil approvals')");
+  if (decision.empty()) return usageError(cmd, "name the option to decide");
+  json formJson = json::parse(form, nullptr, false);
+  if (formJson.is_discarded() || !formJson.is_object()) return usageError(cmd, "--form must be a JSON object");
+  auto shown = call(cmd, c, "GET", path, "", &rc);
+  if (!shown) return rc;
+  json body = {{"decision", decision}, {"reason", reason}, {"form", formJson}, {"shown_digest", (*shown)["shown_digest"]}};
+  if (!rating.empty()) body["rating"] = rating;
+  auto r = call(cmd, c, "POST", path + "/decide", body.dump(), &rc);
+  if (!r) return rc;
+  std::cout << (c.asJson ? r->dump() : task + " " + decision + " (" + (*r)["status"].get<std::string>() + ")") << "\n";
+  return kExitOk;
+}
+
+int runClaim(CommandContext& ctx) {
+  ClientOptions c;
+  std::string task;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("task", po::value(&task));
+  po::positional_options_description pos;
+  pos.add("task", 1);
+  int rc = kExitOk;
+  if (!parseOptions("claim", ctx, opts, pos, &rc)) return rc;
+  std::string path = taskPath(task);
+  if (path.empty()) return usageError("claim", "name the task as RUN/STEP (see 'vigil approvals')");
+  auto r = call("claim", c, "POST", path + "/claim", "{}", &rc);
+  if (!r) return rc;
+  std::cout << (c.asJson ? r->dump() : task + " claimed until " + (*r)["claim_until"].get<std::string>()) << "\n";
+  return kExitOk;
+}
+
+int runReassign(CommandContext& ctx) {
+  ClientOptions c;
+  std::string task, reason;
+  std::vector<std::string> users, roles;
+  po::options_description opts;
+  addCommon(opts, c);
+  opts.add_options()("task", po::value(&task))("to-user", po::value(&users))("to-role", po::value(&roles))(
+      "reason", po::value(&reason));
+  po::positional_options_description pos;
+  pos.add("task", 1);
+  int rc = kExitOk;
+  if (!parseOptions("reassign", ctx, opts, pos, &rc)) return rc;
+  std::string path = taskPath(task);
+  if (path.empty()) return usageError("reassign", "name the task as RUN/STEP");
+  if (users.empty() && roles.empty()) return usageError("reassign", "give --to-user or --to-role");
+  auto r = call("reassign", c, "POST", path + "/reassign", json{{"users", users}, {"roles", roles}, {"reason", reason}}.dump(), &rc);
+  if (!r) return rc;
+  std::cout << (c.asJson ? r->dump() : task + " reassigned") << "\n";
+  return kExitOk;
+}
+
+const char* kDecideHelp =
+    "Opens the task first (the server records when you opened it and a digest of exactly\n"
+    "what you were shown), then sends the decision. A reason is needed unless the step says\n"
+    "otherwise, and always when you change the recommended rating (--rating RED).\n"
+    "--form JSON fills the fields the step's form declares.\n\n";
+
+}  // namespace
+
+Command approvalsCommand() {
+  return Command{"approvals", "Your approval inbox, one task, or the override and SLA report (through the server)",
+                 "vigil approvals [TASK] [--status open|decided|closed|any] [--report] [--json]",
+                 std::string("Without TASK, lists tasks assigned to your roles or to you by name (four-eyes\n"
+                             "exclusions left out). With TASK (RUN/STEP), shows it as you are to decide it.\n"
+                             "--report (admin): per workflow step, decisions, override rate, open and overdue\n"
+                             "tasks and time to decision.\n\n") + kClientHelp,
+                 runApprovals};
+}
+
+Command approveCommand() {
+  return Command{"approve", "Approve a task (through the server)",
+                 "vigil approve TASK --reason TEXT [--rating R] [--form JSON] [--json]",
+                 std::string(kDecideHelp) + kClientHelp,
+                 [](CommandContext& ctx) { return decideTask("approve", ctx, "approve"); }};
+}
+
+Command rejectCommand() {
+  return Command{"reject", "Reject a task (through the server)", "vigil reject TASK --reason TEXT [--json]",
+                 std::string(kDecideHelp) + kClientHelp,
+                 [](CommandContext& ctx) { return decideTask("reject", ctx, "reject"); }};
+}
+
+Command decideCommand() {
+  return Command{"decide", "Decide a task with one of its workflow-defined options (through the server)",
+                 "vigil decide TASK OPTION --reason TEXT [--rating R] [--form JSON] [--json]",
+                 std::string(kDecideHelp) + kClientHelp, [](CommandContext& ctx) { return decideTask("decide", ctx, ""); }};
+}
+
+Command claimCommand() {
+  return Command{"claim", "Claim a task so nobody else works it at once (through the server)", "vigil claim TASK [--json]",
+                 std::string("The claim expires after 15 minutes unless renewed by claiming again.\n\n") + kClientHelp,
+                 runClaim};
+}
+
+Command reassignCommand() {
+  return Command{"reassign", "Reassign a task to other people or roles, with a reason (admin, through the server)",
+                 "vigil reassign TASK (--to-user U | --to-role R)... --reason TEXT [--json]", kClientHelp, runReassign};
+}
+
+}  // namespace vigil::daemon
