@@ -4,9 +4,12 @@
 
 namespace vigil::daemon {
 
-std::vector<Command> allCommands() { return {serveCommand(), validateCommand(), describeCommand(), evalCommand(), runCommand(),   runsCommand(),
-          showCommand(),  cancelCommand(),   publishCommand(),   approvalsCommand(), approveCommand(), rejectCommand(), decideCommand(),
-          claimCommand(), reassignCommand(), usersCommand(),    tokensCommand()}; }
+std::vector<Command> allCommands() {
+  return {serveCommand(),     validateCommand(), describeCommand(), evalCommand(),    runCommand(),
+          runsCommand(),      showCommand(),     cancelCommand(),   publishCommand(), approvalsCommand(),
+          approveCommand(),   rejectCommand(),   decideCommand(),   claimCommand(),   reassignCommand(),
+          auditCommand(),     usersCommand(),    tokensCommand()};
+}
 
 int usageError(const std::string& command, const std::string& message) {
   std::cerr << "vigil " << command << ": " << message << "\n"

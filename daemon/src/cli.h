@@ -50,6 +50,7 @@ Command rejectCommand();
 Command decideCommand();
 Command claimCommand();
 Command reassignCommand();
+Command auditCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

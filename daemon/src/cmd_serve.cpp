@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include "api/api.h"
+#include "audit/audit_service.h"
 #include "cli.h"
 #include "config.h"
 #include "http/http_server.h"
@@ -137,9 +138,17 @@ int runServe(CommandContext& ctx) {
     std::cout << "First start: created user 'admin' (role admin). Its token, shown only now:\n" << *token << "\n" << std::flush;
   }
 
+  auto auditR = AuditService::open(AuditPaths::inDataDir(data), store.get(), systemClock(), ctx.log);
+  if (!auditR) {
+    ctx.log->error("the audit trail cannot be opened: {}", auditR.status().message());
+    return kExitFailure;
+  }
+  std::unique_ptr<AuditService> audit = std::move(auditR).value();
+
   EngineOptions eo;
   eo.store = store;
   eo.clock = systemClock();
+  eo.subjectKey = audit->subjectKey();
   eo.connectors = std::make_shared<ConnectorRegistry>();
   eo.log = ctx.log;
   auto engineR = Engine::create(eo);
@@ -148,8 +157,17 @@ int runServe(CommandContext& ctx) {
     return kExitFailure;
   }
   std::unique_ptr<Engine> engine = std::move(engineR).value();
-  Api api(ApiContext{engine.get(), store.get(), users.get(), eo.clock, ctx.log, config.requestsPerSecondPerToken,
-                     config.webhookSecrets});
+  ApiContext apiContext;
+  apiContext.engine = engine.get();
+  apiContext.store = store.get();
+  apiContext.users = users.get();
+  apiContext.clock = eo.clock;
+  apiContext.log = ctx.log;
+  apiContext.requestsPerSecondPerToken = config.requestsPerSecondPerToken;
+  apiContext.webhookSecrets = config.webhookSecrets;
+  apiContext.audit = audit.get();
+  apiContext.dataDir = data;
+  Api api(apiContext);
 
   std::vector<std::shared_ptr<const Workflow>> published;
   int bad = loadWorkflowDirs(workflowDirs, *engine, api, *ctx.log, &published);
@@ -175,6 +193,8 @@ int runServe(CommandContext& ctx) {
     engine->stop();
     return kExitFailure;
   }
+  audit->checkpoint();
+  audit->startTimer(config.auditCheckpointInterval);
   TriggerService triggers(*engine, eo.clock, ctx.log);
   triggers.setWorkflows(published);
   triggers.start(std::chrono::seconds(1));
@@ -203,6 +223,8 @@ int runServe(CommandContext& ctx) {
   triggers.stop();
   engine->waitIdle(std::chrono::seconds(10));
   engine->stop();
+  audit->stop();
+  audit->checkpoint();  // the chain's head at shutdown is signed, so a cut tail shows
   ctx.log->info("stopped");
   return kExitOk;
 }

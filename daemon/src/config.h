@@ -2,6 +2,7 @@
 // flags override the file. Errors name the file, line, column and key.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ struct ServeConfig {
   std::string tlsCert;  // PEM certificate chain; with tlsKey, the API is served over HTTPS
   std::string tlsKey;
   std::map<std::string, std::string> webhookSecrets;  // webhook path -> secret (read from a file)
+  std::chrono::milliseconds auditCheckpointInterval{std::chrono::seconds(60)};
 };
 
 // Reads `path` into `config`, keeping defaults for absent keys.

@@ -61,7 +61,13 @@ TEST_CASE("each route answers 401 without a valid token and 403 to roles without
     REQUIRE(wf.ok());
     REQUIRE(engine->publish(wf.workflow, yaml).isOk());
     REQUIRE(engine->start().isOk());
-    Api api(ApiContext{engine.get(), store.get(), users.get(), o.clock, std::make_shared<spdlog::logger>("test"), 50, {}});
+    ApiContext c;
+    c.engine = engine.get();
+    c.store = store.get();
+    c.users = users.get();
+    c.clock = o.clock;
+    c.log = std::make_shared<spdlog::logger>("test");
+    Api api(c);
     api.addWorkflow(wf.workflow);
 
     std::map<std::string, std::string> tokens;

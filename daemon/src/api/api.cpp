@@ -1,5 +1,6 @@
 // Routing, authentication and authorisation for every request, then the handler.
 #include "api/api.h"
+#include "audit/audit_service.h"
 
 #include <mutex>
 
@@ -59,6 +60,10 @@ const std::vector<Api::Route>& Api::routes() {
       {"POST", "/api/v1/approvals/{run}/{step}/claim", P::kDecide, false, &Api::claimApproval},
       {"POST", "/api/v1/approvals/{run}/{step}/decide", P::kDecide, false, &Api::decideApproval},
       {"POST", "/api/v1/approvals/{run}/{step}/reassign", P::kManageApprovals, false, &Api::reassignApproval},
+      {"GET", "/api/v1/audit/verify", P::kAudit, false, &Api::auditVerify},
+      {"GET", "/api/v1/audit/export", P::kAudit, false, &Api::auditExport},
+      {"GET", "/api/v1/audit/public-key", P::kAudit, false, &Api::auditPublicKey},
+      {"POST", "/api/v1/audit/rotate-key", P::kManageKeys, false, &Api::auditRotateKey},
       {"GET", "/api/v1/users", P::kManageUsers, false, &Api::listUsers},
       {"POST", "/api/v1/users", P::kManageUsers, false, &Api::addUser},
       {"POST", "/api/v1/tokens/{id}/revoke", P::kManageUsers, false, &Api::revokeToken},
@@ -185,9 +190,31 @@ std::shared_ptr<const Workflow> Api::workflowOf(const RunState& run) {
 }
 
 void Api::recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
-                       const std::string& purpose) {
-  (void)purpose;  // never logged: a stated purpose may name the person it is about
+                       const std::string& purpose, nlohmann::json what, const std::string& recipient) {
+  // The log says that it happened; the audit trail says why (a purpose may name a person).
   ctx_.log->info("{} of run {}{}{} by user {}", kind, runId, step.empty() ? "" : " step ", step, who.user);
+  if (ctx_.audit == nullptr) return;
+  AuditEntry e;
+  e.kind = kind;
+  e.actor = who.user;
+  e.runId = runId;
+  e.step = step;
+  e.system = "api";
+  e.purpose = purpose;
+  e.recipient = recipient;
+  e.payload = what.is_null() ? nlohmann::json{{"token", who.tokenId}} : what;
+  (void)ctx_.audit->record(std::move(e));
+}
+
+void Api::recordAdmin(const Principal& who, const std::string& purpose, nlohmann::json what) {
+  if (ctx_.audit == nullptr) return;
+  AuditEntry e;
+  e.kind = "admin";
+  e.actor = who.user;
+  e.system = "api";
+  e.purpose = purpose;
+  e.payload = std::move(what);
+  (void)ctx_.audit->record(std::move(e));
 }
 
 HttpResponse Api::health(HttpRequest&, const Principal&) { return HttpResponse::json(200, {{"status", "ok"}}); }

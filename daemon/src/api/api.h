@@ -33,6 +33,8 @@ struct ApiContext {
   // sha256=HEX(HMAC-SHA256(secret, body)) needs no token.
   std::map<std::string, std::string> webhookSecrets;
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};  // how long an approval claim holds
+  class AuditService* audit = nullptr;  // access, disclosure and admin records; export; verify
+  std::string dataDir;                  // for live verification (read-only)
 };
 
 class Api {
@@ -76,6 +78,10 @@ class Api {
   HttpResponse decideApproval(HttpRequest&, const Principal&);
   HttpResponse reassignApproval(HttpRequest&, const Principal&);
   HttpResponse approvalReport(HttpRequest&, const Principal&);
+  HttpResponse auditVerify(HttpRequest&, const Principal&);
+  HttpResponse auditExport(HttpRequest&, const Principal&);
+  HttpResponse auditPublicKey(HttpRequest&, const Principal&);
+  HttpResponse auditRotateKey(HttpRequest&, const Principal&);
 
   // One approval task as the caller is shown it.
   struct TaskView {
@@ -91,7 +97,8 @@ class Api {
   std::shared_ptr<const Workflow> workflowOf(const RunState& run);
   // Records that `who` touched run data (consultation, disclosure, ...) and why.
   void recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
-                    const std::string& purpose);
+                    const std::string& purpose, nlohmann::json what = nullptr, const std::string& recipient = "");
+  void recordAdmin(const Principal& who, const std::string& purpose, nlohmann::json what);
 
   ApiContext ctx_;
   std::shared_mutex mu_;

@@ -129,6 +129,7 @@ HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
   if (!s) return HttpResponse::error(503, "unavailable", "the workflow could not be stored; nothing was published");
   addWorkflow(r.workflow);
   ctx_.log->info("user {} published workflow {} version {} ({})", who.user, wf.name, wf.version, wf.hash.substr(0, 12));
+  recordAdmin(who, "publish workflow", {{"event", "workflow_published"}, {"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}});
   return HttpResponse::json(201, {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}, {"published", true}});
 }
 
@@ -217,7 +218,9 @@ HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {
                      {"started_by", r.startedBy}, {"started_at", formatTime(r.startedAt)},
                      {"updated_at", formatTime(r.updatedAt)}});
   }
-  for (const auto& r : *runs) recordAccess(who, "consultation", r.id, "", purpose);
+  nlohmann::json listed = nlohmann::json::array();
+  for (const auto& r : *runs) listed.push_back(r.id);
+  recordAccess(who, "consultation", "", "", purpose, {{"listed_runs", listed}, {"token", who.tokenId}});
   nlohmann::json j = {{"items", items}};
   if (items.size() == f.limit) j["next"] = items.back()["id"];
   return HttpResponse::json(200, j);

@@ -31,6 +31,7 @@ HttpResponse Api::addUser(HttpRequest& req, const Principal& who) {
     return HttpResponse::error(503, "unavailable", "the user could not be added");
   }
   ctx_.log->info("admin {} added user {}", who.user, body["name"].get<std::string>());
+  recordAdmin(who, "add user", {{"event", "user_added"}, {"name", body["name"]}, {"roles", body["roles"]}});
   // The token is in this one response only; it is stored as a hash.
   return HttpResponse::json(201, {{"name", body["name"]}, {"roles", roles}, {"token", *token}});
 }
@@ -43,6 +44,7 @@ HttpResponse Api::revokeToken(HttpRequest& req, const Principal& who) {
     return HttpResponse::error(503, "unavailable", "the token could not be revoked now");
   }
   ctx_.log->info("admin {} revoked token {}", who.user, req.params["id"]);
+  recordAdmin(who, "revoke token", {{"event", "token_revoked"}, {"token", req.params["id"]}});
   return HttpResponse::json(200, {{"id", req.params["id"]}, {"revoked", true}});
 }
 

@@ -12,7 +12,7 @@ using P = Permission;
 // verifies but cannot change anything.
 const std::map<std::string, std::set<Permission>>& matrix() {
   static const std::map<std::string, std::set<Permission>> kMatrix = {
-      {"admin", {P::kReadWorkflows, P::kManageUsers, P::kManageApprovals, P::kMetrics}},
+      {"admin", {P::kReadWorkflows, P::kManageUsers, P::kManageApprovals, P::kManageKeys, P::kMetrics}},
       {"author", {P::kReadWorkflows, P::kPublishWorkflows}},
       {"operator", {P::kReadWorkflows, P::kStartRuns, P::kReadRuns, P::kCancelRuns}},
       {"approver", {P::kReadWorkflows, P::kReadRuns, P::kDecide}},
@@ -35,6 +35,7 @@ const char* permissionName(Permission p) {
     case P::kReadSensitive: return "read_sensitive";
     case P::kAudit: return "audit";
     case P::kManageUsers: return "manage_users";
+    case P::kManageKeys: return "manage_keys";
     case P::kMetrics: return "metrics";
   }
   return "unknown";

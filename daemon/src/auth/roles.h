@@ -20,6 +20,7 @@ enum class Permission {
   kReadSensitive,     // see a workflow's `sensitive:` fields unmasked
   kAudit,             // verify and export the audit trail
   kManageUsers,       // users and tokens
+  kManageKeys,        // rotate the audit signing key
   kMetrics,
 };
 

@@ -34,6 +34,8 @@ struct EngineOptions {
   std::shared_ptr<ConnectorRegistry> connectors;
   std::shared_ptr<spdlog::logger> log;               // optional
   std::shared_ptr<const HolidayCalendar> calendar;  // optional
+  // Key of the pseudonymous data-subject references in audit records (empty: none).
+  std::string subjectKey;
   int workers = 8;                // connector calls in flight at once, over all connectors
   size_t maxBatch = 1024;         // inputs per group commit
   // Poll interval of the timer thread when no timer is known to be due sooner. Tests that

@@ -49,6 +49,11 @@ class TreeBuilder {
   // MTH of the leaves so far; emptyRoot() when there are none. Equal to rootOf() of the
   // same leaves. O(log size) hashes.
   Hash root() const;
+  // The roots of the perfect subtrees so far, largest first: with size(), all that is
+  // needed to carry on appending after a restart without rereading every leaf.
+  std::vector<Hash> frontier() const { return std::vector<Hash>(stack_.begin(), stack_.begin() + depth_); }
+  // A builder that continues from a saved size and frontier; nullopt when they disagree.
+  static std::optional<TreeBuilder> resume(uint64_t size, const std::vector<Hash>& frontier);
 
  private:
   // stack_[0..depth_) are the perfect subtree roots, largest (leftmost) first.

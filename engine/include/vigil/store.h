@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "vigil/approval.h"
+#include "vigil/audit.h"
+#include "vigil/signing.h"
 #include "vigil/run.h"
 #include "vigil/status.h"
 
@@ -48,9 +50,10 @@ struct Batch {
   std::vector<TimerItem> addTimers;
   std::vector<TimerItem> removeTimers;   // by run, step, attempt, kind
   std::vector<ApprovalRow> approvals;    // inbox rows to insert or replace
+  std::vector<AuditEntry> audit;         // appended to the audit chain in this transaction
   bool empty() const {
     return runs.empty() && addWork.empty() && removeWork.empty() && addTimers.empty() && removeTimers.empty() &&
-           approvals.empty();
+           approvals.empty() && audit.empty();
   }
 };
 
@@ -102,6 +105,17 @@ class Store {
   // deciding. Recording again keeps the first time; returns the time kept.
   virtual Result<TimePoint> recordApprovalOpened(const std::string& runId, const std::string& step,
                                                  const std::string& user, TimePoint at) = 0;
+  // The audit chain. appendAudit is its own transaction (access records, admin actions);
+  // run events come in through commit().
+  virtual Status appendAudit(const std::vector<AuditEntry>& entries) = 0;
+  // Signs the head when it moved since the last checkpoint; nullopt when it did not.
+  virtual Result<std::optional<AuditCheckpoint>> checkpointAudit(const SigningKey& key, TimePoint now) = 0;
+  virtual Status addAuditKey(const AuditKey& key, TimePoint now) = 0;
+  // Records of one run (and its sub-workflow runs) or all, from `since`, up to `maxSeq`.
+  virtual Result<std::vector<AuditRecord>> auditRecords(const std::string& runId, TimePoint since, uint64_t maxSeq) = 0;
+  virtual Result<std::vector<merkle::Hash>> auditLeaves(uint64_t upTo) = 0;
+  virtual Result<std::vector<AuditCheckpoint>> auditCheckpoints() = 0;
+  virtual Result<std::vector<AuditKey>> auditKeys() = 0;
   virtual Result<std::optional<TimePoint>> approvalOpenedAt(const std::string& runId, const std::string& step,
                                                            const std::string& user) = 0;
 };

@@ -181,6 +181,15 @@ void TreeBuilder::append(const Hash& leaf) {
   ++size_;
 }
 
+std::optional<TreeBuilder> TreeBuilder::resume(uint64_t size, const std::vector<Hash>& frontier) {
+  if (static_cast<size_t>(std::popcount(size)) != frontier.size()) return std::nullopt;
+  TreeBuilder b;
+  for (size_t i = 0; i < frontier.size(); ++i) b.stack_[i] = frontier[i];
+  b.depth_ = static_cast<unsigned>(frontier.size());
+  b.size_ = size;
+  return b;
+}
+
 Hash TreeBuilder::root() const {
   if (depth_ == 0) {
     return emptyRoot();

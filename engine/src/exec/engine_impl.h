@@ -31,6 +31,10 @@ struct EngineInput {
   int retries = 0;
 };
 
+// audit_entries.cpp: the audit records of one committed run transition.
+void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey, TimePoint now,
+                        std::vector<AuditEntry>* out);
+
 struct CallJob {
   std::string runId;
   Command command;

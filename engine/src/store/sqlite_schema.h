@@ -58,6 +58,20 @@ inline const std::vector<Migration>& migrations() {
           run_id TEXT NOT NULL, step TEXT NOT NULL, user TEXT NOT NULL, opened_at INTEGER NOT NULL,
           PRIMARY KEY(run_id, step, user)) WITHOUT ROWID;
       )sql"},
+      {4, R"sql(
+        -- The audit chain (docs/AUDIT.md): each record links to the previous by hash;
+        -- payload is NULL once erased, its digest stays.
+        CREATE TABLE audit(
+          seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL,
+          run_id TEXT NOT NULL, step TEXT NOT NULL, subject TEXT NOT NULL, system TEXT NOT NULL,
+          purpose TEXT NOT NULL, recipient TEXT NOT NULL, payload TEXT, payload_hash TEXT NOT NULL,
+          prev TEXT NOT NULL, hash TEXT NOT NULL);
+        CREATE INDEX audit_run ON audit(run_id) WHERE run_id <> '';
+        CREATE TABLE audit_checkpoints(
+          size INTEGER PRIMARY KEY, root TEXT NOT NULL, head TEXT NOT NULL, time INTEGER NOT NULL,
+          key_id TEXT NOT NULL, signature TEXT NOT NULL, frontier TEXT NOT NULL);
+        CREATE TABLE audit_keys(key_id TEXT PRIMARY KEY, public_pem TEXT NOT NULL, added_at INTEGER NOT NULL);
+      )sql"},
   };
   return kMigrations;
 }

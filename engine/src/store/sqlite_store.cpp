@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "sqlite_approvals.h"
+#include "sqlite_audit.h"
 #include "sqlite_schema.h"
 #include "vigil/store.h"
 
@@ -27,7 +28,10 @@ class SqliteStore final : public Store {
       db_.exec("PRAGMA synchronous=FULL");
       db_.exec("PRAGMA foreign_keys=ON");
       db_.setBusyTimeout(5000);
-      return migrate();
+      Status m = migrate();
+      if (!m) return m;
+      audit_.load(db_);
+      return Status::ok();
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("cannot open the store: ") + e.what());
     }
@@ -91,6 +95,7 @@ class SqliteStore final : public Store {
         q.exec();
       }
       for (const auto& a : b.approvals) sqlite::writeApproval(db_, a);
+      audit_.append(db_, b.audit);
       for (const auto& t : b.addTimers) {
         auto& q = stmt(kAddTimer, "INSERT OR REPLACE INTO timers(run_id, step, attempt, kind, due) VALUES(?, ?, ?, ?, ?)");
         q.bind(1, t.runId);
@@ -101,9 +106,11 @@ class SqliteStore final : public Store {
         q.exec();
       }
       tx.commit();
+      audit_.commitTail();
       return Status::ok();
     } catch (const SQLite::Exception& e) {
       resetStatements();
+      audit_.rollbackTail();
       return Status::ioError(std::string("commit failed, nothing stored: ") + e.what());
     }
   }
@@ -269,6 +276,42 @@ class SqliteStore final : public Store {
     return locked("reading an approval view", [&] { return sqlite::approvalOpenedAt(db_, runId, step, user); });
   }
 
+  Status appendAudit(const std::vector<AuditEntry>& entries) override {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Transaction tx(db_);
+      audit_.append(db_, entries);
+      tx.commit();
+      audit_.commitTail();
+      return Status::ok();
+    } catch (const SQLite::Exception& e) {
+      audit_.rollbackTail();
+      return Status::ioError(std::string("appending to the audit trail, nothing stored: ") + e.what());
+    }
+  }
+  Result<std::optional<AuditCheckpoint>> checkpointAudit(const SigningKey& key, TimePoint now) override {
+    return locked("signing an audit checkpoint", [&] { return audit_.checkpoint(db_, key, now); });
+  }
+  Status addAuditKey(const AuditKey& key, TimePoint now) override {
+    auto r = locked("recording an audit key", [&] {
+      audit_.addKey(db_, key, now);
+      return true;
+    });
+    return r.status();
+  }
+  Result<std::vector<AuditRecord>> auditRecords(const std::string& runId, TimePoint since, uint64_t maxSeq) override {
+    return locked("reading audit records", [&] { return sqlite::readAuditRecords(db_, runId, since, maxSeq); });
+  }
+  Result<std::vector<merkle::Hash>> auditLeaves(uint64_t upTo) override {
+    return locked("reading audit hashes", [&] { return sqlite::readAuditLeaves(db_, upTo); });
+  }
+  Result<std::vector<AuditCheckpoint>> auditCheckpoints() override {
+    return locked("reading audit checkpoints", [&] { return sqlite::readCheckpoints(db_); });
+  }
+  Result<std::vector<AuditKey>> auditKeys() override {
+    return locked("reading audit keys", [&] { return sqlite::readAuditKeys(db_); });
+  }
+
  private:
   // Runs `f` under the store's lock, turning a database error into a Status naming `what`.
   template <typename F>
@@ -379,6 +422,7 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   SQLite::Database db_;
   std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;
+  sqlite::AuditLog audit_;
 };
 
 }  // namespace

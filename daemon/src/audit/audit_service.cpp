@@ -1,0 +1,224 @@
+#include "audit/audit_service.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <openssl/rand.h>
+
+#include "vigil/loader.h"
+
+namespace vigil::daemon {
+namespace {
+
+std::string hex(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// Reads a 0600 secret file, creating it with 32 random bytes if missing.
+Result<std::string> loadOrCreateSecret(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if ((st.st_mode & 077) != 0) {
+      return Status::failedPrecondition(path + " is readable by group or others; chmod 600 it");
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (ss.str().size() < 32) return Status::failedPrecondition(path + " is too short to be a key");
+    return ss.str();
+  }
+  unsigned char buf[32];
+  if (RAND_bytes(buf, sizeof buf) != 1) return Status::internal("no randomness for a new key");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Status::ioError("cannot create " + path);
+  bool ok = ::write(fd, buf, sizeof buf) == static_cast<ssize_t>(sizeof buf) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Status::ioError("cannot write " + path);
+  return std::string(reinterpret_cast<char*>(buf), sizeof buf);
+}
+
+Status writePublicKey(const std::string& path, const std::string& pem) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << pem;
+    if (!out) return Status::ioError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::ioError("cannot write " + path + ": " + ec.message());
+  return Status::ok();
+}
+
+}  // namespace
+
+AuditPaths AuditPaths::inDataDir(const std::string& dataDir) {
+  return AuditPaths{dataDir + "/keys/audit-ed25519.pem", dataDir + "/keys/audit-ed25519.pub.pem", dataDir + "/keys/subject.key"};
+}
+
+Result<std::unique_ptr<AuditService>> AuditService::open(const AuditPaths& paths, Store* store, std::shared_ptr<Clock> clock,
+                                                         std::shared_ptr<spdlog::logger> log) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(paths.signingKey).parent_path(), ec);
+  std::filesystem::permissions(std::filesystem::path(paths.signingKey).parent_path(), std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  auto key = SigningKey::loadOrCreate(paths.signingKey);
+  if (!key) return key.status();
+  auto subject = loadOrCreateSecret(paths.subjectKey);
+  if (!subject) return subject.status();
+  if (Status s = writePublicKey(paths.publicKey, key->publicKeyPem()); !s) return s;
+  if (Status s = store->addAuditKey(AuditKey{key->keyId(), key->publicKeyPem()}, clock->now()); !s) return s;
+  return std::unique_ptr<AuditService>(new AuditService(paths, store, std::move(clock), std::move(log),
+                                                        std::move(key).value(), std::move(subject).value()));
+}
+
+AuditService::AuditService(AuditPaths paths, Store* store, std::shared_ptr<Clock> clock,
+                           std::shared_ptr<spdlog::logger> log, SigningKey key, std::string subjectKey)
+    : paths_(std::move(paths)), store_(store), clock_(std::move(clock)), log_(std::move(log)), key_(std::move(key)),
+      subjectKey_(std::move(subjectKey)) {}
+
+AuditService::~AuditService() { stop(); }
+
+std::string AuditService::publicKeyPem() const {
+  std::lock_guard lock(keyMu_);
+  return key_.publicKeyPem();
+}
+
+std::string AuditService::keyId() const {
+  std::lock_guard lock(keyMu_);
+  return key_.keyId();
+}
+
+Status AuditService::record(AuditEntry entry) {
+  if (entry.time == TimePoint{}) entry.time = clock_->now();
+  Status s = store_->appendAudit({std::move(entry)});
+  if (!s) log_->error("an audit record could not be written: {}", s.message());
+  return s;
+}
+
+bool AuditService::checkpoint() {
+  std::lock_guard lock(keyMu_);
+  auto c = store_->checkpointAudit(key_, clock_->now());
+  if (!c) {
+    log_->error("audit checkpoint failed: {}", c.status().message());
+    return false;
+  }
+  if (c->has_value()) log_->debug("audit checkpoint at {} record(s), root {}", (*c)->size, (*c)->root.substr(0, 16));
+  return true;
+}
+
+void AuditService::startTimer(std::chrono::milliseconds interval) {
+  timer_ = std::thread([this, interval] {
+    std::unique_lock lock(timerMu_);
+    while (!timerCv_.wait_for(lock, interval, [this] { return stopping_; })) {
+      lock.unlock();
+      checkpoint();
+      lock.lock();
+    }
+  });
+}
+
+void AuditService::stop() {
+  {
+    std::lock_guard lock(timerMu_);
+    stopping_ = true;
+  }
+  timerCv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+}
+
+Status AuditService::rotateKey() {
+  std::lock_guard lock(keyMu_);
+  // The old key signs everything up to the hand-over before it goes.
+  if (auto c = store_->checkpointAudit(key_, clock_->now()); !c) return c.status();
+  const std::string retired = paths_.signingKey + "." + key_.keyId() + ".retired";
+  std::error_code ec;
+  std::filesystem::rename(paths_.signingKey, retired, ec);
+  if (ec) return Status::ioError("cannot retire the old signing key: " + ec.message());
+  auto fresh = SigningKey::loadOrCreate(paths_.signingKey);
+  if (!fresh) {
+    std::filesystem::rename(retired, paths_.signingKey, ec);
+    return fresh.status();
+  }
+  AuditEntry e;
+  e.time = clock_->now();
+  e.kind = "admin";
+  e.actor = "system:vigil";
+  e.system = "vigil";
+  e.purpose = "audit signing key rotation";
+  e.payload = {{"event", "audit_key_rotated"},
+               {"old_key_id", key_.keyId()},
+               {"old_public_key", key_.publicKeyPem()},
+               {"new_key_id", fresh->keyId()},
+               {"new_public_key", fresh->publicKeyPem()},
+               {"signature_by_old", hex(key_.sign(keyTransitionMessage(key_.keyId(), fresh->keyId(), fresh->publicKeyPem())))}};
+  if (Status s = store_->appendAudit({e}); !s) return s;
+  if (Status s = store_->addAuditKey(AuditKey{fresh->keyId(), fresh->publicKeyPem()}, clock_->now()); !s) return s;
+  if (Status s = writePublicKey(paths_.publicKey, fresh->publicKeyPem()); !s) return s;
+  log_->info("audit signing key rotated from {} to {}; the old key is kept in {}", key_.keyId(), fresh->keyId(), retired);
+  key_ = std::move(fresh).value();
+  if (auto c = store_->checkpointAudit(key_, clock_->now()); !c) return c.status();
+  return Status::ok();
+}
+
+Result<Json> AuditService::exportBundle(const std::string& runId, TimePoint since, bool payloadsVisible) {
+  if (!checkpoint()) return Status::ioError("the audit trail could not be signed for export");
+  auto cps = store_->auditCheckpoints();
+  if (!cps) return cps.status();
+  if (cps->empty()) return Status::failedPrecondition("the audit trail has no records to export yet");
+  const AuditCheckpoint& cp = cps->back();
+  auto records = store_->auditRecords(runId, since, cp.size);
+  if (!records) return records.status();
+  if (!runId.empty() && records->empty()) return Status::notFound("no audit records for that run");
+  auto leaves = store_->auditLeaves(cp.size);
+  if (!leaves) return leaves.status();
+  Json list = Json::array();
+  std::map<std::string, std::string> hashes;  // workflow definitions the records name
+  for (const auto& r : *records) {
+    AuditRecord shown = r;
+    if (!payloadsVisible && !r.entry.subject.empty()) shown.payloadText.reset();
+    Json proof = Json::array();
+    for (const auto& h : merkle::inclusionProof(*leaves, r.seq - 1, cp.size)) proof.push_back(merkle::toHex(h));
+    list.push_back({{"record", auditRecordJson(shown)}, {"proof", proof}});
+    if (r.entry.kind == "collection" && r.payloadText) {
+      Json p = Json::parse(*r.payloadText, nullptr, false);
+      if (p.is_object() && p.contains("events") && !p["events"].empty()) {
+        const Json& d = p["events"][0].value("data", Json());
+        if (d.is_object() && d.contains("hash")) hashes[d["hash"].get<std::string>()] = "";
+      }
+    }
+  }
+  Json workflows = Json::object();
+  for (auto& [hash, source] : hashes) {
+    auto s = store_->workflowSource(hash);
+    if (s) workflows[hash] = *s;
+  }
+  Json keys = Json::array();
+  if (auto ks = store_->auditKeys()) {
+    for (const auto& k : *ks) keys.push_back({{"key_id", k.keyId}, {"public_key", k.publicPem}});
+  }
+  return Json{{"format", kBundleFormat},
+              {"exported_at", formatTime(clock_->now())},
+              {"query", runId.empty() ? Json{{"since", formatTime(since)}} : Json{{"run", runId}}},
+              {"public_key", publicKeyPem()},
+              {"key_id", keyId()},
+              {"keys", keys},
+              {"checkpoint",
+               {{"size", cp.size}, {"root", cp.root}, {"head", cp.head}, {"time", cp.time.time_since_epoch().count()},
+                {"key_id", cp.keyId}, {"signature", cp.signature}}},
+              {"records", list},
+              {"workflows", workflows}};
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,123 @@
+// The audit trail: every run event, approval, access, disclosure and admin action as a
+// record in one hash chain, with signed Merkle checkpoints (see docs/AUDIT.md).
+//
+// A record's header (sequence, time, kind, actor, run, step, subject, system, purpose,
+// recipient, the SHA-256 of its payload, and the previous record's hash) is what the chain
+// and the tree commit to; the payload is committed to only through its digest, so erasing
+// a payload at the end of its retention keeps every link and checkpoint verifiable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vigil/clock.h"
+#include "vigil/expr.h"
+#include "vigil/merkle.h"
+#include "vigil/status.h"
+
+namespace vigil {
+
+// Record kinds: the Data Protection Act 2018 s.62 logging categories, then the engine's own.
+inline constexpr const char* kAuditKinds[] = {"collection", "alteration", "consultation", "disclosure", "combination",
+                                              "erasure",    "run",        "admin"};
+bool isAuditKind(std::string_view kind);
+
+// What a writer supplies; the store gives it a sequence number and links it.
+struct AuditEntry {
+  TimePoint time{};
+  std::string kind;
+  std::string actor;      // a person, or "system:<workflow>@<version>" acting for one
+  std::string runId;
+  std::string step;
+  std::string subject;    // pseudonymous data-subject reference, never the data itself
+  std::string system;     // the system touched: "vigil", a connector, "api"
+  std::string purpose;
+  std::string recipient;  // disclosures: to whom
+  Json payload;           // what happened; may hold personal data, so it can be erased
+};
+
+struct AuditRecord {
+  uint64_t seq = 0;
+  AuditEntry entry;
+  std::optional<std::string> payloadText;  // exactly the bytes digested; nullopt once erased
+  std::string payloadHash;                 // hex SHA-256 of payloadText
+  std::string prev;                        // hex hash of record seq-1 (64 zeros for the first)
+  std::string hash;                        // hex leaf hash of header(): chain link and Merkle leaf
+};
+
+// The bytes a record's hash covers.
+std::string auditHeader(const AuditRecord& r);
+// Fills seq, payloadText, payloadHash, prev and hash for `entry` following `prevHash`.
+AuditRecord sealAuditRecord(uint64_t seq, const AuditEntry& entry, const std::string& prevHash);
+inline const std::string kAuditGenesis(64, '0');
+
+// A signed statement that the first `size` records have Merkle root `root` and the last
+// of them has hash `head`.
+struct AuditCheckpoint {
+  uint64_t size = 0;
+  std::string root;  // hex
+  std::string head;  // hex
+  TimePoint time{};
+  std::string keyId;
+  std::string signature;  // hex Ed25519 over checkpointMessage()
+  std::vector<std::string> frontier;  // hex; lets the writer resume the tree after a restart
+};
+std::string checkpointMessage(const AuditCheckpoint& c);
+
+// A key transition: the new key is introduced by a record signed by the old one, so a
+// verifier that trusts today's key can walk back to the keys of older checkpoints.
+struct AuditKey {
+  std::string keyId;
+  std::string publicPem;
+};
+
+// Where a verifier reads from: a live data directory or an export bundle.
+class AuditSource {
+ public:
+  virtual ~AuditSource() = default;
+  // Calls `f` for each record in stored order; stops early when f returns false.
+  virtual Status forEachRecord(const std::function<bool(const AuditRecord&)>& f) = 0;
+  virtual Result<std::vector<AuditCheckpoint>> checkpoints() = 0;
+  virtual Result<std::vector<AuditKey>> keys() = 0;
+};
+
+struct AuditVerdict {
+  bool ok = false;
+  uint64_t records = 0;
+  std::string head;          // hex hash of the last record
+  uint64_t erasedPayloads = 0;
+  uint64_t checkpoints = 0;
+  uint64_t firstBad = 0;     // sequence number of the first bad record (0: none, or not one record)
+  std::string problem;       // "modified", "missing", "inserted", "reordered", "truncated", "bad signature", ...
+  std::string detail;        // one line for people
+};
+
+// Checks every link, payload digest, checkpoint root and signature. `trustedKey` is the
+// public key (PEM) the verifier trusts, obtained from outside the data being checked;
+// checkpoints signed by other keys verify only through key transitions from it.
+AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey);
+
+// The records of a SQLite data directory, opened read-only.
+Result<std::unique_ptr<AuditSource>> openSqliteAuditSource(const std::string& dataDir);
+
+// The message an old key signs to hand over to a new one.
+std::string keyTransitionMessage(const std::string& oldId, const std::string& newId, const std::string& newPem);
+
+// A keyed, pseudonymous reference to the person a run is about (its first `sensitive:`
+// input): stable across runs, meaningless without the key. "" when there is none.
+std::string subjectReference(const struct Workflow& wf, const Json& inputs, const std::string& key);
+
+// Export bundles: the records of one run (or since a time), each with its inclusion proof
+// to a checkpoint signed just before, the public keys, and the workflow definitions used.
+// `payloadVisible` says whether the exporter may see a record's payload; a hidden payload
+// is left out (it verifies as erased).
+inline constexpr const char* kBundleFormat = "vigil-audit-bundle/1";
+AuditVerdict verifyAuditBundle(const Json& bundle, const std::string& trustedKey);
+Json auditRecordJson(const AuditRecord& r);
+std::optional<AuditRecord> auditRecordFromJson(const Json& j);
+
+}  // namespace vigil

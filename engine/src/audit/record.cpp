@@ -1,0 +1,42 @@
+// The bytes each audit record and checkpoint commits to. Changing any of these formats
+// breaks every existing chain: add a new format version instead.
+#include <algorithm>
+
+#include "vigil/audit.h"
+
+namespace vigil {
+namespace {
+
+constexpr int kHeaderFormat = 1;
+
+std::string dumpJson(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+}  // namespace
+
+bool isAuditKind(std::string_view kind) {
+  return std::any_of(std::begin(kAuditKinds), std::end(kAuditKinds), [&](const char* k) { return kind == k; });
+}
+
+std::string auditHeader(const AuditRecord& r) {
+  const AuditEntry& e = r.entry;
+  return dumpJson(Json::array({kHeaderFormat, r.seq, e.time.time_since_epoch().count(), e.kind, e.actor, e.runId, e.step,
+                               e.subject, e.system, e.purpose, e.recipient, r.payloadHash, r.prev}));
+}
+
+AuditRecord sealAuditRecord(uint64_t seq, const AuditEntry& entry, const std::string& prevHash) {
+  AuditRecord r;
+  r.seq = seq;
+  r.entry = entry;
+  r.payloadText = entry.payload.is_null() ? std::string("null") : dumpJson(entry.payload);
+  r.payloadHash = merkle::toHex(merkle::sha256(*r.payloadText));
+  r.prev = prevHash;
+  r.hash = merkle::toHex(merkle::leafHash(auditHeader(r)));
+  return r;
+}
+
+std::string checkpointMessage(const AuditCheckpoint& c) {
+  return "vigil-audit-checkpoint/1\n" + std::to_string(c.size) + "\n" + c.root + "\n" + c.head + "\n" +
+         std::to_string(c.time.time_since_epoch().count()) + "\n" + c.keyId + "\n";
+}
+
+}  // namespace vigil

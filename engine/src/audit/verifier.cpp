@@ -1,0 +1,152 @@
+// Offline verification of the audit chain: links, digests, checkpoint roots, signatures
+// and key transitions, in one pass over the records (see docs/AUDIT.md).
+#include <map>
+#include <set>
+
+#include "vigil/audit.h"
+#include "vigil/signing.h"
+
+namespace vigil {
+namespace {
+
+std::string unhex(const std::string& hex) {
+  std::string out;
+  if (hex.size() % 2 != 0) return out;
+  auto v = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = v(hex[i]), lo = v(hex[i + 1]);
+    if (hi < 0 || lo < 0) return "";
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+AuditVerdict bad(AuditVerdict v, uint64_t seq, std::string problem, std::string detail) {
+  v.ok = false;
+  v.firstBad = seq;
+  v.problem = std::move(problem);
+  v.detail = std::move(detail);
+  return v;
+}
+
+// A record that introduces a new signing key, endorsed by the old one.
+struct Transition {
+  std::string oldId, oldPem, newId, newPem, signature;
+};
+
+std::optional<Transition> transitionOf(const AuditRecord& r) {
+  if (r.entry.kind != "admin" || !r.payloadText) return std::nullopt;
+  Json p = Json::parse(*r.payloadText, nullptr, false);
+  if (!p.is_object() || p.value("event", "") != "audit_key_rotated") return std::nullopt;
+  return Transition{p.value("old_key_id", ""), p.value("old_public_key", ""), p.value("new_key_id", ""),
+                    p.value("new_public_key", ""), p.value("signature_by_old", "")};
+}
+
+}  // namespace
+
+std::string keyTransitionMessage(const std::string& oldId, const std::string& newId, const std::string& newPem) {
+  return "vigil-audit-key-transition/1\n" + oldId + "\n" + newId + "\n" + newPem;
+}
+
+AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
+  AuditVerdict v;
+  const std::string anchor = keyIdOf(trustedKey);
+  if (anchor.empty()) return bad(v, 0, "bad key", "the trusted public key is not an Ed25519 public key");
+  auto cps = source.checkpoints();
+  if (!cps) return bad(v, 0, "unreadable", cps.status().message());
+  std::map<uint64_t, const AuditCheckpoint*> bySize;
+  for (const auto& c : *cps) bySize[c.size] = &c;
+
+  merkle::TreeBuilder tree;
+  std::string last = kAuditGenesis;
+  uint64_t expected = 1;
+  std::vector<Transition> transitions;
+  std::optional<AuditVerdict> failure;
+  Status read = source.forEachRecord([&](const AuditRecord& r) {
+    if (r.seq != expected) {
+      failure = r.seq > expected
+                    ? bad(v, expected, "missing", "record " + std::to_string(expected) + " is missing (next found is " +
+                                                      std::to_string(r.seq) + ")")
+                    : bad(v, r.seq, "reordered", "record " + std::to_string(r.seq) + " appears after record " +
+                                                     std::to_string(expected - 1));
+      return false;
+    }
+    if (r.prev != last) {
+      failure = bad(v, r.seq, "inserted",
+                    "record " + std::to_string(r.seq) + " does not link to record " + std::to_string(r.seq - 1) +
+                        ": a record was inserted, removed or swapped here");
+      return false;
+    }
+    if (merkle::toHex(merkle::leafHash(auditHeader(r))) != r.hash) {
+      failure = bad(v, r.seq, "modified", "record " + std::to_string(r.seq) + ": its header was modified");
+      return false;
+    }
+    if (r.payloadText) {
+      if (merkle::toHex(merkle::sha256(*r.payloadText)) != r.payloadHash) {
+        failure = bad(v, r.seq, "modified", "record " + std::to_string(r.seq) + ": its payload was modified");
+        return false;
+      }
+      if (auto t = transitionOf(r)) transitions.push_back(*t);
+    } else {
+      ++v.erasedPayloads;
+    }
+    tree.append(*merkle::fromHex(r.hash));
+    last = r.hash;
+    if (auto it = bySize.find(r.seq); it != bySize.end()) {
+      if (merkle::toHex(tree.root()) != it->second->root || it->second->head != r.hash) {
+        failure = bad(v, r.seq, "modified",
+                      "the records up to " + std::to_string(r.seq) + " do not match the signed checkpoint at " +
+                          std::to_string(r.seq) + ": history was rewritten");
+        return false;
+      }
+    }
+    ++v.records;
+    ++expected;
+    return true;
+  });
+  if (!read) return bad(v, expected, "unreadable", read.message());
+  if (failure) return *failure;
+  v.head = last;
+
+  // Trust flows back from the anchor through transitions: a trusted new key's checkpoints
+  // cover the record that named the old key, which the old key had itself signed over.
+  std::set<std::string> trusted = {anchor};
+  std::map<std::string, std::string> pems = {{anchor, trustedKey}};
+  for (auto it = transitions.rbegin(); it != transitions.rend(); ++it) {
+    if (trusted.count(it->newId) == 0) continue;
+    if (keyIdOf(it->oldPem) != it->oldId || keyIdOf(it->newPem) != it->newId ||
+        !verifySignature(it->oldPem, keyTransitionMessage(it->oldId, it->newId, it->newPem), unhex(it->signature))) {
+      return bad(v, 0, "bad signature", "the key transition from " + it->oldId + " to " + it->newId + " is not signed by the old key");
+    }
+    trusted.insert(it->oldId);
+    pems[it->oldId] = it->oldPem;
+  }
+  for (const auto& [size, c] : bySize) {
+    if (size > v.records) {
+      return bad(v, v.records + 1, "truncated",
+                 "truncated after record " + std::to_string(v.records) + ": a signed checkpoint covers " +
+                     std::to_string(size) + " records");
+    }
+    if (trusted.count(c->keyId) == 0) {
+      return bad(v, size, "bad signature",
+                 "the checkpoint at " + std::to_string(size) + " is signed by key " + c->keyId + ", which is not trusted");
+    }
+    if (!verifySignature(pems[c->keyId], checkpointMessage(*c), unhex(c->signature))) {
+      return bad(v, size, "bad signature", "the checkpoint at " + std::to_string(size) + " has a bad signature");
+    }
+    ++v.checkpoints;
+  }
+  if (v.records > 0 && v.checkpoints == 0) {
+    return bad(v, 0, "unsigned",
+               "no signed checkpoint yet, so the records cannot be tied to the trusted key (the daemon signs one "
+               "at start, every minute and at shutdown; verify again after one)");
+  }
+  v.ok = true;
+  return v;
+}
+
+}  // namespace vigil

@@ -1,0 +1,223 @@
+// The audit chain in SQLite (see sqlite_audit.h and docs/AUDIT.md).
+#include "sqlite_audit.h"
+
+#include <sqlite3.h>
+
+namespace vigil::sqlite {
+namespace {
+
+TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
+
+std::string hexOf(const std::string& bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+AuditCheckpoint readCheckpoint(SQLite::Statement& q) {
+  AuditCheckpoint c;
+  c.size = static_cast<uint64_t>(q.getColumn(0).getInt64());
+  c.root = q.getColumn(1).getString();
+  c.head = q.getColumn(2).getString();
+  c.time = fromMs(q.getColumn(3).getInt64());
+  c.keyId = q.getColumn(4).getString();
+  c.signature = q.getColumn(5).getString();
+  Json f = Json::parse(q.getColumn(6).getString(), nullptr, false);
+  if (f.is_array()) {
+    for (const auto& h : f) c.frontier.push_back(h.get<std::string>());
+  }
+  return c;
+}
+
+}  // namespace
+
+AuditRecord readAuditRow(SQLite::Statement& q) {
+  AuditRecord r;
+  r.seq = static_cast<uint64_t>(q.getColumn(0).getInt64());
+  r.entry.time = fromMs(q.getColumn(1).getInt64());
+  r.entry.kind = q.getColumn(2).getString();
+  r.entry.actor = q.getColumn(3).getString();
+  r.entry.runId = q.getColumn(4).getString();
+  r.entry.step = q.getColumn(5).getString();
+  r.entry.subject = q.getColumn(6).getString();
+  r.entry.system = q.getColumn(7).getString();
+  r.entry.purpose = q.getColumn(8).getString();
+  r.entry.recipient = q.getColumn(9).getString();
+  if (!q.getColumn(10).isNull()) r.payloadText = q.getColumn(10).getString();
+  r.payloadHash = q.getColumn(11).getString();
+  r.prev = q.getColumn(12).getString();
+  r.hash = q.getColumn(13).getString();
+  return r;
+}
+
+void AuditLog::load(SQLite::Database& db) {
+  uint64_t from = 0;
+  {
+    SQLite::Statement q(db, "SELECT size, root, head, time, key_id, signature, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1");
+    if (q.executeStep()) {
+      AuditCheckpoint c = readCheckpoint(q);
+      std::vector<merkle::Hash> frontier;
+      for (const auto& h : c.frontier) {
+        if (auto x = merkle::fromHex(h)) frontier.push_back(*x);
+      }
+      if (auto t = merkle::TreeBuilder::resume(c.size, frontier)) {
+        tree_ = *t;
+        from = c.size;
+      }
+    }
+  }
+  SQLite::Statement q(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
+  q.bind(1, static_cast<int64_t>(from));
+  size_ = from;
+  while (q.executeStep()) {
+    auto h = merkle::fromHex(q.getColumn(1).getString());
+    if (!h) throw SQLite::Exception("audit record " + q.getColumn(0).getString() + " has a damaged hash", SQLITE_CORRUPT);
+    tree_.append(*h);
+    size_ = static_cast<uint64_t>(q.getColumn(0).getInt64());
+    head_ = q.getColumn(1).getString();
+  }
+  if (from > 0 && size_ == from) {
+    SQLite::Statement h(db, "SELECT hash FROM audit WHERE seq = ?");
+    h.bind(1, static_cast<int64_t>(from));
+    if (h.executeStep()) head_ = h.getColumn(0).getString();
+  }
+}
+
+void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return;
+  if (!pending_) {
+    pendingSize_ = size_;
+    pendingHead_ = head_;
+    pendingTree_ = tree_;
+    pending_ = true;
+  }
+  if (!insert_) {
+    insert_ = std::make_unique<SQLite::Statement>(
+        db, std::string("INSERT INTO audit(") + kRecordColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  }
+  for (const auto& e : entries) {
+    AuditRecord r = sealAuditRecord(pendingSize_ + 1, e, pendingHead_);
+    auto& q = *insert_;
+    q.reset();
+    q.clearBindings();
+    q.bind(1, static_cast<int64_t>(r.seq));
+    q.bind(2, static_cast<int64_t>(e.time.time_since_epoch().count()));
+    q.bind(3, e.kind);
+    q.bind(4, e.actor);
+    q.bind(5, e.runId);
+    q.bind(6, e.step);
+    q.bind(7, e.subject);
+    q.bind(8, e.system);
+    q.bind(9, e.purpose);
+    q.bind(10, e.recipient);
+    q.bind(11, *r.payloadText);
+    q.bind(12, r.payloadHash);
+    q.bind(13, r.prev);
+    q.bind(14, r.hash);
+    q.exec();
+    pendingSize_ = r.seq;
+    pendingHead_ = r.hash;
+    pendingTree_.append(*merkle::fromHex(r.hash));
+  }
+}
+
+void AuditLog::commitTail() {
+  if (!pending_) return;
+  size_ = pendingSize_;
+  head_ = pendingHead_;
+  tree_ = pendingTree_;
+  pending_ = false;
+}
+
+void AuditLog::rollbackTail() {
+  pending_ = false;
+  if (insert_) insert_->reset();
+}
+
+std::optional<AuditCheckpoint> AuditLog::checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now) {
+  SQLite::Statement last(db, "SELECT max(size) FROM audit_checkpoints");
+  if (last.executeStep() && !last.getColumn(0).isNull() && static_cast<uint64_t>(last.getColumn(0).getInt64()) >= size_) {
+    return std::nullopt;
+  }
+  if (size_ == 0) return std::nullopt;
+  AuditCheckpoint c;
+  c.size = size_;
+  c.root = merkle::toHex(tree_.root());
+  c.head = head_;
+  c.time = now;
+  c.keyId = key.keyId();
+  c.signature = hexOf(key.sign(checkpointMessage(c)));
+  Json frontier = Json::array();
+  for (const auto& h : tree_.frontier()) {
+    frontier.push_back(merkle::toHex(h));
+    c.frontier.push_back(merkle::toHex(h));
+  }
+  SQLite::Statement q(db, "INSERT INTO audit_checkpoints(size, root, head, time, key_id, signature, frontier) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, static_cast<int64_t>(c.size));
+  q.bind(2, c.root);
+  q.bind(3, c.head);
+  q.bind(4, static_cast<int64_t>(now.time_since_epoch().count()));
+  q.bind(5, c.keyId);
+  q.bind(6, c.signature);
+  q.bind(7, frontier.dump());
+  q.exec();
+  return c;
+}
+
+void AuditLog::addKey(SQLite::Database& db, const AuditKey& key, TimePoint now) {
+  SQLite::Statement q(db, "INSERT OR IGNORE INTO audit_keys(key_id, public_pem, added_at) VALUES(?, ?, ?)");
+  q.bind(1, key.keyId);
+  q.bind(2, key.publicPem);
+  q.bind(3, static_cast<int64_t>(now.time_since_epoch().count()));
+  q.exec();
+}
+
+std::vector<AuditRecord> readAuditRecords(SQLite::Database& db, const std::string& runId, TimePoint since, uint64_t maxSeq) {
+  std::string sql = std::string("SELECT ") + kRecordColumns + " FROM audit WHERE seq <= ? AND time >= ?";
+  if (!runId.empty()) sql += " AND (run_id = ? OR run_id LIKE ? ESCAPE '\\')";
+  sql += " ORDER BY seq";
+  SQLite::Statement q(db, sql);
+  q.bind(1, static_cast<int64_t>(maxSeq));
+  q.bind(2, static_cast<int64_t>(since.time_since_epoch().count()));
+  if (!runId.empty()) {
+    q.bind(3, runId);
+    std::string like;
+    for (char c : runId) {
+      if (c == '%' || c == '_' || c == '\\') like += '\\';
+      like += c;
+    }
+    q.bind(4, like + ".%");  // its sub-workflow runs
+  }
+  std::vector<AuditRecord> out;
+  while (q.executeStep()) out.push_back(readAuditRow(q));
+  return out;
+}
+
+std::vector<merkle::Hash> readAuditLeaves(SQLite::Database& db, uint64_t upTo) {
+  SQLite::Statement q(db, "SELECT hash FROM audit WHERE seq <= ? ORDER BY seq");
+  q.bind(1, static_cast<int64_t>(upTo));
+  std::vector<merkle::Hash> out;
+  out.reserve(upTo);
+  while (q.executeStep()) out.push_back(merkle::fromHex(q.getColumn(0).getString()).value_or(merkle::Hash{}));
+  return out;
+}
+
+std::vector<AuditCheckpoint> readCheckpoints(SQLite::Database& db) {
+  SQLite::Statement q(db, "SELECT size, root, head, time, key_id, signature, frontier FROM audit_checkpoints ORDER BY size");
+  std::vector<AuditCheckpoint> out;
+  while (q.executeStep()) out.push_back(readCheckpoint(q));
+  return out;
+}
+
+std::vector<AuditKey> readAuditKeys(SQLite::Database& db) {
+  SQLite::Statement q(db, "SELECT key_id, public_pem FROM audit_keys ORDER BY added_at");
+  std::vector<AuditKey> out;
+  while (q.executeStep()) out.push_back(AuditKey{q.getColumn(0).getString(), q.getColumn(1).getString()});
+  return out;
+}
+
+}  // namespace vigil::sqlite

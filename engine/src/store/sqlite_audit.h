@@ -1,0 +1,54 @@
+// Internal: the audit chain in SQLite. The writer keeps the chain's head and the Merkle
+// tree's frontier in memory, so appending is one INSERT and a hash; every method is
+// called with the store's lock held, inside or outside the store's transaction.
+#pragma once
+
+#include <memory>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "vigil/audit.h"
+#include "vigil/signing.h"
+
+namespace vigil::sqlite {
+
+class AuditLog {
+ public:
+  // Reads the head and resumes the tree from the latest checkpoint.
+  void load(SQLite::Database& db);
+
+  // Seals and inserts entries after the head. Call commitTail() once the transaction has
+  // committed, or rollbackTail() if it failed, so memory matches the file.
+  void append(SQLite::Database& db, const std::vector<AuditEntry>& entries);
+  void commitTail();
+  void rollbackTail();
+
+  // Signs the current head if it moved since the last checkpoint.
+  std::optional<AuditCheckpoint> checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now);
+  void addKey(SQLite::Database& db, const AuditKey& key, TimePoint now);
+
+  uint64_t size() const { return size_; }
+  const std::string& head() const { return head_; }
+
+ private:
+  std::unique_ptr<SQLite::Statement> insert_;
+  uint64_t size_ = 0;
+  std::string head_ = kAuditGenesis;
+  merkle::TreeBuilder tree_;
+  // Appended but not yet committed.
+  uint64_t pendingSize_ = 0;
+  std::string pendingHead_;
+  merkle::TreeBuilder pendingTree_;
+  bool pending_ = false;
+};
+
+// Reading back, for export and verification.
+std::vector<AuditRecord> readAuditRecords(SQLite::Database& db, const std::string& runId, TimePoint since, uint64_t maxSeq);
+std::vector<merkle::Hash> readAuditLeaves(SQLite::Database& db, uint64_t upTo);
+std::vector<AuditCheckpoint> readCheckpoints(SQLite::Database& db);
+std::vector<AuditKey> readAuditKeys(SQLite::Database& db);
+AuditRecord readAuditRow(SQLite::Statement& q);  // columns as kRecordColumns
+inline constexpr const char* kRecordColumns =
+    "seq, time, kind, actor, run_id, step, subject, system, purpose, recipient, payload, payload_hash, prev, hash";
+
+}  // namespace vigil::sqlite

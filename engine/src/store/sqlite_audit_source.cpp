@@ -1,0 +1,51 @@
+// The audit records of a data directory, read-only, for `vigil audit verify`.
+#include "sqlite_audit.h"
+
+namespace vigil {
+namespace {
+
+class SqliteAuditSource final : public AuditSource {
+ public:
+  explicit SqliteAuditSource(const std::string& path) : db_(path, SQLite::OPEN_READONLY) {}
+
+  Status forEachRecord(const std::function<bool(const AuditRecord&)>& f) override {
+    try {
+      SQLite::Statement q(db_, std::string("SELECT ") + sqlite::kRecordColumns + " FROM audit ORDER BY seq");
+      while (q.executeStep()) {
+        if (!f(sqlite::readAuditRow(q))) break;
+      }
+      return Status::ok();
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading the audit records: ") + e.what());
+    }
+  }
+  Result<std::vector<AuditCheckpoint>> checkpoints() override {
+    try {
+      return sqlite::readCheckpoints(db_);
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading the checkpoints: ") + e.what());
+    }
+  }
+  Result<std::vector<AuditKey>> keys() override {
+    try {
+      return sqlite::readAuditKeys(db_);
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("reading the audit keys: ") + e.what());
+    }
+  }
+
+ private:
+  SQLite::Database db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<AuditSource>> openSqliteAuditSource(const std::string& dataDir) {
+  try {
+    return std::unique_ptr<AuditSource>(std::make_unique<SqliteAuditSource>(dataDir + "/vigil.db"));
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError("cannot open " + dataDir + "/vigil.db: " + e.what());
+  }
+}
+
+}  // namespace vigil
