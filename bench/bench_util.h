@@ -41,5 +41,6 @@ int runExprBench(const std::vector<std::string>& args);
 int runEngineBench(const std::vector<std::string>& args);
 int runParkedBench(const std::vector<std::string>& args, const std::string& self);
 int runParkedRestart(const std::vector<std::string>& args);
+int runAuditVerifyBench(const std::vector<std::string>& args);
 
 }  // namespace vigil::bench

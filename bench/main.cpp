@@ -13,7 +13,9 @@ int main(int argc, char** argv) {
                  "  expr [--evals N]                  expression evaluations per second\n"
                  "  engine [--runs N] [--concurrency C] [--data DIR]\n"
                  "                                    durable five-step runs: runs/s, events/s, latency\n"
-                 "  parked [--runs N] [--data DIR]    runs parked at an approval: RSS, restart-to-ready\n";
+                 "  parked [--runs N] [--data DIR]    runs parked at an approval: RSS, restart-to-ready\n"
+                 "  audit-verify [--records N] [--data DIR]\n"
+                 "                                    audit records verified per second (default 1,000,000)\n";
     return args.empty() ? 2 : 0;
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
   if (args[0] == "expr") return vigil::bench::runExprBench(rest);
   if (args[0] == "engine") return vigil::bench::runEngineBench(rest);
   if (args[0] == "parked") return vigil::bench::runParkedBench(rest, argv[0]);
+  if (args[0] == "audit-verify") return vigil::bench::runAuditVerifyBench(rest);
   if (args[0] == "parked-restart") return vigil::bench::runParkedRestart(rest);
   std::cerr << "vigil-bench: unknown command '" << args[0] << "'\n";
   return 2;

@@ -1,5 +1,10 @@
 #include "vigil/connector.h"
 
+#include <algorithm>
+
+#include "vigil/diagnostic.h"
+#include "vigil/workflow.h"
+
 namespace vigil {
 
 Status ConnectorRegistry::add(const std::string& name, std::shared_ptr<Connector> connector, int maxConcurrency) {
@@ -23,6 +28,66 @@ int ConnectorRegistry::maxConcurrency(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = entries_.find(name);
   return it == entries_.end() ? 1 : it->second.maxConcurrency;
+}
+
+std::vector<std::string> ConnectorRegistry::names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, e] : entries_) out.push_back(name);
+  return out;
+}
+
+std::optional<ActionSpec> ConnectorRegistry::action(const std::string& connector, const std::string& action) const {
+  auto c = find(connector);
+  if (c == nullptr) return std::nullopt;
+  for (auto& a : c->actions()) {
+    if (a.name == action) return a;
+  }
+  return std::nullopt;
+}
+
+std::vector<Diagnostic> ConnectorRegistry::check(const Workflow& wf) const {
+  std::vector<Diagnostic> out;
+  auto error = [&](const Step& s, std::string msg) {
+    out.push_back(Diagnostic{wf.sourceFile, s.pos.line, s.pos.column, DiagnosticCategory::kSemantic, std::move(msg)});
+  };
+  for (const auto& s : wf.steps) {
+    const auto* u = std::get_if<UsesStep>(&s.body);
+    if (u == nullptr) continue;
+    auto c = find(u->connector);
+    const std::string what = "step '" + s.id + "'";
+    if (c == nullptr) {
+      std::string known;
+      for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
+      error(s, what + " uses connector '" + u->connector + "', which is not configured (connectors: " + known + ")");
+      continue;
+    }
+    auto actions = c->actions();
+    if (actions.empty()) continue;
+    auto a = std::find_if(actions.begin(), actions.end(), [&](const ActionSpec& x) { return x.name == u->action; });
+    if (a == actions.end()) {
+      std::string known;
+      for (const auto& x : actions) known += (known.empty() ? "" : ", ") + x.name;
+      error(s, what + ": connector '" + u->connector + "' has no action '" + u->action + "' (it has " + known + ")");
+      continue;
+    }
+    const Json& with = u->with.literal();
+    if (!with.is_object()) continue;  // a computed parameter object: checked when called
+    for (auto it = with.begin(); it != with.end(); ++it) {
+      bool known = std::any_of(a->params.begin(), a->params.end(), [&](const ParamSpec& p) { return p.name == it.key(); });
+      if (!known && !a->openParams) {
+        std::string list;
+        for (const auto& p : a->params) list += (list.empty() ? "" : ", ") + p.name;
+        error(s, what + ": " + u->connector + "." + u->action + " has no parameter '" + it.key() + "' (it takes " + list + ")");
+      }
+    }
+    for (const auto& p : a->params) {
+      if (p.required && !with.contains(p.name)) {
+        error(s, what + ": " + u->connector + "." + u->action + " needs parameter '" + p.name + "'");
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace vigil

@@ -6,11 +6,13 @@
 // with a code, a message free of personal data, and whether retrying may help.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "vigil/clock.h"
 #include "vigil/expr.h"
@@ -24,6 +26,9 @@ struct CallOutcome {
   std::string code;     // error code, e.g. "timeout", "http_503"
   std::string message;  // never personal data
   bool retryable = false;
+  // The other system asked us to wait this long before trying again (HTTP Retry-After);
+  // the retry waits at least this long, at most an hour.
+  std::optional<std::chrono::milliseconds> retryAfter;
 };
 
 struct ConnectorCall {
@@ -39,10 +44,35 @@ struct ConnectorCall {
   std::optional<TimePoint> deadline;
 };
 
+// One parameter or output field of an action.
+struct ParamSpec {
+  std::string name;
+  std::string type = "any";  // string, integer, number, boolean, object, array, any
+  bool required = false;
+  std::string description;
+};
+
+// What an action is, so `vigil validate` can check each `uses:` and the audit trail can say
+// what the call did with personal data.
+struct ActionSpec {
+  std::string name;
+  std::string description;
+  std::vector<ParamSpec> params;
+  std::vector<ParamSpec> outputs;
+  bool openParams = false;  // accepts parameters beyond `params` (e.g. a templated body)
+  // consultation (reads another system), disclosure (sends data out), alteration
+  // (changes a record elsewhere): the kind of the audit record of each call.
+  std::string access = "consultation";
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
   virtual CallOutcome call(const ConnectorCall& call) = 0;
+  // The actions this connector offers. Empty: undeclared, any action name is accepted
+  // (and nothing about its parameters is checked).
+  virtual std::vector<ActionSpec> actions() const { return {}; }
+  virtual std::string description() const { return ""; }
 };
 
 // Connectors by name, each with a limit on calls in flight at once. Passed around, never
@@ -52,6 +82,12 @@ class ConnectorRegistry {
   Status add(const std::string& name, std::shared_ptr<Connector> connector, int maxConcurrency = 16);
   std::shared_ptr<Connector> find(const std::string& name) const;
   int maxConcurrency(const std::string& name) const;
+  std::vector<std::string> names() const;
+  // The declared action `connector.action`, if the connector declares its actions.
+  std::optional<ActionSpec> action(const std::string& connector, const std::string& action) const;
+  // Checks every `uses:` of `workflow` against the registered connectors: the connector
+  // exists, the action is one it declares, parameters are known and required ones given.
+  std::vector<struct Diagnostic> check(const struct Workflow& workflow) const;
 
  private:
   struct Entry {

@@ -17,10 +17,43 @@ bool isAuditKind(std::string_view kind) {
   return std::any_of(std::begin(kAuditKinds), std::end(kAuditKinds), [&](const char* k) { return kind == k; });
 }
 
+// A JSON array written by hand (verification hashes millions of these): strings escape
+// '"', '\\' and control characters as JSON requires and keep every other byte as it is, so
+// the bytes are exactly reproducible from the stored fields.
 std::string auditHeader(const AuditRecord& r) {
   const AuditEntry& e = r.entry;
-  return dumpJson(Json::array({kHeaderFormat, r.seq, e.time.time_since_epoch().count(), e.kind, e.actor, e.runId, e.step,
-                               e.subject, e.system, e.purpose, e.recipient, r.payloadHash, r.prev}));
+  std::string out;
+  out.reserve(256 + e.actor.size() + e.purpose.size() + e.runId.size());
+  auto str = [&out](const std::string& s) {
+    out += '"';
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c < 0x20) {
+        static const char* kHex = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += "\",";
+  };
+  out += '[';
+  out += std::to_string(kHeaderFormat);
+  out += ',';
+  out += std::to_string(r.seq);
+  out += ',';
+  out += std::to_string(e.time.time_since_epoch().count());
+  out += ',';
+  for (const std::string* f : {&e.kind, &e.actor, &e.runId, &e.step, &e.subject, &e.system, &e.purpose, &e.recipient,
+                               &r.payloadHash, &r.prev}) {
+    str(*f);
+  }
+  out.back() = ']';
+  return out;
 }
 
 AuditRecord sealAuditRecord(uint64_t seq, const AuditEntry& entry, const std::string& prevHash) {

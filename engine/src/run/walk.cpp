@@ -204,6 +204,7 @@ void RunMachine::Walk::handleCallFailure(StepIndex idx, const std::string& key, 
       uint64_t h = std::hash<std::string>{}(st_.id + "/" + key + "/" + std::to_string(attempt));
       delay = delay / 2 + static_cast<long long>(h % static_cast<uint64_t>(delay / 2 + 1));
     }
+    if (o.retryAfter) delay = std::max<long long>(delay, std::min<long long>(o.retryAfter->count(), 3600000));
     TimePoint due = now_ + std::chrono::milliseconds(delay);
     emit(EventType::kRetryScheduled, key, attempt + 1,
          {{"due", formatTime(due)}, {"error", {{"code", o.code}, {"message", o.message}}}});

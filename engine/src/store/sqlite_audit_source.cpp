@@ -8,11 +8,12 @@ class SqliteAuditSource final : public AuditSource {
  public:
   explicit SqliteAuditSource(const std::string& path) : db_(path, SQLite::OPEN_READONLY) {}
 
-  Status forEachRecord(const std::function<bool(const AuditRecord&)>& f) override {
+  Status forEachRecord(const std::function<bool(AuditRecord&)>& f) override {
     try {
       SQLite::Statement q(db_, std::string("SELECT ") + sqlite::kRecordColumns + " FROM audit ORDER BY seq");
       while (q.executeStep()) {
-        if (!f(sqlite::readAuditRow(q))) break;
+        AuditRecord r = sqlite::readAuditRow(q);
+        if (!f(r)) break;
       }
       return Status::ok();
     } catch (const SQLite::Exception& e) {
