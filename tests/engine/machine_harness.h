@@ -32,7 +32,7 @@ struct Harness {
   std::vector<Command> children;
   std::vector<Event> history;
   std::function<CallOutcome(const Command&)> connector = [](const Command& c) {
-    return CallOutcome{true, {{"echo", c.input}}, "", "", false};
+    return CallOutcome::success({{"echo", c.input}});
   };
   size_t maxOutstanding = 0;
 

@@ -122,8 +122,8 @@ TEST_CASE("retries back off exponentially on the clock, then succeed", "[machine
   h.connector = [&](const Command& c) {
     ++calls;
     CHECK(c.idempotencyKey == "run-1/flaky/" + std::to_string(calls));
-    if (calls < 4) return CallOutcome{false, Json(), "http_503", "service unavailable", true};
-    return CallOutcome{true, Json("ok"), "", "", false};
+    if (calls < 4) return CallOutcome::failure("http_503", "service unavailable", true);
+    return CallOutcome::success(Json("ok"));
   };
   h.start();
   h.drain();
@@ -145,7 +145,7 @@ TEST_CASE("retries back off exponentially on the clock, then succeed", "[machine
 
 TEST_CASE("a non-retryable failure or exhausted retries fail the run", "[machine][retry]") {
   Harness h(std::string(kHeader) + "steps:\n  - { id: s, uses: a.b, retry: { max: 2, initial: 1s } }\n  - { id: after, set: { x: 1 } }\n");
-  h.connector = [](const Command&) { return CallOutcome{false, Json(), "http_400", "bad request", false}; };
+  h.connector = [](const Command&) { return CallOutcome::failure("http_400", "bad request", false); };
   h.start();
   h.drain();
   CHECK(h.st.status == RunStatus::kFailed);
@@ -163,7 +163,7 @@ TEST_CASE("a step timeout fails the attempt and a late result is ignored", "[mac
   h.advance(30s);
   CHECK(h.st.status == RunStatus::kFailed);
   CHECK(h.st.error["code"] == "timeout");
-  auto late = h.m.onCallResult(h.st, call.step, call.attempt, CallOutcome{true, Json(1), "", "", false}, h.now);
+  auto late = h.m.onCallResult(h.st, call.step, call.attempt, CallOutcome::success(Json(1)), h.now);
   CHECK(late.events.empty());
 }
 
@@ -180,8 +180,8 @@ on_error:
   - { id: alert, uses: mail.send, with: { subject: "failed: ${{ error.code }}" } }
 )yaml");
   h.connector = [](const Command& c) {
-    if (c.connector == "mail") return CallOutcome{true, Json("sent"), "", "", false};
-    return CallOutcome{false, Json(), "down", "system down", false};
+    if (c.connector == "mail") return CallOutcome::success(Json("sent"));
+    return CallOutcome::failure("down", "system down", false);
   };
   h.start();
   h.drain();

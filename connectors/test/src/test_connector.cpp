@@ -20,18 +20,18 @@ class TestConnector final : public Connector {
 
   CallOutcome call(const ConnectorCall& c) override {
     const Json& in = c.input;
-    if (c.action == "echo") return {true, in, "", "", false};
+    if (c.action == "echo") return CallOutcome::success(in);
     if (c.action == "fail") {
       int upTo = in.is_object() ? in.value("attempts", 0) : 0;
-      if (upTo > 0 && c.attempt > upTo) return {true, {{"attempt", c.attempt}}, "", "", false};
-      return {false, Json(), in.is_object() ? in.value("code", "test_failure") : "test_failure",
-              in.is_object() ? in.value("message", "test.fail was asked to fail") : "test.fail was asked to fail",
-              in.is_object() && in.value("retryable", false)};
+      if (upTo > 0 && c.attempt > upTo) return CallOutcome::success({{"attempt", c.attempt}});
+      return CallOutcome::failure(in.is_object() ? in.value("code", "test_failure") : "test_failure",
+                                  in.is_object() ? in.value("message", "test.fail was asked to fail") : "test.fail was asked to fail",
+                                  in.is_object() && in.value("retryable", false));
     }
     if (c.action == "sleep") {
       long ms = in.is_object() ? std::min<long>(in.value("ms", 0L), 10000L) : 0;
       std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-      return {true, in, "", "", false};
+      return CallOutcome::success(in);
     }
     if (c.action == "count") {
       std::string key = in.is_object() ? in.value("key", "default") : "default";
@@ -44,12 +44,12 @@ class TestConnector final : public Connector {
         // A leading newline isolates a record torn by a crash mid-write from the next one.
         std::string line = "\n" + c.idempotencyKey + "\n";
         if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd_) != 0) {
-          return {false, Json(), "io", "test.count could not record the call", true};
+          return CallOutcome::failure("io", "test.count could not record the call", true);
         }
       }
-      return {true, {{"count", n}}, "", "", false};
+      return CallOutcome::success({{"count", n}});
     }
-    return {false, Json(), "unknown_action", "test connector has no action '" + c.action + "'", false};
+    return CallOutcome::failure("unknown_action", "test connector has no action '" + c.action + "'", false);
   }
 
  private:

@@ -29,6 +29,20 @@ struct CallOutcome {
   // The other system asked us to wait this long before trying again (HTTP Retry-After);
   // the retry waits at least this long, at most an hour.
   std::optional<std::chrono::milliseconds> retryAfter;
+
+  static CallOutcome success(Json output) {
+    CallOutcome o;
+    o.output = std::move(output);
+    return o;
+  }
+  static CallOutcome failure(std::string code, std::string message, bool retryable) {
+    CallOutcome o;
+    o.ok = false;
+    o.code = std::move(code);
+    o.message = std::move(message);
+    o.retryable = retryable;
+    return o;
+  }
 };
 
 struct ConnectorCall {

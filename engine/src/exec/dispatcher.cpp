@@ -44,13 +44,13 @@ void EngineImpl::workerLoop() {
     auto t0 = std::chrono::steady_clock::now();
     auto connector = o_.connectors->find(c.connector);
     if (!connector) {
-      outcome = CallOutcome{false, Json(), "unknown_connector", "no connector named '" + c.connector + "'", false};
+      outcome = CallOutcome::failure("unknown_connector", "no connector named '" + c.connector + "'", false);
     } else {
       ConnectorCall call{job.runId, c.step, c.attempt, c.action, c.input, c.idempotencyKey, c.purpose, c.deadline};
       try {
         outcome = connector->call(call);
       } catch (const std::exception&) {
-        outcome = CallOutcome{false, Json(), "connector_exception", "connector '" + c.connector + "' failed unexpectedly", false};
+        outcome = CallOutcome::failure("connector_exception", "connector '" + c.connector + "' failed unexpectedly", false);
       }
     }
     {

@@ -60,7 +60,7 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
       if (s->status != StepStatus::kRunning || s->attempt != attempt) return out;
       w.emit(EventType::kTimerFired, step, attempt, {{"timer", "timeout"}});
       w.handleCallFailure(*idx, step, attempt,
-                          CallOutcome{false, Json(), "timeout", "step did not finish within its timeout", true});
+                          CallOutcome::failure("timeout", "step did not finish within its timeout", true));
       break;
     case Command::TimerKind::kWait:
       if (s->status != StepStatus::kWaiting) return out;
