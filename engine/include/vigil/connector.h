@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,10 @@ struct CallOutcome {
     return o;
   }
 };
+
+// Looks up a secret by name (from the secrets file or the environment); nullopt when
+// unknown. Connectors call it at the moment of use and never log, store or return the value.
+using SecretLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
 struct ConnectorCall {
   std::string runId;
