@@ -80,7 +80,7 @@ class AuditSource {
  public:
   virtual ~AuditSource() = default;
   // Calls `f` for each record in stored order; stops early when f returns false.
-  virtual Status forEachRecord(const std::function<bool(AuditRecord&)>& f) = 0;  // f may move from it
+  virtual Status forEachRecord(const std::function<bool(AuditRecord&)>& f) = 0;  // f may swap it out
   virtual Result<std::vector<AuditCheckpoint>> checkpoints() = 0;
   virtual Result<std::vector<AuditKey>> keys() = 0;
 };

@@ -108,19 +108,6 @@ void alignRight(uint64_t& fn, uint64_t& sn) {
   }
 }
 
-int hexDigit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 }  // namespace
 
 Hash sha256(std::string_view data) { return Sha256::forThisThread().digest({}, data); }
@@ -155,17 +142,30 @@ std::string toHex(const Hash& h) {
 }
 
 std::optional<Hash> fromHex(std::string_view hex) {
+  // A table, not branches: verification converts two hashes per record.
+  static const std::array<int8_t, 256> kValue = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
+    for (int i = 0; i < 6; ++i) {
+      t['a' + i] = static_cast<int8_t>(10 + i);
+      t['A' + i] = static_cast<int8_t>(10 + i);
+    }
+    return t;
+  }();
   Hash out;
   if (hex.size() != 2 * out.size()) {
     return std::nullopt;
   }
+  int bad = 0;
   for (size_t i = 0; i < out.size(); ++i) {
-    int hi = hexDigit(hex[2 * i]);
-    int lo = hexDigit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return std::nullopt;
-    }
+    int hi = kValue[static_cast<unsigned char>(hex[2 * i])];
+    int lo = kValue[static_cast<unsigned char>(hex[2 * i + 1])];
+    bad |= hi | lo;
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  if (bad < 0) {
+    return std::nullopt;
   }
   return out;
 }

@@ -26,19 +26,23 @@ std::string auditHeader(const AuditRecord& r) {
   out.reserve(256 + e.actor.size() + e.purpose.size() + e.runId.size());
   auto str = [&out](const std::string& s) {
     out += '"';
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c < 0x20) {
+    size_t start = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c != '"' && c != '\\' && c >= 0x20) continue;
+      out.append(s, start, i - start);
+      if (c < 0x20) {
         static const char* kHex = "0123456789abcdef";
         out += "\\u00";
         out += kHex[c >> 4];
         out += kHex[c & 15];
       } else {
+        out += '\\';
         out += static_cast<char>(c);
       }
+      start = i + 1;
     }
+    out.append(s, start, std::string::npos);
     out += "\",";
   };
   out += '[';

@@ -35,22 +35,35 @@ AuditCheckpoint readCheckpoint(SQLite::Statement& q) {
 
 }  // namespace
 
-AuditRecord readAuditRow(SQLite::Statement& q) {
-  AuditRecord r;
+void fillAuditRow(SQLite::Statement& q, AuditRecord& r) {
+  auto text = [&q](int i, std::string& into) {
+    SQLite::Column c = q.getColumn(i);
+    into.assign(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
+  };
   r.seq = static_cast<uint64_t>(q.getColumn(0).getInt64());
   r.entry.time = fromMs(q.getColumn(1).getInt64());
-  r.entry.kind = q.getColumn(2).getString();
-  r.entry.actor = q.getColumn(3).getString();
-  r.entry.runId = q.getColumn(4).getString();
-  r.entry.step = q.getColumn(5).getString();
-  r.entry.subject = q.getColumn(6).getString();
-  r.entry.system = q.getColumn(7).getString();
-  r.entry.purpose = q.getColumn(8).getString();
-  r.entry.recipient = q.getColumn(9).getString();
-  if (!q.getColumn(10).isNull()) r.payloadText = q.getColumn(10).getString();
-  r.payloadHash = q.getColumn(11).getString();
-  r.prev = q.getColumn(12).getString();
-  r.hash = q.getColumn(13).getString();
+  text(2, r.entry.kind);
+  text(3, r.entry.actor);
+  text(4, r.entry.runId);
+  text(5, r.entry.step);
+  text(6, r.entry.subject);
+  text(7, r.entry.system);
+  text(8, r.entry.purpose);
+  text(9, r.entry.recipient);
+  if (q.getColumn(10).isNull()) {
+    r.payloadText.reset();
+  } else {
+    if (!r.payloadText) r.payloadText.emplace();
+    text(10, *r.payloadText);
+  }
+  text(11, r.payloadHash);
+  text(12, r.prev);
+  text(13, r.hash);
+}
+
+AuditRecord readAuditRow(SQLite::Statement& q) {
+  AuditRecord r;
+  fillAuditRow(q, r);
   return r;
 }
 

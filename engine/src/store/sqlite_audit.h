@@ -48,6 +48,8 @@ std::vector<merkle::Hash> readAuditLeaves(SQLite::Database& db, uint64_t upTo);
 std::vector<AuditCheckpoint> readCheckpoints(SQLite::Database& db);
 std::vector<AuditKey> readAuditKeys(SQLite::Database& db);
 AuditRecord readAuditRow(SQLite::Statement& q);  // columns as kRecordColumns
+// The same into an existing record, reusing its strings' memory (verification reads millions).
+void fillAuditRow(SQLite::Statement& q, AuditRecord& r);
 inline constexpr const char* kRecordColumns =
     "seq, time, kind, actor, run_id, step, subject, system, purpose, recipient, payload, payload_hash, prev, hash";
 
