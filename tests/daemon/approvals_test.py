@@ -153,6 +153,14 @@ try:
         check("the report prints as a table", rc == 0 and "triage-review" in out and "OVERRIDES" in out, err)
         rc, _, err = d.cli(sup, "approvals", "--report")
         check("the report is for admins", rc == 1 and "HTTP 403" in err, err)
+        import urllib.request
+        req = urllib.request.Request(d.url + "/metrics", headers={"Authorization": f"Bearer {admin}"})
+        metrics = urllib.request.urlopen(req, timeout=10).read().decode()
+        labels = '{workflow="triage-review",step="review"}'
+        check("/metrics reports decisions, overrides and waiting approvals",
+              f"vigil_approvals_decided_total{labels} {RUNS}" in metrics and
+              f"vigil_approvals_overridden_total{labels} {overridden}" in metrics and
+              f"vigil_approvals_waiting{labels} 0" in metrics, [l for l in metrics.splitlines() if "approval" in l][:8])
     log = open(os.path.join(tmp, "serve.log")).read()
     check("no child's name in the daemon's log", "Synthetic Child" not in log, "found")
 finally:

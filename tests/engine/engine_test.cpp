@@ -279,7 +279,7 @@ class GateConnector final : public Connector {
     arrivedCv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
     --inFlight_;
-    return {true, Json("ok"), "", "", false};
+    return CallOutcome::success(Json("ok"));
   }
   void open() {
     std::lock_guard lock(mu_);

@@ -1,4 +1,5 @@
 // GET /metrics: Prometheus text exposition of the engine's counters and the store.
+#include <functional>
 #include <sstream>
 
 #include "api/api.h"
@@ -66,6 +67,33 @@ HttpResponse Api::metrics(HttpRequest&, const Principal&) {
   o << "# HELP vigil_store_committed_inputs_total Inputs applied by group commits.\n"
        "# TYPE vigil_store_committed_inputs_total counter\n"
        "vigil_store_committed_inputs_total " << m.committedInputs << "\n";
+  auto approvals = ctx_.store->approvalStats(ctx_.clock->now());
+  if (!approvals) return HttpResponse::error(503, "store_unavailable", "the store cannot be read");
+  struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::function<double(const ApprovalStats&)> value;
+  };
+  const std::vector<Family> families = {
+      {"vigil_approvals_waiting", "gauge", "Approval tasks open, by workflow and step.",
+       [](const ApprovalStats& s) { return double(s.open); }},
+      {"vigil_approvals_overdue", "gauge", "Open approval tasks past their deadline.",
+       [](const ApprovalStats& s) { return double(s.overdue); }},
+      {"vigil_approvals_decided_total", "counter", "Approval tasks decided.",
+       [](const ApprovalStats& s) { return double(s.decided); }},
+      {"vigil_approvals_overridden_total", "counter",
+       "Decisions that overrode the workflow's recommendation (watch for rubber-stamping at 0 and for rules people keep overriding).",
+       [](const ApprovalStats& s) { return double(s.overridden); }},
+      {"vigil_approval_mean_seconds_to_decision", "gauge", "Mean time from request to decision.",
+       [](const ApprovalStats& s) { return s.meanSecondsToDecision; }},
+  };
+  for (const auto& f : families) {
+    o << "# HELP " << f.name << " " << f.help << "\n# TYPE " << f.name << " " << f.type << "\n";
+    for (const auto& s : *approvals) {
+      o << f.name << "{workflow=\"" << label(s.workflow) << "\",step=\"" << label(s.step) << "\"} " << f.value(s) << "\n";
+    }
+  }
   HttpResponse r;
   r.contentType = "text/plain; version=0.0.4";
   r.body = o.str();
