@@ -165,6 +165,7 @@ int runServe(CommandContext& ctx) {
   apiContext.log = ctx.log;
   apiContext.requestsPerSecondPerToken = config.requestsPerSecondPerToken;
   apiContext.webhookSecrets = config.webhookSecrets;
+  apiContext.claimDuration = config.claimDuration;
   apiContext.audit = audit.get();
   apiContext.dataDir = data;
   Api api(apiContext);

@@ -52,7 +52,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   }
   if (root.IsNull()) return Status::ok();
   if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
-  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks"};
+  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks", "audit", "approvals"};
   struct LimitKey {
     long long lo;
     long long hi;
@@ -70,7 +70,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
       return Status::invalidArgument(where(path, kv.first) + ": error: unknown key '" + key +
-                                     "' (known: data, listen, workflows, limits, tls, webhooks)");
+                                     "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals)");
     }
     const YAML::Node& v = kv.second;
     Status s = Status::ok();
@@ -113,6 +113,23 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
           return Status::invalidArgument(where(path, w.second["secret_file"]) + ": error: the secret of webhook '" + hookPath + "' is shorter than 16 characters");
         }
         config->webhookSecrets[hookPath] = secret;
+      }
+    }
+    if (key == "audit" || key == "approvals") {
+      // audit: { checkpoint_interval_seconds: 60 }   approvals: { claim_minutes: 15 }
+      const std::string only = key == "audit" ? "checkpoint_interval_seconds" : "claim_minutes";
+      if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: '" + key + "' must be a map");
+      for (const auto& a : v) {
+        const std::string k = a.first.as<std::string>("");
+        if (k != only) return Status::invalidArgument(where(path, a.first) + ": error: unknown key '" + key + "." + k + "' (known: " + only + ")");
+        long long n = 0;
+        Status ls = readPositive(path, a.second, key + "." + k, 1, key == "audit" ? 86400 : 1440, &n);
+        if (!ls) return ls;
+        if (key == "audit") {
+          config->auditCheckpointInterval = std::chrono::seconds(n);
+        } else {
+          config->claimDuration = std::chrono::minutes(n);
+        }
       }
     }
     if (key == "limits") {

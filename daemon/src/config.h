@@ -22,6 +22,7 @@ struct ServeConfig {
   std::string tlsKey;
   std::map<std::string, std::string> webhookSecrets;  // webhook path -> secret (read from a file)
   std::chrono::milliseconds auditCheckpointInterval{std::chrono::seconds(60)};
+  std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};
 };
 
 // Reads `path` into `config`, keeping defaults for absent keys.
