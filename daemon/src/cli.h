@@ -51,6 +51,7 @@ Command decideCommand();
 Command claimCommand();
 Command reassignCommand();
 Command auditCommand();
+Command replayCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

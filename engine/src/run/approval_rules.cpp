@@ -111,7 +111,8 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
     return out;
   }
   if (a.kind == ApprovalAction::Kind::kClaim) {
-    w.emit(EventType::kApprovalClaimed, step, 1, {{"by", a.actor.user}, {"until", formatTime(now + a.claimFor)}});
+    w.emit(EventType::kApprovalClaimed, step, 1,
+           {{"by", a.actor.user}, {"roles", a.actor.roles}, {"until", formatTime(now + a.claimFor)}});
     return out;
   }
 
