@@ -194,6 +194,14 @@ int runServe(CommandContext& ctx) {
     engine->stop();
     return kExitFailure;
   }
+  auto retentionOf = [](const std::vector<std::shared_ptr<const Workflow>>& wfs) {
+    std::map<std::string, int> days;
+    for (const auto& wf : wfs) {
+      if (wf->retentionDays) days[wf->name] = *wf->retentionDays;
+    }
+    return days;
+  };
+  audit->setRetention(retentionOf(published));
   audit->checkpoint();
   audit->startTimer(config.auditCheckpointInterval);
   TriggerService triggers(*engine, eo.clock, ctx.log);
@@ -217,6 +225,7 @@ int runServe(CommandContext& ctx) {
       }
     }
     triggers.setWorkflows(published);
+    audit->setRetention(retentionOf(published));
     ctx.log->info("SIGHUP: reloaded workflows ({} invalid file(s) kept at their previous version)", invalid);
   }
   ctx.log->info("signal {}: stopping; calls in flight may finish for up to 10 s", sig);

@@ -11,67 +11,14 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "vigil/engine.h"
-#include "vigil/loader.h"
-#include "vigil/test_connector.h"
+#include "engine_fixture.h"
 
 using namespace vigil;
+using namespace vigil::testing;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("vigil-engine-test-" + std::to_string(getpid()) + "-" + std::to_string(++n));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
-
-struct Fixture {
-  explicit Fixture(const fs::path& dir) : clock(std::make_shared<ManualClock>(*parseTime("2026-11-26T09:00:00Z"))) {
-    auto s = openSqliteStore(dir.string());
-    REQUIRE(s.isOk());
-    store = std::shared_ptr<Store>(std::move(s).value());
-    connectors = std::make_shared<ConnectorRegistry>();
-    REQUIRE(registerTestConnector(*connectors).isOk());
-    EngineOptions o;
-    o.store = store;
-    o.clock = clock;
-    o.connectors = connectors;
-    o.workers = 4;
-    o.timerThread = false;
-    auto e = Engine::create(o);
-    REQUIRE(e.isOk());
-    engine = std::move(e).value();
-  }
-  void publish(const std::string& yaml) {
-    auto r = loadWorkflow(yaml, "wf.yaml");
-    for (const auto& d : r.diagnostics) UNSCOPED_INFO(d.format());
-    REQUIRE(r.ok());
-    REQUIRE(engine->publish(r.workflow, yaml).isOk());
-  }
-  RunState runState(const std::string& id) {
-    auto r = engine->run(id);
-    REQUIRE(r.isOk());
-    REQUIRE(r->has_value());
-    return **r;
-  }
-  void advance(std::chrono::milliseconds d) {
-    clock->advance(d);
-    REQUIRE(engine->fireDueTimers().isOk());
-    REQUIRE(engine->waitIdle(10s));
-  }
-
-  std::shared_ptr<ManualClock> clock;
-  std::shared_ptr<Store> store;
-  std::shared_ptr<ConnectorRegistry> connectors;
-  std::unique_ptr<Engine> engine;
-};
 
 const char* kFiveSteps = R"yaml(workflow: five
 version: 1

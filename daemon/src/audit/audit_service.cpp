@@ -118,12 +118,50 @@ bool AuditService::checkpoint() {
   return true;
 }
 
+void AuditService::setRetention(std::map<std::string, int> days) {
+  std::lock_guard lock(retentionMu_);
+  retention_ = std::move(days);
+}
+
+size_t AuditService::sweepRetention() {
+  std::map<std::string, int> policies;
+  {
+    std::lock_guard lock(retentionMu_);
+    policies = retention_;
+    lastSweep_ = std::chrono::steady_clock::now();
+  }
+  size_t total = 0;
+  const TimePoint now = clock_->now();
+  for (const auto& [workflow, days] : policies) {
+    const TimePoint cutoff = now - std::chrono::hours(24) * days;
+    const std::string why = "retention: " + workflow + " keeps personal data " + std::to_string(days) + " days";
+    for (int batch = 0; batch < 1000; ++batch) {  // bounded: 500,000 runs a sweep
+      auto erased = store_->eraseExpiredRuns(workflow, cutoff, now, why, 500);
+      if (!erased) {
+        log_->error("retention of {} stopped: {}", workflow, erased.status().message());
+        break;
+      }
+      total += erased->size();
+      if (erased->size() < 500) break;
+    }
+  }
+  if (total > 0) log_->info("retention erased the personal data of {} finished run(s)", total);
+  return total;
+}
+
 void AuditService::startTimer(std::chrono::milliseconds interval) {
   timer_ = std::thread([this, interval] {
+    sweepRetention();
     std::unique_lock lock(timerMu_);
     while (!timerCv_.wait_for(lock, interval, [this] { return stopping_; })) {
       lock.unlock();
       checkpoint();
+      bool due = false;
+      {
+        std::lock_guard r(retentionMu_);
+        due = std::chrono::steady_clock::now() - lastSweep_ >= std::chrono::hours(1);
+      }
+      if (due) sweepRetention();
       lock.lock();
     }
   });

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,11 @@ class AuditService {
   void startTimer(std::chrono::milliseconds interval);
   void stop();
 
+  // Workflows with a `retention:` (name -> days). The timer erases their expired runs at
+  // start and then hourly; sweepRetention() does it now and returns how many runs.
+  void setRetention(std::map<std::string, int> days);
+  size_t sweepRetention();
+
   // Replaces the signing key; the old key signs the hand-over, recorded in the chain.
   Status rotateKey();
 
@@ -59,6 +65,9 @@ class AuditService {
   mutable std::mutex keyMu_;
   SigningKey key_;
   std::string subjectKey_;
+  std::mutex retentionMu_;
+  std::map<std::string, int> retention_;
+  std::chrono::steady_clock::time_point lastSweep_{};
   std::mutex timerMu_;
   std::condition_variable timerCv_;
   bool stopping_ = false;

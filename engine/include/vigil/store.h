@@ -116,6 +116,11 @@ class Store {
   virtual Result<std::vector<merkle::Hash>> auditLeaves(uint64_t upTo) = 0;
   virtual Result<std::vector<AuditCheckpoint>> auditCheckpoints() = 0;
   virtual Result<std::vector<AuditKey>> auditKeys() = 0;
+  // Retention: erases the personal data of up to `max` runs of `workflow` that ended before
+  // `endedBefore` (their audit payloads, event data and snapshot contents; sub-workflow runs
+  // too), each in one transaction with an `erasure` audit record. Returns the run ids.
+  virtual Result<std::vector<std::string>> eraseExpiredRuns(const std::string& workflow, TimePoint endedBefore,
+                                                           TimePoint now, const std::string& why, size_t max) = 0;
   virtual Result<std::optional<TimePoint>> approvalOpenedAt(const std::string& runId, const std::string& step,
                                                            const std::string& user) = 0;
 };

@@ -162,6 +162,7 @@ struct Workflow {
   int version = 0;
   std::string description;
   std::string owner;
+  std::optional<int> retentionDays;   // `retention:`: finished runs' personal data is erased after this
   std::string sourceFile;
   std::map<std::string, TypeSpec> inputs;
   std::map<std::string, ValueTemplate> outputs;

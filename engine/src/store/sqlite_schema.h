@@ -72,6 +72,11 @@ inline const std::vector<Migration>& migrations() {
           key_id TEXT NOT NULL, signature TEXT NOT NULL, frontier TEXT NOT NULL);
         CREATE TABLE audit_keys(key_id TEXT PRIMARY KEY, public_pem TEXT NOT NULL, added_at INTEGER NOT NULL);
       )sql"},
+      {5, R"sql(
+        -- Retention: when a finished run's personal data was erased.
+        ALTER TABLE runs ADD COLUMN erased_at INTEGER;
+        CREATE INDEX runs_retention ON runs(workflow, updated_at) WHERE erased_at IS NULL;
+      )sql"},
   };
   return kMigrations;
 }

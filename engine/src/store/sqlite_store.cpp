@@ -15,6 +15,16 @@ namespace vigil {
 namespace {
 
 long long ms(TimePoint t) { return t.time_since_epoch().count(); }
+
+// For LIKE 'prefix%' with an ESCAPE '\' clause: ids may hold '%' or '_'.
+std::string likeEscaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
 TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
 
 class SqliteStore final : public Store {
@@ -302,6 +312,69 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditRecord>> auditRecords(const std::string& runId, TimePoint since, uint64_t maxSeq) override {
     return locked("reading audit records", [&] { return sqlite::readAuditRecords(db_, runId, since, maxSeq); });
   }
+  Result<std::vector<std::string>> eraseExpiredRuns(const std::string& workflow, TimePoint endedBefore, TimePoint now,
+                                                   const std::string& why, size_t max) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> erased;
+    try {
+      SQLite::Statement q(db_,
+                          "SELECT id, snapshot FROM runs WHERE workflow = ? AND erased_at IS NULL AND updated_at < ?"
+                          " AND status IN ('completed', 'failed', 'cancelled') AND parent = '' ORDER BY updated_at LIMIT ?");
+      q.bind(1, workflow);
+      q.bind(2, static_cast<int64_t>(ms(endedBefore)));
+      q.bind(3, static_cast<int64_t>(max));
+      std::vector<std::pair<std::string, std::string>> due;
+      while (q.executeStep()) due.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+      for (const auto& [id, snapshot] : due) {
+        SQLite::Transaction tx(db_);
+        const std::string children = likeEscaped(id) + ".%";
+        auto exec = [&](const char* sql) {
+          SQLite::Statement u(db_, sql);
+          u.bind(1, id);
+          u.bind(2, children);
+          return u.exec();
+        };
+        int records = exec("UPDATE audit SET payload = NULL WHERE (run_id = ? OR run_id LIKE ? ESCAPE '\\') AND payload IS NOT NULL");
+        int events = exec("UPDATE events SET data = NULL WHERE (run_id = ? OR run_id LIKE ? ESCAPE '\\') AND data IS NOT NULL");
+        exec("DELETE FROM approval_views WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'");
+        // What stays: who started which workflow when, which steps ran and how it ended;
+        // not what it was about.
+        Json minimal = Json::parse(snapshot, nullptr, false);
+        if (!minimal.is_object()) minimal = Json::object();
+        minimal["inputs"] = Json::object();
+        minimal["outputs"] = nullptr;
+        if (minimal.contains("steps") && minimal["steps"].is_object()) {
+          for (auto& st : minimal["steps"]) {
+            for (const char* k : {"output", "approval", "items"}) st.erase(k);
+          }
+        }
+        minimal["erased"] = true;
+        SQLite::Statement r(db_, "UPDATE runs SET snapshot = ?, erased_at = ? WHERE id = ? OR id LIKE ? ESCAPE '\\'");
+        r.bind(1, minimal.dump());
+        r.bind(2, static_cast<int64_t>(ms(now)));
+        r.bind(3, id);
+        r.bind(4, children);
+        r.exec();
+        AuditEntry e;
+        e.time = now;
+        e.kind = "erasure";
+        e.actor = "system:vigil";
+        e.runId = id;
+        e.system = "vigil";
+        e.purpose = why;
+        e.payload = {{"audit_payloads", records}, {"event_payloads", events}};
+        audit_.append(db_, {e});
+        tx.commit();
+        audit_.commitTail();
+        erased.push_back(id);
+      }
+      return erased;
+    } catch (const SQLite::Exception& e) {
+      audit_.rollbackTail();
+      return Status::ioError(std::string("erasing expired runs: ") + e.what());
+    }
+  }
+
   Result<std::vector<merkle::Hash>> auditLeaves(uint64_t upTo) override {
     return locked("reading audit hashes", [&] { return sqlite::readAuditLeaves(db_, upTo); });
   }

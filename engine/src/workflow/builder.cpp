@@ -6,7 +6,7 @@
 namespace vigil::loader {
 namespace {
 
-const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "inputs", "outputs",
+const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "retention", "inputs", "outputs",
                                                 "sensitive", "triggers", "steps", "on_error"};
 const std::vector<std::string_view> kTypeNames = {"string", "number", "integer", "boolean", "object", "array", "any"};
 
@@ -42,6 +42,23 @@ void Builder::build(const Node& root) {
   }
   if (const Node* n = root.find("owner")) {
     if (auto s = c_.string(*n, "'owner'")) wf_.owner = *s;
+  }
+  if (const Node* n = root.find("retention")) {
+    // Days, weeks or years: how long a finished run's personal data is kept.
+    static const std::regex kRetention("([1-9][0-9]{0,4})([dwy])");
+    std::smatch m;
+    auto s = c_.string(*n, "'retention'");
+    if (s && std::regex_match(*s, m, kRetention)) {
+      const int count = std::stoi(m[1].str());
+      const int days = count * (m[2].str() == "d" ? 1 : m[2].str() == "w" ? 7 : 365);
+      if (days > 36500) {
+        c_.error(*n, DiagnosticCategory::kSchema, "'retention' of more than 100 years is not a retention period");
+      } else {
+        wf_.retentionDays = days;
+      }
+    } else if (s) {
+      c_.error(*n, DiagnosticCategory::kSchema, "'retention' must be a number of days, weeks or years, such as 90d, 52w or 2y");
+    }
   }
   if (const Node* n = root.find("inputs")) parseInputs(*n);
   if (const Node* n = root.find("triggers")) parseTriggers(*n);

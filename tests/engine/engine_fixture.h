@@ -1,0 +1,70 @@
+// An engine on a real SQLite data directory in a temporary folder, with the test connector
+// and a manual clock: timers fire when a test moves time, never by sleeping.
+#pragma once
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "vigil/engine.h"
+#include "vigil/loader.h"
+#include "vigil/test_connector.h"
+
+namespace vigil::testing {
+
+using namespace std::chrono_literals;
+
+struct TempDir {
+  TempDir() {
+    static int n = 0;  // NOLINT: tests run on one thread
+    path = std::filesystem::temp_directory_path() / ("vigil-engine-test-" + std::to_string(getpid()) + "-" + std::to_string(++n));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+};
+
+struct Fixture {
+  explicit Fixture(const std::filesystem::path& dir) : clock(std::make_shared<ManualClock>(*parseTime("2026-11-26T09:00:00Z"))) {
+    auto s = openSqliteStore(dir.string());
+    REQUIRE(s.isOk());
+    store = std::shared_ptr<Store>(std::move(s).value());
+    connectors = std::make_shared<ConnectorRegistry>();
+    REQUIRE(registerTestConnector(*connectors).isOk());
+    EngineOptions o;
+    o.store = store;
+    o.clock = clock;
+    o.connectors = connectors;
+    o.workers = 4;
+    o.timerThread = false;
+    auto e = Engine::create(o);
+    REQUIRE(e.isOk());
+    engine = std::move(e).value();
+  }
+  void publish(const std::string& yaml) {
+    auto r = loadWorkflow(yaml, "wf.yaml");
+    for (const auto& d : r.diagnostics) UNSCOPED_INFO(d.format());
+    REQUIRE(r.ok());
+    REQUIRE(engine->publish(r.workflow, yaml).isOk());
+  }
+  RunState runState(const std::string& id) {
+    auto r = engine->run(id);
+    REQUIRE(r.isOk());
+    REQUIRE(r->has_value());
+    return **r;
+  }
+  void advance(std::chrono::milliseconds d) {
+    clock->advance(d);
+    REQUIRE(engine->fireDueTimers().isOk());
+    REQUIRE(engine->waitIdle(10s));
+  }
+
+  std::shared_ptr<ManualClock> clock;
+  std::shared_ptr<Store> store;
+  std::shared_ptr<ConnectorRegistry> connectors;
+  std::unique_ptr<Engine> engine;
+};
+
+}  // namespace vigil::testing

@@ -1,0 +1,101 @@
+// Retention: finished runs older than their workflow's `retention:` lose their personal data
+// (audit payloads, event data, snapshot contents) in one transaction with an erasure record;
+// newer and unfinished runs keep theirs; the audit chain still verifies.
+#include <catch2/catch.hpp>
+
+#include "engine_fixture.h"
+#include "vigil/audit.h"
+#include "vigil/signing.h"
+
+using namespace vigil;
+using namespace vigil::testing;
+using namespace std::chrono_literals;
+
+TEST_CASE("retention erases expired runs' personal data and the chain still verifies", "[retention][audit]") {
+  TempDir dir;
+  Fixture f(dir.path);
+  f.publish(R"yaml(workflow: kept
+version: 1
+owner: o
+retention: 30d
+inputs: { child: object }
+sensitive: [inputs.child]
+steps:
+  - { id: look, uses: test.echo, with: { name: "${{ inputs.child.name }}" } }
+  - id: review
+    approval: { assign: supervisor, reason: { required: false } }
+)yaml");
+  REQUIRE(f.engine->start().isOk());
+  auto key = SigningKey::generate();
+  REQUIRE(key.isOk());
+
+  auto start = [&](const char* name) {
+    auto id = f.engine->startRun("kept", {{"child", {{"name", name}}}}, "officer-1");
+    REQUIRE(id.isOk());
+    REQUIRE(f.engine->waitIdle(10s));
+    return *id;
+  };
+  auto finish = [&](const std::string& id) {
+    ApprovalAction a;
+    a.actor = {"sup", {"supervisor"}};
+    a.decision = "approve";
+    REQUIRE(f.engine->actOnApproval(id, "review", a).isOk());
+    REQUIRE(f.engine->waitIdle(10s));
+  };
+  const std::string old1 = start("Synthetic Child One");
+  const std::string old2 = start("Synthetic Child Two");
+  finish(old1);
+  finish(old2);
+  const std::string parked = start("Synthetic Child Three");  // never finishes: kept
+  f.clock->advance(std::chrono::hours(24 * 20));
+  const std::string recent = start("Synthetic Child Four");
+  finish(recent);  // ended 20 days after the others: kept at day 31
+  REQUIRE(f.store->checkpointAudit(*key, f.clock->now()).isOk());
+
+  f.clock->advance(std::chrono::hours(24 * 11));  // day 31
+  const TimePoint now = f.clock->now();
+  auto erased = f.store->eraseExpiredRuns("kept", now - std::chrono::hours(24 * 30), now, "retention: kept keeps 30d", 100);
+  REQUIRE(erased.isOk());
+  CHECK(std::set<std::string>(erased->begin(), erased->end()) == std::set<std::string>{old1, old2});
+
+  for (const auto& id : {old1, old2}) {
+    auto events = f.store->events(id);
+    REQUIRE(events.isOk());
+    for (const auto& e : *events) CHECK(e.data.is_null());
+    auto snap = f.store->loadRun(id);
+    REQUIRE(snap.isOk());
+    REQUIRE(snap->has_value());
+    CHECK((*snap)->status == RunStatus::kCompleted);
+    CHECK((*snap)->inputs == Json::object());
+    auto records = f.store->auditRecords(id, TimePoint{}, 1u << 30);
+    REQUIRE(records.isOk());
+    bool erasure = false;
+    for (const auto& r : *records) {
+      if (r.entry.kind == "erasure") {
+        erasure = true;
+        CHECK(r.payloadText.has_value());
+        CHECK(r.entry.purpose == "retention: kept keeps 30d");
+      } else {
+        CHECK_FALSE(r.payloadText.has_value());
+      }
+    }
+    CHECK(erasure);
+  }
+  for (const auto& id : {parked, recent}) {
+    auto events = f.store->events(id);
+    REQUIRE(events.isOk());
+    CHECK(events->front().data["inputs"]["child"]["name"].is_string());
+  }
+  auto again = f.store->eraseExpiredRuns("kept", now - std::chrono::hours(24 * 30), now, "retention", 100);
+  REQUIRE(again.isOk());
+  CHECK(again->empty());  // erased once
+
+  REQUIRE(f.store->checkpointAudit(*key, now).isOk());
+  f.engine->stop();
+  auto source = openSqliteAuditSource(dir.path.string());
+  REQUIRE(source.isOk());
+  AuditVerdict v = verifyAudit(**source, key->publicKeyPem());
+  INFO(v.problem << ": " << v.detail);
+  CHECK(v.ok);
+  CHECK(v.erasedPayloads > 0);
+}
