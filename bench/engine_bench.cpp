@@ -2,6 +2,7 @@
 // runs parked at an approval (memory while parked, time for a new process to be ready).
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -215,6 +217,47 @@ int runParkedBench(const std::vector<std::string>& args, const std::string& self
     rig.engine->waitIdle(std::chrono::seconds(60));
     out["park_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out["rss_while_parked_mb"] = currentRssMb();
+    // Decisions on runs spread over the parked set: the time from the call to the decision
+    // and the run's next step being committed (actOnApproval returns once both are durable),
+    // one decider at a time and eight at once.
+    auto parked = rig.store->listRuns(RunFilter{RunStatus::kWaiting, "bench-parked", static_cast<size_t>(o.runs), ""});
+    if (parked && !parked->empty()) {
+      std::vector<std::string> ids;
+      for (const auto& r : *parked) ids.push_back(r.id);
+      std::mt19937_64 rng(42);
+      std::shuffle(ids.begin(), ids.end(), rng);
+      const size_t decisions = std::min<size_t>(ids.size(), 2000);
+      for (int deciders : {1, 8}) {
+        std::atomic<size_t> next2{deciders == 1 ? 0 : decisions / 2};
+        const size_t end = deciders == 1 ? decisions / 2 : decisions;
+        std::vector<std::vector<double>> lat(static_cast<size_t>(deciders));
+        std::vector<std::thread> ts;
+        auto d0 = std::chrono::steady_clock::now();
+        for (int c = 0; c < deciders; ++c) {
+          ts.emplace_back([&, c] {
+            for (size_t i = next2++; i < end; i = next2++) {
+              ApprovalAction a;
+              a.actor = {"sup-" + std::to_string(c), {"supervisor"}};
+              a.decision = "approve";
+              a.reason = "checked the research in full";
+              auto start = std::chrono::steady_clock::now();
+              if (rig.engine->actOnApproval(ids[i], "review", a)) {
+                lat[static_cast<size_t>(c)].push_back(
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+              }
+            }
+          });
+        }
+        for (auto& t : ts) t.join();
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count();
+        std::vector<double> all;
+        for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+        out["decisions_" + std::to_string(deciders)] = {{"decided", all.size()},
+                                                        {"p50_ms", percentile(all, 0.5)},
+                                                        {"p99_ms", percentile(all, 0.99)},
+                                                        {"per_sec", static_cast<double>(all.size()) / secs}};
+      }
+    }
     out["peak_rss_mb"] = peakRssMb();
     rig.engine->stop();
   }
