@@ -27,7 +27,7 @@ struct TempDir {
 };
 
 struct Fixture {
-  explicit Fixture(const std::filesystem::path& dir) : clock(std::make_shared<ManualClock>(*parseTime("2026-11-26T09:00:00Z"))) {
+  explicit Fixture(const std::filesystem::path& dir, SecretLookup secrets = nullptr) : clock(std::make_shared<ManualClock>(*parseTime("2026-11-26T09:00:00Z"))) {
     auto s = openSqliteStore(dir.string());
     REQUIRE(s.isOk());
     store = std::shared_ptr<Store>(std::move(s).value());
@@ -37,6 +37,7 @@ struct Fixture {
     o.store = store;
     o.clock = clock;
     o.connectors = connectors;
+    o.secrets = std::move(secrets);
     o.workers = 4;
     o.timerThread = false;
     auto e = Engine::create(o);

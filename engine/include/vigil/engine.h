@@ -36,6 +36,8 @@ struct EngineOptions {
   std::shared_ptr<const HolidayCalendar> calendar;  // optional
   // Key of the pseudonymous data-subject references in audit records (empty: none).
   std::string subjectKey;
+  // Values of `secrets.NAME`, looked up only at the moment of a connector call.
+  SecretLookup secrets;
   int workers = 8;                // connector calls in flight at once, over all connectors
   size_t maxBatch = 1024;         // inputs per group commit
   // Poll interval of the timer thread when no timer is known to be due sooner. Tests that

@@ -45,6 +45,10 @@ bool hasType(const Json& v, std::string_view type);
 // The error names `path` and the field, never the value.
 Status checkValue(const TypeSpec& t, Json& v, const std::string& path);
 
+// What `secrets.NAME` evaluates to: a marker the connector worker replaces with the value at
+// the moment of the call ("\x01secret:NAME\x01"), so values never enter a run's state.
+std::string secretMarker(const std::string& name);
+
 struct RetryPolicy {
   enum class Backoff { kFixed, kExponential };
   int maxAttempts = 1;  // including the first
@@ -167,6 +171,8 @@ struct Workflow {
   std::map<std::string, TypeSpec> inputs;
   std::map<std::string, ValueTemplate> outputs;
   std::vector<std::string> sensitive;
+  // secrets.NAME as `with:` templates see it: NAME -> secretMarker(NAME), never the value.
+  Json secrets = Json::object();
   std::vector<Trigger> triggers;
   std::vector<Step> steps;            // every step, in document order
   std::vector<StepIndex> topLevel;

@@ -48,7 +48,7 @@ void EngineImpl::workerLoop() {
     } else {
       ConnectorCall call{job.runId, c.step, c.attempt, c.action, c.input, c.idempotencyKey, c.purpose, c.deadline};
       try {
-        outcome = connector->call(call);
+        outcome = callWithSecrets(*connector, std::move(call), o_.secrets);
       } catch (const std::exception&) {
         outcome = CallOutcome::failure("connector_exception", "connector '" + c.connector + "' failed unexpectedly", false);
       }

@@ -35,6 +35,9 @@ struct EngineInput {
 void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey, TimePoint now,
                         std::vector<AuditEntry>* out);
 
+// secrets.cpp: calls that fill in `secrets.NAME` markers and scrub the answer.
+CallOutcome callWithSecrets(Connector& connector, ConnectorCall call, const SecretLookup& lookup);
+
 struct CallJob {
   std::string runId;
   Command command;

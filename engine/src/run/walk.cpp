@@ -10,9 +10,10 @@ namespace vigil {
 // What an expression in a given scope can name.
 class ScopeBindings final : public Bindings {
  public:
-  ScopeBindings(const RunState& st, const Scope& scope) : st_(st), scope_(scope) {}
+  ScopeBindings(const RunState& st, const Scope& scope, const Json& secrets) : st_(st), scope_(scope), secrets_(secrets) {}
   const Json* lookup(std::string_view name) const override {
     if (name == "inputs") return &st_.inputs;
+    if (name == "secrets") return &secrets_;
     if (name == "run") return run();
     if (name == "steps") return steps();
     if (name == "error") return scope_.error;
@@ -50,6 +51,7 @@ class ScopeBindings final : public Bindings {
 
   const RunState& st_;
   const Scope& scope_;
+  const Json& secrets_;
   mutable Json run_;
   mutable Json merged_;
 };
@@ -77,15 +79,15 @@ EvalContext RunMachine::Walk::context(const Scope&, ScopeBindings& b) const {
 }
 
 Result<Json> RunMachine::Walk::eval(const Expression& e, const Scope& scope) const {
-  ScopeBindings b(st_, scope);
+  ScopeBindings b(st_, scope, wf_.secrets);
   return e.evaluate(context(scope, b));
 }
 Result<Json> RunMachine::Walk::eval(const Template& t, const Scope& scope) const {
-  ScopeBindings b(st_, scope);
+  ScopeBindings b(st_, scope, wf_.secrets);
   return t.evaluate(context(scope, b));
 }
 Result<Json> RunMachine::Walk::eval(const ValueTemplate& v, const Scope& scope) const {
-  ScopeBindings b(st_, scope);
+  ScopeBindings b(st_, scope, wf_.secrets);
   return v.evaluate(context(scope, b));
 }
 
@@ -100,7 +102,7 @@ Result<bool> RunMachine::Walk::condition(const Expression& e, const Scope& scope
 }
 
 Json RunMachine::Walk::inputsOf(const Expression& e, const Scope& scope) const {
-  ScopeBindings b(st_, scope);
+  ScopeBindings b(st_, scope, wf_.secrets);
   Json out = Json::object();
   for (const auto& ref : e.paths()) {
     const Json* v = b.lookup(ref.segments[0]);

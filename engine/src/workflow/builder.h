@@ -14,6 +14,7 @@ struct ExprUse {
   Expression expr;
   OffsetMap where;   // expression offset -> file position
   std::string what;  // "condition of step 'x'"
+  bool secretsAllowed = false;  // the `with` of a connector call: the only place `secrets.NAME` may appear
 };
 
 // "step 'pnd'", or "step at line 12" for a step without a usable id.

@@ -193,6 +193,17 @@ void Builder::checkUse(const ExprUse& use, const Visible& v, Scope scope, std::o
     if (ref.offset < skipUntil) continue;
     const std::string& root = ref.segments[0];
     SourcePos pos = use.where(ref.offset);
+    if (root == "secrets" && std::find(roots.begin(), roots.end(), root) == roots.end()) {
+      if (!use.secretsAllowed) {
+        c_.error(pos, DiagnosticCategory::kSemantic,
+                 use.what + ": secrets can only be used in the 'with' of a step that calls a connector");
+      } else if (ref.segments.size() != 2) {
+        c_.error(pos, DiagnosticCategory::kSemantic, use.what + ": write a secret as secrets.NAME");
+      } else {
+        wf_.secrets[ref.segments[1]] = secretMarker(ref.segments[1]);
+      }
+      continue;
+    }
     if (std::find(roots.begin(), roots.end(), root) == roots.end()) {
       c_.error(pos, DiagnosticCategory::kSemantic,
                use.what + ": unknown name '" + root + "'" + unknownNameHint(root, roots, at));

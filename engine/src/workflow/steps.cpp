@@ -264,7 +264,11 @@ void Builder::parseKind(std::string_view kind, const Node& n, Step& s, StepIndex
       }
     }
     if (const Node* w = n.find("with")) {
-      if (c_.requireMap(*w, "'with' of " + what)) u.with = compileValue(*w, "'with' of " + what, &stepUses_[self]);
+      if (c_.requireMap(*w, "'with' of " + what)) {
+        const size_t before = stepUses_[self].size();
+        u.with = compileValue(*w, "'with' of " + what, &stepUses_[self]);
+        for (size_t i = before; i < stepUses_[self].size(); ++i) stepUses_[self][i].secretsAllowed = true;
+      }
     }
     s.body = std::move(u);
   } else if (kind == "parallel") {

@@ -1,0 +1,89 @@
+// Secrets: `secrets.NAME` reaches the connector, and nowhere else: not the run's state, its
+// events, its work items, the audit trail or the database file; an echoed value comes back
+// as ***; a missing secret fails the step naming the secret, not a value.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "engine_fixture.h"
+
+using namespace vigil;
+using namespace vigil::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kUsesSecret = R"yaml(workflow: with-secret
+version: 1
+owner: o
+steps:
+  - id: call
+    uses: test.echo
+    with: { authorization: "Bearer ${{ secrets.API_TOKEN }}", other: "${{ secrets.MISSING_ONE }}" }
+)yaml";
+
+std::string fileBytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("a secret is filled in at the call and scrubbed from everything kept", "[secrets]") {
+  const std::string value = "s3cr3t-Value-4f9a1c";
+  TempDir dir;
+  SECTION("known secrets") {
+    Fixture f(dir.path, [&](const std::string& name) -> std::optional<std::string> {
+      if (name == "API_TOKEN") return value;
+      if (name == "MISSING_ONE") return std::string("second-secret-77b2");
+      return std::nullopt;
+    });
+    f.publish(kUsesSecret);
+    REQUIRE(f.engine->start().isOk());
+    auto id = f.engine->startRun("with-secret", Json::object(), "officer-1");
+    REQUIRE(id.isOk());
+    REQUIRE(f.engine->waitIdle(10s));
+    RunState st = f.runState(*id);
+    REQUIRE(st.status == RunStatus::kCompleted);
+    // The echo proves the connector saw the value; what is kept has *** in its place.
+    CHECK(st.step("call")->output["authorization"] == "Bearer ***");
+    CHECK(st.step("call")->output["other"] == "***");
+    f.engine->stop();
+    for (const char* file : {"vigil.db", "vigil.db-wal"}) {
+      const std::string bytes = fileBytes(dir.path / file);
+      CHECK(bytes.find(value) == std::string::npos);
+      CHECK(bytes.find("second-secret-77b2") == std::string::npos);
+    }
+  }
+  SECTION("a missing secret fails the step by name") {
+    Fixture f(dir.path, [&](const std::string& name) -> std::optional<std::string> {
+      if (name == "API_TOKEN") return value;
+      return std::nullopt;
+    });
+    f.publish(kUsesSecret);
+    REQUIRE(f.engine->start().isOk());
+    auto id = f.engine->startRun("with-secret", Json::object(), "officer-1");
+    REQUIRE(id.isOk());
+    REQUIRE(f.engine->waitIdle(10s));
+    RunState st = f.runState(*id);
+    CHECK(st.status == RunStatus::kFailed);
+    CHECK(st.step("call")->error["code"] == "secret_missing");
+    CHECK(st.step("call")->error["message"] == "secret 'MISSING_ONE' is not configured");
+  }
+}
+
+TEST_CASE("secrets may appear only in the with of a connector call", "[secrets][loader]") {
+  auto r = loadWorkflow(R"yaml(workflow: leaky
+version: 1
+owner: o
+steps:
+  - { id: a, set: { copy: "${{ secrets.API_TOKEN }}" } }
+  - { id: b, if: "secrets.API_TOKEN == 'x'", uses: test.echo }
+)yaml", "leaky.yaml");
+  REQUIRE(r.diagnostics.size() == 2);
+  CHECK(r.diagnostics[0].format() ==
+        "leaky.yaml:5:32: error: 'set' of step 'a': secrets can only be used in the 'with' of a step that calls a connector");
+  CHECK(r.diagnostics[1].message.find("secrets can only be used in the 'with'") != std::string::npos);
+}
