@@ -7,12 +7,13 @@
 
 namespace vigil {
 
-Status ConnectorRegistry::add(const std::string& name, std::shared_ptr<Connector> connector, int maxConcurrency) {
-  if (connector == nullptr || maxConcurrency < 1) {
+Status ConnectorRegistry::add(const std::string& name, std::shared_ptr<Connector> connector, int maxConcurrency,
+                              double maxPerSecond) {
+  if (connector == nullptr || maxConcurrency < 1 || maxPerSecond < 0) {
     return Status::invalidArgument("connector '" + name + "' needs an implementation and a limit of at least 1");
   }
   std::lock_guard lock(mu_);
-  if (!entries_.emplace(name, Entry{std::move(connector), maxConcurrency}).second) {
+  if (!entries_.emplace(name, Entry{std::move(connector), maxConcurrency, maxPerSecond}).second) {
     return Status::alreadyExists("connector '" + name + "' is already registered");
   }
   return Status::ok();
@@ -28,6 +29,12 @@ int ConnectorRegistry::maxConcurrency(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = entries_.find(name);
   return it == entries_.end() ? 1 : it->second.maxConcurrency;
+}
+
+double ConnectorRegistry::maxPerSecond(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(name);
+  return it == entries_.end() ? 0 : it->second.maxPerSecond;
 }
 
 std::vector<std::string> ConnectorRegistry::names() const {

@@ -98,7 +98,11 @@ class Connector {
 // global; registering a name twice is an error. Thread-safe.
 class ConnectorRegistry {
  public:
-  Status add(const std::string& name, std::shared_ptr<Connector> connector, int maxConcurrency = 16);
+  // `maxPerSecond` > 0 spaces calls to that connector evenly so that no second holds more
+  // than that many starts (for example 5 a second to a national system).
+  Status add(const std::string& name, std::shared_ptr<Connector> connector, int maxConcurrency = 16,
+             double maxPerSecond = 0);
+  double maxPerSecond(const std::string& name) const;
   std::shared_ptr<Connector> find(const std::string& name) const;
   int maxConcurrency(const std::string& name) const;
   std::vector<std::string> names() const;
@@ -112,6 +116,7 @@ class ConnectorRegistry {
   struct Entry {
     std::shared_ptr<Connector> connector;
     int maxConcurrency;
+    double maxPerSecond;
   };
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;

@@ -19,21 +19,39 @@ void EngineImpl::workerLoop() {
     {
       std::unique_lock lock(jobMu_);
       bool found = false;
-      jobCv_.wait(lock, [&] {
+      bool stopping = false;
+      while (!found && !stopping) {
+        // The soonest a rate-limited connector with work may start its next call.
+        auto wakeAt = std::chrono::steady_clock::time_point::max();
+        const auto now = std::chrono::steady_clock::now();
         {
           std::lock_guard l(inMu_);
-          if (stopping_) return true;
+          stopping = stopping_;
         }
         for (auto& [name, q] : jobs_) {
-          if (!q.empty() && inFlight_[name] < o_.connectors->maxConcurrency(name)) {
-            job = std::move(q.front());
-            q.pop_front();
-            found = true;
-            return true;
+          if (stopping || q.empty() || inFlight_[name] >= o_.connectors->maxConcurrency(name)) continue;
+          const double rate = o_.connectors->maxPerSecond(name);
+          auto& next = nextStart_[name];
+          if (rate > 0 && next > now) {
+            wakeAt = std::min(wakeAt, next);
+            continue;
           }
+          if (rate > 0) {
+            next = std::max(next, now) + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(1.0 / rate));
+          }
+          job = std::move(q.front());
+          q.pop_front();
+          found = true;
+          break;
         }
-        return false;
-      });
+        if (found || stopping) break;
+        if (wakeAt == std::chrono::steady_clock::time_point::max()) {
+          jobCv_.wait(lock);
+        } else {
+          jobCv_.wait_until(lock, wakeAt);
+        }
+      }
       if (!found) return;  // stopping; unfinished calls stay in the store and are redone on start
       --queuedJobs_;
       ++runningJobs_;

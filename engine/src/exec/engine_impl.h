@@ -103,6 +103,7 @@ class EngineImpl final : public Engine {
   std::condition_variable jobCv_;
   std::map<std::string, std::deque<CallJob>> jobs_;  // by connector
   std::map<std::string, int> inFlight_;              // by connector
+  std::map<std::string, std::chrono::steady_clock::time_point> nextStart_;  // rate-limited connectors
   size_t queuedJobs_ = 0;
   size_t runningJobs_ = 0;
 

@@ -1,0 +1,43 @@
+// SmtpTransport: one SMTP exchange per send over libcurl, and the mapping of what went
+// wrong onto CallOutcome codes. Immutable after construction; send() is thread-safe (each
+// call has its own curl handle and connection).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "message.h"
+#include "vigil/connector.h"
+#include "vigil/status.h"
+
+namespace vigil::email {
+
+struct SmtpSettings {
+  std::string url;              // "smtp://host:port" or "smtps://host:port"
+  bool requireStartTls = false;  // STARTTLS or fail; never fall back to plaintext
+  std::string caFile;           // extra CAs (PEM), "" for the system store only
+  std::string caPem;            // its contents, read at registration
+  std::string username;         // "" for no AUTH
+};
+
+// Initialises libcurl once per process (thread-safe). Fails when libcurl cannot start.
+Status initCurl();
+
+// The number of PEM certificates in `pem` (0: none or unparseable).
+int countCertificates(const std::string& pem);
+
+class SmtpTransport {
+ public:
+  explicit SmtpTransport(SmtpSettings settings) : settings_(std::move(settings)) {}
+
+  // Delivers `message` from `from` within `budget`. Success has an empty output; a failure
+  // carries one of the codes of email_connector.h and a message without addresses, server
+  // text or secrets. `password` is used only when settings name a username.
+  CallOutcome send(const std::string& from, const OutgoingMessage& message, const std::string& password,
+                   std::chrono::milliseconds budget) const;
+
+ private:
+  SmtpSettings settings_;
+};
+
+}  // namespace vigil::email
