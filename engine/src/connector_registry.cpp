@@ -31,6 +31,16 @@ int ConnectorRegistry::maxConcurrency(const std::string& name) const {
   return it == entries_.end() ? 1 : it->second.maxConcurrency;
 }
 
+Status ConnectorRegistry::setLimits(const std::string& name, int maxConcurrency, double maxPerSecond) {
+  if (maxConcurrency < 1 || maxPerSecond < 0) return Status::invalidArgument("connector '" + name + "': limits must be positive");
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return Status::notFound("no connector named '" + name + "'");
+  it->second.maxConcurrency = maxConcurrency;
+  it->second.maxPerSecond = maxPerSecond;
+  return Status::ok();
+}
+
 double ConnectorRegistry::maxPerSecond(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = entries_.find(name);
@@ -53,7 +63,19 @@ std::optional<ActionSpec> ConnectorRegistry::action(const std::string& connector
   return std::nullopt;
 }
 
-std::vector<Diagnostic> ConnectorRegistry::check(const Workflow& wf) const {
+std::vector<std::string> ConnectorRegistry::missing(const Workflow& wf) const {
+  std::vector<std::string> out;
+  for (const auto& s : wf.steps) {
+    const auto* u = std::get_if<UsesStep>(&s.body);
+    if (u != nullptr && find(u->connector) == nullptr &&
+        std::find(out.begin(), out.end(), u->connector) == out.end()) {
+      out.push_back(u->connector);
+    }
+  }
+  return out;
+}
+
+std::vector<Diagnostic> ConnectorRegistry::check(const Workflow& wf, bool requireConnectors) const {
   std::vector<Diagnostic> out;
   auto error = [&](const Step& s, std::string msg) {
     out.push_back(Diagnostic{wf.sourceFile, s.pos.line, s.pos.column, DiagnosticCategory::kSemantic, std::move(msg)});
@@ -63,6 +85,7 @@ std::vector<Diagnostic> ConnectorRegistry::check(const Workflow& wf) const {
     if (u == nullptr) continue;
     auto c = find(u->connector);
     const std::string what = "step '" + s.id + "'";
+    if (c == nullptr && !requireConnectors) continue;
     if (c == nullptr) {
       std::string known;
       for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;

@@ -103,14 +103,19 @@ class ConnectorRegistry {
   Status add(const std::string& name, std::shared_ptr<Connector> connector, int maxConcurrency = 16,
              double maxPerSecond = 0);
   double maxPerSecond(const std::string& name) const;
+  // Changes a registered connector's limits (configuration applied after registration).
+  Status setLimits(const std::string& name, int maxConcurrency, double maxPerSecond);
   std::shared_ptr<Connector> find(const std::string& name) const;
   int maxConcurrency(const std::string& name) const;
   std::vector<std::string> names() const;
   // The declared action `connector.action`, if the connector declares its actions.
   std::optional<ActionSpec> action(const std::string& connector, const std::string& action) const;
-  // Checks every `uses:` of `workflow` against the registered connectors: the connector
-  // exists, the action is one it declares, parameters are known and required ones given.
-  std::vector<struct Diagnostic> check(const struct Workflow& workflow) const;
+  // Checks every `uses:` of `workflow` against the registered connectors: the action is one
+  // its connector declares, parameters are known and required ones given; and, when
+  // `requireConnectors`, that each named connector is registered at all.
+  std::vector<struct Diagnostic> check(const struct Workflow& workflow, bool requireConnectors = true) const;
+  // The connectors `workflow` names that are not registered.
+  std::vector<std::string> missing(const struct Workflow& workflow) const;
 
  private:
   struct Entry {

@@ -1,7 +1,7 @@
 // What the audit trail records of each committed run transition: one "run" record holding
-// the events (a "collection" when the run starts: its inputs enter vigil), and one
-// "consultation" per connector call whose result came back, naming the system and the
-// step's stated purpose. Personal data stays in payloads, which retention can erase.
+// the events (a "collection" when the run starts: its inputs enter vigil), and one record
+// per connector call whose result came back (a consultation, disclosure or alteration, as
+// the action declares), naming the system and the step's stated purpose. Personal data stays in payloads, which retention can erase.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -48,8 +48,8 @@ std::string subjectReference(const Workflow& wf, const Json& inputs, const std::
   return out;
 }
 
-void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey, TimePoint now,
-                        std::vector<AuditEntry>* out) {
+void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey,
+                        const ConnectorRegistry* connectors, TimePoint now, std::vector<AuditEntry>* out) {
   if (w.events.empty()) return;
   const RunState& st = w.snapshot;
   const std::string system = "system:" + wf.name + "@" + std::to_string(wf.version);
@@ -88,7 +88,10 @@ void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string
         if (const auto* u = std::get_if<UsesStep>(&s.body)) {
           AuditEntry c;
           c.time = now;
-          c.kind = "consultation";
+          // The action's declared access: reading another system, sending data out to one, or changing it.
+          auto spec = connectors != nullptr ? connectors->action(u->connector, u->action) : std::nullopt;
+          c.kind = spec && isAuditKind(spec->access) ? spec->access : "consultation";
+          if (c.kind == "disclosure") c.recipient = u->connector;
           c.actor = system + " for " + st.startedBy;
           c.runId = st.id;
           c.step = e.step;

@@ -234,7 +234,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     if (touchesApprovals(w)) {
       for (auto& row : approvalRowsOf(w.snapshot)) batch.approvals.push_back(std::move(row));
     }
-    appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, now, &batch.audit);
+    appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, o_.connectors.get(), now, &batch.audit);
   }
 
   auto t0 = std::chrono::steady_clock::now();

@@ -32,8 +32,8 @@ struct EngineInput {
 };
 
 // audit_entries.cpp: the audit records of one committed run transition.
-void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey, TimePoint now,
-                        std::vector<AuditEntry>* out);
+void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey,
+                        const ConnectorRegistry* connectors, TimePoint now, std::vector<AuditEntry>* out);
 
 // secrets.cpp: calls that fill in `secrets.NAME` markers and scrub the answer.
 CallOutcome callWithSecrets(Connector& connector, ConnectorCall call, const SecretLookup& lookup);
