@@ -129,15 +129,15 @@ std::string flipBit(std::string s, size_t bit) {
 }
 
 // A temporary directory removed when the test ends, pass or fail.
-struct TempDir {
+struct DataDir {
   std::filesystem::path path;
-  TempDir() {
+  DataDir() {
     path = std::filesystem::temp_directory_path() /
            ("vigil-audit-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }
-  ~TempDir() {
+  ~DataDir() {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
   }
@@ -461,7 +461,7 @@ TEST_CASE("a private key PEM that is not an unencrypted Ed25519 key is refused",
 }
 
 TEST_CASE("loadOrCreate creates a 0600 key, reloads it and refuses a group-readable file", "[audit][signing]") {
-  TempDir dir;
+  DataDir dir;
   const std::string path = (dir.path / "signing.pem").string();
 
   auto created = SigningKey::loadOrCreate(path);

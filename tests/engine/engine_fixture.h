@@ -15,14 +15,14 @@ namespace vigil::testing {
 
 using namespace std::chrono_literals;
 
-struct TempDir {
-  TempDir() {
+struct DataDir {
+  DataDir() {
     static int n = 0;  // NOLINT: tests run on one thread
     path = std::filesystem::temp_directory_path() / ("vigil-engine-test-" + std::to_string(getpid()) + "-" + std::to_string(++n));
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
   }
-  ~TempDir() { std::filesystem::remove_all(path); }
+  ~DataDir() { std::filesystem::remove_all(path); }
   std::filesystem::path path;
 };
 

@@ -40,7 +40,7 @@ outputs: { band: "${{ steps.e.output.band }}" }
 }  // namespace
 
 TEST_CASE("a run is durable: events, snapshot and outputs are in the store", "[engine]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   f.publish(kFiveSteps);
   REQUIRE(f.engine->start().isOk());
@@ -63,7 +63,7 @@ TEST_CASE("a run is durable: events, snapshot and outputs are in the store", "[e
 }
 
 TEST_CASE("bad inputs are refused before a run starts, naming the input", "[engine][inputs]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   f.publish(R"yaml(workflow: w
 version: 1
@@ -85,7 +85,7 @@ steps: [{ id: s, set: { x: 1 } }]
 }
 
 TEST_CASE("retries wait on durable timers and the manual clock", "[engine][retry][timers]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   f.publish(R"yaml(workflow: r
 version: 1
@@ -113,7 +113,7 @@ steps:
 }
 
 TEST_CASE("a parked run survives a restart and resumes on its timer", "[engine][timers][restart]") {
-  TempDir dir;
+  DataDir dir;
   std::string id;
   const char* wf = "workflow: p\nversion: 1\nowner: o\nsteps:\n  - { id: w, wait: 2h }\n  - { id: after, uses: test.echo, with: { ok: true } }\n";
   {
@@ -138,7 +138,7 @@ TEST_CASE("a parked run survives a restart and resumes on its timer", "[engine][
 }
 
 TEST_CASE("approvals, cancellation and sub-workflows through the engine", "[engine][approval][call][cancel]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   f.publish("workflow: child\nversion: 1\nowner: o\ninputs: { x: integer }\nsteps:\n  - { id: s, uses: test.echo, with: { y: \"${{ inputs.x * 2 }}\" } }\noutputs: { y: \"${{ steps.s.output.y }}\" }\n");
   f.publish(R"yaml(workflow: parent
@@ -180,7 +180,7 @@ steps:
 }
 
 TEST_CASE("an older data directory is upgraded in place; a newer one is refused", "[store][migration]") {
-  TempDir dir;
+  DataDir dir;
   {
     SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/tests/engine/fixtures/schema-v1.sql");
@@ -252,7 +252,7 @@ class GateConnector final : public Connector {
 }  // namespace
 
 TEST_CASE("a connector's concurrency limit bounds its calls in flight", "[engine][limits]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   auto gate = std::make_shared<GateConnector>();
   REQUIRE(f.connectors->add("gate", gate, 2).isOk());
@@ -275,7 +275,7 @@ TEST_CASE("a connector's concurrency limit bounds its calls in flight", "[engine
 }
 
 TEST_CASE("an unknown connector fails the step with a clear error", "[engine][errors]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   f.publish("workflow: u\nversion: 1\nowner: o\nsteps:\n  - { id: s, uses: nosuch.call }\n");
   REQUIRE(f.engine->start().isOk());
@@ -290,7 +290,7 @@ TEST_CASE("an unknown connector fails the step with a clear error", "[engine][er
 }
 
 TEST_CASE("a run keeps the definition it started with when a new version is published", "[engine][versions]") {
-  TempDir dir;
+  DataDir dir;
   const char* v1 = "workflow: v\nversion: 1\nowner: o\nsteps:\n  - { id: w, wait: 1h }\n  - { id: s, set: { from: one } }\n";
   const char* v2 = "workflow: v\nversion: 2\nowner: o\nsteps:\n  - { id: w, wait: 1h }\n  - { id: s, set: { from: two } }\n";
   std::string oldRun;

@@ -35,7 +35,7 @@ class StampConnector final : public Connector {
 }  // namespace
 
 TEST_CASE("the configured rate of a connector is never exceeded under 200 concurrent runs", "[engine][limits]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   auto stamp = std::make_shared<StampConnector>();
   constexpr double kRate = 50;

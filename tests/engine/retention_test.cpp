@@ -12,7 +12,7 @@ using namespace vigil::testing;
 using namespace std::chrono_literals;
 
 TEST_CASE("retention erases expired runs' personal data and the chain still verifies", "[retention][audit]") {
-  TempDir dir;
+  DataDir dir;
   Fixture f(dir.path);
   f.publish(R"yaml(workflow: kept
 version: 1

@@ -33,7 +33,7 @@ std::string fileBytes(const std::filesystem::path& p) {
 
 TEST_CASE("a secret is filled in at the call and scrubbed from everything kept", "[secrets]") {
   const std::string value = "s3cr3t-Value-4f9a1c";
-  TempDir dir;
+  DataDir dir;
   SECTION("known secrets") {
     Fixture f(dir.path, [&](const std::string& name) -> std::optional<std::string> {
       if (name == "API_TOKEN") return value;

@@ -50,6 +50,7 @@ enum class EventType {
   kApprovalClaimed,   // step, data: {by, until}
   kApprovalReassigned,// step, data: {by, reason, roles, users}
   kApprovalEscalated, // step, attempt: level (1-based), data: {to}
+  kApprovalReminded,  // step, attempt: level, data: {connector, ok, code?}: an escalation's reminder went out (or not)
 };
 
 const char* eventTypeName(EventType t);

@@ -111,6 +111,7 @@ struct ApprovalStep {
   struct Escalation {
     Millis after{0};
     std::vector<std::string> to;
+    std::optional<UsesStep> remind;  // a connector call (e-mail) telling them, when escalated
   };
   std::vector<std::string> roles;
   std::vector<std::string> users;

@@ -81,6 +81,23 @@ void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string
       case EventType::kRunCancelled:
         run.actor = e.data.value("by", run.actor);
         break;
+      case EventType::kApprovalReminded: {
+        if (!e.data.value("ok", false)) break;
+        AuditEntry c;
+        c.time = now;
+        const std::string connector = e.data.value("connector", "");
+        c.kind = "disclosure";
+        c.actor = system;
+        c.runId = st.id;
+        c.step = e.step;
+        c.subject = subject;
+        c.system = connector;
+        c.recipient = connector;
+        c.purpose = "reminder: approval '" + e.step + "' escalated";
+        c.payload = {{"escalation", e.attempt}, {"event", e.seq}};
+        out->push_back(std::move(c));
+        break;
+      }
       case EventType::kStepCompleted: {
         auto idx = wf.findStep(e.step.substr(0, e.step.find('[')));
         if (!idx) break;

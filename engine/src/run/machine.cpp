@@ -27,6 +27,19 @@ Transition RunMachine::onCallResult(RunState& state, const std::string& step, in
                                     TimePoint now) const {
   Transition out;
   const StepState* s = state.step(step);
+  if (attempt > Walk::kReminderAttempt && s != nullptr && !isTerminal(state.status)) {
+    // An escalation's reminder came back: record it; the approval waits on as before.
+    Walk w(*this, state, now, out);
+    auto idx = w.indexOfKey(step);
+    const int level = attempt - Walk::kReminderAttempt;
+    if (!idx || !std::holds_alternative<ApprovalStep>(workflow().steps[*idx].body)) return out;
+    const auto& a = std::get<ApprovalStep>(workflow().steps[*idx].body);
+    if (level > static_cast<int>(a.escalate.size()) || !a.escalate[static_cast<size_t>(level - 1)].remind) return out;
+    Json data = {{"connector", a.escalate[static_cast<size_t>(level - 1)].remind->connector}, {"ok", outcome.ok}};
+    if (!outcome.ok) data["code"] = outcome.code;
+    w.emit(EventType::kApprovalReminded, step, level, std::move(data));
+    return out;
+  }
   if (isTerminal(state.status) || s == nullptr || s->status != StepStatus::kRunning || s->attempt != attempt) {
     return out;  // stale: timed out, cancelled, or already recorded
   }
@@ -73,6 +86,7 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
       if (attempt < 1 || attempt > static_cast<int>(a.escalate.size())) return out;
       w.emit(EventType::kTimerFired, step, attempt, {{"timer", "escalation"}});
       w.emit(EventType::kApprovalEscalated, step, attempt, {{"to", a.escalate[attempt - 1].to}});
+      w.remind(*idx, step, attempt);
       return out;  // still waiting for a person: nothing else can move
     }
     case Command::TimerKind::kApprovalTimeout: {

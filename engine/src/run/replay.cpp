@@ -133,6 +133,14 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
         tr = m.onApproval(st, e.step, a, e.time);
         break;
       }
+      case EventType::kApprovalReminded: {
+        const int attempt = 1000 + e.attempt;  // Walk::kReminderAttempt + level
+        tr = m.onCallResult(st, e.step, attempt,
+                            e.data.value("ok", false) ? CallOutcome::success(Json())
+                                                      : CallOutcome::failure(e.data.value("code", ""), "", false),
+                            e.time);
+        break;
+      }
       case EventType::kRunCancelled:
         tr = m.cancel(st, e.data.value("by", ""), e.data.value("reason", ""), e.time);
         break;

@@ -9,11 +9,11 @@ namespace {
 
 constexpr std::array<const char*, 5> kRunStatus = {"running", "waiting", "completed", "failed", "cancelled"};
 constexpr std::array<const char*, 6> kStepStatus = {"pending", "running", "waiting", "completed", "failed", "skipped"};
-constexpr std::array<const char*, 18> kEventTypes = {
+constexpr std::array<const char*, 19> kEventTypes = {
     "RunStarted",        "StepStarted",     "StepCompleted",  "StepFailed",    "StepSkipped",
     "RetryScheduled",    "WaitStarted",     "TimerFired",      "DecisionRecorded", "ApprovalRequested", "ApprovalDecided",
     "ChildRunStarted",   "RunCompleted",    "RunFailed",      "RunCancelled",  "ApprovalClaimed",
-    "ApprovalReassigned", "ApprovalEscalated"};
+    "ApprovalReassigned", "ApprovalEscalated", "ApprovalReminded"};
 
 long long ms(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
@@ -186,6 +186,8 @@ Status RunState::apply(const Event& e) {
         s->approval.erase("claim");
       }
       break;
+    case EventType::kApprovalReminded:
+      break;  // a record that the reminder went out; the approval itself is unchanged
     case EventType::kApprovalEscalated:
       if (s->approval.is_object()) {
         Json& roles = s->approval["assigned"]["roles"];

@@ -192,6 +192,28 @@ void RunMachine::Walk::callConnector(StepIndex idx, const std::string& key, int 
   out_.commands.push_back(std::move(c));
 }
 
+void RunMachine::Walk::remind(StepIndex idx, const std::string& key, int level) {
+  const auto& a = std::get<ApprovalStep>(wf_.steps[idx].body);
+  const auto& remind = a.escalate[static_cast<size_t>(level - 1)].remind;
+  if (!remind) return;
+  auto input = eval(remind->with, scopeOfKey(key));
+  if (!input) {
+    emit(EventType::kApprovalReminded, key, level,
+         {{"connector", remind->connector}, {"ok", false}, {"code", "expression"}, {"message", input.status().message()}});
+    return;
+  }
+  Command c;
+  c.kind = Command::Kind::kCallConnector;
+  c.step = key;
+  c.attempt = kReminderAttempt + level;
+  c.connector = remind->connector;
+  c.action = remind->action;
+  c.input = std::move(input).value();
+  c.idempotencyKey = st_.id + "/" + key + "/remind-" + std::to_string(level);
+  c.purpose = "reminder: approval '" + key + "' escalated";
+  out_.commands.push_back(std::move(c));
+}
+
 void RunMachine::Walk::handleCallFailure(StepIndex idx, const std::string& key, int attempt, const CallOutcome& o) {
   const Step& step = wf_.steps[idx];
   if (o.retryable && step.retry && attempt < step.retry->maxAttempts) {

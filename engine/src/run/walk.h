@@ -23,6 +23,10 @@ class RunMachine::Walk {
   void fail(StepIndex idx, const std::string& key, const std::string& code, const std::string& message);
   void callConnector(StepIndex idx, const std::string& key, int attempt, const Scope& scope);
   void handleCallFailure(StepIndex idx, const std::string& key, int attempt, const CallOutcome& outcome);
+  // An escalation's reminder: a connector call whose result is only recorded (attempt
+  // kReminderAttempt + level, so it can never be mistaken for the step's own calls).
+  void remind(StepIndex idx, const std::string& key, int level);
+  static constexpr int kReminderAttempt = 1000;
   std::optional<StepIndex> indexOfKey(const std::string& key) const;
   Scope scopeOfKey(const std::string& key) const;
 

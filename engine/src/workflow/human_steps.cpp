@@ -173,7 +173,7 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
     }
     Millis last{0};
     for (const Node* lv : levels) {
-      if (!c_.checkMap(*lv, {"after", "to"}, {"after", "to"}, "an escalation of " + what) && !lv->isMap()) continue;
+      if (!c_.checkMap(*lv, {"after", "to", "remind"}, {"after", "to"}, "an escalation of " + what) && !lv->isMap()) continue;
       ApprovalStep::Escalation esc;
       if (const Node* af = lv->find("after")) {
         if (auto d = c_.duration(*af, "'after' of an escalation of " + what)) {
@@ -195,6 +195,31 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
           if (esc.to.empty()) {
             c_.error(*to, DiagnosticCategory::kSemantic, "an escalation of " + what + " escalates to nobody");
           }
+        }
+      }
+      if (const Node* rm = lv->find("remind")) {
+        const std::string rwhat = "'remind' of an escalation of " + what;
+        if (c_.checkMap(*rm, {"uses", "with"}, {"uses"}, rwhat) || rm->isMap()) {
+          UsesStep u;
+          if (const Node* us = rm->find("uses")) {
+            static const std::regex kAction("([a-z][a-z0-9_-]*)\\.([a-z][a-z0-9_]*)");
+            std::smatch m;
+            auto v = c_.string(*us, "'uses' of " + rwhat);
+            if (v && std::regex_match(*v, m, kAction)) {
+              u.connector = m[1];
+              u.action = m[2];
+            } else if (v) {
+              c_.error(*us, DiagnosticCategory::kSchema, "'uses' of " + rwhat + " must be CONNECTOR.ACTION, got '" + *v + "'");
+            }
+          }
+          if (const Node* w = rm->find("with")) {
+            if (c_.requireMap(*w, "'with' of " + rwhat)) {
+              const size_t before = stepUses_[self].size();
+              u.with = compileValue(*w, "'with' of " + rwhat, &stepUses_[self]);
+              for (size_t i = before; i < stepUses_[self].size(); ++i) stepUses_[self][i].secretsAllowed = true;
+            }
+          }
+          esc.remind = std::move(u);
         }
       }
       a.escalate.push_back(std::move(esc));
