@@ -2,6 +2,10 @@
 // overrides, through the pure machine with a manual clock (nothing sleeps).
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
+#include "engine_fixture.h"
 #include "machine_harness.h"
 
 using namespace vigil;
@@ -243,5 +247,38 @@ TEST_CASE("decisions record agreement with the recommendation; overriding needs 
     CHECK(act(h, "review", a) == "form.extra: approval 'review' declares no such field; field: form.extra");
     a.form = Json::object();
     CHECK(act(h, "review", a) == "form.notes: required field is missing; field: form.notes");
+  }
+}
+
+TEST_CASE("two people deciding the same task at the same instant: one decision, one conflict", "[approval][engine]") {
+  DataDir dir;
+  Fixture f(dir.path);
+  f.publish("workflow: race\nversion: 1\nowner: o\nsteps:\n  - id: review\n    approval: { assign: supervisor }\n"
+            "  - { id: after, set: { d: \"${{ steps.review.decision }}\" } }\n");
+  REQUIRE(f.engine->start().isOk());
+  for (int round = 0; round < 20; ++round) {
+    auto id = f.engine->startRun("race", Json::object(), "officer-1");
+    REQUIRE(id.isOk());
+    REQUIRE(f.engine->waitIdle(10s));
+    std::atomic<bool> go{false};
+    Status results[2];
+    std::thread people[2];
+    for (int p = 0; p < 2; ++p) {
+      people[p] = std::thread([&, p] {
+        ApprovalAction a = decide(p == 0 ? "sup-a" : "sup-b", {"supervisor"}, p == 0 ? "approve" : "reject");
+        while (!go) std::this_thread::yield();
+        results[p] = f.engine->actOnApproval(*id, "review", a);
+      });
+    }
+    go = true;
+    for (auto& t : people) t.join();
+    const int accepted = results[0].isOk() + results[1].isOk();
+    CHECK(accepted == 1);
+    const Status& refused = results[0].isOk() ? results[1] : results[0];
+    CHECK(refused.code() == Status::Code::kFailedPrecondition);
+    RunState st = f.runState(*id);
+    CHECK(st.status == RunStatus::kCompleted);
+    CHECK(st.step("review")->approval["votes"].size() == 1);
+    CHECK(st.step("after")->output["d"] == (results[0].isOk() ? "approve" : "reject"));
   }
 }
