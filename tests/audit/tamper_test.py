@@ -85,6 +85,17 @@ try:
         check("an auditor exports a run's bundle", rc == 0 and "record(s)" in out, err)
         code, live = d.request("GET", "/api/v1/audit/verify", token=op)
         check("live verification through the API", code == 200 and live["ok"] and live["records"] > 40, live)
+        old_key = open(os.path.join(d.data, "keys", "audit-ed25519.pub.pem")).read()
+        code, rotated = d.request("POST", "/api/v1/audit/rotate-key", token=d.admin)
+        check("an admin rotates the signing key", code == 200 and rotated["key_id"] != rotated["previous_key_id"], rotated)
+        code, body = d.request("POST", "/api/v1/audit/rotate-key", token=op)
+        check("rotation is for admins only", code == 403, body)
+        populate_more = d.request("POST", "/api/v1/runs", token=op, body={"workflow": "triage-review", "inputs": {
+            "referral": {"id": "REF-900", "band": "GREEN", "child": {"name": "Synthetic Child 900"}}}})
+        check("runs go on after the rotation", populate_more[0] == 201, populate_more)
+        code, live = d.request("GET", "/api/v1/audit/verify", token=op)
+        check("after rotation the whole trail verifies, old checkpoints through the hand-over",
+              code == 200 and live["ok"] and live["checkpoints"] >= 3 and live["key_id"] == rotated["key_id"], live)
         data = d.data
     check("the daemon stopped cleanly", d.proc.returncode == 0, d.proc.returncode)
 
@@ -99,17 +110,26 @@ try:
     check("every decision is an audit record naming who decided", len(decided) == 10 and all(a == "sam" for a, _ in decided), decided)
     subjects = rows(data, "SELECT DISTINCT subject FROM audit WHERE kind = 'collection'")
     check("records carry a pseudonymous subject, never the name",
-          len(subjects) == 20 and all(s[0].startswith("ps:") for s in subjects) and
+          len(subjects) == 21 and all(s[0].startswith("ps:") for s in subjects) and
           not rows(data, "SELECT 1 FROM audit WHERE subject LIKE '%Synthetic%' OR actor LIKE '%Synthetic%'"), subjects[:3])
 
+    old_pub = os.path.join(tmp, "old-key.pem")
+    open(old_pub, "w").write(old_key)
     count = rows(data, "SELECT count(*) FROM audit")[0][0]
     rc, out, _ = verify("--data", data)
     check("an untouched store verifies", rc == 0 and out.startswith(f"OK {count} records, head "), out)
     rc, out, err = verify(bundle)
     check("the export bundle verifies on its own", rc == 0 and out.startswith("OK "), (out, err))
     pub = os.path.join(data, "keys", "audit-ed25519.pub.pem")
+    rc, out, _ = verify(bundle, "--public-key", old_pub)
+    check("the bundle verifies against the key published when it was made", rc == 0, out)
     rc, out, _ = verify(bundle, "--public-key", pub)
-    check("the bundle verifies against the published key", rc == 0, out)
+    check("and not against a later key", rc == 1 and "bad signature" in out, out)
+
+    rc, out, _ = verify("--data", data, "--public-key", old_pub)
+    check("the retired key cannot vouch for checkpoints signed after the rotation", rc == 1 and "not trusted" in out, out)
+    keys = rows(data, "SELECT count(*) FROM audit_keys")[0][0]
+    check("both keys are on record", keys == 2, keys)
 
     k = count // 2
 
@@ -170,7 +190,7 @@ try:
     b["records"][1]["record"]["actor"] = "mallory"
     bad_bundle = os.path.join(tmp, "bad-bundle.json")
     json.dump(b, open(bad_bundle, "w"))
-    rc, out, _ = verify(bad_bundle, "--public-key", pub)
+    rc, out, _ = verify(bad_bundle, "--public-key", old_pub)
     check("a tampered bundle is refused", rc == 1 and "modified" in out, out)
     rc, out, _ = verify(bundle, "--public-key", os.path.join(forged_data, "keys", "audit-ed25519.pub.pem"))
     check("a bundle checked against another key is refused", rc == 1 and "bad signature" in out, out)

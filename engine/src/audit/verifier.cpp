@@ -168,12 +168,13 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
     trusted.insert(it->oldId);
     pems[it->oldId] = it->oldPem;
   }
+  // Truncation first: a cut tail may also have taken the key hand-over that trust needs.
+  if (!bySize.empty() && bySize.rbegin()->first > v.records) {
+    return bad(v, v.records + 1, "truncated",
+               "truncated after record " + std::to_string(v.records) + ": a signed checkpoint covers " +
+                   std::to_string(bySize.rbegin()->first) + " records");
+  }
   for (const auto& [size, c] : bySize) {
-    if (size > v.records) {
-      return bad(v, v.records + 1, "truncated",
-                 "truncated after record " + std::to_string(v.records) + ": a signed checkpoint covers " +
-                     std::to_string(size) + " records");
-    }
     if (trusted.count(c->keyId) == 0) {
       return bad(v, size, "bad signature",
                  "the checkpoint at " + std::to_string(size) + " is signed by key " + c->keyId + ", which is not trusted");
