@@ -8,7 +8,7 @@ std::vector<Command> allCommands() {
   return {serveCommand(),     validateCommand(), describeCommand(), evalCommand(),    runCommand(),
           runsCommand(),      showCommand(),     cancelCommand(),   publishCommand(), approvalsCommand(),
           approveCommand(),   rejectCommand(),   decideCommand(),   claimCommand(),   reassignCommand(),
-          auditCommand(),     replayCommand(),   usersCommand(),    tokensCommand()};
+          connectorsCommand(), auditCommand(),    replayCommand(),   usersCommand(),    tokensCommand()};
 }
 
 int usageError(const std::string& command, const std::string& message) {

@@ -52,6 +52,7 @@ Command claimCommand();
 Command reassignCommand();
 Command auditCommand();
 Command replayCommand();
+Command connectorsCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

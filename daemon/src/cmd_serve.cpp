@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include "api/api.h"
+#include "connector_setup.h"
 #include "audit/audit_service.h"
 #include "cli.h"
 #include "config.h"
@@ -24,8 +25,8 @@ namespace {
 
 // Loads, validates and publishes every workflow file in `dirs`; returns how many files
 // were invalid. Valid ones are published (a definition already stored is a no-op).
-int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, Api& api, spdlog::logger& log,
-                     std::vector<std::shared_ptr<const Workflow>>* published) {
+int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, const ConnectorRegistry& connectors, Api& api,
+                     spdlog::logger& log, std::vector<std::shared_ptr<const Workflow>>* published) {
   std::vector<std::string> files;
   for (const auto& dir : dirs) {
     std::error_code ec;
@@ -44,6 +45,17 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, Api& 
       for (const auto& d : r.diagnostics) log.error("{}", d.format());
       ++bad;
       continue;
+    }
+    // A wrong action or parameter of a configured connector is an error; a connector not
+    // configured here only fails the runs that reach it, so it is a warning.
+    auto wrong = connectors.check(*r.workflow, false);
+    if (!wrong.empty()) {
+      for (const auto& d : wrong) log.error("{}", d.format());
+      ++bad;
+      continue;
+    }
+    for (const auto& name : connectors.missing(*r.workflow)) {
+      log.warn("{}: workflow {} uses connector '{}', which is not configured; its calls will fail", f, r.workflow->name, name);
     }
     std::ifstream in(f);
     std::stringstream text;
@@ -150,6 +162,16 @@ int runServe(CommandContext& ctx) {
   eo.clock = systemClock();
   eo.subjectKey = audit->subjectKey();
   eo.connectors = std::make_shared<ConnectorRegistry>();
+  auto secrets = SecretStore::load(config.secretsFile);
+  if (!secrets) {
+    ctx.log->error("{}", secrets.status().message());
+    return kExitFailure;
+  }
+  eo.secrets = secrets->lookup();
+  if (Status s = setupConnectors(config.connectors, *secrets, *eo.connectors); !s) {
+    ctx.log->error("{}", s.message());
+    return kExitFailure;
+  }
   eo.log = ctx.log;
   auto engineR = Engine::create(eo);
   if (!engineR) {
@@ -167,11 +189,12 @@ int runServe(CommandContext& ctx) {
   apiContext.webhookSecrets = config.webhookSecrets;
   apiContext.claimDuration = config.claimDuration;
   apiContext.audit = audit.get();
+  apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;
   Api api(apiContext);
 
   std::vector<std::shared_ptr<const Workflow>> published;
-  int bad = loadWorkflowDirs(workflowDirs, *engine, api, *ctx.log, &published);
+  int bad = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &published);
   if (bad > 0) {
     ctx.log->error("{} workflow file(s) are invalid; fix them (vigil validate) and start again", bad);
     return kExitFailure;
@@ -215,7 +238,7 @@ int runServe(CommandContext& ctx) {
     // Reload: new and changed workflow files are validated and published; an invalid file
     // keeps its previous version running. Runs in flight keep the definition they pinned.
     std::vector<std::shared_ptr<const Workflow>> reloaded;
-    int invalid = loadWorkflowDirs(workflowDirs, *engine, api, *ctx.log, &reloaded);
+    int invalid = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &reloaded);
     for (const auto& wf : reloaded) {
       auto same = std::find_if(published.begin(), published.end(), [&](const auto& p) { return p->name == wf->name; });
       if (same == published.end()) {

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "config_yaml.h"
 
 #include <fstream>
 #include <functional>
@@ -8,35 +9,6 @@
 #include <yaml-cpp/yaml.h>
 
 namespace vigil::daemon {
-namespace {
-
-std::string where(const std::string& path, const YAML::Node& n) {
-  const YAML::Mark m = n.Mark();
-  return path + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-}
-
-template <typename T>
-Status read(const std::string& path, const YAML::Node& n, const std::string& key, T* out) {
-  try {
-    *out = n.as<T>();
-    return Status::ok();
-  } catch (const YAML::Exception&) {
-    return Status::invalidArgument(where(path, n) + ": error: '" + key + "' has the wrong type");
-  }
-}
-
-Status readPositive(const std::string& path, const YAML::Node& n, const std::string& key, long long lo, long long hi,
-                    long long* out) {
-  Status s = read(path, n, key, out);
-  if (!s) return s;
-  if (*out < lo || *out > hi) {
-    return Status::invalidArgument(where(path, n) + ": error: '" + key + "' must be between " + std::to_string(lo) +
-                                   " and " + std::to_string(hi));
-  }
-  return Status::ok();
-}
-
-}  // namespace
 
 Status loadServeConfig(const std::string& path, ServeConfig* config) {
   std::ifstream in(path);
@@ -52,7 +24,8 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   }
   if (root.IsNull()) return Status::ok();
   if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
-  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks", "audit", "approvals"};
+  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks", "audit", "approvals",
+                                              "secrets_file", "connectors"};
   struct LimitKey {
     long long lo;
     long long hi;
@@ -70,11 +43,13 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
       return Status::invalidArgument(where(path, kv.first) + ": error: unknown key '" + key +
-                                     "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals)");
+                                     "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors)");
     }
     const YAML::Node& v = kv.second;
     Status s = Status::ok();
     if (key == "data") s = read(path, v, key, &config->data);
+    if (key == "secrets_file") s = read(path, v, key, &config->secretsFile);
+    if (key == "connectors") s = loadConnectorConfig(path, v, &config->connectors);
     if (key == "listen") s = read(path, v, key, &config->listen);
     if (key == "workflows") {
       if (v.IsScalar()) {

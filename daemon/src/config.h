@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <map>
+
+#include <yaml-cpp/yaml.h>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,27 @@
 #include "vigil/status.h"
 
 namespace vigil::daemon {
+
+// The `connectors:` section: where outbound calls may go, the e-mail server, and limits.
+struct ConnectorConfig {
+  std::vector<std::string> outbound = {"127.0.0.1", "localhost", "::1"};
+  std::string caFile;
+  bool email = false;  // an `email:` section was given
+  std::string emailHost = "127.0.0.1";
+  int emailPort = 25;
+  std::string emailTls = "starttls";  // starttls, implicit, none
+  std::string emailCaFile;
+  std::string emailUsername;
+  std::string emailPasswordSecret;
+  std::string emailFrom;
+  std::vector<std::string> emailAllowDomains;
+  std::map<std::string, std::pair<std::string, std::string>> emailTemplates;  // name -> (subject, body)
+  struct Limits {
+    int maxConcurrency = 16;
+    double maxPerSecond = 0;
+  };
+  std::map<std::string, Limits> limits;  // by connector name
+};
 
 struct ServeConfig {
   std::string data = "./vigil-data";
@@ -23,9 +46,13 @@ struct ServeConfig {
   std::map<std::string, std::string> webhookSecrets;  // webhook path -> secret (read from a file)
   std::chrono::milliseconds auditCheckpointInterval{std::chrono::seconds(60)};
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};
+  std::string secretsFile;
+  ConnectorConfig connectors;
 };
 
 // Reads `path` into `config`, keeping defaults for absent keys.
 Status loadServeConfig(const std::string& path, ServeConfig* config);
+// The `connectors:` section (config_connectors.cpp); `where` gives "FILE:LINE:COL" of a node.
+Status loadConnectorConfig(const std::string& path, const YAML::Node& node, ConnectorConfig* out);
 
 }  // namespace vigil::daemon

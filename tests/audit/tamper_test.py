@@ -72,6 +72,8 @@ try:
     os.makedirs(os.path.join(tmp, "a"))
     with Daemon(VIGIL, WORKFLOWS, os.path.join(tmp, "a")) as d:
         op, ids = populate(d, 20)
+        code, first = d.request("GET", "/api/v1/audit/verify", token=op)  # signs a first checkpoint
+        check("a first checkpoint", code == 200 and first["ok"] and first["checkpoints"] >= 1, first)
         code, run = d.request("GET", f"/api/v1/runs/{ids[0]}", token=op, headers={"X-Vigil-Purpose": "strategy meeting preparation"})
         check("a read with a purpose is served", code == 200, run)
         code, body = d.request("GET", f"/api/v1/runs/{ids[1]}", token=op)
@@ -187,6 +189,14 @@ try:
     check("a re-chained forgery signed by another key", rc == 1 and "bad signature" in out and "not trusted" in out, out)
 
     b = json.load(open(bundle))
+    check("the bundle proves its checkpoint extends the earlier ones", len(b["consistency"]) >= 1 and
+          all(len(c["proof"]) > 0 for c in b["consistency"] if c["size"] & (c["size"] - 1)), b.get("consistency", [])[:1])
+    forked = json.loads(json.dumps(b))
+    forked["consistency"][0]["root"] = "0" * 64
+    forked_path = os.path.join(tmp, "forked-bundle.json")
+    json.dump(forked, open(forked_path, "w"))
+    rc, out, _ = verify(forked_path, "--public-key", old_pub)
+    check("an earlier root the tree does not extend is refused", rc == 1 and "does not extend" in out, out)
     b["records"][1]["record"]["actor"] = "mallory"
     bad_bundle = os.path.join(tmp, "bad-bundle.json")
     json.dump(b, open(bad_bundle, "w"))

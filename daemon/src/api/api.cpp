@@ -60,6 +60,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"POST", "/api/v1/approvals/{run}/{step}/claim", P::kDecide, false, &Api::claimApproval},
       {"POST", "/api/v1/approvals/{run}/{step}/decide", P::kDecide, false, &Api::decideApproval},
       {"POST", "/api/v1/approvals/{run}/{step}/reassign", P::kManageApprovals, false, &Api::reassignApproval},
+      {"GET", "/api/v1/connectors", P::kReadWorkflows, false, &Api::listConnectors},
       {"GET", "/api/v1/audit/verify", P::kAudit, false, &Api::auditVerify},
       {"GET", "/api/v1/audit/export", P::kAudit, false, &Api::auditExport},
       {"GET", "/api/v1/audit/public-key", P::kAudit, false, &Api::auditPublicKey},

@@ -33,6 +33,7 @@ struct ApiContext {
   // sha256=HEX(HMAC-SHA256(secret, body)) needs no token.
   std::map<std::string, std::string> webhookSecrets;
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};  // how long an approval claim holds
+  const ConnectorRegistry* connectors = nullptr;  // for GET /connectors
   class AuditService* audit = nullptr;  // access, disclosure and admin records; export; verify
   std::string dataDir;                  // for live verification (read-only)
 };
@@ -78,6 +79,7 @@ class Api {
   HttpResponse decideApproval(HttpRequest&, const Principal&);
   HttpResponse reassignApproval(HttpRequest&, const Principal&);
   HttpResponse approvalReport(HttpRequest&, const Principal&);
+  HttpResponse listConnectors(HttpRequest&, const Principal&);
   HttpResponse auditVerify(HttpRequest&, const Principal&);
   HttpResponse auditExport(HttpRequest&, const Principal&);
   HttpResponse auditPublicKey(HttpRequest&, const Principal&);

@@ -242,6 +242,15 @@ Result<Json> AuditService::exportBundle(const std::string& runId, TimePoint sinc
     auto s = store_->workflowSource(hash);
     if (s) workflows[hash] = *s;
   }
+  // Proofs that this checkpoint extends each earlier one (the last 50): an auditor who kept
+  // an earlier root can check that nothing before it was rewritten since.
+  Json consistency = Json::array();
+  for (size_t i = cps->size() - 1, taken = 0; i-- > 0 && taken < 50; ++taken) {
+    const AuditCheckpoint& earlier = (*cps)[i];
+    Json proof = Json::array();
+    for (const auto& h : merkle::consistencyProof(*leaves, earlier.size, cp.size)) proof.push_back(merkle::toHex(h));
+    consistency.push_back({{"size", earlier.size}, {"root", earlier.root}, {"key_id", earlier.keyId}, {"proof", proof}});
+  }
   Json keys = Json::array();
   if (auto ks = store_->auditKeys()) {
     for (const auto& k : *ks) keys.push_back({{"key_id", k.keyId}, {"public_key", k.publicPem}});
@@ -256,6 +265,7 @@ Result<Json> AuditService::exportBundle(const std::string& runId, TimePoint sinc
                {{"size", cp.size}, {"root", cp.root}, {"head", cp.head}, {"time", cp.time.time_since_epoch().count()},
                 {"key_id", cp.keyId}, {"signature", cp.signature}}},
               {"records", list},
+              {"consistency", consistency},
               {"workflows", workflows}};
 }
 

@@ -123,6 +123,20 @@ AuditVerdict verifyAuditBundle(const Json& bundle, const std::string& trustedKey
     ++v.records;
   }
   v.checkpoints = 1;
+  for (const auto& c : bundle.value("consistency", Json::array())) {
+    auto oldRoot = merkle::fromHex(c.value("root", ""));
+    std::vector<merkle::Hash> proof;
+    for (const auto& h : c.value("proof", Json::array())) {
+      if (auto x = h.is_string() ? merkle::fromHex(h.get<std::string>()) : std::nullopt) proof.push_back(*x);
+    }
+    const uint64_t size = c.value("size", uint64_t{0});
+    if (!oldRoot || !merkle::verifyConsistency(size, cp.size, *oldRoot, *root, proof)) {
+      return fail(v, 0, "modified",
+                  "the signed tree of " + std::to_string(cp.size) + " records does not extend the earlier checkpoint at " +
+                      std::to_string(size));
+    }
+    ++v.checkpoints;
+  }
   v.head = cp.head;
   v.ok = true;
   return v;

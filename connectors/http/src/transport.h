@@ -1,0 +1,64 @@
+// Transport: one HTTP exchange (no redirects followed) over a fresh libcurl handle.
+//
+// It enforces what must hold while bytes move: the response size limit (the transfer is
+// aborted as soon as it passes, or at once when Content-Length announces more), and the
+// address check on every connection libcurl opens. Judging statuses, redirects and
+// budgets is the caller's (client.h). Immutable after construction; perform() is thread-safe.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ca_bundle.h"
+#include "destination.h"
+#include "vigil/status.h"
+
+namespace vigil::http {
+
+struct ClientCert {
+  std::string certFile;  // PEM
+  std::string keyFile;   // PEM; empty: the key is in certFile
+};
+
+struct HopRequest {
+  std::string method;
+  const Destination* destination = nullptr;  // already checked against the policy
+  const std::string* body = nullptr;         // nullptr: no body
+  std::vector<std::string> headerLines;      // "Name: value"; "Name:" removes a libcurl default
+  const ClientCert* clientCert = nullptr;
+  std::chrono::milliseconds timeout{0};
+};
+
+struct HopResponse {
+  CURLcode code = CURLE_OK;
+  long status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names; repeats joined with ", "
+  std::string body;
+  std::string redirectUrl;      // absolute, when the response is a redirect with Location
+  bool tooLarge = false;        // aborted at maxBytes
+  bool addressRefused = false;  // a connection was about to reach a forbidden address
+};
+
+// Initialises libcurl once per process (thread-safe). internal when libcurl cannot start.
+Status initCurl();
+
+class Transport {
+ public:
+  Transport(std::size_t maxBytes, std::shared_ptr<const CaBundle> extraCas)
+      : maxBytes_(maxBytes), extraCas_(std::move(extraCas)) {}
+
+  HopResponse perform(const HopRequest& request) const;
+
+ private:
+  std::size_t maxBytes_;
+  std::shared_ptr<const CaBundle> extraCas_;  // may be null
+};
+
+}  // namespace vigil::http

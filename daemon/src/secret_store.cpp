@@ -1,0 +1,65 @@
+#include "secret_store.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <memory>
+#include <regex>
+
+#include <yaml-cpp/yaml.h>
+
+namespace vigil::daemon {
+namespace {
+
+bool validName(const std::string& n) {
+  static const std::regex kName("[A-Z][A-Z0-9_]{0,127}");
+  return std::regex_match(n, kName);
+}
+
+}  // namespace
+
+Result<SecretStore> SecretStore::load(const std::string& path) {
+  SecretStore s;
+  if (path.empty()) return s;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::ioError("cannot read the secrets file " + path);
+  if ((st.st_mode & 077) != 0) {
+    return Status::failedPrecondition("the secrets file " + path + " is readable by group or others; chmod 600 it");
+  }
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);  // the admin's own file, not workflow input: the plain loader is fine
+  } catch (const YAML::Exception& e) {
+    // Never e.what(): yaml-cpp may quote the offending text, which could be a secret.
+    return Status::invalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": error: not valid YAML");
+  }
+  if (!root.IsMap() && !root.IsNull()) return Status::invalidArgument(path + ":1: error: must be a map of NAME: value");
+  for (const auto& kv : root) {
+    const std::string name = kv.first.as<std::string>("");
+    if (!validName(name)) {
+      return Status::invalidArgument(path + ":" + std::to_string(kv.first.Mark().line + 1) +
+                                     ": error: secret names are upper-case letters, digits and _, got '" + name + "'");
+    }
+    if (!kv.second.IsScalar()) {
+      return Status::invalidArgument(path + ":" + std::to_string(kv.second.Mark().line + 1) + ": error: secret '" + name +
+                                     "' must be a single value");
+    }
+    s.values_[name] = kv.second.as<std::string>();
+  }
+  return s;
+}
+
+std::optional<std::string> SecretStore::get(const std::string& name) const {
+  if (!validName(name)) return std::nullopt;
+  if (const char* v = std::getenv(("VIGIL_SECRET_" + name).c_str()); v != nullptr && *v != '\0') return std::string(v);
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+SecretLookup SecretStore::lookup() const {
+  auto copy = std::make_shared<SecretStore>(*this);
+  return [copy](const std::string& name) { return copy->get(name); };
+}
+
+}  // namespace vigil::daemon
