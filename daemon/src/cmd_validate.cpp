@@ -2,6 +2,10 @@
 #include <iostream>
 
 #include <boost/program_options.hpp>
+
+#include "config.h"
+#include "connector_setup.h"
+#include "secret_store.h"
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
@@ -16,7 +20,9 @@ int runValidate(CommandContext& ctx) {
   po::options_description opts;
   std::string format = "text";
   std::vector<std::string> files, library;
-  opts.add_options()("format", po::value(&format))("library", po::value(&library))("file", po::value(&files));
+  std::string configFile;
+  opts.add_options()("format", po::value(&format))("library", po::value(&library))("file", po::value(&files))(
+      "config", po::value(&configFile));
   po::positional_options_description pos;
   pos.add("file", -1);
   if (int rc = kExitOk; !parseOptions("validate", ctx, opts, pos, &rc)) {
@@ -25,7 +31,29 @@ int runValidate(CommandContext& ctx) {
   if (format != "text" && format != "json") return usageError("validate", "--format must be 'text' or 'json'");
   if (files.empty()) return usageError("validate", "name at least one workflow file");
 
+  // The connectors a daemon with this configuration would have (the built-in ones with
+  // their defaults when none is given), to check each `uses:` against their actions.
+  ServeConfig config;
+  if (!configFile.empty()) {
+    if (Status s = loadServeConfig(configFile, &config); !s) {
+      std::cerr << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
+  ConnectorRegistry connectors;
+  if (Status s = setupConnectors(config.connectors, SecretStore(), connectors); !s) {
+    std::cerr << "vigil validate: " << s.message() << "\n";
+    return kExitUsage;
+  }
   LoadedFiles loaded = loadWithLibrary(files, library);
+  for (auto& [file, r] : loaded.results) {
+    if (!r.ok()) continue;
+    auto wrong = connectors.check(*r.workflow, false);
+    if (wrong.empty()) continue;
+    r.diagnostics.insert(r.diagnostics.end(), wrong.begin(), wrong.end());
+    sortDiagnostics(r.diagnostics);
+    r.workflow = nullptr;  // not valid after all
+  }
   bool allOk = true;
   nlohmann::json report = {{"files", nlohmann::json::array()}};
   for (const auto& f : loaded.files) {
@@ -66,7 +94,7 @@ Command validateCommand() {
   return Command{
       "validate",
       "Check workflow files and report every problem with its line and column",
-      "vigil validate [--format text|json] [--library DIR]... FILE...",
+      "vigil validate [--format text|json] [--library DIR]... [--config FILE] FILE...",
       "Loads each FILE as a workflow, checks its structure, every expression, every step\n"
       "reference and every sub-workflow call, and prints all problems found in one pass:\n\n"
       "  FILE:LINE:COL: error: MESSAGE\n\n"
@@ -76,7 +104,9 @@ Command validateCommand() {
       "Options:\n"
       "  --format text|json   json prints one report object with every diagnostic and its\n"
       "                       category (yaml, schema, semantic, expression)\n"
-      "  --library DIR        another directory of workflows that calls may name\n\n"
+      "  --library DIR        another directory of workflows that calls may name\n"
+      "  --config FILE        check each `uses:` against the connectors this daemon\n"
+      "                       configuration sets up (default: the built-in http, webhook)\n\n"
       "Exit status: 0 when every file is valid, 1 when any is not, 2 for bad arguments.\n",
       runValidate};
 }
