@@ -15,15 +15,6 @@
 namespace vigil::daemon {
 namespace {
 
-std::string hex(const std::string& bytes) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 // Reads a 0600 secret file, creating it with 32 random bytes if missing.
 Result<std::string> loadOrCreateSecret(const std::string& path) {
@@ -200,7 +191,7 @@ Status AuditService::rotateKey() {
                {"old_public_key", key_.publicKeyPem()},
                {"new_key_id", fresh->keyId()},
                {"new_public_key", fresh->publicKeyPem()},
-               {"signature_by_old", hex(key_.sign(keyTransitionMessage(key_.keyId(), fresh->keyId(), fresh->publicKeyPem())))}};
+               {"signature_by_old", merkle::bytesToHex(key_.sign(keyTransitionMessage(key_.keyId(), fresh->keyId(), fresh->publicKeyPem())))}};
   if (Status s = store_->appendAudit({e}); !s) return s;
   if (Status s = store_->addAuditKey(AuditKey{fresh->keyId(), fresh->publicKeyPem()}, clock_->now()); !s) return s;
   if (Status s = writePublicKey(paths_.publicKey, fresh->publicKeyPem()); !s) return s;

@@ -36,6 +36,9 @@ Hash emptyRoot();
 std::string toHex(const Hash& h);
 // Exactly 64 hex digits, either case; nullopt for anything else.
 std::optional<Hash> fromHex(std::string_view hex);
+// Any bytes as lower-case hex, and back ("" for text that is not hex): signatures in JSON.
+std::string bytesToHex(std::string_view bytes);
+std::string hexToBytes(std::string_view hex);
 
 // Builds a tree one leaf hash at a time and gives the root of the tree so far. Keeps only
 // the roots of the perfect subtrees that make up the tree (one per set bit of size()), so

@@ -6,14 +6,6 @@
 namespace vigil {
 namespace {
 
-std::string unhexBytes(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    auto v = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    out += static_cast<char>(v(hex[i]) * 16 + v(hex[i + 1]));
-  }
-  return out;
-}
 
 AuditVerdict fail(AuditVerdict v, uint64_t seq, std::string problem, std::string detail) {
   v.ok = false;
@@ -81,7 +73,7 @@ AuditVerdict verifyAuditBundle(const Json& bundle, const std::string& trustedKey
   if (keyIdOf(trustedKey) != cp.keyId) {
     return fail(v, 0, "bad signature", "the checkpoint is signed by key " + cp.keyId + ", not by the trusted key " + keyIdOf(trustedKey));
   }
-  if (!verifySignature(trustedKey, checkpointMessage(cp), unhexBytes(cp.signature))) {
+  if (!verifySignature(trustedKey, checkpointMessage(cp), merkle::hexToBytes(cp.signature))) {
     return fail(v, 0, "bad signature", "the checkpoint's signature does not verify");
   }
   auto root = merkle::fromHex(cp.root);

@@ -141,6 +141,35 @@ std::string toHex(const Hash& h) {
   return out;
 }
 
+std::string bytesToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0x0f];
+  }
+  return out;
+}
+
+std::string hexToBytes(std::string_view hex) {
+  if (hex.size() % 2 != 0) return "";
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    auto digit = [](char c) {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return "";
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
 std::optional<Hash> fromHex(std::string_view hex) {
   // A table, not branches: verification converts two hashes per record.
   static const std::array<int8_t, 256> kValue = [] {

@@ -13,21 +13,6 @@ namespace {
 
 constexpr size_t kBatch = 8192;
 
-std::string unhex(const std::string& hex) {
-  std::string out;
-  if (hex.size() % 2 != 0) return out;
-  auto v = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = v(hex[i]), lo = v(hex[i + 1]);
-    if (hi < 0 || lo < 0) return "";
-    out += static_cast<char>(hi * 16 + lo);
-  }
-  return out;
-}
 
 AuditVerdict bad(AuditVerdict v, uint64_t seq, std::string problem, std::string detail) {
   v.ok = false;
@@ -162,7 +147,7 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
   for (auto it = transitions.rbegin(); it != transitions.rend(); ++it) {
     if (trusted.count(it->newId) == 0) continue;
     if (keyIdOf(it->oldPem) != it->oldId || keyIdOf(it->newPem) != it->newId ||
-        !verifySignature(it->oldPem, keyTransitionMessage(it->oldId, it->newId, it->newPem), unhex(it->signature))) {
+        !verifySignature(it->oldPem, keyTransitionMessage(it->oldId, it->newId, it->newPem), merkle::hexToBytes(it->signature))) {
       return bad(v, 0, "bad signature", "the key transition from " + it->oldId + " to " + it->newId + " is not signed by the old key");
     }
     trusted.insert(it->oldId);
@@ -179,7 +164,7 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
       return bad(v, size, "bad signature",
                  "the checkpoint at " + std::to_string(size) + " is signed by key " + c->keyId + ", which is not trusted");
     }
-    if (!verifySignature(pems[c->keyId], checkpointMessage(*c), unhex(c->signature))) {
+    if (!verifySignature(pems[c->keyId], checkpointMessage(*c), merkle::hexToBytes(c->signature))) {
       return bad(v, size, "bad signature", "the checkpoint at " + std::to_string(size) + " has a bad signature");
     }
     ++v.checkpoints;

@@ -8,15 +8,6 @@ namespace {
 
 TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
 
-std::string hexOf(const std::string& bytes) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 AuditCheckpoint readCheckpoint(SQLite::Statement& q) {
   AuditCheckpoint c;
@@ -163,7 +154,7 @@ std::optional<AuditCheckpoint> AuditLog::checkpoint(SQLite::Database& db, const 
   c.head = head_;
   c.time = now;
   c.keyId = key.keyId();
-  c.signature = hexOf(key.sign(checkpointMessage(c)));
+  c.signature = merkle::bytesToHex(key.sign(checkpointMessage(c)));
   Json frontier = Json::array();
   for (const auto& h : tree_.frontier()) {
     frontier.push_back(merkle::toHex(h));
