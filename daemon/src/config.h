@@ -17,6 +17,7 @@ namespace vigil::daemon {
 // The `connectors:` section: where outbound calls may go, the e-mail server, and limits.
 struct ConnectorConfig {
   std::vector<std::string> outbound = {"127.0.0.1", "localhost", "::1"};
+  std::vector<std::string> dirs;  // folders of REST connector definitions (*.yaml)
   std::string caFile;
   bool email = false;  // an `email:` section was given
   std::string emailHost = "127.0.0.1";

@@ -3,6 +3,7 @@
 //   connectors:
 //     outbound: [127.0.0.1, localhost, "records.force.example:443"]   # where http/webhook/REST may call
 //     ca_file: /etc/vigil/ca.pem                                       # extra CA for outbound TLS
+//     dirs: [/etc/vigil/connectors]                                    # REST connectors declared in YAML
 //     email: { host: 127.0.0.1, port: 2525, tls: starttls, from: mash@force.example,
 //              username: vigil, password_secret: SMTP_PASSWORD, allow_domains: [school.example],
 //              templates: { encompass: { subject: "...", body: "Dear {{name}} ..." } } }
@@ -84,6 +85,8 @@ Status loadConnectorConfig(const std::string& path, const YAML::Node& node, Conn
       s = read(path, v, "connectors.outbound", &out->outbound);
     } else if (k == "ca_file") {
       s = read(path, v, "connectors.ca_file", &out->caFile);
+    } else if (k == "dirs") {
+      s = read(path, v, "connectors.dirs", &out->dirs);
     } else if (k == "email") {
       s = loadEmail(path, v, out);
     } else if (k == "limits") {
@@ -114,7 +117,7 @@ Status loadConnectorConfig(const std::string& path, const YAML::Node& node, Conn
         out->limits[name] = lim;
       }
     } else {
-      return unknownKey(path, kv.first, "connectors", "outbound, ca_file, email, limits");
+      return unknownKey(path, kv.first, "connectors", "outbound, ca_file, dirs, email, limits");
     }
     if (!s) return s;
   }

@@ -2,6 +2,7 @@
 
 #include "vigil/email_connector.h"
 #include "vigil/http_connector.h"
+#include "vigil/rest_connector.h"
 
 namespace vigil::daemon {
 
@@ -11,6 +12,7 @@ Status setupConnectors(const ConnectorConfig& config, const SecretStore& secrets
   http.caFile = config.caFile;
   http.secrets = secrets.lookup();
   if (Status s = registerHttpConnectors(registry, http); !s) return Status::invalidArgument("connectors: " + s.message());
+  if (Status s = registerRestConnectors(registry, config.dirs); !s) return Status::invalidArgument("connectors.dirs: " + s.message());
   if (config.email) {
     EmailConnectorOptions e;
     e.host = config.emailHost;

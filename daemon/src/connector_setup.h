@@ -1,5 +1,6 @@
 // Builds the daemon's connectors from its configuration: http and webhook (to the outbound
-// allow-list only), email when configured, then each connector's configured limits.
+// allow-list only), the REST connectors declared in `connectors.dirs`, email when
+// configured, then each connector's configured limits.
 #pragma once
 
 #include "config.h"

@@ -8,7 +8,7 @@ requires a client certificate signed by CA with --mtls. The first stdout line (f
 JSON: {"http": PORT, "https": PORT or null, "mtls": PORT or null}.
 
 Paths (any method):
-  /echo                 200 JSON {method, path, query: {k: [v]}, headers: {lower-case: v},
+  /echo, /echo/...      200 JSON {method, path, query: {k: [v]}, headers: {lower-case: v},
                         body (text), client_cn (the client certificate's CN, or null)}
   /status/N             status N, JSON {"status": N}; ?retry_after=V adds Retry-After: V
   /slow?ms=N            sleeps N ms, then 200 JSON
@@ -121,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
         one = lambda name, default=None: query.get(name, [default])[0]
         body = self._body()
         path = url.path
-        if path == "/echo":
+        if path == "/echo" or path.startswith("/echo/"):
             self._send(200, {
                 "method": self.command,
                 "path": path,

@@ -1,0 +1,198 @@
+// Reading REST connector definitions. The file is an admin's configuration, not workflow
+// input, but it is still checked key by key with positions: a typo must not become a
+// connector that silently sends the wrong request.
+#include "rest_definition.h"
+
+#include <filesystem>
+#include <regex>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "vigil/duration.h"
+
+namespace vigil::rest {
+namespace {
+
+struct Reader {
+  std::string file;
+  std::string at(const YAML::Node& n) const {
+    return file + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
+  }
+  Status error(const YAML::Node& n, const std::string& msg) const { return Status::invalidArgument(at(n) + ": error: " + msg); }
+  Status keys(const YAML::Node& n, const std::set<std::string>& known, const std::string& what) const {
+    if (!n.IsMap()) return error(n, what + " must be a map");
+    for (const auto& kv : n) {
+      const std::string k = kv.first.as<std::string>("");
+      if (known.count(k) == 0) {
+        std::string list;
+        for (const auto& x : known) list += (list.empty() ? "" : ", ") + x;
+        return error(kv.first, "unknown key '" + k + "' in " + what + " (known: " + list + ")");
+      }
+    }
+    return Status::ok();
+  }
+  Status text(const YAML::Node& n, const std::string& what, std::string* out) const {
+    if (!n.IsScalar()) return error(n, what + " must be text");
+    *out = n.as<std::string>();
+    return Status::ok();
+  }
+};
+
+Json toJson(const YAML::Node& n) {
+  if (n.IsMap()) {
+    Json o = Json::object();
+    for (const auto& kv : n) o[kv.first.as<std::string>()] = toJson(kv.second);
+    return o;
+  }
+  if (n.IsSequence()) {
+    Json a = Json::array();
+    for (const auto& v : n) a.push_back(toJson(v));
+    return a;
+  }
+  if (n.IsNull()) return nullptr;
+  return n.as<std::string>();
+}
+
+// Every "{param}" a template names must be a declared parameter.
+Status checkPlaceholders(const Reader& r, const YAML::Node& n, const std::string& text, const Action& a, const std::string& what) {
+  for (const auto& p : placeholders(text)) {
+    bool declared = false;
+    for (const auto& d : a.spec.params) declared = declared || d.name == p;
+    if (!declared) return r.error(n, what + " names '{" + p + "}', which is not one of the action's params");
+  }
+  return Status::ok();
+}
+
+Status checkBody(const Reader& r, const YAML::Node& n, const Action& a) {
+  if (n.IsScalar()) return checkPlaceholders(r, n, n.as<std::string>(), a, "'body'");
+  for (const auto& kv : n) {
+    Status s = checkBody(r, n.IsMap() ? kv.second : kv, a);
+    if (!s) return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::vector<std::string> placeholders(const std::string& text) {
+  static const std::regex kSlot("\\{([a-z][a-z0-9_]*)\\}");
+  std::vector<std::string> out;
+  for (std::sregex_iterator it(text.begin(), text.end(), kSlot), end; it != end; ++it) out.push_back((*it)[1]);
+  return out;
+}
+
+Result<Definition> loadDefinition(const std::string& file) {
+  Reader r{file};
+  std::error_code ec;
+  if (std::filesystem::file_size(file, ec) > 1024 * 1024) return Status::invalidArgument(file + ":1:1: error: larger than 1 MiB");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    return Status::invalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                                   ": error: " + e.msg);
+  }
+  if (Status s = r.keys(root, {"connector", "description", "base_url", "auth", "timeout", "max_concurrency",
+                               "max_per_second", "actions"}, "the connector");
+      !s) {
+    return s;
+  }
+  Definition d;
+  d.file = file;
+  for (const char* required : {"connector", "base_url", "actions"}) {
+    if (!root[required]) return r.error(root, std::string("the connector needs '") + required + "'");
+  }
+  if (Status s = r.text(root["connector"], "'connector'", &d.name); !s) return s;
+  static const std::regex kName("[a-z][a-z0-9_-]{0,62}");
+  if (!std::regex_match(d.name, kName)) return r.error(root["connector"], "'connector' must be a lower-case name");
+  if (root["description"]) (void)r.text(root["description"], "'description'", &d.description);
+  if (Status s = r.text(root["base_url"], "'base_url'", &d.baseUrl); !s) return s;
+  if (d.baseUrl.rfind("http://", 0) != 0 && d.baseUrl.rfind("https://", 0) != 0) {
+    return r.error(root["base_url"], "'base_url' must start with http:// or https://");
+  }
+  while (!d.baseUrl.empty() && d.baseUrl.back() == '/') d.baseUrl.pop_back();
+  if (const YAML::Node a = root["auth"]) {
+    if (Status s = r.keys(a, {"bearer_secret", "basic_user", "basic_password_secret"}, "'auth'"); !s) return s;
+    d.auth = toJson(a);
+  }
+  if (const YAML::Node t = root["timeout"]) {
+    auto ms = parseDuration(t.as<std::string>(""));
+    if (!ms || ms->count() == 0 || *ms > std::chrono::minutes(10)) return r.error(t, "'timeout' must be a duration up to 10m, such as 10s");
+    d.timeoutMs = ms->count();
+  }
+  if (const YAML::Node m = root["max_concurrency"]) {
+    d.maxConcurrency = m.as<int>(0);
+    if (d.maxConcurrency < 1 || d.maxConcurrency > 1024) return r.error(m, "'max_concurrency' must be between 1 and 1024");
+  }
+  if (const YAML::Node m = root["max_per_second"]) {
+    d.maxPerSecond = m.as<double>(0);
+    if (d.maxPerSecond <= 0) return r.error(m, "'max_per_second' must be above 0");
+  }
+  const YAML::Node actions = root["actions"];
+  if (!actions.IsMap() || actions.size() == 0) return r.error(actions, "'actions' must be a map of at least one action");
+  static const std::regex kAction("[a-z][a-z0-9_]{0,62}");
+  static const std::set<std::string> kTypes = {"string", "integer", "number", "boolean", "object", "array", "any"};
+  for (const auto& kv : actions) {
+    const std::string name = kv.first.as<std::string>("");
+    const std::string what = "action '" + name + "'";
+    if (!std::regex_match(name, kAction)) return r.error(kv.first, "action names are lower-case identifiers, got '" + name + "'");
+    const YAML::Node& n = kv.second;
+    if (Status s = r.keys(n, {"description", "access", "method", "path", "params", "query", "body", "outputs"}, what); !s) return s;
+    Action a;
+    a.spec.name = name;
+    if (n["description"]) (void)r.text(n["description"], "'description'", &a.spec.description);
+    a.method = n["method"] ? n["method"].as<std::string>("") : "GET";
+    static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    if (kMethods.count(a.method) == 0) return r.error(n["method"], "'method' of " + what + " must be GET, POST, PUT, PATCH or DELETE");
+    a.spec.access = n["access"] ? n["access"].as<std::string>("") : (a.method == "GET" ? "consultation" : "disclosure");
+    if (a.spec.access != "consultation" && a.spec.access != "disclosure" && a.spec.access != "alteration") {
+      return r.error(n["access"], "'access' of " + what + " must be consultation, disclosure or alteration");
+    }
+    if (!n["path"]) return r.error(n, what + " needs 'path'");
+    if (Status s = r.text(n["path"], "'path' of " + what, &a.path); !s) return s;
+    if (a.path.empty() || a.path[0] != '/') return r.error(n["path"], "'path' of " + what + " must start with /");
+    if (const YAML::Node ps = n["params"]) {
+      if (!ps.IsMap()) return r.error(ps, "'params' of " + what + " must be a map");
+      for (const auto& p : ps) {
+        ParamSpec spec;
+        spec.name = p.first.as<std::string>("");
+        if (Status s = r.keys(p.second, {"type", "required", "description"}, "param '" + spec.name + "'"); !s) return s;
+        spec.type = p.second["type"] ? p.second["type"].as<std::string>("") : "string";
+        if (kTypes.count(spec.type) == 0) return r.error(p.second["type"], "param '" + spec.name + "' has an unknown type '" + spec.type + "'");
+        spec.required = p.second["required"] && p.second["required"].as<bool>(false);
+        if (p.second["description"]) spec.description = p.second["description"].as<std::string>("");
+        a.spec.params.push_back(std::move(spec));
+      }
+    }
+    if (Status s = checkPlaceholders(r, n["path"], a.path, a, "'path'"); !s) return s;
+    if (const YAML::Node q = n["query"]) {
+      if (!q.IsMap()) return r.error(q, "'query' of " + what + " must be a map");
+      for (const auto& e : q) {
+        a.query[e.first.as<std::string>("")] = e.second.as<std::string>("");
+        if (Status s = checkPlaceholders(r, e.second, e.second.as<std::string>(""), a, "'query'"); !s) return s;
+      }
+    }
+    if (const YAML::Node b = n["body"]) {
+      if (a.method == "GET" || a.method == "DELETE") return r.error(b, what + ": a " + a.method + " request has no body");
+      if (Status s = checkBody(r, b, a); !s) return s;
+      a.body = toJson(b);
+    }
+    if (const YAML::Node o = n["outputs"]) {
+      if (!o.IsMap()) return r.error(o, "'outputs' of " + what + " must be a map of name: path");
+      for (const auto& e : o) {
+        const std::string out = e.first.as<std::string>("");
+        const std::string path = e.second.as<std::string>("");
+        if (path.rfind("json", 0) != 0 && path != "status" && path.rfind("headers.", 0) != 0) {
+          return r.error(e.second, "output '" + out + "' must read status, headers.NAME or json[.FIELD...]");
+        }
+        a.outputs[out] = path;
+        a.spec.outputs.push_back(ParamSpec{out, "any", false, ""});
+      }
+    }
+    d.actions[name] = std::move(a);
+  }
+  return d;
+}
+
+}  // namespace vigil::rest
