@@ -18,6 +18,7 @@ namespace vigil::daemon {
 struct ConnectorConfig {
   std::vector<std::string> outbound = {"127.0.0.1", "localhost", "::1"};
   std::vector<std::string> dirs;  // folders of REST connector definitions (*.yaml)
+  std::string nativePlugins;      // a folder of native plugin libraries (*.so)
   std::string caFile;
   bool email = false;  // an `email:` section was given
   std::string emailHost = "127.0.0.1";

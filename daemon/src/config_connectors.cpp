@@ -4,6 +4,7 @@
 //     outbound: [127.0.0.1, localhost, "records.force.example:443"]   # where http/webhook/REST may call
 //     ca_file: /etc/vigil/ca.pem                                       # extra CA for outbound TLS
 //     dirs: [/etc/vigil/connectors]                                    # REST connectors declared in YAML
+//     native_plugins: /usr/lib/vigil/plugins                           # shared libraries (vigil/plugin_abi.h)
 //     email: { host: 127.0.0.1, port: 2525, tls: starttls, from: mash@force.example,
 //              username: vigil, password_secret: SMTP_PASSWORD, allow_domains: [school.example],
 //              templates: { encompass: { subject: "...", body: "Dear {{name}} ..." } } }
@@ -87,6 +88,8 @@ Status loadConnectorConfig(const std::string& path, const YAML::Node& node, Conn
       s = read(path, v, "connectors.ca_file", &out->caFile);
     } else if (k == "dirs") {
       s = read(path, v, "connectors.dirs", &out->dirs);
+    } else if (k == "native_plugins") {
+      s = read(path, v, "connectors.native_plugins", &out->nativePlugins);
     } else if (k == "email") {
       s = loadEmail(path, v, out);
     } else if (k == "limits") {
@@ -117,7 +120,7 @@ Status loadConnectorConfig(const std::string& path, const YAML::Node& node, Conn
         out->limits[name] = lim;
       }
     } else {
-      return unknownKey(path, kv.first, "connectors", "outbound, ca_file, dirs, email, limits");
+      return unknownKey(path, kv.first, "connectors", "outbound, ca_file, dirs, native_plugins, email, limits");
     }
     if (!s) return s;
   }

@@ -2,6 +2,7 @@
 
 #include "vigil/email_connector.h"
 #include "vigil/http_connector.h"
+#include "vigil/native_plugin.h"
 #include "vigil/rest_connector.h"
 
 namespace vigil::daemon {
@@ -13,6 +14,11 @@ Status setupConnectors(const ConnectorConfig& config, const SecretStore& secrets
   http.secrets = secrets.lookup();
   if (Status s = registerHttpConnectors(registry, http); !s) return Status::invalidArgument("connectors: " + s.message());
   if (Status s = registerRestConnectors(registry, config.dirs); !s) return Status::invalidArgument("connectors.dirs: " + s.message());
+  if (!config.nativePlugins.empty()) {
+    if (Status s = registerNativePlugins(registry, config.nativePlugins); !s) {
+      return Status::invalidArgument("connectors.native_plugins: " + s.message());
+    }
+  }
   if (config.email) {
     EmailConnectorOptions e;
     e.host = config.emailHost;
