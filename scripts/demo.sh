@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 echo
-echo "== vigil validate workflows/*.yaml examples/**/*.yaml"
+echo "== vigil validate workflows/*.yaml examples/workflows/*.yaml"
 shopt -s globstar nullglob
-./build/daemon/vigil validate workflows/*.yaml examples/**/*.yaml
+./build/daemon/vigil validate workflows/*.yaml examples/workflows/*.yaml
 echo
 echo "== vigil describe workflows/*.yaml"
 ./build/daemon/vigil describe workflows/*.yaml

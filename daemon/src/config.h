@@ -19,6 +19,22 @@ struct ConnectorConfig {
   std::vector<std::string> outbound = {"127.0.0.1", "localhost", "::1"};
   std::vector<std::string> dirs;  // folders of REST connector definitions (*.yaml)
   std::string nativePlugins;      // a folder of native plugin libraries (*.so)
+  struct Sql {
+    std::string name, sqlite, postgres, passwordSecret;
+    bool writable = false;
+    std::map<std::string, std::string> queries;
+  };
+  std::vector<Sql> sql;
+  struct Folder {
+    std::string name, path;
+    bool writable = false;
+  };
+  std::vector<Folder> files;
+  struct Plugin {
+    std::string name, workingDir;
+    std::vector<std::string> argv;
+  };
+  std::vector<Plugin> plugins;  // out-of-process (plugins/PROTOCOL.md)
   std::string caFile;
   bool email = false;  // an `email:` section was given
   std::string emailHost = "127.0.0.1";

@@ -5,6 +5,9 @@
 //     ca_file: /etc/vigil/ca.pem                                       # extra CA for outbound TLS
 //     dirs: [/etc/vigil/connectors]                                    # REST connectors declared in YAML
 //     native_plugins: /usr/lib/vigil/plugins                           # shared libraries (vigil/plugin_abi.h)
+//     sql: [{ name: rms_db, sqlite: /srv/rms.db, queries: { by_id: "SELECT ... WHERE id = :id" } }]
+//     files: [{ name: referrals, path: /srv/vigil/referrals, writable: true }]
+//     plugins: [{ name: pnd_lookup, argv: [/usr/bin/python3, pnd_lookup.py], working_dir: /srv/plugins }]
 //     email: { host: 127.0.0.1, port: 2525, tls: starttls, from: mash@force.example,
 //              username: vigil, password_secret: SMTP_PASSWORD, allow_domains: [school.example],
 //              templates: { encompass: { subject: "...", body: "Dear {{name}} ..." } } }
@@ -74,6 +77,58 @@ Status loadEmail(const std::string& path, const YAML::Node& v, ConnectorConfig* 
   return Status::ok();
 }
 
+// A list of maps, each read key by key into `T` by `one`.
+template <typename T, typename F>
+Status loadList(const std::string& path, const YAML::Node& v, const std::string& section, std::vector<T>* out, F one) {
+  if (!v.IsSequence()) return Status::invalidArgument(where(path, v) + ": error: '" + section + "' must be a list");
+  for (const auto& item : v) {
+    if (!item.IsMap()) return Status::invalidArgument(where(path, item) + ": error: each entry of '" + section + "' is a map");
+    T t;
+    for (const auto& kv : item) {
+      Status s = one(kv.first.as<std::string>(""), kv.second, &t, kv.first);
+      if (!s) return s;
+    }
+    out->push_back(std::move(t));
+  }
+  return Status::ok();
+}
+
+Status loadSql(const std::string& path, const YAML::Node& v, ConnectorConfig* out) {
+  return loadList(path, v, "connectors.sql", &out->sql,
+                  [&](const std::string& k, const YAML::Node& n, ConnectorConfig::Sql* t, const YAML::Node& key) -> Status {
+                    const std::string name = "connectors.sql." + k;
+                    if (k == "name") return read(path, n, name, &t->name);
+                    if (k == "sqlite") return read(path, n, name, &t->sqlite);
+                    if (k == "postgres") return read(path, n, name, &t->postgres);
+                    if (k == "password_secret") return read(path, n, name, &t->passwordSecret);
+                    if (k == "writable") return read(path, n, name, &t->writable);
+                    if (k == "queries") return read(path, n, name, &t->queries);
+                    return unknownKey(path, key, "connectors.sql", "name, sqlite, postgres, password_secret, writable, queries");
+                  });
+}
+
+Status loadFiles(const std::string& path, const YAML::Node& v, ConnectorConfig* out) {
+  return loadList(path, v, "connectors.files", &out->files,
+                  [&](const std::string& k, const YAML::Node& n, ConnectorConfig::Folder* t, const YAML::Node& key) -> Status {
+                    const std::string name = "connectors.files." + k;
+                    if (k == "name") return read(path, n, name, &t->name);
+                    if (k == "path") return read(path, n, name, &t->path);
+                    if (k == "writable") return read(path, n, name, &t->writable);
+                    return unknownKey(path, key, "connectors.files", "name, path, writable");
+                  });
+}
+
+Status loadPlugins(const std::string& path, const YAML::Node& v, ConnectorConfig* out) {
+  return loadList(path, v, "connectors.plugins", &out->plugins,
+                  [&](const std::string& k, const YAML::Node& n, ConnectorConfig::Plugin* t, const YAML::Node& key) -> Status {
+                    const std::string name = "connectors.plugins." + k;
+                    if (k == "name") return read(path, n, name, &t->name);
+                    if (k == "argv") return read(path, n, name, &t->argv);
+                    if (k == "working_dir") return read(path, n, name, &t->workingDir);
+                    return unknownKey(path, key, "connectors.plugins", "name, argv, working_dir");
+                  });
+}
+
 }  // namespace
 
 Status loadConnectorConfig(const std::string& path, const YAML::Node& node, ConnectorConfig* out) {
@@ -88,6 +143,12 @@ Status loadConnectorConfig(const std::string& path, const YAML::Node& node, Conn
       s = read(path, v, "connectors.ca_file", &out->caFile);
     } else if (k == "dirs") {
       s = read(path, v, "connectors.dirs", &out->dirs);
+    } else if (k == "sql") {
+      s = loadSql(path, v, out);
+    } else if (k == "files") {
+      s = loadFiles(path, v, out);
+    } else if (k == "plugins") {
+      s = loadPlugins(path, v, out);
     } else if (k == "native_plugins") {
       s = read(path, v, "connectors.native_plugins", &out->nativePlugins);
     } else if (k == "email") {
@@ -120,7 +181,7 @@ Status loadConnectorConfig(const std::string& path, const YAML::Node& node, Conn
         out->limits[name] = lim;
       }
     } else {
-      return unknownKey(path, kv.first, "connectors", "outbound, ca_file, dirs, native_plugins, email, limits");
+      return unknownKey(path, kv.first, "connectors", "outbound, ca_file, dirs, sql, files, plugins, native_plugins, email, limits");
     }
     if (!s) return s;
   }

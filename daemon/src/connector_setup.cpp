@@ -2,7 +2,10 @@
 
 #include "vigil/email_connector.h"
 #include "vigil/http_connector.h"
+#include "vigil/file_connector.h"
 #include "vigil/native_plugin.h"
+#include "vigil/plugin_connector.h"
+#include "vigil/sql_connector.h"
 #include "vigil/rest_connector.h"
 
 namespace vigil::daemon {
@@ -18,6 +21,34 @@ Status setupConnectors(const ConnectorConfig& config, const SecretStore& secrets
     if (Status s = registerNativePlugins(registry, config.nativePlugins); !s) {
       return Status::invalidArgument("connectors.native_plugins: " + s.message());
     }
+  }
+  if (!config.sql.empty()) {
+    SqlConnectorOptions o;
+    o.secrets = secrets.lookup();
+    for (const auto& c : config.sql) {
+      SqlConnection conn;
+      conn.name = c.name;
+      conn.kind = c.postgres.empty() ? SqlConnection::Kind::kSqlite : SqlConnection::Kind::kPostgres;
+      conn.sqlitePath = c.sqlite;
+      conn.postgresConninfo = c.postgres;
+      conn.passwordSecret = c.passwordSecret;
+      conn.writable = c.writable;
+      conn.queries = c.queries;
+      o.connections.push_back(std::move(conn));
+    }
+    if (Status s = registerSqlConnectors(registry, o); !s) return Status::invalidArgument("connectors.sql: " + s.message());
+  }
+  if (!config.files.empty()) {
+    FileConnectorOptions o;
+    for (const auto& f : config.files) o.folders.push_back(FileFolder{f.name, f.path, f.writable});
+    if (Status s = registerFileConnector(registry, o); !s) return Status::invalidArgument("connectors.files: " + s.message());
+  }
+  for (const auto& p : config.plugins) {
+    PluginOptions o;
+    o.name = p.name;
+    o.argv = p.argv;
+    o.workingDir = p.workingDir;
+    if (Status s = registerPlugin(registry, o); !s) return Status::invalidArgument("connectors.plugins: " + s.message());
   }
   if (config.email) {
     EmailConnectorOptions e;

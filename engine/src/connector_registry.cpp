@@ -103,6 +103,13 @@ std::vector<Diagnostic> ConnectorRegistry::check(const Workflow& wf, bool requir
     }
     const Json& with = u->with.literal();
     if (!with.is_object()) continue;  // a computed parameter object: checked when called
+    Json fixed = with;
+    for (const auto& slot : u->with.slots()) {
+      if (fixed.contains(slot.where)) fixed[slot.where] = nullptr;  // computed at run time: not checkable now
+    }
+    for (const auto& problem : c->checkStatic(u->action, fixed)) {
+      error(s, what + ": " + u->connector + "." + u->action + " " + problem);
+    }
     for (auto it = with.begin(); it != with.end(); ++it) {
       bool known = std::any_of(a->params.begin(), a->params.end(), [&](const ParamSpec& p) { return p.name == it.key(); });
       if (!known && !a->openParams) {

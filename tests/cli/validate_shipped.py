@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Runs `vigil validate` on every shipped workflow (workflows/*.yaml) and every example
-(examples/**/*.yaml) and checks each is valid: exit code 0, nothing on stderr, and one
+(examples/workflows/**/*.yaml) and checks each is valid: exit code 0, nothing on stderr, and one
 'FILE: ok (...)' line on stdout.
 
 Usage: validate_shipped.py VIGIL_BINARY SOURCE_DIR
@@ -19,7 +19,7 @@ TIMEOUT_SECONDS = 10
 
 def shipped_files(source_dir):
     files = sorted(glob.glob('workflows/*.yaml', root_dir=source_dir))
-    files += sorted(glob.glob('examples/**/*.yaml', root_dir=source_dir, recursive=True))
+    files += sorted(glob.glob('examples/workflows/**/*.yaml', root_dir=source_dir, recursive=True))
     return files
 
 

@@ -11,7 +11,7 @@ only `semantic`/`expression` diagnostics or none, the schema accepts it. Documen
 `yaml` diagnostic (unreadable or hostile YAML) are skipped.
 
 Checked on:
-  (a) the shipped workflows (workflows/*.yaml, examples/**/*.yaml): valid for both;
+  (a) the shipped workflows (workflows/*.yaml, examples/workflows/**/*.yaml): valid for both;
   (b) the invalid-workflow corpus tests/workflows/invalid/*.yaml (any number of files);
   (c) the inline cases below, which also pin what the loader reports for each.
 
@@ -536,8 +536,8 @@ def main():
     # (a) shipped workflows: valid for both.
     shipped = sorted(glob.glob(os.path.join(SOURCE, "workflows", "*.yaml")) +
                      glob.glob(os.path.join(SOURCE, "workflows", "*.yml")) +
-                     glob.glob(os.path.join(SOURCE, "examples", "**", "*.yaml"), recursive=True) +
-                     glob.glob(os.path.join(SOURCE, "examples", "**", "*.yml"), recursive=True))
+                     glob.glob(os.path.join(SOURCE, "examples", "workflows", "**", "*.yaml"), recursive=True) +
+                     glob.glob(os.path.join(SOURCE, "examples", "workflows", "**", "*.yml"), recursive=True))
     if not shipped:
         record("fail", "shipped workflows", "no workflows/*.yaml found")
     for path in shipped:

@@ -54,6 +54,14 @@ class HttpConnector final : public Connector {
 
   std::string description() const override { return "Calls HTTP(S) APIs on hosts allowed by the outbound policy"; }
 
+  // A URL written into the workflow is checked when the workflow loads, not first at a call.
+  std::vector<std::string> checkStatic(const std::string&, const Json& with) const override {
+    if (!with.is_object() || !with.contains("url") || !with["url"].is_string()) return {};
+    Status s = shared_->options.outbound.check(with["url"].get<std::string>());
+    if (s) return {};
+    return {"url: " + s.message()};
+  }
+
  private:
   CallOutcome run(const ConnectorCall& c, const std::string& method) const {
     const std::string label = "http." + c.action;

@@ -56,7 +56,10 @@ std::unique_ptr<PluginProcess> PluginProcess::start(const PluginOptions& options
 }
 
 PluginProcess::PluginProcess(const PluginOptions& options, std::unique_ptr<ChildProcess> child)
-    : options_(options), child_(std::move(child)), reader_(child_->stdoutFd(), options.maxLineBytes) {}
+    : name_(options.name),
+      maxLineBytes_(options.maxLineBytes),
+      child_(std::move(child)),
+      reader_(child_->stdoutFd(), options.maxLineBytes) {}
 
 PluginProcess::~PluginProcess() {
   if (healthy_) {
@@ -71,13 +74,13 @@ bool PluginProcess::diedWhileIdle() { return child_->reapIfExited().has_value();
 CallOutcome PluginProcess::fault(const std::string& code, const std::string& what, bool retryable) {
   healthy_ = false;
   child_->kill();
-  return CallOutcome::failure(code, "plugin '" + options_.name + "' " + what, retryable);
+  return CallOutcome::failure(code, "plugin '" + name_ + "' " + what, retryable);
 }
 
 CallOutcome PluginProcess::crashed(const std::string& when) {
   healthy_ = false;
   std::string how = child_->reapWithin(kExitGrace);
-  return CallOutcome::failure("plugin_crashed", "plugin '" + options_.name + "' " + how + " " + when, true);
+  return CallOutcome::failure("plugin_crashed", "plugin '" + name_ + "' " + how + " " + when, true);
 }
 
 CallOutcome PluginProcess::call(const ConnectorCall& call, Deadline deadline) {
@@ -105,7 +108,7 @@ CallOutcome PluginProcess::call(const ConnectorCall& call, Deadline deadline) {
       return crashed("during the call (stdout closed)");
     case IoResult::kTooLong:
       return fault("plugin_protocol",
-                   "answered a line longer than " + std::to_string(options_.maxLineBytes) + " bytes; killed", false);
+                   "answered a line longer than " + std::to_string(maxLineBytes_) + " bytes; killed", false);
   }
   auto outcome = parseResult(line, id);
   if (!outcome) {

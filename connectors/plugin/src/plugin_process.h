@@ -41,7 +41,8 @@ class PluginProcess {
   CallOutcome fault(const std::string& code, const std::string& what, bool retryable);
   CallOutcome crashed(const std::string& when);
 
-  const PluginOptions& options_;  // owned by the connector, which outlives its processes
+  std::string name_;
+  std::size_t maxLineBytes_;
   std::unique_ptr<ChildProcess> child_;
   LineReader reader_;
   Hello hello_;

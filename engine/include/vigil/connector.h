@@ -92,6 +92,14 @@ class Connector {
   // (and nothing about its parameters is checked).
   virtual std::vector<ActionSpec> actions() const { return {}; }
   virtual std::string description() const { return ""; }
+  // Problems visible before any run: `with` is the call's parameters with every computed
+  // (templated) value left out. For example a literal URL outside the outbound allow-list.
+  // Each problem is one line naming the parameter.
+  virtual std::vector<std::string> checkStatic(const std::string& action, const Json& with) const {
+    (void)action;
+    (void)with;
+    return {};
+  }
 };
 
 // Connectors by name, each with a limit on calls in flight at once. Passed around, never
