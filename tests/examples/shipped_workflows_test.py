@@ -109,10 +109,33 @@ connectors:
         outcomes = json.loads(urllib.request.urlopen(req, timeout=10).read())
         written = outcomes.get("outcomes", outcomes) if isinstance(outcomes, dict) else outcomes
         check("every outcome was written back to the RMS", len(written) == len(runs), len(written))
+        # The other shipped workflows: record lookups (one disclosed after approval) and
+        # Operation Encompass incidents (they park on the school's acknowledgement).
+        manager = d.add_user("rita", "approver", "records-manager")
+        for i, (name, dob) in enumerate([("Synthetic Child Alpha", "2015-03-14"), ("Nobody Known", "2016-01-01")]):
+            code, body = d.request("POST", "/api/v1/runs", token=officer, body={"workflow": "record-lookup", "inputs": {
+                "subject": {"name": name, "dob": dob}, "purpose": "strategy discussion",
+                "requested_for": "children's social care" if i == 0 else ""}})
+            runs[body.get("id")] = "record-lookup"
+        for i in range(2):
+            code, body = d.request("POST", "/api/v1/runs", token=officer, body={"workflow": "operation-encompass", "inputs": {
+                "incident": {"id": f"INC-{i}", "occurred_at": "2026-11-27T23:40:00Z",
+                             "children": [{"name": "Synthetic Child Alpha", "dob": "2015-03-14"}]}}})
+            runs[body.get("id")] = "operation-encompass"
+        check("record lookups and encompass incidents started", None not in runs, runs)
+        for _ in range(100):
+            rc, out, _ = d.cli(manager, "approvals", "--json")
+            tasks = json.loads(out)["items"] if rc == 0 else []
+            if tasks:
+                rc, _, err = d.cli(manager, "decide", tasks[0]["id"], "disclose", "--reason", "needed for the strategy meeting")
+                check("the records manager approves the disclosure", rc == 0, err)
+                break
+            time.sleep(0.1)
+        time.sleep(1)
         data = d.data
 
     replays = [subprocess.run([VIGIL, "replay", run, "--data", data], capture_output=True, text=True) for run in runs]
-    check("every run of the shipped workflow replays identical", all(r.returncode == 0 and "identical" in r.stdout for r in replays),
+    check(f"every run of every shipped workflow replays identical ({len(runs)} runs)", all(r.returncode == 0 and "identical" in r.stdout for r in replays),
           [r.stdout for r in replays if r.returncode != 0][:2])
     p = subprocess.run([VIGIL, "audit", "verify", "--data", data], capture_output=True, text=True)
     check("the audit trail verifies", p.returncode == 0 and p.stdout.startswith("OK "), p.stdout)
