@@ -15,6 +15,7 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -385,6 +386,7 @@ def main():
             code = proc.wait()
     check("stops cleanly on SIGTERM", code == 0, str(code))
     log = open(stderr_path, encoding="utf-8").read()
+    shutil.rmtree(tmp, ignore_errors=True)
     check("the request log has lines", " GET /people 200" in log, log[:500])
     check("the request log names nobody", "Synthetic Child" not in log and "synthetic child" not in log.lower() and "2015-03-14" not in log, log[:500])
     checks.finish()
