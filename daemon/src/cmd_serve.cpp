@@ -225,6 +225,7 @@ int runServe(CommandContext& ctx) {
     return days;
   };
   audit->setRetention(retentionOf(published));
+  audit->setWriter([e = engine.get()](std::vector<AuditEntry> entries) { return e->appendAudit(std::move(entries)); });
   audit->checkpoint();
   audit->startTimer(config.auditCheckpointInterval);
   TriggerService triggers(*engine, eo.clock, ctx.log);
@@ -255,6 +256,7 @@ int runServe(CommandContext& ctx) {
   server.stop();
   triggers.stop();
   engine->waitIdle(std::chrono::seconds(10));
+  audit->setWriter(nullptr);
   engine->stop();
   audit->stop();
   audit->checkpoint();  // the chain's head at shutdown is signed, so a cut tail shows

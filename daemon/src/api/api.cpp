@@ -190,11 +190,11 @@ std::shared_ptr<const Workflow> Api::workflowOf(const RunState& run) {
   return loaded.ok() ? loaded.workflow : nullptr;
 }
 
-void Api::recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
+bool Api::recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
                        const std::string& purpose, nlohmann::json what, const std::string& recipient) {
   // The log says that it happened; the audit trail says why (a purpose may name a person).
   ctx_.log->info("{} of run {}{}{} by user {}", kind, runId, step.empty() ? "" : " step ", step, who.user);
-  if (ctx_.audit == nullptr) return;
+  if (ctx_.audit == nullptr) return true;
   AuditEntry e;
   e.kind = kind;
   e.actor = who.user;
@@ -204,7 +204,7 @@ void Api::recordAccess(const Principal& who, const std::string& kind, const std:
   e.purpose = purpose;
   e.recipient = recipient;
   e.payload = what.is_null() ? nlohmann::json{{"token", who.tokenId}} : what;
-  (void)ctx_.audit->record(std::move(e));
+  return ctx_.audit->record(std::move(e)).isOk();
 }
 
 void Api::recordAdmin(const Principal& who, const std::string& purpose, nlohmann::json what) {

@@ -98,7 +98,8 @@ class Api {
   // The definition a run is pinned to (from memory, or the store for older versions).
   std::shared_ptr<const Workflow> workflowOf(const RunState& run);
   // Records that `who` touched run data (consultation, disclosure, ...) and why.
-  void recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
+  // False when the record could not be written: the caller must then not serve the data.
+  bool recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
                     const std::string& purpose, nlohmann::json what = nullptr, const std::string& recipient = "");
   void recordAdmin(const Principal& who, const std::string& purpose, nlohmann::json what);
 

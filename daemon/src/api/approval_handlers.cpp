@@ -130,7 +130,9 @@ HttpResponse Api::showApproval(HttpRequest& req, const Principal& who) {
   if (auto bad = loadTask(req, &t, who)) return *bad;
   auto opened = ctx_.store->recordApprovalOpened(t.runId, t.step, who.user, ctx_.clock->now());
   if (!opened) return HttpResponse::error(503, "store_unavailable", "the task cannot be opened now");
-  recordAccess(who, "consultation", t.runId, t.step, "deciding approval '" + t.step + "'");
+  if (!recordAccess(who, "consultation", t.runId, t.step, "deciding approval '" + t.step + "'")) {
+    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
+  }
   nlohmann::json j = t.shown;
   j["id"] = t.runId + "/" + t.step;
   j["run"] = t.runId;

@@ -47,9 +47,11 @@ HttpResponse Api::auditExport(HttpRequest& req, const Principal& who) {
     return HttpResponse::error(503, "unavailable", "the bundle could not be made now");
   }
   const std::string recipient = req.query.count("recipient") ? req.query.at("recipient") : who.user;
-  recordAccess(who, "disclosure", run, "", purpose,
+  if (!recordAccess(who, "disclosure", run, "", purpose,
                {{"event", "audit_export"}, {"query", (*bundle)["query"]}, {"records", (*bundle)["records"].size()}},
-               recipient);
+               recipient)) {
+    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
+  }
   return HttpResponse::json(200, *bundle);
 }
 

@@ -220,7 +220,9 @@ HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {
   }
   nlohmann::json listed = nlohmann::json::array();
   for (const auto& r : *runs) listed.push_back(r.id);
-  recordAccess(who, "consultation", "", "", purpose, {{"listed_runs", listed}, {"token", who.tokenId}});
+  if (!recordAccess(who, "consultation", "", "", purpose, {{"listed_runs", listed}, {"token", who.tokenId}})) {
+    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
+  }
   nlohmann::json j = {{"items", items}};
   if (items.size() == f.limit) j["next"] = items.back()["id"];
   return HttpResponse::json(200, j);
@@ -244,7 +246,9 @@ HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
     // A definition that cannot be read leaves us not knowing what is sensitive: mask it all.
     j = maskRun(std::move(j), wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"});
   }
-  recordAccess(who, "consultation", id, "", purpose);
+  if (!recordAccess(who, "consultation", id, "", purpose)) {
+    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
+  }
   return HttpResponse::json(200, j);
 }
 

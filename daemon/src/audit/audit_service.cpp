@@ -91,9 +91,22 @@ std::string AuditService::keyId() const {
   return key_.keyId();
 }
 
+void AuditService::setWriter(std::function<Status(std::vector<AuditEntry>)> writer) {
+  std::lock_guard lock(writerMu_);
+  writer_ = std::move(writer);
+}
+
 Status AuditService::record(AuditEntry entry) {
   if (entry.time == TimePoint{}) entry.time = clock_->now();
-  Status s = store_->appendAudit({std::move(entry)});
+  std::function<Status(std::vector<AuditEntry>)> writer;
+  {
+    std::lock_guard lock(writerMu_);
+    writer = writer_;
+  }
+  Status s = writer ? writer({entry}) : Status::failedPrecondition("no writer");
+  // The engine has stopped (shutting down): this process is the only writer, so the
+  // store may take the record directly.
+  if (!s && s.code() == Status::Code::kFailedPrecondition) s = store_->appendAudit({std::move(entry)});
   if (!s) log_->error("an audit record could not be written: {}", s.message());
   return s;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,9 @@ class AuditService {
   std::string keyId() const;
 
   Status record(AuditEntry entry);
+  // Where records go: by default the store in their own transaction; the daemon points it
+  // at the engine once that runs, so records share the group commit of run transitions.
+  void setWriter(std::function<Status(std::vector<AuditEntry>)> writer);
   // Signs the head if it moved; logs and returns false on failure.
   bool checkpoint();
   // Checkpoints every `interval` until stop().
@@ -65,6 +69,8 @@ class AuditService {
   mutable std::mutex keyMu_;
   SigningKey key_;
   std::string subjectKey_;
+  std::mutex writerMu_;
+  std::function<Status(std::vector<AuditEntry>)> writer_;
   std::mutex retentionMu_;
   std::map<std::string, int> retention_;
   std::chrono::steady_clock::time_point lastSweep_{};

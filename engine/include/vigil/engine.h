@@ -91,6 +91,10 @@ class Engine {
 
   virtual Result<std::optional<RunState>> run(const std::string& runId) = 0;
 
+  // Appends records to the audit trail in the committer's next group commit (reads and
+  // admin actions share the fsync of run transitions); returns once they are durable.
+  virtual Status appendAudit(std::vector<AuditEntry> entries) = 0;
+
   // Fires every timer due at the clock's current time; returns how many fired.
   virtual Result<size_t> fireDueTimers() = 0;
   // Waits until no input is queued and no call is in flight, or `max` passes. For tests,

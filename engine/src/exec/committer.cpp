@@ -164,7 +164,9 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     EngineInput in = std::move(work.front());
     work.pop_front();
     Status result = Status::ok();
-    if (in.kind == EngineInput::Kind::kStart) {
+    if (in.kind == EngineInput::Kind::kAudit) {
+      for (auto& e : in.audit) batch.audit.push_back(std::move(e));
+    } else if (in.kind == EngineInput::Kind::kStart) {
       auto machine = machineForName(in.workflow);
       if (!machine) {
         result = Status::notFound("no published workflow named '" + in.workflow + "'");
@@ -217,6 +219,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
             break;
           }
           case EngineInput::Kind::kStart:
+          case EngineInput::Kind::kAudit:
             break;
         }
         record(in.runId, std::move(t), false);

@@ -161,6 +161,13 @@ Status EngineImpl::actOnApproval(const std::string& runId, const std::string& st
 
 Result<std::optional<RunState>> EngineImpl::run(const std::string& runId) { return o_.store->loadRun(runId); }
 
+Status EngineImpl::appendAudit(std::vector<AuditEntry> entries) {
+  EngineInput in;
+  in.kind = EngineInput::Kind::kAudit;
+  in.audit = std::move(entries);
+  return submit(std::move(in), true);
+}
+
 Result<size_t> EngineImpl::fireDueTimers() {
   auto due = o_.store->dueTimers(o_.clock->now(), 10000);
   if (!due) return due.status();

@@ -15,7 +15,7 @@
 namespace vigil {
 
 struct EngineInput {
-  enum class Kind { kStart, kCallResult, kTimer, kApproval, kCancel, kChildEnded };
+  enum class Kind { kStart, kCallResult, kTimer, kApproval, kCancel, kChildEnded, kAudit };
   Kind kind = Kind::kStart;
   std::string runId;
   std::string step;
@@ -24,6 +24,7 @@ struct EngineInput {
   TimerItem timer;
   Json payload;             // start inputs, child outcome, cancel reason
   ApprovalAction approval;  // kApproval
+  std::vector<AuditEntry> audit;  // kAudit
   std::string workflow;     // kStart: by name; empty with `hash` for a pinned definition
   std::string startedBy;
   std::string parent;
@@ -56,6 +57,7 @@ class EngineImpl final : public Engine {
   Status cancelRun(const std::string& runId, const std::string& by, const std::string& reason) override;
   Status actOnApproval(const std::string& runId, const std::string& step, const ApprovalAction& action) override;
   Result<std::optional<RunState>> run(const std::string& runId) override;
+  Status appendAudit(std::vector<AuditEntry> entries) override;
   Result<size_t> fireDueTimers() override;
   bool waitIdle(std::chrono::milliseconds max) override;
   EngineMetrics metrics() override;
