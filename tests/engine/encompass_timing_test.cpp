@@ -1,0 +1,75 @@
+// Operation Encompass timing with the manual clock: an incident at 23:40 on the Friday
+// before a half-term week tells the school's key adult at once, with a deadline of 08:30
+// on the first school day after the holiday; the request for acknowledgement escalates
+// after four hours. Uses the shipped workflow, the real email connector and SMTP sink, and
+// a stand-in for the education system (which cannot exist here).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "../connectors/email/sink_harness.h"
+#include "engine_fixture.h"
+#include "vigil/email_connector.h"
+
+using namespace vigil;
+using namespace vigil::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The education system's answer for a synthetic pupil.
+class Schools final : public Connector {
+ public:
+  CallOutcome call(const ConnectorCall&) override {
+    return CallOutcome::success({{"on_roll", true}, {"school", "Synthetic Primary School"},
+                                 {"key_adult_email", "key.adult@synthetic-primary.example"}});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an incident late on the Friday before half term is notified before the first school day after it",
+          "[encompass][calendar]") {
+  // Half term: Monday 26 to Friday 30 October 2026 (school calendars are data).
+  auto calendar = HolidayCalendar::fromDates({"2026-10-26", "2026-10-27", "2026-10-28", "2026-10-29", "2026-10-30"});
+  REQUIRE(calendar.isOk());
+  SmtpSink sink;
+  DataDir dir;
+  Fixture f(dir.path, nullptr, std::make_shared<const HolidayCalendar>(*calendar), "2026-10-23T23:40:00Z");
+  REQUIRE(f.connectors->add("education", std::make_shared<Schools>()).isOk());
+  EmailConnectorOptions mail;
+  mail.port = sink.port();
+  mail.tls = EmailConnectorOptions::Tls::kNone;
+  mail.from = "encompass@force.example";
+  mail.templates["encompass"] = EmailTemplate{"Operation Encompass: {{incident}}", "Please be ready to support the pupil by {{notify_by}}."};
+  REQUIRE(registerEmailConnector(*f.connectors, mail).isOk());
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/workflows/operation-encompass.yaml");
+  std::stringstream yaml;
+  yaml << in.rdbuf();
+  f.publish(yaml.str());
+  REQUIRE(f.engine->start().isOk());
+
+  auto id = f.engine->startRun("operation-encompass",
+                               {{"incident", {{"id", "INC-7"}, {"occurred_at", "2026-10-23T23:40:00Z"},
+                                              {"children", {{{"name", "Synthetic Child Alpha"}, {"dob", "2015-03-14"}}}}}}},
+                               "officer-1");
+  REQUIRE(id.isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  RunState st = f.runState(*id);
+  CHECK(st.step("deadline")->output["notify_by"] == "2026-11-02T08:30:00Z");  // Monday after half term
+  REQUIRE(sink.count() == 1);  // told at once, on Friday night, long before the deadline
+  Json message = sink.message(1);
+  CHECK(message["rcpt_tos"] == Json({"key.adult@synthetic-primary.example"}));
+  CHECK(message["parsed"]["body"].get<std::string>().find("by 2026-11-02T08:30:00Z") != std::string::npos);
+  CHECK_FALSE(isTerminal(st.status));  // it waits for the school's acknowledgement
+
+  f.advance(4h);  // no acknowledgement by 03:40 on Saturday: the duty inspector is brought in
+  RunState later = f.runState(*id);
+  const StepState* ack = nullptr;
+  for (const auto& [key, step] : later.steps) {
+    if (key.rfind("acknowledgement", 0) == 0) ack = &step;
+  }
+  REQUIRE(ack != nullptr);
+  CHECK(ack->approval["assigned"]["roles"] == Json({"encompass-coordinator", "duty-inspector"}));
+}
