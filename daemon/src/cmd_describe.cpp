@@ -40,8 +40,11 @@ std::string summary(const Step& s) {
       for (const auto& u : a.users) o << " user:" << u;
       if (a.quorum > 1) o << ", quorum " << a.quorum;
       if (a.timeout) o << ", timeout " << formatDuration(*a.timeout);
+      if (a.due) o << ", due " << a.due->text();
       for (const auto& e : a.escalate) {
-        o << ", escalate after " << formatDuration(e.after) << " to";
+        o << ", escalate";
+        if (e.when) o << " when " << e.when->text() << ",";
+        o << (e.beforeDue ? " " + formatDuration(*e.beforeDue) + " before due" : " after " + formatDuration(e.after)) << " to";
         for (const auto& t : e.to) o << " " << t;
       }
       break;

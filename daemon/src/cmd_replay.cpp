@@ -11,6 +11,7 @@
 #include "vigil/loader.h"
 #include "vigil/replay.h"
 #include "vigil/store.h"
+#include "area_file.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -46,7 +47,14 @@ json resultJson(const std::string& run, const ReplayResult& r) {
           {"replayed_decisions", r.replayedDecisions}};
 }
 
-int replayOne(Store& store, const std::string& run, std::shared_ptr<const Workflow> override, bool asJson) {
+// The area (calendars, timescales) the run recorded at its start, as kept in DATA/areas;
+// none when it ran without one.
+Result<std::shared_ptr<const Area>> areaOf(const std::string& data, const std::vector<Event>& events) {
+  if (events.empty() || !events.front().data.contains("area")) return std::shared_ptr<const Area>();
+  return keptArea(data, events.front().data.value("area", ""));
+}
+
+int replayOne(Store& store, const std::string& data, const std::string& run, std::shared_ptr<const Workflow> override, bool asJson) {
   auto state = store.loadRun(run);
   if (!state || !state->has_value()) {
     std::cerr << "vigil replay: no run " << run << " in this data directory\n";
@@ -67,7 +75,12 @@ int replayOne(Store& store, const std::string& run, std::shared_ptr<const Workfl
     }
     wf = loaded.workflow;
   }
-  ReplayResult r = replayRun(run, *events, wf);
+  auto area = areaOf(data, *events);
+  if (!area) {
+    std::cerr << "vigil replay: " << area.status().message() << "\n";
+    return kExitFailure;
+  }
+  ReplayResult r = replayRun(run, *events, wf, *area);
   if (asJson) {
     std::cout << resultJson(run, r).dump() << "\n";
   } else if (r.identical) {
@@ -81,7 +94,7 @@ int replayOne(Store& store, const std::string& run, std::shared_ptr<const Workfl
   return r.identical ? kExitOk : kExitFailure;
 }
 
-int whatIf(Store& store, std::shared_ptr<const Workflow> wf, const std::string& name, TimePoint since, bool asJson) {
+int whatIf(Store& store, const std::string& data, std::shared_ptr<const Workflow> wf, const std::string& name, TimePoint since, bool asJson) {
   RunFilter f;
   f.workflow = name;
   f.limit = 1000;
@@ -97,7 +110,12 @@ int whatIf(Store& store, std::shared_ptr<const Workflow> wf, const std::string& 
       if (s.startedAt < since || s.id.find('.') != std::string::npos) continue;  // sub-runs replay with their parent
       auto events = store.events(s.id);
       if (!events) continue;
-      ReplayResult r = replayRun(s.id, *events, wf);
+      auto area = areaOf(data, *events);
+      if (!area) {
+        std::cerr << "vigil replay: " << s.id << ": " << area.status().message() << "\n";
+        return kExitFailure;
+      }
+      ReplayResult r = replayRun(s.id, *events, wf, *area);
       ++replayed;
       if (!r.complete) ++incomplete;
       for (const auto& [step, rec] : r.recordedDecisions) {
@@ -164,11 +182,11 @@ int runReplay(CommandContext& ctx) {
     std::cerr << "vigil replay: " << store.status().message() << "\n";
     return kExitFailure;
   }
-  if (!run.empty()) return replayOne(**store, run, wf, asJson);
+  if (!run.empty()) return replayOne(**store, data, run, wf, asJson);
   if (!wf) return usageError("replay", "--since needs --workflow FILE (the version to try)");
   auto t = parseTime(since.size() == 10 ? since + "T00:00:00Z" : since);
   if (!t) return usageError("replay", "--since must be a date (2026-11-01) or a UTC time");
-  return whatIf(**store, wf, name.empty() ? wf->name : name, *t, asJson);
+  return whatIf(**store, data, wf, name.empty() ? wf->name : name, *t, asJson);
 }
 
 }  // namespace

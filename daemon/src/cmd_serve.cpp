@@ -11,6 +11,7 @@
 #include "connector_setup.h"
 #include "audit/audit_service.h"
 #include "cli.h"
+#include "area_file.h"
 #include "config.h"
 #include "http/http_server.h"
 #include "triggers/trigger_service.h"
@@ -171,6 +172,19 @@ int runServe(CommandContext& ctx) {
   if (Status s = setupConnectors(config.connectors, *secrets, *eo.connectors); !s) {
     ctx.log->error("{}", s.message());
     return kExitFailure;
+  }
+  if (!config.area.empty()) {
+    auto area = loadAreaFile(config.area);
+    if (!area) {
+      ctx.log->error("{}", area.status().message());
+      return kExitFailure;
+    }
+    if (Status s = keepAreaFile(config.area, **area, data); !s) {
+      ctx.log->error("{}", s.message());
+      return kExitFailure;
+    }
+    eo.area = std::move(area).value();
+    ctx.log->info("area '{}': {} calendar(s), {} timescale(s)", eo.area->name, eo.area->calendars.size(), eo.area->timescales.size());
   }
   eo.log = ctx.log;
   auto engineR = Engine::create(eo);

@@ -25,7 +25,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   if (root.IsNull()) return Status::ok();
   if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
   static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks", "audit", "approvals",
-                                              "secrets_file", "connectors"};
+                                              "secrets_file", "connectors", "area"};
   struct LimitKey {
     long long lo;
     long long hi;
@@ -43,12 +43,13 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
       return Status::invalidArgument(where(path, kv.first) + ": error: unknown key '" + key +
-                                     "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors)");
+                                     "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors, area)");
     }
     const YAML::Node& v = kv.second;
     Status s = Status::ok();
     if (key == "data") s = read(path, v, key, &config->data);
     if (key == "secrets_file") s = read(path, v, key, &config->secretsFile);
+    if (key == "area") s = read(path, v, key, &config->area);
     if (key == "connectors") s = loadConnectorConfig(path, v, &config->connectors);
     if (key == "listen") s = read(path, v, key, &config->listen);
     if (key == "workflows") {

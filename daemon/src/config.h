@@ -65,6 +65,7 @@ struct ServeConfig {
   std::chrono::milliseconds auditCheckpointInterval{std::chrono::seconds(60)};
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};
   std::string secretsFile;
+  std::string area;  // an area file: calendars and decision timescales (area_file.h)
   ConnectorConfig connectors;
 };
 

@@ -28,37 +28,83 @@ void ymdFromCivilDay(CivilDay z, int* y, unsigned* m, unsigned* d) {
 
 int weekday(CivilDay day) { return static_cast<int>(day >= -4 ? (day + 4) % 7 : (day + 5) % 7 + 6); }
 
-Result<HolidayCalendar> HolidayCalendar::fromDates(const std::set<std::string_view>& holidays) {
-  HolidayCalendar cal;
+std::optional<CivilDay> parseDay(std::string_view text) {
+  auto t = text.size() == 10 ? parseTime(text) : std::nullopt;
+  if (!t) return std::nullopt;
+  return t->time_since_epoch().count() / 86400000;
+}
+
+Result<Calendar> Calendar::fromDates(const std::set<std::string_view>& holidays) {
+  Calendar cal;
   for (auto text : holidays) {
-    auto t = text.size() == 10 ? parseTime(text) : std::nullopt;
-    if (!t) {
+    auto day = parseDay(text);
+    if (!day) {
       return Status::invalidArgument("holiday '" + std::string(text) + "' is not a YYYY-MM-DD date");
     }
-    cal.addHoliday(t->time_since_epoch().count() / 86400000);
+    cal.addHoliday(*day);
   }
   return cal;
 }
 
-bool HolidayCalendar::isWorkingDay(CivilDay day) const {
-  int wd = weekday(day);
-  return wd != 0 && wd != 6 && holidays_.count(day) == 0;
-}
+bool Calendar::isWorkingDay(CivilDay day) const { return weekdays_[weekday(day)] && holidays_.count(day) == 0; }
 
-CivilDay HolidayCalendar::workingDaysAfter(CivilDay day, long long n) const {
+CivilDay Calendar::workingDaysAfter(CivilDay day, long long n) const {
+  // Ten years without a working day means a calendar that has none: stop rather than spin.
+  const CivilDay limit = day + 3660 + n * 7;
   if (n == 0) {
-    while (!isWorkingDay(day)) {
+    while (!isWorkingDay(day) && day < limit) {
       ++day;
     }
     return day;
   }
-  while (n > 0) {
+  while (n > 0 && day < limit) {
     ++day;
     if (isWorkingDay(day)) {
       --n;
     }
   }
   return day;
+}
+
+namespace {
+constexpr long long kMsPerDay = 86400000;
+constexpr CivilDay kSearchDays = 3660;
+
+long long floorDiv(long long a, long long b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+}  // namespace
+
+CivilDay Calendar::localDay(TimePoint t) const {
+  auto local = t.time_since_epoch().count() + std::chrono::duration_cast<std::chrono::milliseconds>(zone_.offsetAt(t)).count();
+  return floorDiv(local, kMsPerDay);
+}
+
+TimePoint Calendar::at(CivilDay day, int minute) const {
+  // Local wall time to UTC: take the offset in force at the naive guess, then at the
+  // corrected instant (right on both sides of a daylight-saving change but the skipped hour).
+  TimePoint naive{std::chrono::milliseconds(day * kMsPerDay + minute * 60000LL)};
+  TimePoint guess = naive - zone_.offsetAt(naive);
+  return naive - zone_.offsetAt(guess);
+}
+
+std::optional<TimePoint> Calendar::nextOpening(TimePoint t) const {
+  for (CivilDay day = localDay(t), end = day + kSearchDays; day <= end; ++day) {
+    if (!isWorkingDay(day)) continue;
+    TimePoint open = at(day, startMinute_);
+    if (open > t) return open;
+  }
+  return std::nullopt;
+}
+
+std::optional<TimePoint> Calendar::addWorkingTime(TimePoint t, std::chrono::milliseconds d) const {
+  for (CivilDay day = localDay(t), end = day + kSearchDays; day <= end; ++day) {
+    if (!isWorkingDay(day)) continue;
+    TimePoint open = std::max(t, at(day, startMinute_));
+    TimePoint close = at(day, endMinute_);
+    if (open >= close) continue;
+    if (d <= close - open) return open + d;
+    d -= std::chrono::duration_cast<std::chrono::milliseconds>(close - open);
+  }
+  return std::nullopt;
 }
 
 }  // namespace vigil

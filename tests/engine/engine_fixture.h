@@ -28,7 +28,7 @@ struct DataDir {
 
 struct Fixture {
   explicit Fixture(const std::filesystem::path& dir, SecretLookup secrets = nullptr,
-                   std::shared_ptr<const HolidayCalendar> calendar = nullptr, const char* now = "2026-11-26T09:00:00Z")
+                   std::shared_ptr<const Area> area = nullptr, const char* now = "2026-11-26T09:00:00Z")
       : clock(std::make_shared<ManualClock>(*parseTime(now))) {
     auto s = openSqliteStore(dir.string());
     REQUIRE(s.isOk());
@@ -40,7 +40,7 @@ struct Fixture {
     o.clock = clock;
     o.connectors = connectors;
     o.secrets = std::move(secrets);
-    o.calendar = std::move(calendar);
+    o.area = std::move(area);
     o.workers = 4;
     o.timerThread = false;
     auto e = Engine::create(o);

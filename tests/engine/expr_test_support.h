@@ -71,10 +71,15 @@ inline const Json& bindingsJson() {
   return j;
 }
 
-inline const vigil::HolidayCalendar& holidays() {
+inline const vigil::Area& holidays() {
   // Christmas Day 2026 is a Friday; Boxing Day falls on a Saturday, so Monday 28th is off.
-  static const vigil::HolidayCalendar cal = vigil::HolidayCalendar::fromDates({"2026-12-25", "2026-12-28"}).value();
-  return cal;
+  static const vigil::Area area = [] {
+    vigil::Area a;
+    a.calendars["office"] = vigil::Calendar::fromDates({"2026-12-25", "2026-12-28"}).value();
+    a.defaultCalendar = "office";
+    return a;
+  }();
+  return area;
 }
 
 inline vigil::TimePoint timeOf(const char* text) {
@@ -91,7 +96,7 @@ struct Env {
   Env() {
     ctx.bindings = &bindings;
     ctx.now = timeOf("2026-11-26T09:30:00.250Z");
-    ctx.calendar = &holidays();
+    ctx.area = &holidays();
   }
 };
 

@@ -25,12 +25,18 @@ const vigil::Json& bindings() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   vigil::JsonBindings b(bindings());
-  vigil::HolidayCalendar cal;
-  cal.addHoliday(vigil::civilDayFromYmd(2026, 12, 25));
+  static const vigil::Area area = [] {
+    vigil::Area a;
+    a.calendars["office"].addHoliday(vigil::civilDayFromYmd(2026, 12, 25));
+    a.defaultCalendar = "office";
+    a.timescales["decision"].targets["RED"] = {std::chrono::hours(2), false};
+    a.timescales["decision"].targets["GREEN"] = {std::chrono::hours(24), true};
+    return a;
+  }();
   vigil::EvalContext ctx;
   ctx.bindings = &b;
   ctx.now = *vigil::parseTime("2026-11-26T09:30:00Z");
-  ctx.calendar = &cal;
+  ctx.area = &area;
   vigil::ExprLimits limits;
   limits.maxSteps = 20000;
   auto parsed = vigil::Expression::parse(text, limits);

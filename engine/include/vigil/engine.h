@@ -19,7 +19,7 @@
 #include <spdlog/logger.h>
 
 #include "vigil/approval.h"
-#include "vigil/calendar.h"
+#include "vigil/area.h"
 #include "vigil/clock.h"
 #include "vigil/connector.h"
 #include "vigil/run.h"
@@ -33,7 +33,7 @@ struct EngineOptions {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<ConnectorRegistry> connectors;
   std::shared_ptr<spdlog::logger> log;               // optional
-  std::shared_ptr<const HolidayCalendar> calendar;  // optional
+  std::shared_ptr<const Area> area;  // calendars and timescales (optional)
   // Key of the pseudonymous data-subject references in audit records (empty: none).
   std::string subjectKey;
   // Values of `secrets.NAME`, looked up only at the moment of a connector call.

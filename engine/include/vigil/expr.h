@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "vigil/calendar.h"
+#include "vigil/area.h"
 #include "vigil/clock.h"
 #include "vigil/status.h"
 
@@ -71,7 +71,7 @@ class JsonBindings final : public Bindings {
 struct EvalContext {
   const Bindings* bindings = nullptr;
   TimePoint now{};                             // what now() returns: recorded run time
-  const HolidayCalendar* calendar = nullptr;   // for working-day functions; default if null
+  const Area* area = nullptr;   // calendars and timescales; the built-in calendar if null
 };
 
 namespace expr_detail { struct Program; }

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "vigil/approval.h"
-#include "vigil/calendar.h"
+#include "vigil/area.h"
 #include "vigil/connector.h"
 #include "vigil/run.h"
 #include "vigil/workflow.h"
@@ -51,7 +51,7 @@ struct Transition {
 
 class RunMachine {
  public:
-  RunMachine(std::shared_ptr<const Workflow> workflow, std::shared_ptr<const HolidayCalendar> calendar = nullptr);
+  RunMachine(std::shared_ptr<const Workflow> workflow, std::shared_ptr<const Area> area = nullptr);
 
   const Workflow& workflow() const { return *wf_; }
 
@@ -76,7 +76,7 @@ class RunMachine {
  private:
   class Walk;
   std::shared_ptr<const Workflow> wf_;
-  std::shared_ptr<const HolidayCalendar> calendar_;
+  std::shared_ptr<const Area> area_;
 };
 
 }  // namespace vigil

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "vigil/calendar.h"
+#include "vigil/area.h"
 #include "vigil/run.h"
 #include "vigil/workflow.h"
 
@@ -32,7 +32,7 @@ struct ReplayResult {
 };
 
 ReplayResult replayRun(const std::string& runId, const std::vector<Event>& history, std::shared_ptr<const Workflow> workflow,
-                       std::shared_ptr<const HolidayCalendar> calendar = nullptr);
+                       std::shared_ptr<const Area> area = nullptr);
 
 // One line for people: "StepCompleted assess attempt 1 {...}".
 std::string describeEvent(const Event& e);

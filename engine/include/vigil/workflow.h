@@ -109,7 +109,9 @@ struct DecideStep {
 };
 struct ApprovalStep {
   struct Escalation {
-    Millis after{0};
+    Millis after{0};                   // after the request, or
+    std::optional<Millis> beforeDue;   // this long before `due` (0s: at it)
+    std::optional<Expression> when;    // only when true as the approval is requested
     std::vector<std::string> to;
     std::optional<UsesStep> remind;  // a connector call (e-mail) telling them, when escalated
   };
@@ -126,6 +128,7 @@ struct ApprovalStep {
   std::vector<std::string> show;  // paths shown to the approver
   std::map<std::string, TypeSpec> form;
   std::optional<Expression> recommendation;
+  std::optional<Expression> due;  // the decision's target time (an SLA), shown and reported
 };
 struct WaitStep {
   std::optional<Millis> duration;

@@ -81,7 +81,7 @@ Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForHash(const std::
   if (!source) return source.status();
   auto loaded = loadWorkflow(*source, "workflow " + hash.substr(0, 12));
   if (!loaded.ok()) return Status::internal("stored workflow " + hash.substr(0, 12) + " no longer loads");
-  auto machine = std::make_shared<const RunMachine>(loaded.workflow, o_.calendar);
+  auto machine = std::make_shared<const RunMachine>(loaded.workflow, o_.area);
   std::lock_guard lock(wfMu_);
   byHash_[hash] = machine;
   return machine;

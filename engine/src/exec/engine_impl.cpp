@@ -43,7 +43,7 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
 Status EngineImpl::publish(std::shared_ptr<const Workflow> workflow, const std::string& source) {
   Status s = o_.store->putWorkflow(workflow->hash, workflow->name, workflow->version, source);
   if (!s) return s;
-  auto machine = std::make_shared<const RunMachine>(workflow, o_.calendar);
+  auto machine = std::make_shared<const RunMachine>(workflow, o_.area);
   std::lock_guard lock(wfMu_);
   byHash_[workflow->hash] = machine;
   auto& latest = latestByName_[workflow->name];

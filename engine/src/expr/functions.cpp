@@ -24,8 +24,12 @@ constexpr FnInfo kFunctions[] = {
     {"time_diff", Fn::kTimeDiff, 2, 2},
     {"date", Fn::kDate, 1, 1},
     {"days_between", Fn::kDaysBetween, 2, 2},
-    {"working_days_after", Fn::kWorkingDaysAfter, 2, 2},
-    {"is_working_day", Fn::kIsWorkingDay, 1, 1},
+    {"working_days_after", Fn::kWorkingDaysAfter, 2, 3},
+    {"is_working_day", Fn::kIsWorkingDay, 1, 2},
+    {"next_opening", Fn::kNextOpening, 1, 2},
+    {"working_time_add", Fn::kWorkingTimeAdd, 2, 3},
+    {"sla_deadline", Fn::kSlaDeadline, 3, 3},
+    {"timescale", Fn::kTimescale, 1, 1},
     {"default", Fn::kDefault, 2, 2},
     {"string", Fn::kString, 1, 1},
     {"number", Fn::kNumber, 1, 1},
@@ -109,6 +113,18 @@ class Args {
       return negative ? -*d : *d;
     }
     wrongType(i, "a duration (string or seconds)");
+  }
+  // The calendar named by argument i, or the area's default when there is no argument i.
+  const Calendar& calendar(size_t i) const {
+    std::string name = size() > i ? str(i) : std::string();
+    const Calendar* cal = area().calendar(name);
+    if (cal == nullptr) fail("no calendar '" + name + "' in area '" + area().name + "'");
+    return *cal;
+  }
+  // The run's area; without one, an empty area with only the built-in calendar.
+  const Area& area() const {
+    static const Area kNone;
+    return ev_.ctx().area != nullptr ? *ev_.ctx().area : kNone;
   }
   Evaluator& ev() { return ev_; }
   const Node& node() const { return n_; }
@@ -371,14 +387,35 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       if (!a[1].is_number_integer() && !a[1].is_number_unsigned()) a.wrongType(1, "an integer");
       long long k = a[1].get<long long>();
       if (k < 0 || k > 3660) a.fail("day count must be between 0 and 3660");
-      HolidayCalendar fallback;
-      const HolidayCalendar& cal = ev.ctx().calendar != nullptr ? *ev.ctx().calendar : fallback;
-      return Value::own(dayText(cal.workingDaysAfter(d, k)));
+      return Value::own(dayText(a.calendar(2).workingDaysAfter(d, k)));
     }
-    case Fn::kIsWorkingDay: {
-      HolidayCalendar fallback;
-      const HolidayCalendar& cal = ev.ctx().calendar != nullptr ? *ev.ctx().calendar : fallback;
-      return Value::own(cal.isWorkingDay(a.day(0)));
+    case Fn::kIsWorkingDay: return Value::own(a.calendar(1).isWorkingDay(a.day(0)));
+    case Fn::kNextOpening: {
+      TimePoint t = a.time(0);
+      auto open = a.calendar(1).nextOpening(t);
+      if (!open) a.fail("the calendar has no working day within ten years");
+      return Value::own(formatTime(*open));
+    }
+    case Fn::kWorkingTimeAdd: {
+      TimePoint t = a.time(0);
+      auto d = a.dur(1);
+      if (d.count() < 0) a.fail("argument 2 must not be negative");
+      auto due = a.calendar(2).addWorkingTime(t, d);
+      if (!due) a.fail("the calendar has no working hours within ten years");
+      return Value::own(formatTime(*due));
+    }
+    case Fn::kSlaDeadline: {
+      const std::string& timescale = a.str(0);
+      const std::string& band = a.str(1);
+      TimePoint start = a.time(2);
+      auto due = a.area().deadline(timescale, band, start);
+      if (!due) a.fail(due.status().message());
+      return Value::own(formatTime(*due));
+    }
+    case Fn::kTimescale: {
+      auto described = a.area().describe(a.str(0));
+      if (!described) a.fail(described.status().message());
+      return Value::own(std::move(described).value());
     }
     case Fn::kDefault: return a[0].is_null() ? a.take(1) : a.take(0);
     case Fn::kString: {

@@ -51,7 +51,7 @@ struct Program {
 // Functions: the fixed set, with their arity. Defined in functions.cpp.
 enum class Fn : uint8_t {
   kLen, kLower, kUpper, kTrim, kContains, kStartsWith, kEndsWith, kMatches, kNow, kDuration,
-  kTimeAdd, kTimeDiff, kDate, kDaysBetween, kWorkingDaysAfter, kIsWorkingDay, kDefault,
+  kTimeAdd, kTimeDiff, kDate, kDaysBetween, kWorkingDaysAfter, kIsWorkingDay, kNextOpening, kWorkingTimeAdd, kSlaDeadline, kTimescale, kDefault,
   kString, kNumber, kMin, kMax, kSum, kRound, kAbs, kJoin, kSplit, kKeys, kCount,
 };
 

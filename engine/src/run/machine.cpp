@@ -6,8 +6,8 @@
 
 namespace vigil {
 
-RunMachine::RunMachine(std::shared_ptr<const Workflow> workflow, std::shared_ptr<const HolidayCalendar> calendar)
-    : wf_(std::move(workflow)), calendar_(std::move(calendar)) {}
+RunMachine::RunMachine(std::shared_ptr<const Workflow> workflow, std::shared_ptr<const Area> area)
+    : wf_(std::move(workflow)), area_(std::move(area)) {}
 
 Transition RunMachine::start(RunState& state, const std::string& runId, const Json& inputs,
                              const std::string& startedBy, TimePoint now, const std::string& parentRun) const {
@@ -18,6 +18,9 @@ Transition RunMachine::start(RunState& state, const std::string& runId, const Js
   Json data = {{"workflow", wf_->name}, {"version", wf_->version}, {"hash", wf_->hash},
                {"inputs", inputs.is_null() ? Json::object() : inputs}, {"started_by", startedBy}};
   if (!parentRun.empty()) data["parent"] = parentRun;
+  // The area's timescales and calendars feed expressions: record which ones, so a replay
+  // (and an auditor) uses exactly them.
+  if (area_ && !area_->hash.empty()) data["area"] = area_->hash;
   w.emit(EventType::kRunStarted, "", 0, std::move(data));
   w.advance();
   return out;

@@ -42,7 +42,7 @@ std::string describeEvent(const Event& e) {
 }
 
 ReplayResult replayRun(const std::string& runId, const std::vector<Event>& history, std::shared_ptr<const Workflow> workflow,
-                       std::shared_ptr<const HolidayCalendar> calendar) {
+                       std::shared_ptr<const Area> area) {
   ReplayResult out;
   if (history.empty() || history.front().type != EventType::kRunStarted) {
     out.complete = false;
@@ -52,7 +52,7 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
   for (const auto& e : history) {
     if (e.type == EventType::kDecisionRecorded) out.recordedDecisions[e.step] = {{"score", e.data.value("score", Json())}, {"band", e.data.value("band", Json())}};
   }
-  RunMachine m(workflow, std::move(calendar));
+  RunMachine m(workflow, std::move(area));
   RunState st;
   const Event& first = history.front();
   Transition t = m.start(st, runId, first.data.value("inputs", Json::object()), first.data.value("started_by", ""), first.time,

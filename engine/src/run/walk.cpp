@@ -74,7 +74,7 @@ EvalContext RunMachine::Walk::context(const Scope&, ScopeBindings& b) const {
   EvalContext ctx;
   ctx.bindings = &b;
   ctx.now = now_;
-  ctx.calendar = m_.calendar_.get();
+  ctx.area = m_.area_.get();
   return ctx;
 }
 

@@ -142,7 +142,20 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
                       {"quorum", a.quorum},
                       {"reason_required", a.reasonRequired},
                       {"reason_min_length", a.reasonMinLength}};
-      if (a.timeout) request["due"] = formatTime(now_ + *a.timeout);
+      std::optional<TimePoint> due;
+      if (a.timeout) due = now_ + *a.timeout;
+      if (a.due) {
+        auto v = eval(*a.due, scope);
+        std::optional<TimePoint> t;
+        if (v && v->is_string()) t = parseTime(v->get<std::string>());
+        if (!t) {
+          fail(idx, key, "expression", "'due' of step '" + step.id + "' must give an ISO-8601 time" +
+                                           (v ? std::string() : ": " + v.status().message()));
+          return;
+        }
+        due = t;
+      }
+      if (due) request["due"] = formatTime(*due);
       if (a.recommendation) {
         auto r = eval(*a.recommendation, scope);
         request["recommendation"] = r ? std::move(r).value() : Json();
@@ -166,8 +179,14 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
       emit(EventType::kApprovalRequested, key, 1, std::move(request));
       if (a.timeout) out_.commands.push_back(timer(key, 1, Command::TimerKind::kApprovalTimeout, now_ + *a.timeout));
       for (size_t level = 0; level < a.escalate.size(); ++level) {
-        out_.commands.push_back(timer(key, static_cast<int>(level) + 1, Command::TimerKind::kEscalation,
-                                      now_ + a.escalate[level].after));
+        const auto& esc = a.escalate[level];
+        if (esc.when) {
+          auto v = eval(*esc.when, scope);
+          if (!v || *v != Json(true)) continue;  // not this run's escalation (an error counts as no)
+        }
+        // Past due already (a referral that arrived hours ago): the timer fires at once.
+        TimePoint at = esc.beforeDue && due ? *due - *esc.beforeDue : now_ + esc.after;
+        out_.commands.push_back(timer(key, static_cast<int>(level) + 1, Command::TimerKind::kEscalation, at));
       }
       return;
     }

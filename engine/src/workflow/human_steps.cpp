@@ -74,7 +74,7 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
   std::string what = "'approval' of " + stepWhat(s);
   static const std::vector<std::string_view> kKeys = {"assign", "quorum", "distinct_from", "options", "reason",
                                                       "timeout", "on_timeout", "escalate", "show", "form",
-                                                      "recommendation"};
+                                                      "recommendation", "due"};
   if (!c_.checkMap(body, kKeys, {"assign"}, what) && !body.isMap()) {
     s.body = std::move(a);
     return;
@@ -171,10 +171,28 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
     } else if (c_.requireList(*e, "'escalate' of " + what)) {
       for (const auto& item : e->items) levels.push_back(&item);
     }
-    Millis last{0};
+    Millis last{-1};  // a first level may escalate at once (after: 0s)
     for (const Node* lv : levels) {
-      if (!c_.checkMap(*lv, {"after", "to", "remind"}, {"after", "to"}, "an escalation of " + what) && !lv->isMap()) continue;
+      if (!c_.checkMap(*lv, {"after", "before_due", "when", "to", "remind"}, {"to"}, "an escalation of " + what) && !lv->isMap()) continue;
       ApprovalStep::Escalation esc;
+      if (lv->find("after") != nullptr && lv->find("before_due") != nullptr) {
+        c_.error(*lv, DiagnosticCategory::kSchema, "an escalation of " + what + " has either 'after' or 'before_due', not both");
+      } else if (lv->find("after") == nullptr && lv->find("before_due") == nullptr) {
+        c_.error(*lv, DiagnosticCategory::kSchema, "an escalation of " + what + " needs 'after' (from the request) or 'before_due'");
+      }
+      if (const Node* bd = lv->find("before_due")) {
+        esc.beforeDue = c_.duration(*bd, "'before_due' of an escalation of " + what);
+        if (body.find("due") == nullptr) {
+          c_.error(*bd, DiagnosticCategory::kSemantic, "'before_due' of an escalation of " + what + " needs a 'due' on the approval");
+        }
+      }
+      if (const Node* wh = lv->find("when")) {
+        OffsetMap where;
+        if (auto cond = c_.expression(*wh, "'when' of an escalation of " + what, &where)) {
+          stepUses_[self].push_back(ExprUse{*cond, where, "'when' of an escalation of " + what});
+          esc.when = std::move(cond);
+        }
+      }
       if (const Node* af = lv->find("after")) {
         if (auto d = c_.duration(*af, "'after' of an escalation of " + what)) {
           esc.after = *d;
@@ -241,6 +259,13 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
       for (const auto& [k, v] : f->entries) {
         a.form[k.scalar] = parseType(v, "form field '" + k.scalar + "'", 0).value_or(anyType());
       }
+    }
+  }
+  if (const Node* du = body.find("due")) {
+    OffsetMap where;
+    if (auto e = c_.expression(*du, "'due' of " + what, &where)) {
+      stepUses_[self].push_back(ExprUse{*e, where, "'due' of " + what});
+      a.due = std::move(e);
     }
   }
   if (const Node* r = body.find("recommendation")) {
