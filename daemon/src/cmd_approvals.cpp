@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "vigil/duration.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -38,10 +39,12 @@ void printShown(const json& t) {
 int runApprovals(CommandContext& ctx) {
   ClientOptions c;
   std::string status = "open", task;
-  bool report = false;
+  std::string since, workflow;
+  bool report = false, late = false;
   po::options_description opts;
   addCommon(opts, c);
-  opts.add_options()("status", po::value(&status))("report", po::bool_switch(&report))("task", po::value(&task));
+  opts.add_options()("status", po::value(&status))("report", po::bool_switch(&report))("late", po::bool_switch(&late))(
+      "since", po::value(&since))("workflow", po::value(&workflow))("task", po::value(&task));
   po::positional_options_description pos;
   pos.add("task", 1);
   int rc = kExitOk;
@@ -58,11 +61,31 @@ int runApprovals(CommandContext& ctx) {
     }
     return kExitOk;
   }
-  auto r = call("approvals", c, "GET", report ? "/api/v1/approvals/report" : "/api/v1/approvals?status=" + urlEncode(status),
-                "", &rc);
+  if (report && late) return usageError("approvals", "--report and --late are different reports: give one");
+  if (!late && (!since.empty() || !workflow.empty())) return usageError("approvals", "--since and --workflow go with --late");
+  std::string path = "/api/v1/approvals?status=" + urlEncode(status);
+  if (report) path = "/api/v1/approvals/report";
+  if (late) {
+    path = "/api/v1/reports/late-decisions?limit=10000";
+    if (!since.empty()) path += "&since=" + urlEncode(since);
+    if (!workflow.empty()) path += "&workflow=" + urlEncode(workflow);
+  }
+  auto r = call("approvals", c, "GET", path, "", &rc);
   if (!r) return rc;
   if (c.asJson) {
     std::cout << r->dump() << "\n";
+    return kExitOk;
+  }
+  if (late) {
+    std::cout << std::left << std::setw(40) << "TASK" << std::setw(20) << "WORKFLOW" << std::setw(22) << "DUE"
+              << std::setw(22) << "DECIDED" << "LATE BY\n";
+    for (const auto& t : (*r)["items"]) {
+      std::string decided = t.value("decided_at", nlohmann::json()).is_string() ? t["decided_at"].get<std::string>() : "(open)";
+      std::cout << std::left << std::setw(40) << t["id"].get<std::string>() << std::setw(20) << t["workflow"].get<std::string>()
+                << std::setw(22) << t["due"].get<std::string>() << std::setw(22) << decided
+                << formatDuration(std::chrono::seconds(t["late_seconds"].get<long long>())) << "\n";
+    }
+    std::cout << (*r)["items"].size() << " late as of " << (*r)["as_of"].get<std::string>() << "\n";
     return kExitOk;
   }
   if (report) {
@@ -167,11 +190,15 @@ const char* kDecideHelp =
 
 Command approvalsCommand() {
   return Command{"approvals", "Your approval inbox, one task, or the override and SLA report (through the server)",
-                 "vigil approvals [TASK] [--status open|decided|closed|any] [--report] [--json]",
+                 "vigil approvals [TASK] [--status open|decided|closed|any] [--report]\n"
+                 "       vigil approvals --late [--since TIME] [--workflow W] [--json]",
                  std::string("Without TASK, lists tasks assigned to your roles or to you by name (four-eyes\n"
                              "exclusions left out). With TASK (RUN/STEP), shows it as you are to decide it.\n"
                              "--report (admin): per workflow step, decisions, override rate, open and overdue\n"
-                             "tasks and time to decision.\n\n") + kClientHelp,
+                             "tasks and time to decision.\n"
+                             "--late (approver, auditor, admin): decisions made after their due time (the\n"
+                             "area's decision timescale) and open tasks already past it, with how late;\n"
+                             "--since TIME and --workflow W narrow it.\n\n") + kClientHelp,
                  runApprovals};
 }
 

@@ -3,12 +3,18 @@
 
 Applies workflows/mash-triage.yaml's `assess` rules to what vigil-force-systems would
 answer for each referral's child (examples/force-systems/people.json), with every system
-up. The rule scores and band thresholds are read from the workflow file itself; the rule
-conditions are mirrored below (one function per rule id), and a rule id the workflow has
-but this script does not know is an error, so the two cannot drift apart silently.
+up (assess(..., down={"csc"}) gives the band with a system down). The rule scores and band
+thresholds are read from the workflow file itself; the rule conditions are mirrored below
+(one function per rule id), and a rule id the workflow has but this script does not know
+is an error, so the two cannot drift apart silently.
 
-    compute_expected.py            rewrite expected.json and EXPECTED.md
-    compute_expected.py --check    exit 1 if either is out of date
+The RMS logs every MASH referral as it arrives, so its seed data lists the sample
+referrals about each child (people.json rms.referrals, written here); a referral is a
+repeat when, with the earlier ones inside the Northshire area's window
+(examples/areas/northshire.yaml repeat_referrals), it reaches the area's count.
+
+    compute_expected.py            rewrite expected.json, EXPECTED.md and people.json's referral log
+    compute_expected.py --check    exit 1 if any is out of date
 
 Standard library only.
 """
@@ -21,7 +27,36 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 WORKFLOW = os.path.join(ROOT, "workflows", "mash-triage.yaml")
 PEOPLE = os.path.join(ROOT, "examples", "force-systems", "people.json")
+AREA = os.path.join(ROOT, "examples", "areas", "northshire.yaml")
 YEAR_DAYS = 365  # the workflow asks RMS for incidents since time_add(now(), '-365d')
+
+
+def repeat_rule(path):
+    """(count, window in seconds) of the area's mash-decision repeat_referrals."""
+    m = re.search(r"repeat_referrals:\s*\{\s*count:\s*(\d+),\s*within:\s*(\d+)d\s*\}", open(path, encoding="utf-8").read())
+    return int(m.group(1)), int(m.group(2)) * 86400
+
+
+def referral_log(files):
+    """{(lower name, dob): [{id, received_at}]} of the sample referrals, oldest first."""
+    log = {}
+    for f in files:
+        r = json.load(open(os.path.join(HERE, f), encoding="utf-8"))["referral"]
+        key = (r["child"]["name"].lower(), r["child"].get("dob"))
+        log.setdefault(key, []).append({"id": r["id"], "received_at": r["received_at"]})
+    for entries in log.values():
+        entries.sort(key=lambda e: e["received_at"])
+    return log
+
+
+def is_repeat(referral, person, rule):
+    """Whether the earlier referrals the RMS holds within the window make this one a repeat."""
+    from datetime import datetime, timedelta
+    count, window = rule
+    at = referral["received_at"]
+    since = (datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ") - timedelta(seconds=window)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    earlier = [e for e in (((person or {}).get("rms") or {}).get("referrals") or []) if since <= e["received_at"] < at]
+    return len(earlier) + 1 >= count
 
 
 def workflow_rules(path):
@@ -46,18 +81,19 @@ def load_people(path):
     return people
 
 
-def answers(person):
-    """What the four systems answer for this person (None: not in the seed data)."""
+def answers(person, down=()):
+    """What the four systems answer for this person (None: not in the seed data); a system
+    in `down` answers nothing (its step fails and the workflow carries on without it)."""
     pnd = (person or {}).get("pnd") or {}
-    rms = (person or {}).get("rms") or {}
-    csc = (person or {}).get("csc") or {}
+    rms = (person or {}).get("rms") or {} if "rms" not in down else {}
+    csc = (person or {}).get("csc") or {} if "csc" not in down else {}
     edu = (person or {}).get("education") or {}
     recent = [i for i in rms.get("incidents", []) if i.get("days_ago", 0) <= YEAR_DAYS]
     return {
         "markers": pnd.get("markers", []),
         "incidents": recent,
         "open_case": bool(csc.get("open_case", False)),
-        "on_roll": bool(edu.get("on_roll", False)),
+        "on_roll": False if "education" in down else bool(edu.get("on_roll", False)),
     }
 
 
@@ -71,10 +107,10 @@ CONDITIONS = {
 }
 
 
-def assess(referral, people, rules, bands):
+def assess(referral, people, rules, bands, down=()):
     child = referral["child"]
     person = people.get((child["name"].lower(), child["dob"]))
-    a = answers(person)
+    a = answers(person, down)
     score, reasons = 0, []
     for rid, points, reason in rules:
         if rid not in CONDITIONS:
@@ -88,18 +124,29 @@ def assess(referral, people, rules, bands):
 
 def main():
     rules, bands = workflow_rules(WORKFLOW)
-    people = load_people(PEOPLE)
+    rule = repeat_rule(AREA)
     files = sorted(f for f in os.listdir(HERE) if re.match(r"^\d{3}-.*\.json$", f))
+    # The RMS's referral log: the sample referrals about each child it knows.
+    seed = json.load(open(PEOPLE, encoding="utf-8"))
+    log = referral_log(files)
+    for p in seed["people"]:
+        if p.get("rms") is not None:
+            p["rms"]["referrals"] = log.get((p["name"].lower(), p["dob"]), [])
+    people_json = "{\n" + f'  "_comment": {json.dumps(seed["_comment"], ensure_ascii=False)},\n  "people": [\n' + ",\n".join(
+        "    " + json.dumps(p, ensure_ascii=False) for p in seed["people"]) + "\n  ]\n}\n"
+    people = {(p["name"].lower(), p["dob"]): p for p in seed["people"]}
     expected, rows = {}, []
     for f in files:
         referral = json.load(open(os.path.join(HERE, f), encoding="utf-8"))["referral"]
         band, score, reasons, known = assess(referral, people, rules, bands)
-        expected[f] = band
+        child = referral["child"]
+        repeat = is_repeat(referral, people.get((child["name"].lower(), child["dob"])), rule)
+        expected[f] = {"band": band, "score": score, "repeat": repeat}
         why = "; ".join(reasons) if reasons else "no rule fires"
         if not known:
             why = "child unknown to every system: " + why
-        rows.append(f"| `{f}` | {band} | {score} | {why} |")
-    counts = {b: list(expected.values()).count(b) for b in bands}
+        rows.append(f"| `{f}` | {band} | {score} | {'yes' if repeat else ''} | {why} |")
+    counts = {b: [e["band"] for e in expected.values()].count(b) for b in bands}
     expected_json = json.dumps(expected, indent=2) + "\n"
     md = "\n".join([
         "# Expected bands of the sample referrals",
@@ -117,7 +164,8 @@ def main():
         *rows,
         "",
     ])
-    targets = {os.path.join(HERE, "expected.json"): expected_json, os.path.join(HERE, "EXPECTED.md"): md}
+    targets = {os.path.join(HERE, "expected.json"): expected_json, os.path.join(HERE, "EXPECTED.md"): md,
+               PEOPLE: people_json}
     if "--check" in sys.argv[1:]:
         stale = [p for p, text in targets.items() if not os.path.exists(p) or open(p, encoding="utf-8").read() != text]
         for p in stale:

@@ -329,7 +329,8 @@ def check_referrals(ports):
 
     expected = json.load(open(os.path.join(rdir, "expected.json"), encoding="utf-8"))
     check("expected.json covers every referral", sorted(expected) == files, "")
-    counts = {b: list(expected.values()).count(b) for b in ("RED", "AMBER", "GREEN")}
+    counts = {b: [e["band"] for e in expected.values()].count(b) for b in ("RED", "AMBER", "GREEN")}
+    check("some referrals are repeats (the area's repeat-referral rule)", sum(e["repeat"] for e in expected.values()) >= 2)
     check("about 20 referrals in each band", all(n >= 15 for n in counts.values()), str(counts))
     r = subprocess.run(["/usr/bin/python3", os.path.join(rdir, "compute_expected.py"), "--check"], capture_output=True, text=True)
     check("expected.json and EXPECTED.md are up to date with the seed data and rules", r.returncode == 0, r.stdout + r.stderr)
@@ -337,19 +338,23 @@ def check_referrals(ports):
     # The expectations hold against the live service, asked as the workflow asks.
     rules, bands = compute_expected.workflow_rules(os.path.join(SOURCE, "workflows", "mash-triage.yaml"))
     since = (datetime.datetime.utcnow() - datetime.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    count, window = compute_expected.repeat_rule(compute_expected.AREA)
     wrong = []
     for f, doc in docs.items():
         ref = doc["referral"]
         who = {"name": ref["child"]["name"], "dob": ref["child"]["dob"]}
         _, p = call(ports["pnd"], "GET", "/people", dict(who, fields=json.dumps(["markers", "warnings"])))
-        _, rm = call(ports["rms"], "GET", "/people/records", dict(who, since=since))
+        at = ref["received_at"]
+        window_start = (datetime.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ") - datetime.timedelta(seconds=window)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        _, rm = call(ports["rms"], "GET", "/people/records", dict(who, since=since, referrals_since=window_start, referrals_before=at))
         _, cs = call(ports["csc"], "GET", "/cases", who)
         _, ed = call(ports["education"], "GET", "/pupils", who)
         live = {"markers": p["markers"], "incidents": rm["incidents"], "open_case": cs["open_case"], "on_roll": ed["on_roll"]}
         score = sum(points for rid, points, _ in rules if compute_expected.CONDITIONS[rid](live, ref))
         band = max((b for b, t in bands.items() if score >= t), key=lambda b: bands[b])
-        if band != expected.get(f):
-            wrong.append(f"{f}: live {band} ({score}), expected {expected.get(f)}")
+        repeat = len(rm["referrals"]) + 1 >= count
+        if band != expected[f]["band"] or repeat != expected[f]["repeat"]:
+            wrong.append(f"{f}: live {band} ({score}, repeat {repeat}), expected {expected.get(f)}")
     checks.problems("expected bands hold against the live service", wrong)
 
 

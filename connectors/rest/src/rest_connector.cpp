@@ -165,4 +165,13 @@ Status registerRestConnectors(ConnectorRegistry& registry, const std::vector<std
   return Status::ok();
 }
 
+Status checkRestDefinition(const std::string& file, std::string* name, std::vector<std::string>* actions) {
+  auto d = rest::loadDefinition(file);
+  if (!d) return d.status();
+  *name = d->name;
+  actions->clear();
+  for (const auto& [actionName, action] : d->actions) actions->push_back(actionName);
+  return Status::ok();
+}
+
 }  // namespace vigil

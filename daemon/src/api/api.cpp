@@ -56,6 +56,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"POST", "/api/v1/hooks/{path*}", P::kStartRuns, false, &Api::webhook},
       {"GET", "/api/v1/approvals", P::kDecide, false, &Api::approvalInbox},
       {"GET", "/api/v1/approvals/report", P::kManageApprovals, false, &Api::approvalReport},
+      {"GET", "/api/v1/reports/late-decisions", P::kReadReports, false, &Api::lateDecisions},
       {"GET", "/api/v1/approvals/{run}/{step}", P::kDecide, false, &Api::showApproval},
       {"POST", "/api/v1/approvals/{run}/{step}/claim", P::kDecide, false, &Api::claimApproval},
       {"POST", "/api/v1/approvals/{run}/{step}/decide", P::kDecide, false, &Api::decideApproval},

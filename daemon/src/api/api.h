@@ -79,6 +79,7 @@ class Api {
   HttpResponse decideApproval(HttpRequest&, const Principal&);
   HttpResponse reassignApproval(HttpRequest&, const Principal&);
   HttpResponse approvalReport(HttpRequest&, const Principal&);
+  HttpResponse lateDecisions(HttpRequest&, const Principal&);
   HttpResponse listConnectors(HttpRequest&, const Principal&);
   HttpResponse auditVerify(HttpRequest&, const Principal&);
   HttpResponse auditExport(HttpRequest&, const Principal&);

@@ -253,4 +253,37 @@ HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
   return HttpResponse::json(200, {{"steps", steps}, {"open", tasks}});
 }
 
+// Decisions that missed their due time (the SLA), and open tasks already past it, oldest
+// request first. Run ids, steps and times only: no personal data, so no purpose needed.
+HttpResponse Api::lateDecisions(HttpRequest& req, const Principal&) {
+  const TimePoint now = ctx_.clock->now();
+  ApprovalFilter f;
+  f.status = "";
+  f.lateAsOf = now;
+  f.limit = 1000;
+  if (auto it = req.query.find("workflow"); it != req.query.end()) f.workflow = it->second;
+  if (auto it = req.query.find("since"); it != req.query.end()) {
+    f.requestedSince = parseTime(it->second);
+    if (!f.requestedSince) return HttpResponse::error(400, "invalid_request", "since must be an ISO-8601 date or time", "since");
+  }
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    char* end = nullptr;
+    long long n = std::strtoll(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || n < 1 || n > 10000) {
+      return HttpResponse::error(400, "invalid_request", "limit must be a whole number from 1 to 10000", "limit");
+    }
+    f.limit = static_cast<size_t>(n);
+  }
+  auto rows = ctx_.store->listApprovals(f);
+  if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& r : *rows) {
+    nlohmann::json j = rowJson(r, now);
+    const TimePoint until = r.status == "decided" && r.decidedAt ? *r.decidedAt : now;
+    j["late_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(until - *r.due).count();
+    items.push_back(std::move(j));
+  }
+  return HttpResponse::json(200, {{"as_of", formatTime(now)}, {"items", std::move(items)}});
+}
+
 }  // namespace vigil::daemon

@@ -12,11 +12,11 @@ using P = Permission;
 // verifies but cannot change anything.
 const std::map<std::string, std::set<Permission>>& matrix() {
   static const std::map<std::string, std::set<Permission>> kMatrix = {
-      {"admin", {P::kReadWorkflows, P::kManageUsers, P::kManageApprovals, P::kManageKeys, P::kMetrics}},
+      {"admin", {P::kReadWorkflows, P::kManageUsers, P::kManageApprovals, P::kManageKeys, P::kMetrics, P::kReadReports}},
       {"author", {P::kReadWorkflows, P::kPublishWorkflows}},
       {"operator", {P::kReadWorkflows, P::kStartRuns, P::kReadRuns, P::kCancelRuns}},
-      {"approver", {P::kReadWorkflows, P::kReadRuns, P::kDecide}},
-      {"auditor", {P::kReadWorkflows, P::kReadRuns, P::kAudit, P::kReadSensitive, P::kMetrics}},
+      {"approver", {P::kReadWorkflows, P::kReadRuns, P::kDecide, P::kReadReports}},
+      {"auditor", {P::kReadWorkflows, P::kReadRuns, P::kAudit, P::kReadSensitive, P::kMetrics, P::kReadReports}},
   };
   return kMatrix;
 }
@@ -37,6 +37,7 @@ const char* permissionName(Permission p) {
     case P::kManageUsers: return "manage_users";
     case P::kManageKeys: return "manage_keys";
     case P::kMetrics: return "metrics";
+    case P::kReadReports: return "read_reports";
   }
   return "unknown";
 }

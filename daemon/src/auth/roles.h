@@ -22,6 +22,7 @@ enum class Permission {
   kManageUsers,       // users and tokens
   kManageKeys,        // rotate the audit signing key
   kMetrics,
+  kReadReports,       // the late-decisions report (times and run ids, no personal data)
 };
 
 // "read_workflows", "start_runs", ...: as written in docs/openapi.yaml (x-vigil-permission).

@@ -68,6 +68,9 @@ struct ApprovalFilter {
   std::string user;
   std::string workflow;
   std::string runId;
+  // Late decisions only: decided after their due time, or still open past it at `lateAsOf`.
+  std::optional<TimePoint> lateAsOf;
+  std::optional<TimePoint> requestedSince;
   size_t limit = 100;
 };
 

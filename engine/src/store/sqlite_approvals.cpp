@@ -106,6 +106,10 @@ std::vector<ApprovalRow> listApprovals(SQLite::Database& db, const ApprovalFilte
   if (!f.status.empty()) sql += " AND status = ?";
   if (!f.workflow.empty()) sql += " AND workflow = ?";
   if (!f.runId.empty()) sql += " AND run_id = ?";
+  if (f.lateAsOf) {
+    sql += " AND due IS NOT NULL AND ((status = 'decided' AND decided_at > due) OR (status = 'open' AND due < ?))";
+  }
+  if (f.requestedSince) sql += " AND requested_at >= ?";
   if (!f.roles.empty() || !f.user.empty()) {
     std::string any;
     for (size_t i = 0; i < f.roles.size(); ++i) any += (any.empty() ? "" : " OR ") + std::string("roles LIKE ? ESCAPE '\\'");
@@ -118,6 +122,8 @@ std::vector<ApprovalRow> listApprovals(SQLite::Database& db, const ApprovalFilte
   if (!f.status.empty()) q.bind(i++, f.status);
   if (!f.workflow.empty()) q.bind(i++, f.workflow);
   if (!f.runId.empty()) q.bind(i++, f.runId);
+  if (f.lateAsOf) q.bind(i++, static_cast<int64_t>(ms(*f.lateAsOf)));
+  if (f.requestedSince) q.bind(i++, static_cast<int64_t>(ms(*f.requestedSince)));
   for (const auto& r : f.roles) q.bind(i++, likeItem(r));
   if (!f.user.empty()) q.bind(i++, likeItem(f.user));
   q.bind(i, static_cast<int64_t>(f.limit));

@@ -204,7 +204,15 @@ void ForceSystems::routeRms(httplib::Server& srv) {
       reply(res, 400, {{"error", "since must be an ISO-8601 date or time"}});
       return;
     }
-    Json body = {{"found", false}, {"incidents", Json::array()}, {"records", Json::array()}};
+    // Earlier MASH referrals about the person: those received in [referrals_since,
+    // referrals_before), both ISO-8601 UTC times (compared as text, which orders them).
+    const std::string refSince = req.get_param_value("referrals_since");
+    const std::string refBefore = req.get_param_value("referrals_before");
+    if ((!refSince.empty() && !isDatePrefix(refSince)) || (!refBefore.empty() && !isDatePrefix(refBefore))) {
+      reply(res, 400, {{"error", "referrals_since and referrals_before must be ISO-8601 times"}});
+      return;
+    }
+    Json body = {{"found", false}, {"incidents", Json::array()}, {"referrals", Json::array()}, {"records", Json::array()}};
     if (p != nullptr && p->rms.is_object()) {
       body["found"] = true;
       for (const auto& inc : p->rms["incidents"]) {
@@ -214,6 +222,11 @@ void ForceSystems::routeRms(httplib::Server& srv) {
         rec["system"] = "rms";
         rec["kind"] = "incident";
         body["records"].push_back(std::move(rec));
+      }
+      for (const auto& ref : p->rms.value("referrals", Json::array())) {
+        const std::string at = ref.value("received_at", "");
+        if ((!refSince.empty() && at < refSince) || (!refBefore.empty() && at >= refBefore)) continue;
+        body["referrals"].push_back(ref);
       }
     }
     reply(res, 200, pick(std::move(body), req));

@@ -39,4 +39,8 @@ namespace vigil {
 Status registerRestConnectors(ConnectorRegistry& registry, const std::vector<std::string>& dirs,
                               std::vector<std::string>* loaded = nullptr);
 
+// Checks one definition file without registering it (vigil validate); gives the
+// connector's name and its action names.
+Status checkRestDefinition(const std::string& file, std::string* name, std::vector<std::string>* actions);
+
 }  // namespace vigil
