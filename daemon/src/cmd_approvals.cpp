@@ -77,12 +77,12 @@ int runApprovals(CommandContext& ctx) {
     return kExitOk;
   }
   if (late) {
-    std::cout << std::left << std::setw(40) << "TASK" << std::setw(20) << "WORKFLOW" << std::setw(22) << "DUE"
-              << std::setw(22) << "DECIDED" << "LATE BY\n";
+    std::cout << std::left << std::setw(40) << "TASK" << std::setw(20) << "WORKFLOW" << std::setw(26) << "DUE"
+              << std::setw(26) << "DECIDED" << "LATE BY\n";
     for (const auto& t : (*r)["items"]) {
       std::string decided = t.value("decided_at", nlohmann::json()).is_string() ? t["decided_at"].get<std::string>() : "(open)";
       std::cout << std::left << std::setw(40) << t["id"].get<std::string>() << std::setw(20) << t["workflow"].get<std::string>()
-                << std::setw(22) << t["due"].get<std::string>() << std::setw(22) << decided
+                << std::setw(26) << t["due"].get<std::string>() << std::setw(26) << decided
                 << formatDuration(std::chrono::seconds(t["late_seconds"].get<long long>())) << "\n";
     }
     std::cout << (*r)["items"].size() << " late as of " << (*r)["as_of"].get<std::string>() << "\n";

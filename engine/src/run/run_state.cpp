@@ -194,7 +194,9 @@ Status RunState::apply(const Event& e) {
         for (const auto& r : e.data.value("to", Json::array())) {
           if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
         }
-        s->approval["escalations"] = e.attempt;
+        // Levels can fire out of order (one due at once, another at a deadline already
+        // past): count them rather than take the last level's number.
+        s->approval["escalations"] = s->approval.value("escalations", 0) + 1;
       }
       break;
     case EventType::kChildRunStarted:

@@ -1,4 +1,4 @@
-// The email connector against a real SMTP server (tests/pylib/smtp_sink.py) on loopback:
+// The email connector against a real SMTP server (examples/smtp-sink/smtp_sink.py) on loopback:
 // what arrives, how each failure is reported, and that no report carries personal data.
 #include <catch2/catch.hpp>
 

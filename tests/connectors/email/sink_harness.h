@@ -1,4 +1,4 @@
-// Test harness for the email connector: a real SMTP sink (tests/pylib/smtp_sink.py) in a
+// Test harness for the email connector: a real SMTP sink (examples/smtp-sink/smtp_sink.py) in a
 // child process, a throwaway CA and server certificate made with the openssl command line,
 // and temporary directories, each owned by an RAII guard so a failing test still kills the
 // child and removes its files.
@@ -132,7 +132,7 @@ class SmtpSink {
   explicit SmtpSink(const std::vector<std::string>& extraArgs = {}) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");  // dup2 clears it on fd 1
-    std::vector<std::string> argv = {python3(), std::string(VIGIL_SOURCE_DIR) + "/tests/pylib/smtp_sink.py",
+    std::vector<std::string> argv = {python3(), std::string(VIGIL_SOURCE_DIR) + "/examples/smtp-sink/smtp_sink.py",
                                      "--dir", (dir_.path() / "mail").string(), "--port", "0"};
     argv.insert(argv.end(), extraArgs.begin(), extraArgs.end());
     std::vector<char*> args = execArgs(argv);
