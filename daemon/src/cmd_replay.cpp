@@ -85,6 +85,8 @@ int replayOne(Store& store, const std::string& data, const std::string& run, std
     std::cout << resultJson(run, r).dump() << "\n";
   } else if (r.identical) {
     std::cout << run << " identical (" << r.replayed.size() << " events)\n";
+  } else if (!r.complete && r.replayed.empty()) {
+    std::cout << run << " not replayed: " << r.note << "\n";
   } else {
     std::cout << run << " diverges at event " << r.divergedAt << "\n"
               << "  recorded: " << (r.expected.empty() ? "(nothing)" : r.expected) << "\n"

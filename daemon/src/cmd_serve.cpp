@@ -121,6 +121,16 @@ int runServe(CommandContext& ctx) {
   unsigned short port = 0;
   if (!splitListen(listen, &host, &port)) return usageError("serve", "--listen must be HOST:PORT, e.g. 127.0.0.1:8470");
   if (workflowDirs.empty() && fs::is_directory("workflows")) workflowDirs.push_back("workflows");
+  // The area file is checked before anything is created: a mistake in it starts nothing.
+  std::shared_ptr<const Area> area;
+  if (!config.area.empty()) {
+    auto loaded = loadAreaFile(config.area);
+    if (!loaded) {
+      std::cerr << loaded.status().message() << "\n";
+      return kExitUsage;
+    }
+    area = std::move(loaded).value();
+  }
 
   // Signals are taken by sigwait below, never by a thread at random.
   sigset_t stopSignals;
@@ -173,18 +183,13 @@ int runServe(CommandContext& ctx) {
     ctx.log->error("{}", s.message());
     return kExitFailure;
   }
-  if (!config.area.empty()) {
-    auto area = loadAreaFile(config.area);
-    if (!area) {
-      ctx.log->error("{}", area.status().message());
-      return kExitFailure;
-    }
-    if (Status s = keepAreaFile(config.area, **area, data); !s) {
+  if (area) {
+    if (Status s = keepAreaFile(config.area, *area, data); !s) {
       ctx.log->error("{}", s.message());
       return kExitFailure;
     }
-    eo.area = std::move(area).value();
-    ctx.log->info("area '{}': {} calendar(s), {} timescale(s)", eo.area->name, eo.area->calendars.size(), eo.area->timescales.size());
+    eo.area = area;
+    ctx.log->info("area '{}': {} calendar(s), {} timescale(s)", area->name, area->calendars.size(), area->timescales.size());
   }
   eo.log = ctx.log;
   auto engineR = Engine::create(eo);

@@ -103,6 +103,10 @@ TEST_CASE("expressions reach the area: sla_deadline, timescale, next_opening, wo
   CHECK(eval("working_time_add('2026-11-27T16:00:00Z', '2h')") == "2026-11-30T10:00:00Z");
   CHECK(eval("working_days_after('2026-10-23', 1, 'schools')") == "2026-11-02");
   CHECK(eval("is_working_day('2026-10-27', 'schools') == false && is_working_day('2026-10-27')") == true);
+  // A time counts on the calendar's local date: 23:30 UTC on Friday 5 June is Saturday in London.
+  CHECK(eval("is_working_day('2026-06-05T23:30:00Z')") == false);
+  CHECK(eval("is_working_day('2026-06-05T22:30:00Z')") == true);
+  CHECK(eval("working_days_after('2026-06-05T23:30:00Z', 1)") == "2026-06-08");  // Saturday -> Monday
   CHECK(eval("sla_deadline('mash-decision', 'BLUE', '2026-11-27T15:00:00Z')").get<std::string>().find(
             "has no target for band 'BLUE'") != std::string::npos);
   CHECK(eval("next_opening('2026-10-23T23:40:00Z', 'nowhere')").get<std::string>().find("no calendar 'nowhere'") !=

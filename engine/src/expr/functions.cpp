@@ -114,6 +114,12 @@ class Args {
     }
     wrongType(i, "a duration (string or seconds)");
   }
+  // The day argument i falls on in `cal`'s time zone: a YYYY-MM-DD date is that day; a
+  // time is the local date there (23:30Z on a June Friday is Saturday in London).
+  CivilDay dayIn(size_t i, const Calendar& cal) const {
+    if (str(i).size() == 10) return day(i);
+    return cal.localDay(time(i));
+  }
   // The calendar named by argument i, or the area's default when there is no argument i.
   const Calendar& calendar(size_t i) const {
     std::string name = size() > i ? str(i) : std::string();
@@ -383,13 +389,18 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       return Value::own(a.day(1) - from);
     }
     case Fn::kWorkingDaysAfter: {
-      CivilDay d = a.day(0);
+      a.time(0);  // argument errors in order: the date first
       if (!a[1].is_number_integer() && !a[1].is_number_unsigned()) a.wrongType(1, "an integer");
       long long k = a[1].get<long long>();
       if (k < 0 || k > 3660) a.fail("day count must be between 0 and 3660");
-      return Value::own(dayText(a.calendar(2).workingDaysAfter(d, k)));
+      const Calendar& cal = a.calendar(2);
+      return Value::own(dayText(cal.workingDaysAfter(a.dayIn(0, cal), k)));
     }
-    case Fn::kIsWorkingDay: return Value::own(a.calendar(1).isWorkingDay(a.day(0)));
+    case Fn::kIsWorkingDay: {
+      a.time(0);
+      const Calendar& cal = a.calendar(1);
+      return Value::own(cal.isWorkingDay(a.dayIn(0, cal)));
+    }
     case Fn::kNextOpening: {
       TimePoint t = a.time(0);
       auto open = a.calendar(1).nextOpening(t);

@@ -8,6 +8,12 @@
 namespace vigil {
 namespace {
 
+// An event's data as an object (erased or empty data reads as {}).
+const Json& obj(const Event& e) {
+  static const Json kEmpty = Json::object();
+  return e.data.is_object() ? e.data : kEmpty;
+}
+
 bool sameEvent(const Event& a, const Event& b) {
   return a.type == b.type && a.step == b.step && a.attempt == b.attempt && a.time == b.time && a.data == b.data;
 }
@@ -49,14 +55,21 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
     out.note = "the history does not begin with RunStarted";
     return out;
   }
+  if (!history.front().data.is_object()) {
+    // Retention erased the run's inputs and recorded results: the decisions cannot be
+    // recomputed, and saying so is the honest answer (the audit chain still verifies).
+    out.complete = false;
+    out.note = "the run's data was erased at the end of its retention period; there is nothing to replay";
+    return out;
+  }
   for (const auto& e : history) {
-    if (e.type == EventType::kDecisionRecorded) out.recordedDecisions[e.step] = {{"score", e.data.value("score", Json())}, {"band", e.data.value("band", Json())}};
+    if (e.type == EventType::kDecisionRecorded) out.recordedDecisions[e.step] = {{"score", obj(e).value("score", Json())}, {"band", obj(e).value("band", Json())}};
   }
   RunMachine m(workflow, std::move(area));
   RunState st;
   const Event& first = history.front();
-  Transition t = m.start(st, runId, first.data.value("inputs", Json::object()), first.data.value("started_by", ""), first.time,
-                         first.data.value("parent", ""));
+  Transition t = m.start(st, runId, obj(first).value("inputs", Json::object()), obj(first).value("started_by", ""), first.time,
+                         obj(first).value("parent", ""));
   auto take = [&](Transition&& tr) {
     for (auto& e : tr.events) out.replayed.push_back(std::move(e));
   };
@@ -71,44 +84,44 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
     switch (e.type) {
       case EventType::kStepCompleted:
         if (step && kind == StepKind::kUses) {
-          tr = m.onCallResult(st, e.step, e.attempt, CallOutcome::success(e.data.value("output", Json())), e.time);
+          tr = m.onCallResult(st, e.step, e.attempt, CallOutcome::success(obj(e).value("output", Json())), e.time);
         } else if (step && kind == StepKind::kCall) {
-          tr = m.onChildEnded(st, e.step, RunStatus::kCompleted, e.data.value("output", Json()), Json(), e.time);
+          tr = m.onChildEnded(st, e.step, RunStatus::kCompleted, obj(e).value("output", Json()), Json(), e.time);
         }
         break;
       case EventType::kStepFailed:
         if (step && kind == StepKind::kUses) {
-          const Json err = e.data.value("error", Json::object());
+          const Json err = obj(e).value("error", Json::object());
           tr = m.onCallResult(st, e.step, e.attempt,
                               CallOutcome::failure(err.value("code", ""), err.value("message", ""), false), e.time);
         } else if (step && kind == StepKind::kCall) {
-          tr = m.onChildEnded(st, e.step, RunStatus::kFailed, Json(), e.data.value("error", Json()), e.time);
+          tr = m.onChildEnded(st, e.step, RunStatus::kFailed, Json(), obj(e).value("error", Json()), e.time);
         }
         break;
       case EventType::kRetryScheduled:
         if (step && kind == StepKind::kUses) {
-          const Json err = e.data.value("error", Json::object());
+          const Json err = obj(e).value("error", Json::object());
           CallOutcome o = CallOutcome::failure(err.value("code", ""), err.value("message", ""), true);
           // The due time recorded says how long the other system asked us to wait.
-          if (auto due = parseTime(e.data.value("due", ""))) {
+          if (auto due = parseTime(obj(e).value("due", ""))) {
             o.retryAfter = std::chrono::duration_cast<std::chrono::milliseconds>(*due - e.time);
           }
           tr = m.onCallResult(st, e.step, e.attempt - 1, o, e.time);
         }
         break;
       case EventType::kTimerFired:
-        if (auto k = timerKind(e.data.value("timer", ""))) tr = m.onTimer(st, e.step, e.attempt, *k, e.time);
+        if (auto k = timerKind(obj(e).value("timer", ""))) tr = m.onTimer(st, e.step, e.attempt, *k, e.time);
         break;
       case EventType::kApprovalDecided: {
-        if (e.data.value("decided_by", "") == "system:timeout") break;  // the timer's consequence
+        if (obj(e).value("decided_by", "") == "system:timeout") break;  // the timer's consequence
         ApprovalAction a;
         a.kind = ApprovalAction::Kind::kDecide;
-        a.actor = {e.data.value("decided_by", ""), strings(e.data.value("roles", Json::array()))};
-        a.decision = e.data.value("decision", "");
-        a.reason = e.data.value("reason", "");
-        a.rating = e.data.value("rating", Json());
-        a.form = e.data.value("form", Json::object());
-        a.shownDigest = e.data.value("shown_digest", "");
+        a.actor = {obj(e).value("decided_by", ""), strings(obj(e).value("roles", Json::array()))};
+        a.decision = obj(e).value("decision", "");
+        a.reason = obj(e).value("reason", "");
+        a.rating = obj(e).value("rating", Json());
+        a.form = obj(e).value("form", Json::object());
+        a.shownDigest = obj(e).value("shown_digest", "");
         if (e.data.contains("opened_at")) a.openedAt = parseTime(e.data["opened_at"].get<std::string>());
         tr = m.onApproval(st, e.step, a, e.time);
         break;
@@ -116,8 +129,8 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
       case EventType::kApprovalClaimed: {
         ApprovalAction a;
         a.kind = ApprovalAction::Kind::kClaim;
-        a.actor = {e.data.value("by", ""), strings(e.data.value("roles", Json::array()))};
-        if (auto until = parseTime(e.data.value("until", ""))) {
+        a.actor = {obj(e).value("by", ""), strings(obj(e).value("roles", Json::array()))};
+        if (auto until = parseTime(obj(e).value("until", ""))) {
           a.claimFor = std::chrono::duration_cast<std::chrono::milliseconds>(*until - e.time);
         }
         tr = m.onApproval(st, e.step, a, e.time);
@@ -126,23 +139,23 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
       case EventType::kApprovalReassigned: {
         ApprovalAction a;
         a.kind = ApprovalAction::Kind::kReassign;
-        a.actor = {e.data.value("by", ""), {}};
-        a.reason = e.data.value("reason", "");
-        a.toRoles = strings(e.data.value("roles", Json::array()));
-        a.toUsers = strings(e.data.value("users", Json::array()));
+        a.actor = {obj(e).value("by", ""), {}};
+        a.reason = obj(e).value("reason", "");
+        a.toRoles = strings(obj(e).value("roles", Json::array()));
+        a.toUsers = strings(obj(e).value("users", Json::array()));
         tr = m.onApproval(st, e.step, a, e.time);
         break;
       }
       case EventType::kApprovalReminded: {
         const int attempt = 1000 + e.attempt;  // Walk::kReminderAttempt + level
         tr = m.onCallResult(st, e.step, attempt,
-                            e.data.value("ok", false) ? CallOutcome::success(Json())
-                                                      : CallOutcome::failure(e.data.value("code", ""), "", false),
+                            obj(e).value("ok", false) ? CallOutcome::success(Json())
+                                                      : CallOutcome::failure(obj(e).value("code", ""), "", false),
                             e.time);
         break;
       }
       case EventType::kRunCancelled:
-        tr = m.cancel(st, e.data.value("by", ""), e.data.value("reason", ""), e.time);
+        tr = m.cancel(st, obj(e).value("by", ""), obj(e).value("reason", ""), e.time);
         break;
       default:
         break;  // a consequence: the machine makes it again
@@ -151,12 +164,12 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
   }
 
   for (const auto& e : out.replayed) {
-    if (e.type == EventType::kDecisionRecorded) out.replayedDecisions[e.step] = {{"score", e.data.value("score", Json())}, {"band", e.data.value("band", Json())}};
+    if (e.type == EventType::kDecisionRecorded) out.replayedDecisions[e.step] = {{"score", obj(e).value("score", Json())}, {"band", obj(e).value("band", Json())}};
   }
   size_t n = std::min(history.size(), out.replayed.size());
   // Against another definition (what-if) RunStarted names another hash and version; the
   // question is what follows from it.
-  const bool otherDefinition = first.data.value("hash", "") != workflow->hash;
+  const bool otherDefinition = obj(first).value("hash", "") != workflow->hash;
   if (otherDefinition) out.note = "replayed against another definition (sha256 " + workflow->hash.substr(0, 12) + ")";
   for (size_t i = otherDefinition ? 1 : 0; i < n; ++i) {
     if (!sameEvent(history[i], out.replayed[i])) {
