@@ -191,6 +191,8 @@ int runServe(CommandContext& ctx) {
     eo.area = area;
     ctx.log->info("area '{}': {} calendar(s), {} timescale(s)", area->name, area->calendars.size(), area->timescales.size());
   }
+  // Runs keep the area they started under, even after the file changes or is removed.
+  eo.areaByHash = [data](const std::string& hash) { return keptArea(data, hash); };
   eo.log = ctx.log;
   auto engineR = Engine::create(eo);
   if (!engineR) {

@@ -8,7 +8,9 @@
 #include <fstream>
 
 #include "../../daemon/src/area_file.h"
+#include "../engine/engine_fixture.h"
 #include "vigil/expr.h"
+#include "vigil/replay.h"
 
 using namespace vigil;
 
@@ -129,4 +131,59 @@ TEST_CASE("a bad area file is refused with where and what", "[area]") {
   CHECK(refused("area: x\nlocale: en\n") ==
         ":2:1: error: unknown key 'locale' in an area file (known: area, calendars, default_calendar, description, timescales)");
   CHECK(refused("area: x\ncalendars: { a: {}, b: {} }\n") == ":1:1: error: name the 'default_calendar' (this file has more than one)");
+}
+
+TEST_CASE("a run keeps the area it started under when the file changes before it finishes", "[area][engine]") {
+  auto north = shipped("northshire");
+  auto south = shipped("southshire");
+  const std::string yaml =
+      "workflow: pinned\nversion: 1\nowner: o\nsteps:\n"
+      "  - { id: first, set: { due: \"${{ sla_deadline('mash-decision', 'AMBER', '2026-11-27T09:00:00Z') }}\" } }\n"
+      "  - { id: later, wait: 1h }\n"
+      "  - { id: second, set: { due: \"${{ sla_deadline('mash-decision', 'AMBER', '2026-11-27T09:00:00Z') }}\" } }\n";
+  testing::DataDir dir;
+  auto clock = std::make_shared<ManualClock>(*parseTime("2026-11-27T09:00:00Z"));
+  auto open = [&](std::shared_ptr<const Area> area) {
+    EngineOptions o;
+    o.store = std::shared_ptr<Store>(openSqliteStore(dir.path.string()).value());
+    o.clock = clock;
+    o.connectors = std::make_shared<ConnectorRegistry>();
+    o.area = std::move(area);
+    o.areaByHash = [&](const std::string& hash) -> Result<std::shared_ptr<const Area>> {
+      if (hash == north->hash) return north;
+      return Status::notFound("unknown area");
+    };
+    o.timerThread = false;
+    auto e = Engine::create(o);
+    REQUIRE(e.isOk());
+    auto wf = loadWorkflow(yaml, "pinned.yaml");
+    REQUIRE(wf.ok());
+    REQUIRE((*e)->publish(wf.workflow, yaml).isOk());
+    REQUIRE((*e)->start().isOk());
+    return std::move(e).value();
+  };
+  std::string id;
+  {
+    auto engine = open(north);
+    id = engine->startRun("pinned", Json::object(), "officer-1").value();
+    REQUIRE(engine->waitIdle(std::chrono::seconds(10)));
+    engine->stop();
+  }
+  // The area file changes (Southshire's 24 working hours instead of Northshire's 6).
+  auto engine = open(south);
+  clock->advance(std::chrono::hours(1));
+  REQUIRE(engine->fireDueTimers().isOk());
+  REQUIRE(engine->waitIdle(std::chrono::seconds(10)));
+  RunState st = **engine->run(id);
+  CHECK(st.status == RunStatus::kCompleted);
+  CHECK(st.step("first")->output["due"] == "2026-11-27T15:00:00Z");
+  CHECK(st.step("second")->output["due"] == "2026-11-27T15:00:00Z");  // still Northshire's
+  auto events = std::shared_ptr<Store>(openSqliteStore(dir.path.string()).value())->events(id);
+  REQUIRE(events.isOk());
+  CHECK(replayRun(id, *events, loadWorkflow(yaml, "pinned.yaml").workflow, north).identical);
+  // A new run uses the new file.
+  auto fresh = engine->startRun("pinned", Json::object(), "officer-1").value();
+  REQUIRE(engine->waitIdle(std::chrono::seconds(10)));
+  CHECK((**engine->run(fresh)).step("first")->output["due"] == "2026-12-02T09:00:00Z");  // Southshire: 24 working hours
+  engine->stop();
 }

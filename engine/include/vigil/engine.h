@@ -33,7 +33,11 @@ struct EngineOptions {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<ConnectorRegistry> connectors;
   std::shared_ptr<spdlog::logger> log;               // optional
-  std::shared_ptr<const Area> area;  // calendars and timescales (optional)
+  std::shared_ptr<const Area> area;  // calendars and timescales for new runs (optional)
+  // The area a run recorded when it differs from `area` (the file changed since it
+  // started): a run keeps the timescales it started under. Unset, or failing, the run
+  // carries on under `area`, with a warning (a stuck referral is worse than a moved one).
+  std::function<Result<std::shared_ptr<const Area>>(const std::string& hash)> areaByHash;
   // Key of the pseudonymous data-subject references in audit records (empty: none).
   std::string subjectKey;
   // Values of `secrets.NAME`, looked up only at the moment of a connector call.

@@ -54,6 +54,7 @@ class RunMachine {
   RunMachine(std::shared_ptr<const Workflow> workflow, std::shared_ptr<const Area> area = nullptr);
 
   const Workflow& workflow() const { return *wf_; }
+  const std::shared_ptr<const Workflow>& workflowPtr() const { return wf_; }
 
   // A new run: RunStarted, then everything that can happen before it must wait.
   Transition start(RunState& state, const std::string& runId, const Json& inputs, const std::string& startedBy,

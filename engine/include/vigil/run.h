@@ -89,6 +89,7 @@ struct RunState {
   std::string workflow;
   int version = 0;
   std::string workflowHash;
+  std::string areaHash;  // the area file it started under ("" for none)
   std::string startedBy;
   std::string parentRun;
   TimePoint startedAt{};

@@ -70,7 +70,9 @@ std::shared_ptr<const RunMachine> EngineImpl::machineForName(const std::string& 
   return it == latestByName_.end() ? nullptr : it->second;
 }
 
-Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForHash(const std::string& hash) {
+Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForHash(const std::string& hash, const std::string& areaHash) {
+  const std::string current = o_.area ? o_.area->hash : "";
+  if (!areaHash.empty() && areaHash != current) return machineForOldArea(hash, areaHash);
   {
     std::lock_guard lock(wfMu_);
     auto it = byHash_.find(hash);
@@ -87,6 +89,30 @@ Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForHash(const std::
   return machine;
 }
 
+// A run that started under another version of the area file: its own machine, so its
+// deadlines are computed as they would have been (and replay agrees).
+Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForOldArea(const std::string& hash, const std::string& areaHash) {
+  const std::string key = hash + "/" + areaHash;
+  {
+    std::lock_guard lock(wfMu_);
+    auto it = byHashAndArea_.find(key);
+    if (it != byHashAndArea_.end()) return it->second;
+  }
+  auto current = machineForHash(hash, "");
+  if (!current) return current.status();
+  auto area = o_.areaByHash ? o_.areaByHash(areaHash) : Result<std::shared_ptr<const Area>>(Status::notFound("no area lookup"));
+  std::shared_ptr<const RunMachine> machine = *current;
+  if (area && *area) {
+    machine = std::make_shared<const RunMachine>((*current)->workflowPtr(), *area);
+  } else {
+    o_.log->warn("area {} a run started under cannot be loaded ({}); it carries on under the current area",
+                 areaHash.substr(0, 12), area ? "none" : area.status().message());
+  }
+  std::lock_guard lock(wfMu_);
+  byHashAndArea_[key] = machine;
+  return machine;
+}
+
 Result<EngineImpl::LiveRun*> EngineImpl::live(const std::string& runId, std::map<std::string, LiveRun>& created) {
   auto c = created.find(runId);
   if (c != created.end()) return &c->second;
@@ -95,7 +121,7 @@ Result<EngineImpl::LiveRun*> EngineImpl::live(const std::string& runId, std::map
   auto loaded = o_.store->loadRun(runId);
   if (!loaded) return loaded.status();
   if (!loaded->has_value()) return Status::notFound("no run " + runId);
-  auto machine = machineForHash((*loaded)->workflowHash);
+  auto machine = machineForHash((*loaded)->workflowHash, (*loaded)->areaHash);
   if (!machine) return machine.status();
   auto [pos, inserted] = cache_.emplace(runId, LiveRun{std::move(**loaded), *machine});
   return &pos->second;

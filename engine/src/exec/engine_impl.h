@@ -73,7 +73,8 @@ class EngineImpl final : public Engine {
   void processBatch(std::vector<EngineInput>& inputs);
   bool runExists(const std::string& runId);
   Result<LiveRun*> live(const std::string& runId, std::map<std::string, LiveRun>& created);
-  Result<std::shared_ptr<const RunMachine>> machineForHash(const std::string& hash);
+  Result<std::shared_ptr<const RunMachine>> machineForHash(const std::string& hash, const std::string& areaHash);
+  Result<std::shared_ptr<const RunMachine>> machineForOldArea(const std::string& hash, const std::string& areaHash);
   std::shared_ptr<const RunMachine> machineForName(const std::string& name);
 
   // dispatcher.cpp
@@ -88,6 +89,7 @@ class EngineImpl final : public Engine {
 
   std::mutex wfMu_;
   std::map<std::string, std::shared_ptr<const RunMachine>> byHash_;
+  std::map<std::string, std::shared_ptr<const RunMachine>> byHashAndArea_;  // "workflow/area" hashes
   std::map<std::string, std::shared_ptr<const RunMachine>> latestByName_;
 
   std::mutex inMu_;

@@ -124,6 +124,7 @@ Status RunState::apply(const Event& e) {
       workflow = e.data.value("workflow", "");
       version = e.data.value("version", 0);
       workflowHash = e.data.value("hash", "");
+      areaHash = e.data.value("area", "");
       startedBy = e.data.value("started_by", "");
       parentRun = e.data.value("parent", "");
       inputs = e.data.value("inputs", Json::object());
@@ -259,7 +260,7 @@ Json RunState::toJson() const {
           {"version", version}, {"hash", workflowHash},            {"started_by", startedBy},
           {"parent", parentRun}, {"started_at", ms(startedAt)},    {"updated_at", ms(updatedAt)},
           {"inputs", inputs},   {"outputs", outputs},              {"error", error},
-          {"last_seq", lastSeq}, {"steps", std::move(st)}};
+          {"last_seq", lastSeq}, {"steps", std::move(st)}, {"area", areaHash}};
 }
 
 Result<RunState> RunState::fromJson(const Json& j) {
@@ -272,6 +273,7 @@ Result<RunState> RunState::fromJson(const Json& j) {
     r.workflow = j.at("workflow").get<std::string>();
     r.version = j.at("version").get<int>();
     r.workflowHash = j.at("hash").get<std::string>();
+    r.areaHash = j.value("area", "");  // snapshots from before areas have none
     r.startedBy = j.at("started_by").get<std::string>();
     r.parentRun = j.at("parent").get<std::string>();
     r.startedAt = fromMs(j.at("started_at").get<long long>());
