@@ -145,3 +145,29 @@ TEST_CASE("a third referral about the same child in 90 days escalates at once", 
   CHECK(m.review(id)["escalations"] == 1);
   CHECK(m.review(id)["request"]["due"] == "2026-11-25T16:00:00Z");  // AMBER: six office hours
 }
+
+TEST_CASE("an override option stands for its band: the same band agrees, another overrides", "[mash][approval]") {
+  Mash m("2026-11-27T22:00:00Z", true, 0);
+  std::string same = m.refer("2026-11-27T22:00:00Z", true);
+  std::string other = m.refer("2026-11-27T22:00:00Z", true);
+  auto decide = [&](const std::string& id, const char* option, Json rating) {
+    ApprovalAction a;
+    a.actor = {"sam", {"approver", "mash-supervisor"}};
+    a.decision = option;
+    a.rating = std::move(rating);
+    a.reason = "Strategy discussion information changes the picture";
+    return m.f->engine->actOnApproval(id, "review", a);
+  };
+  CHECK(decide(other, "override_to_amber", "GREEN").message() ==
+        "option 'override_to_amber' stands for the rating AMBER; give no other rating; field: rating");
+  REQUIRE(decide(same, "override_to_red", Json()).isOk());
+  REQUIRE(decide(other, "override_to_amber", Json()).isOk());
+  REQUIRE(m.f->engine->waitIdle(10s));
+  CHECK(m.f->runState(same).outputs["band"] == "RED");
+  CHECK(m.f->runState(other).outputs["band"] == "AMBER");
+  ApprovalFilter q;
+  q.status = "decided";
+  auto rows = m.f->store->listApprovals(q);
+  REQUIRE(rows.isOk());
+  for (const auto& r : *rows) CHECK(r.agreed == (r.runId == same));
+}

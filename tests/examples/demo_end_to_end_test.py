@@ -296,6 +296,10 @@ try:
     late = json.loads(out)["items"] if rc == 0 else []
     check("the late-decisions report lists every decision made after its due time",
           {t["run"] for t in late} == want and all(t["late_seconds"] > 0 for t in late), (rc, err, len(late)))
+    overridden = {run_of[f] for f in OVERRIDE}
+    check("overrides are recorded as such, agreements as agreements",
+          all(t["agreed"] == (t["run"] not in overridden) for t in late) and len(overridden) >= 5,
+          [(t["run"], t["agreed"]) for t in late if t["agreed"] != (t["run"] not in overridden)][:3])
     rc, out, _ = cli(auditor, "approvals", "--late")
     check("the late report prints as a table", rc == 0 and f"{len(want)} late as of" in out, out[-300:])
 

@@ -129,6 +129,7 @@ struct ApprovalStep {
   std::map<std::string, TypeSpec> form;
   std::optional<Expression> recommendation;
   std::optional<Expression> due;  // the decision's target time (an SLA), shown and reported
+  std::map<std::string, std::string> ratings;  // option -> the rating it stands for
 };
 struct WaitStep {
   std::optional<Millis> duration;

@@ -122,16 +122,28 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
     out.refused = Status::invalidArgument("decision must be one of: " + opts + "; field: decision");
     return out;
   }
-  auto agreed = agreement(request, a);
+  // An option that stands for a rating (`ratings: { override_to_red: RED }`) records it,
+  // so "override to RED" when RED was recommended counts as agreeing, and the other
+  // overrides count as overrides without a separate --rating.
+  ApprovalAction d = a;
+  if (auto r = spec.ratings.find(d.decision); r != spec.ratings.end()) {
+    if (!d.rating.is_null() && d.rating != Json(r->second)) {
+      out.refused = Status::invalidArgument("option '" + d.decision + "' stands for the rating " + r->second +
+                                            "; give no other rating; field: rating");
+      return out;
+    }
+    d.rating = r->second;
+  }
+  auto agreed = agreement(request, d);
   const bool overriding = agreed.has_value() && !*agreed;
   const size_t minLength = static_cast<size_t>(std::max(request.value("reason_min_length", 10), overriding ? 10 : 0));
-  if ((request.value("reason_required", true) || overriding) && a.reason.size() < minLength) {
+  if ((request.value("reason_required", true) || overriding) && d.reason.size() < minLength) {
     out.refused = Status::invalidArgument(
         std::string(overriding ? "overriding the recommendation needs" : "this decision needs") + " a reason of at least " +
         std::to_string(minLength) + " characters; field: reason");
     return out;
   }
-  Json form = a.form.is_null() ? Json::object() : a.form;
+  Json form = d.form.is_null() ? Json::object() : d.form;
   if (!form.is_object()) {
     out.refused = Status::invalidArgument("form must be a JSON object; field: form");
     return out;
@@ -157,14 +169,14 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
     }
   }
 
-  Json vote = {{"decision", a.decision},     {"reason", a.reason},  {"decided_by", a.actor.user},
-               {"roles", a.actor.roles},     {"form", form},        {"shown_digest", a.shownDigest},
+  Json vote = {{"decision", d.decision},     {"reason", d.reason},  {"decided_by", d.actor.user},
+               {"roles", d.actor.roles},     {"form", form},        {"shown_digest", d.shownDigest},
                {"recommendation", request.value("recommendation", Json())}};
   if (agreed) vote["agreed"] = *agreed;
-  if (!a.rating.is_null()) vote["rating"] = a.rating;
-  if (a.openedAt) {
-    vote["opened_at"] = formatTime(*a.openedAt);
-    vote["seconds_to_decide"] = std::chrono::duration<double>(now - *a.openedAt).count();
+  if (!d.rating.is_null()) vote["rating"] = d.rating;
+  if (d.openedAt) {
+    vote["opened_at"] = formatTime(*d.openedAt);
+    vote["seconds_to_decide"] = std::chrono::duration<double>(now - *d.openedAt).count();
   }
   w.emit(EventType::kApprovalDecided, step, 1, std::move(vote));
   const StepState* after = state.step(step);
@@ -176,7 +188,7 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
     output["reason"] = after->approval["reason"];
     output["decided_by"] = after->approval["decided_by"];
     output["approvers"] = after->approval["approvers"];
-    output["rating"] = a.rating.is_null() ? request.value("recommendation", Json()) : a.rating;
+    output["rating"] = d.rating.is_null() ? request.value("recommendation", Json()) : d.rating;
     w.emit(EventType::kStepCompleted, step, 1, {{"output", std::move(output)}});
     w.advance();
   }

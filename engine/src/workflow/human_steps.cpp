@@ -74,7 +74,7 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
   std::string what = "'approval' of " + stepWhat(s);
   static const std::vector<std::string_view> kKeys = {"assign", "quorum", "distinct_from", "options", "reason",
                                                       "timeout", "on_timeout", "escalate", "show", "form",
-                                                      "recommendation", "due"};
+                                                      "recommendation", "due", "ratings"};
   if (!c_.checkMap(body, kKeys, {"assign"}, what) && !body.isMap()) {
     s.body = std::move(a);
     return;
@@ -258,6 +258,20 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
     if (c_.requireMap(*f, "'form' of " + what)) {
       for (const auto& [k, v] : f->entries) {
         a.form[k.scalar] = parseType(v, "form field '" + k.scalar + "'", 0).value_or(anyType());
+      }
+    }
+  }
+  if (const Node* ra = body.find("ratings")) {
+    if (c_.requireMap(*ra, "'ratings' of " + what)) {
+      for (const auto& [k, v] : ra->entries) {
+        if (std::find(a.options.begin(), a.options.end(), k.scalar) == a.options.end()) {
+          c_.error(k, DiagnosticCategory::kSemantic, "'ratings' of " + what + " names '" + k.scalar + "', which is not one of the options");
+          continue;
+        }
+        if (auto r = c_.string(v, "the rating of option '" + k.scalar + "' in " + what)) a.ratings[k.scalar] = *r;
+      }
+      if (!body.find("recommendation")) {
+        c_.error(*ra, DiagnosticCategory::kSemantic, "'ratings' of " + what + " needs a 'recommendation' to compare them with");
       }
     }
   }
