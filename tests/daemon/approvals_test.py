@@ -65,7 +65,7 @@ try:
         rc, _, err = d.cli(starter, "approve", first, "--reason", "looks right to me")
         check("four-eyes: the starter is refused", rc == 1 and "four-eyes: 'olivia' may not decide" in err and "HTTP 403" in err, err)
         rc, _, err = d.cli(stranger, "approve", first, "--reason", "looks right to me")
-        check("an unassigned approver is refused", rc == 1 and "'pat' is not assigned" in err and "HTTP 403" in err, err)
+        check("an unassigned approver cannot even open the task", rc == 1 and "this approval task is not assigned to you" in err and "HTTP 403" in err, err)
         rc, _, err = d.cli(sup, "approve", first, "--reason", "short")
         check("a too-short reason is refused naming the field", rc == 1 and "reason of at least 10 characters" in err, err)
         rc, _, err = d.cli(sup, "decide", first, "maybe", "--reason", "not sure at all")

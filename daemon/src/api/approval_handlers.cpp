@@ -83,6 +83,14 @@ std::optional<HttpResponse> Api::loadTask(HttpRequest& req, TaskView* out, const
   if (s == nullptr || !s->approval.is_object() || !s->approval.contains("request")) {
     return HttpResponse::error(404, "not_found", "no approval task with that id");
   }
+  // Least privilege: a task's contents (personal data) are for the people it is assigned
+  // to now, and those who have voted on it; not for every approver in the force.
+  const nlohmann::json assigned = s->approval.value("assigned", nlohmann::json::object());
+  bool mine = false;
+  for (const auto& r : assigned.value("roles", nlohmann::json::array())) mine = mine || who.roles.count(r.get<std::string>()) != 0;
+  for (const auto& u : assigned.value("users", nlohmann::json::array())) mine = mine || u == who.user;
+  for (const auto& v : s->approval.value("votes", nlohmann::json::array())) mine = mine || v.value("decided_by", "") == who.user;
+  if (!mine) return HttpResponse::error(403, "forbidden", "this approval task is not assigned to you");
   const RunState& st = **run;
   const nlohmann::json& request = s->approval["request"];
   auto wf = workflowOf(st);
