@@ -74,6 +74,36 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, const
   return bad;
 }
 
+// Workflows published through the API live only in the store: after a restart, publish
+// again each stored version newer than the folders hold, so `vigil publish` lasts.
+void restorePublished(Store& store, Engine& engine, Api& api, spdlog::logger& log,
+                      std::vector<std::shared_ptr<const Workflow>>* published) {
+  auto stored = store.latestWorkflows();
+  if (!stored) {
+    log.error("cannot list stored workflows: {}", stored.status().message());
+    return;
+  }
+  for (const auto& w : *stored) {
+    bool newer = true;
+    for (const auto& p : *published) newer = newer && !(p->name == w.name && p->version >= w.version);
+    if (!newer) continue;
+    auto source = store.workflowSource(w.hash);
+    LoadResult r = source ? loadWorkflow(*source, w.name + ".yaml") : LoadResult{};
+    if (!r.ok() || !engine.publish(r.workflow, *source)) {
+      log.error("stored workflow {} version {} no longer loads; it is not offered", w.name, w.version);
+      continue;
+    }
+    api.addWorkflow(r.workflow);
+    auto same = std::find_if(published->begin(), published->end(), [&](const auto& p) { return p->name == w.name; });
+    if (same == published->end()) {
+      published->push_back(r.workflow);
+    } else {
+      *same = r.workflow;  // one entry per name: the version that starts new runs
+    }
+    log.info("restored workflow {} version {} published earlier", w.name, w.version);
+  }
+}
+
 bool splitListen(const std::string& listen, std::string* host, unsigned short* port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
@@ -216,6 +246,7 @@ int runServe(CommandContext& ctx) {
 
   std::vector<std::shared_ptr<const Workflow>> published;
   int bad = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &published);
+  restorePublished(*store, *engine, api, *ctx.log, &published);
   if (bad > 0) {
     ctx.log->error("{} workflow file(s) are invalid; fix them (vigil validate) and start again", bad);
     return kExitFailure;

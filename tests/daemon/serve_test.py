@@ -245,6 +245,18 @@ try:
     err = open(os.path.join(tmp, "serve.log")).read()
     check("SIGTERM stops cleanly with exit 0", rc == 0 and "stopped" in err, err[-500:])
     check("no token in the log", admin not in err and operator not in err, "token found in log")
+
+    # Restarted on the same data, the version published through the API is offered again.
+    server = subprocess.Popen([VIGIL, "serve", "--data", DATA, "--listen", "127.0.0.1:0",
+                               "--workflows", os.path.join(SOURCE, "tests", "daemon", "workflows")],
+                              stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "serve2.log"), "w"), text=True)
+    PORT = int(re.search(r"127\.0\.0\.1:(\d+)", server.stdout.readline()).group(1))
+    code, body = request("GET", "/api/v1/workflows", token=auditor)
+    quick = [w for w in body.get("items", body if isinstance(body, list) else []) if w.get("name") == "quick"]
+    check("a workflow published with vigil publish is still offered after a restart",
+          code == 200 and quick and max(w.get("version", 0) for w in quick) == 2, body)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=20)
 finally:
     if server.poll() is None:
         server.kill()

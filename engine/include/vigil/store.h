@@ -81,6 +81,13 @@ class Store {
   // Workflow definitions, content-addressed by their hash. Storing one twice is a no-op.
   virtual Status putWorkflow(const std::string& hash, const std::string& name, int version, const std::string& source) = 0;
   virtual Result<std::string> workflowSource(const std::string& hash) = 0;
+  // The highest stored version of each workflow name, as (name, version, hash).
+  struct StoredWorkflow {
+    std::string name;
+    int version = 0;
+    std::string hash;
+  };
+  virtual Result<std::vector<StoredWorkflow>> latestWorkflows() = 0;
 
   // Applies a whole batch atomically; on failure nothing of it is stored.
   virtual Status commit(const Batch& batch) = 0;

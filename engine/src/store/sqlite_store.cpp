@@ -74,6 +74,19 @@ class SqliteStore final : public Store {
     }
   }
 
+  Result<std::vector<StoredWorkflow>> latestWorkflows() override {
+    std::lock_guard lock(mu_);
+    try {
+      // SQLite takes the bare columns from the row holding max(version).
+      SQLite::Statement q(db_, "SELECT name, max(version), hash FROM workflows GROUP BY name ORDER BY name");
+      std::vector<StoredWorkflow> out;
+      while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt(), q.getColumn(2).getString()});
+      return out;
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("listing workflows: ") + e.what());
+    }
+  }
+
   Status commit(const Batch& b) override {
     std::lock_guard lock(mu_);
     try {
