@@ -12,8 +12,10 @@ Status ConnectorRegistry::add(const std::string& name, std::shared_ptr<Connector
   if (connector == nullptr || maxConcurrency < 1 || maxPerSecond < 0) {
     return Status::invalidArgument("connector '" + name + "' needs an implementation and a limit of at least 1");
   }
+  std::map<std::string, ActionSpec> actions;
+  for (auto& a : connector->actions()) actions[a.name] = std::move(a);
   std::lock_guard lock(mu_);
-  if (!entries_.emplace(name, Entry{std::move(connector), maxConcurrency, maxPerSecond}).second) {
+  if (!entries_.emplace(name, Entry{std::move(connector), maxConcurrency, maxPerSecond, std::move(actions)}).second) {
     return Status::alreadyExists("connector '" + name + "' is already registered");
   }
   return Status::ok();
@@ -55,12 +57,20 @@ std::vector<std::string> ConnectorRegistry::names() const {
 }
 
 std::optional<ActionSpec> ConnectorRegistry::action(const std::string& connector, const std::string& action) const {
-  auto c = find(connector);
-  if (c == nullptr) return std::nullopt;
-  for (auto& a : c->actions()) {
-    if (a.name == action) return a;
-  }
-  return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(connector);
+  if (it == entries_.end()) return std::nullopt;
+  auto a = it->second.actions.find(action);
+  if (a == it->second.actions.end()) return std::nullopt;
+  return a->second;
+}
+
+std::string ConnectorRegistry::access(const std::string& connector, const std::string& action) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(connector);
+  if (it == entries_.end()) return "";
+  auto a = it->second.actions.find(action);
+  return a == it->second.actions.end() ? "" : a->second.access;
 }
 
 std::vector<std::string> ConnectorRegistry::missing(const Workflow& wf) const {

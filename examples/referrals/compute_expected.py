@@ -158,9 +158,11 @@ def main():
         "",
         "Thresholds: " + ", ".join(f"{b} >= {t}" for b, t in sorted(bands.items(), key=lambda x: -x[1]))
         + ". Totals: " + ", ".join(f"{b} {counts[b]}" for b in sorted(bands, key=lambda b: -bands[b])) + ".",
+        f"A repeat referral ({rule[0]} or more about the same child within {rule[1] // 86400} days, from the",
+        "RMS's referral log) escalates the supervisor's approval to the duty inspector at once.",
         "",
-        "| file | band | score | why |",
-        "|---|---|---|---|",
+        "| file | band | score | repeat | why |",
+        "|---|---|---|---|---|",
         *rows,
         "",
     ])

@@ -160,6 +160,7 @@ TEST_CASE("an override option stands for its band: the same band agrees, another
   };
   CHECK(decide(other, "override_to_amber", "GREEN").message() ==
         "option 'override_to_amber' stands for the rating AMBER; give no other rating; field: rating");
+  CHECK(decide(other, "agree", "amber").message() == "rating must be one of AMBER, GREEN, RED; field: rating");
   REQUIRE(decide(same, "override_to_red", Json()).isOk());
   REQUIRE(decide(other, "override_to_amber", Json()).isOk());
   REQUIRE(m.f->engine->waitIdle(10s));

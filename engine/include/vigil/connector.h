@@ -116,8 +116,12 @@ class ConnectorRegistry {
   std::shared_ptr<Connector> find(const std::string& name) const;
   int maxConcurrency(const std::string& name) const;
   std::vector<std::string> names() const;
-  // The declared action `connector.action`, if the connector declares its actions.
+  // The declared action `connector.action`, if the connector declares its actions. The
+  // declarations are read once, at registration.
   std::optional<ActionSpec> action(const std::string& connector, const std::string& action) const;
+  // Its declared access (consultation, disclosure, alteration), or "" when it declares
+  // none: read for every audited call, so it copies nothing.
+  std::string access(const std::string& connector, const std::string& action) const;
   // Checks every `uses:` of `workflow` against the registered connectors: the action is one
   // its connector declares, parameters are known and required ones given; and, when
   // `requireConnectors`, that each named connector is registered at all.
@@ -130,6 +134,7 @@ class ConnectorRegistry {
     std::shared_ptr<Connector> connector;
     int maxConcurrency;
     double maxPerSecond;
+    std::map<std::string, ActionSpec> actions;  // as declared at registration
   };
   mutable std::mutex mu_;
   std::map<std::string, Entry> entries_;

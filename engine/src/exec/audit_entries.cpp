@@ -106,8 +106,8 @@ void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string
           AuditEntry c;
           c.time = now;
           // The action's declared access: reading another system, sending data out to one, or changing it.
-          auto spec = connectors != nullptr ? connectors->action(u->connector, u->action) : std::nullopt;
-          c.kind = spec && isAuditKind(spec->access) ? spec->access : "consultation";
+          const std::string access = connectors != nullptr ? connectors->access(u->connector, u->action) : "";
+          c.kind = isAuditKind(access) ? access : "consultation";
           if (c.kind == "disclosure") c.recipient = u->connector;
           c.actor = system + " for " + st.startedBy;
           c.runId = st.id;
