@@ -160,7 +160,7 @@ Command auditCommand() {
   return Command{
       "audit", "Verify the audit trail offline; export evidence bundles; show or rotate the signing key",
       "vigil audit verify (--data DIR | BUNDLE) [--public-key FILE] [--json]\n"
-      "       vigil audit export (RUN | --since DATE) --out FILE [--purpose TEXT]\n"
+      "       vigil audit export (RUN | --since DATE) --out FILE --purpose TEXT\n"
       "       vigil audit public-key [--data DIR]\n"
       "       vigil audit rotate-key",
       "verify checks every link, every payload digest that still has its payload, every signed\n"
@@ -172,7 +172,8 @@ Command auditCommand() {
       "export (auditor) writes a self-contained bundle of one run's records, or of every record\n"
       "since DATE, with inclusion proofs to a checkpoint signed for the export, the public key\n"
       "and the workflow definitions used; `vigil audit verify BUNDLE` checks it on any machine.\n"
-      "The export is itself recorded as a disclosure.\n\n"
+      "The export is itself recorded as a disclosure, so it needs a purpose (--purpose or\n"
+      "VIGIL_PURPOSE).\n\n"
       "Exit status: 0 verified (or done); 1 verification failed or the server refused; 2 bad\n"
       "arguments.\n",
       runAudit};

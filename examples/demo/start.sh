@@ -56,6 +56,7 @@ listen: 127.0.0.1:$PORT
 workflows: [$ROOT/workflows]
 secrets_file: $DEMO/secrets.yaml
 area: $ROOT/examples/areas/northshire.yaml
+audit: { checkpoint_interval_seconds: 5 }   # a demo's first records are signed within seconds
 connectors:
   dirs: [$DEMO/connectors]
   email:
