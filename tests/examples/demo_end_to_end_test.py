@@ -234,6 +234,13 @@ try:
     checks.problems("each decision is due by the area's target for its band", wrong_due)
     checks.problems("repeat referrals (third in 90 days) escalate at once, others do not", wrong_repeat)
 
+    # The supervisor is shown which systems did not answer.
+    shown = {f: json.loads(cli(supervisor, "approvals", f"{run_of[f]}/review", "--json")[1] or "{}").get("show", {})
+             for f in CSC_DOWN + EDU_DOWN}
+    check("a task rated without a system says which one failed",
+          all(shown[f]["steps.sources.output"]["social_care"] == "failed" for f in CSC_DOWN)
+          and all(shown[f]["steps.sources.output"]["school"] == "failed" for f in EDU_DOWN), shown)
+
     # The supervisor decides: four-eyes holds for the officer; overrides need a long reason.
     code, _ = call(f"{url}/api/v1/approvals/{run_of[up[1]]}/review", token=officer, headers=read)
     check("an officer (operator) cannot open an approval task", code == 403, code)
