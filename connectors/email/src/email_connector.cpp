@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "message.h"
 #include "mime.h"
@@ -122,14 +120,10 @@ Result<email::SmtpSettings> buildSmtpSettings(const EmailConnectorOptions& o) {
   s.requireStartTls = o.tls == Tls::kStartTls;
   s.username = o.username;
   if (!o.caFile.empty()) {
-    std::ifstream in(o.caFile, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in || email::countCertificates(text.str()) == 0) {
-      return invalid("caFile '" + o.caFile + "' cannot be read or holds no PEM certificate");
-    }
+    auto cas = curl::CaBundle::load(o.caFile);
+    if (!cas) return invalid(cas.status().message());
     s.caFile = o.caFile;
-    s.caPem = text.str();
+    s.cas = std::move(cas).value();
   }
   return s;
 }
@@ -143,7 +137,7 @@ Status registerEmailConnector(ConnectorRegistry& registry, const EmailConnectorO
   if (!policy) return policy.status();
   auto smtp = buildSmtpSettings(options);
   if (!smtp) return smtp.status();
-  if (auto s = email::initCurl(); !s) return s;
+  if (auto s = curl::init(); !s) return Status::internal("email: " + s.message());
   return registry.add("email",
                       std::make_shared<EmailConnector>(options, std::move(policy).value(), std::move(smtp).value()),
                       options.maxConcurrency);

@@ -1,10 +1,6 @@
 #include "smtp_transport.h"
 
 #include <curl/curl.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cstring>
@@ -19,9 +15,6 @@ struct CurlCleanup {
 };
 struct SlistCleanup {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-struct BioCleanup {
-  void operator()(BIO* b) const { BIO_free(b); }
 };
 
 struct Upload {
@@ -39,61 +32,13 @@ size_t readUpload(char* buf, size_t size, size_t nitems, void* user) {
 
 size_t discard(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
 
-template <typename F>
-int forEachCertificate(const std::string& pem, F&& f) {
-  std::unique_ptr<BIO, BioCleanup> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  int n = 0;
-  while (bio != nullptr) {
-    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    if (cert == nullptr) break;
-    f(cert);
-    X509_free(cert);
-    ++n;
-  }
-  // Reading stops with "no start line" at the end of the text: expected, not an error, and
-  // it must not linger in this thread's queue for the next OpenSSL user to trip over.
-  ERR_clear_error();
-  return n;
-}
-
-// libcurl hands us the TLS context before the handshake: add the extra CAs to the trust
-// store it already filled with the system ones ("in addition to", not "instead of").
-CURLcode addExtraCas(CURL*, void* sslCtx, void* user) {
-  X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(sslCtx));
-  const auto* pem = static_cast<const std::string*>(user);
-  int n = forEachCertificate(*pem, [&](X509* cert) { X509_STORE_add_cert(store, cert); });
-  ERR_clear_error();  // a CA already in the store is reported as an error; harmless
-  return n > 0 ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
-}
-
-bool isTlsFailure(CURLcode c) {
-  switch (c) {
-    case CURLE_USE_SSL_FAILED:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Server reply text is never copied into the message: servers echo addresses back
 // ("550 <jane@example.org>: mailbox unavailable"). The code says enough.
 CallOutcome outcomeFor(CURLcode c, long reply, std::chrono::milliseconds budget) {
   if (c == CURLE_USE_SSL_FAILED) {
     return CallOutcome::failure("tls_error", "email: the mail server did not accept STARTTLS, which is required", false);
   }
-  if (isTlsFailure(c)) {
+  if (curl::isTlsFailure(c)) {
     return CallOutcome::failure("tls_error", std::string("email: TLS with the mail server failed: ") + curl_easy_strerror(c),
                                 false);
   }
@@ -121,17 +66,6 @@ CallOutcome outcomeFor(CURLcode c, long reply, std::chrono::milliseconds budget)
 }
 
 }  // namespace
-
-Status initCurl() {
-  static std::once_flag once;
-  static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return result == CURLE_OK ? Status::ok() : Status::internal("email: libcurl failed to initialise");
-}
-
-int countCertificates(const std::string& pem) {
-  return forEachCertificate(pem, [](X509*) {});
-}
 
 CallOutcome SmtpTransport::send(const std::string& from, const OutgoingMessage& m, const std::string& password,
                                 std::chrono::milliseconds budget) const {
@@ -162,10 +96,10 @@ CallOutcome SmtpTransport::send(const std::string& from, const OutgoingMessage& 
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   if (settings_.requireStartTls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-  if (!settings_.caPem.empty()) {
-    CURLcode set = curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, addExtraCas);
+  if (settings_.cas) {
+    CURLcode set = curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, curl::addCaBundle);
     if (set == CURLE_OK) {
-      curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &settings_.caPem);
+      curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, settings_.cas.get());
     } else {
       // A libcurl without the OpenSSL hook: trust the file, plus the built-in CA directory.
       curl_easy_setopt(c, CURLOPT_CAINFO, settings_.caFile.c_str());

@@ -8,6 +8,7 @@
 
 #include "message.h"
 #include "vigil/connector.h"
+#include "vigil/curl_common.h"
 #include "vigil/status.h"
 
 namespace vigil::email {
@@ -16,15 +17,9 @@ struct SmtpSettings {
   std::string url;              // "smtp://host:port" or "smtps://host:port"
   bool requireStartTls = false;  // STARTTLS or fail; never fall back to plaintext
   std::string caFile;           // extra CAs (PEM), "" for the system store only
-  std::string caPem;            // its contents, read at registration
+  std::shared_ptr<const curl::CaBundle> cas;  // its certificates, read at registration
   std::string username;         // "" for no AUTH
 };
-
-// Initialises libcurl once per process (thread-safe). Fails when libcurl cannot start.
-Status initCurl();
-
-// The number of PEM certificates in `pem` (0: none or unparseable).
-int countCertificates(const std::string& pem);
 
 class SmtpTransport {
  public:

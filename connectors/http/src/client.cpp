@@ -14,26 +14,6 @@ CallOutcome fail(const Exchange& e, const std::string& code, const std::string& 
   return CallOutcome::failure(code, e.action + ": " + what, retryable);
 }
 
-bool isTlsFailure(CURLcode c) {
-  switch (c) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // libcurl's own description of a code is static text: it never holds the URL or our data.
 CallOutcome transferFailure(const Exchange& e, const Destination& d, const HopResponse& r, milliseconds budget) {
   const std::string where = d.label();
@@ -45,7 +25,7 @@ CallOutcome transferFailure(const Exchange& e, const Destination& d, const HopRe
   if (r.code == CURLE_OPERATION_TIMEDOUT) {
     return fail(e, "timeout", where + " did not answer within " + std::to_string(budget.count()) + " ms", true);
   }
-  if (isTlsFailure(r.code)) {
+  if (curl::isTlsFailure(r.code)) {
     return fail(e, "tls_error", "TLS with " + where + " failed: " + curl_easy_strerror(r.code), false);
   }
   switch (r.code) {

@@ -190,13 +190,13 @@ Status registerHttpConnectors(ConnectorRegistry& registry, const HttpConnectorOp
   if (options.defaultTimeout <= std::chrono::milliseconds(0)) return invalid("defaultTimeout must be positive");
   if (options.maxConcurrency < 1) return invalid("maxConcurrency must be at least 1");
   if (options.maxRedirects < 0) return invalid("maxRedirects must not be negative");
-  std::shared_ptr<const http::CaBundle> cas;
+  std::shared_ptr<const curl::CaBundle> cas;
   if (!options.caFile.empty()) {
-    auto loaded = http::CaBundle::load(options.caFile);
-    if (!loaded) return loaded.status();
+    auto loaded = curl::CaBundle::load(options.caFile);
+    if (!loaded) return Status::invalidArgument("http connector: " + loaded.status().message());
     cas = std::move(loaded).value();
   }
-  if (auto s = http::initCurl(); !s) return s;
+  if (auto s = curl::init(); !s) return Status::internal("http connector: " + s.message());
   for (const char* name : {"http", "webhook"}) {
     if (registry.find(name) != nullptr) {
       return Status::alreadyExists(std::string("connector '") + name + "' is already registered");

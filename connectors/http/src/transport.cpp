@@ -106,11 +106,6 @@ curl_socket_t openSocket(void* user, curlsocktype purpose, struct curl_sockaddr*
   return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-CURLcode addExtraCas(CURL*, void* sslCtx, void* user) {
-  const auto* cas = static_cast<const CaBundle*>(user);
-  return cas->addTo(static_cast<SSL_CTX*>(sslCtx)) ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
-}
-
 void setMethod(CURL* c, const HopRequest& r) {
   if (r.method == "GET" && r.body == nullptr) {
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -132,13 +127,6 @@ void setMethod(CURL* c, const HopRequest& r) {
 }
 
 }  // namespace
-
-Status initCurl() {
-  static std::once_flag once;
-  static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return result == CURLE_OK ? Status::ok() : Status::internal("http connector: libcurl failed to initialise");
-}
 
 HopResponse Transport::perform(const HopRequest& r) const {
   HopResponse out;
@@ -177,7 +165,7 @@ HopResponse Transport::perform(const HopRequest& r) const {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   setMethod(c, r);
   if (extraCas_ != nullptr) {
-    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, addExtraCas);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, curl::addCaBundle);
     curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, extraCas_.get());
   }
   if (r.clientCert != nullptr) {

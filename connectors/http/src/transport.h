@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ca_bundle.h"
+#include "vigil/curl_common.h"
 #include "destination.h"
 #include "vigil/status.h"
 
@@ -46,19 +46,17 @@ struct HopResponse {
   bool addressRefused = false;  // a connection was about to reach a forbidden address
 };
 
-// Initialises libcurl once per process (thread-safe). internal when libcurl cannot start.
-Status initCurl();
 
 class Transport {
  public:
-  Transport(std::size_t maxBytes, std::shared_ptr<const CaBundle> extraCas)
+  Transport(std::size_t maxBytes, std::shared_ptr<const curl::CaBundle> extraCas)
       : maxBytes_(maxBytes), extraCas_(std::move(extraCas)) {}
 
   HopResponse perform(const HopRequest& request) const;
 
  private:
   std::size_t maxBytes_;
-  std::shared_ptr<const CaBundle> extraCas_;  // may be null
+  std::shared_ptr<const curl::CaBundle> extraCas_;  // may be null
 };
 
 }  // namespace vigil::http

@@ -1,12 +1,13 @@
-#include "ca_bundle.h"
+#include "vigil/curl_common.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
-namespace vigil::http {
+namespace vigil::curl {
 namespace {
 
 struct BioCleanup {
@@ -14,6 +15,38 @@ struct BioCleanup {
 };
 
 }  // namespace
+
+Status init() {
+  static std::once_flag once;
+  static CURLcode result = CURLE_OK;
+  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return result == CURLE_OK ? Status::ok() : Status::internal("libcurl failed to initialise");
+}
+
+bool isTlsFailure(CURLcode c) {
+  switch (c) {
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+CURLcode addCaBundle(CURL*, void* sslCtx, void* bundle) {
+  return static_cast<const CaBundle*>(bundle)->addTo(static_cast<SSL_CTX*>(sslCtx)) ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
+}
 
 Result<std::shared_ptr<const CaBundle>> CaBundle::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -31,7 +64,7 @@ Result<std::shared_ptr<const CaBundle>> CaBundle::load(const std::string& path) 
   // error queue for the next OpenSSL user to trip over.
   ERR_clear_error();
   if (!in || bundle->certs_.empty()) {
-    return Status::invalidArgument("http connector: caFile '" + path + "' cannot be read or holds no PEM certificate");
+    return Status::invalidArgument("caFile '" + path + "' cannot be read or holds no PEM certificate");
   }
   return std::shared_ptr<const CaBundle>(std::move(bundle));
 }
@@ -50,4 +83,4 @@ bool CaBundle::addTo(SSL_CTX* ctx) const {
   return !certs_.empty();
 }
 
-}  // namespace vigil::http
+}  // namespace vigil::curl
