@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Runs `vigil validate` on every shipped workflow (workflows/*.yaml) and every example
-(examples/workflows/**/*.yaml) and checks each is valid: exit code 0, nothing on stderr, and one
-'FILE: ok (...)' line on stdout.
+"""Runs `vigil validate` on every shipped workflow (workflows/*.yaml), every example
+(examples/workflows/**/*.yaml), every REST connector definition (examples/connectors/*.yaml)
+and every area file (examples/areas/*.yaml), and checks each is valid: exit code 0, nothing
+on stderr, and one 'FILE: ok (...)' line on stdout.
 
 Usage: validate_shipped.py VIGIL_BINARY SOURCE_DIR
 
@@ -20,6 +21,8 @@ TIMEOUT_SECONDS = 10
 def shipped_files(source_dir):
     files = sorted(glob.glob('workflows/*.yaml', root_dir=source_dir))
     files += sorted(glob.glob('examples/workflows/**/*.yaml', root_dir=source_dir, recursive=True))
+    files += sorted(glob.glob('examples/connectors/*.yaml', root_dir=source_dir))
+    files += sorted(glob.glob('examples/areas/*.yaml', root_dir=source_dir))
     return files
 
 
