@@ -71,6 +71,9 @@ connectors:
       mash-overdue:
         subject: "Overdue MASH decision: {{referral}}"
         body: "The decision on referral {{referral}} was due by {{due}} and has not been made. It is now with the superintendent."
+      mash-referral-red:
+        subject: "MASH referral {{referral}} rated {{band}}: strategy discussion needed"
+        body: "The MASH rated referral {{referral}} {{band}}. The MASH will contact you to arrange a strategy discussion."
       run-failed:
         subject: "Triage of {{referral}} failed"
         body: "The automated triage of referral {{referral}} stopped: {{error}}. Triage it by hand."

@@ -56,6 +56,7 @@ struct Mash {
     mail.templates["mash-overdue"] = EmailTemplate{"Overdue MASH decision: {{referral}}", "Due by {{due}}."};
     mail.templates["mash-notification"] = EmailTemplate{"Referral {{referral}}", "Rated {{band}}."};
     mail.templates["run-failed"] = EmailTemplate{"Triage of {{referral}} failed", "{{error}}"};
+    mail.templates["mash-referral-red"] = EmailTemplate{"RED referral {{referral}}", "Rated {{band}}."};
     REQUIRE(registerEmailConnector(*f->connectors, mail).isOk());
     std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/workflows/mash-triage.yaml");
     std::stringstream yaml;
@@ -119,6 +120,8 @@ TEST_CASE("RED late on a Friday is due two hours later and escalates before and 
   m.decide(id);
   CHECK(m.f->runState(id).status == RunStatus::kCompleted);
   CHECK(m.late() == std::vector<std::string>{id});  // decided after it: still late
+  REQUIRE(m.sink.count() == 2);  // RED: children's social care is told
+  CHECK(m.sink.message(2)["rcpt_tos"] == Json({"childrens-services-front-door@northshire-council.example.invalid"}));
 }
 
 TEST_CASE("AMBER on a Friday afternoon is due on Monday: the clock pauses over the weekend", "[mash][sla]") {

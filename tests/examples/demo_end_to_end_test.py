@@ -276,12 +276,17 @@ try:
     # adult; the duty desk for each overdue decision and each failed triage.
     time.sleep(1)
     mails = [json.load(open(m)) for m in glob.glob(os.path.join(demo, "mail", "*.json"))]
-    to_schools = sorted(r for m in mails for r in m["rcpt_tos"] if "mash-duty" not in r)
+    CSC_DOOR = "childrens-services-front-door@northshire-council.example.invalid"
+    to_schools = sorted(r for m in mails for r in m["rcpt_tos"] if "mash-duty" not in r and r != CSC_DOOR)
     want_schools = sorted(b["steps"]["school"]["output"]["key_adult_email"] for f, b in results.items()
                           if b.get("status") == "completed" and b["outputs"]["band"] != "GREEN"
                           and b["steps"]["school"]["status"] == "completed" and b["steps"]["school"]["output"].get("key_adult_email"))
     check("each school notification reached the SMTP sink", len(want_schools) > 10 and to_schools == want_schools,
           (len(to_schools), len(want_schools)))
+    to_csc = [m for m in mails if CSC_DOOR in m["rcpt_tos"]]
+    reds = [f for f, b in results.items() if b.get("status") == "completed" and b["outputs"]["band"] == "RED"]
+    check("children's social care was told of each RED outcome", len(to_csc) == len(reds) and len(reds) > 10,
+          (len(to_csc), len(reds)))
     duty = [m for m in mails if "mash-duty@force.example.invalid" in m["rcpt_tos"]]
     overdue = [m for m in duty if "Overdue MASH decision" in m["parsed"]["headers"][[h[0] for h in m["parsed"]["headers"]].index("Subject")][1]]
     failed = [m for m in duty if m not in overdue]
