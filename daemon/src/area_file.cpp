@@ -263,7 +263,14 @@ Status keepAreaFile(const std::string& path, const Area& area, const std::string
   if (std::filesystem::exists(kept, ec)) return Status::ok();
   std::filesystem::path tmp = dir / (area.hash + ".yaml.tmp");
   std::filesystem::copy_file(path, tmp, std::filesystem::copy_options::overwrite_existing, ec);
-  if (!ec) std::filesystem::rename(tmp, kept, ec);
+  if (ec) return Status::internal("cannot keep a copy of the area file in " + dir.string() + ": " + ec.message());
+  // The file may have been edited since it was read: keep the copy only if it is the same.
+  auto copy = loadAreaFile(tmp.string());
+  if (!copy || (*copy)->hash != area.hash) {
+    std::filesystem::remove(tmp, ec);
+    return Status::failedPrecondition(path + " changed while vigil was reading it; start again");
+  }
+  std::filesystem::rename(tmp, kept, ec);
   if (ec) return Status::internal("cannot keep a copy of the area file in " + dir.string() + ": " + ec.message());
   return Status::ok();
 }

@@ -163,7 +163,9 @@ TEST_CASE("an override option stands for its band: the same band agrees, another
   };
   CHECK(decide(other, "override_to_amber", "GREEN").message() ==
         "option 'override_to_amber' stands for the rating AMBER; give no other rating; field: rating");
-  CHECK(decide(other, "agree", "amber").message() == "rating must be one of AMBER, GREEN, RED; field: rating");
+  CHECK(decide(other, "agree", "AMBER").message() ==
+        "option 'agree' keeps the recommended rating; to change it choose override_to_amber, override_to_green, "
+        "override_to_red; field: rating");
   REQUIRE(decide(same, "override_to_red", Json()).isOk());
   REQUIRE(decide(other, "override_to_amber", Json()).isOk());
   REQUIRE(m.f->engine->waitIdle(10s));

@@ -172,7 +172,7 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
   if (v.records > 0 && v.checkpoints == 0) {
     return bad(v, 0, "unsigned",
                "no signed checkpoint yet, so the records cannot be tied to the trusted key (the daemon signs one "
-               "at start, every minute and at shutdown; verify again after one)");
+               "at start, every audit.checkpoint_interval_seconds and at shutdown; verify again after one)");
   }
   v.ok = true;
   return v;

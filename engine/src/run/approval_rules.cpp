@@ -133,18 +133,14 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
       return out;
     }
     d.rating = r->second;
-  } else if (!spec.ratings.empty() && !d.rating.is_null()) {
-    // The step names its ratings: another value (a typo, "amber") would be recorded as it is.
-    std::string known;
-    bool ok = d.rating == request.value("recommendation", Json());
-    for (const auto& [option, rating] : spec.ratings) {
-      ok = ok || d.rating == Json(rating);
-      if (known.find(rating) == std::string::npos) known += (known.empty() ? "" : ", ") + rating;
-    }
-    if (!ok) {
-      out.refused = Status::invalidArgument("rating must be one of " + known + "; field: rating");
-      return out;
-    }
+  } else if (!spec.ratings.empty() && !d.rating.is_null() && d.rating != request.value("recommendation", Json())) {
+    // The step says which options change the rating; any other option ("agree") keeps the
+    // recommendation, so an "agree" can never be recorded as an override (nor a typo kept).
+    std::string overrides;
+    for (const auto& [option, rating] : spec.ratings) overrides += (overrides.empty() ? "" : ", ") + option;
+    out.refused = Status::invalidArgument("option '" + d.decision + "' keeps the recommended rating; to change it choose " +
+                                          overrides + "; field: rating");
+    return out;
   }
   auto agreed = agreement(request, d);
   const bool overriding = agreed.has_value() && !*agreed;
