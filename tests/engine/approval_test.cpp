@@ -140,6 +140,24 @@ TEST_CASE("approval timeouts fail the run, take a default or follow the escalati
     CHECK(h.st.step("review")->approval["decided_by"] == "system:timeout");
     CHECK(h.st.step("referred")->status == StepStatus::kCompleted);
     CHECK(h.st.step("approved") == nullptr);  // the default branch was not taken
+    CHECK(h.st.step("review")->output["approvers"] == Json::array());  // same shape as a person's decision
+  }
+  SECTION("a timeout that picks an option records the rating it stands for") {
+    Harness h(std::string(kHeader) + R"yaml(steps:
+  - id: review
+    approval:
+      assign: supervisor
+      options: [agree, escalate_to_red]
+      ratings: { escalate_to_red: RED }
+      recommendation: "'AMBER'"
+      timeout: 2h
+      on_timeout: escalate_to_red
+)yaml");
+    h.start();
+    h.advance(2h);
+    CHECK(h.st.status == RunStatus::kCompleted);
+    CHECK(h.st.step("review")->output["rating"] == "RED");
+    CHECK(h.st.step("review")->output["decided_by"] == "system:timeout");
   }
   SECTION("a two-level escalation chain widens who may decide, then the deadline fails it") {
     Harness h(std::string(kHeader) + R"yaml(steps:

@@ -101,7 +101,14 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
       } else {
         Json decision = {{"decision", a.onTimeout}, {"reason", "approval timed out"}, {"decided_by", "system:timeout"}};
         w.emit(EventType::kApprovalDecided, step, 1, decision);
-        w.emit(EventType::kStepCompleted, step, 1, {{"output", decision}});
+        // The same output shape as a person's decision: the option's rating if it stands for
+        // one, else the recommendation; nobody approved.
+        Json output = decision;
+        auto r = a.ratings.find(a.onTimeout);
+        output["rating"] = r != a.ratings.end() ? Json(r->second)
+                                                : s->approval["request"].value("recommendation", Json());
+        output["approvers"] = Json::array();
+        w.emit(EventType::kStepCompleted, step, 1, {{"output", std::move(output)}});
       }
       break;
     }
