@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 
 #include <boost/program_options.hpp>
@@ -73,6 +74,53 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, const
   }
   return bad;
 }
+
+// The version of each workflow that starts new runs, as the triggers and retention see
+// it. Fed by the folders (at start and on SIGHUP), the store (versions published earlier)
+// and the API (`vigil publish`, from a request thread), so a workflow published while the
+// daemon runs has its watched folder and cron schedule at once.
+class ActiveWorkflows {
+ public:
+  void offer(const std::vector<std::shared_ptr<const Workflow>>& workflows) {
+    std::lock_guard lock(mu_);
+    for (const auto& wf : workflows) {
+      auto same = std::find_if(list_.begin(), list_.end(), [&](const auto& p) { return p->name == wf->name; });
+      if (same == list_.end()) {
+        list_.push_back(wf);
+      } else if ((*same)->version <= wf->version) {
+        *same = wf;
+      }
+    }
+    pushLocked();
+  }
+  void attach(TriggerService* triggers, AuditService* audit) {
+    std::lock_guard lock(mu_);
+    triggers_ = triggers;
+    audit_ = audit;
+    pushLocked();
+  }
+  void detach() {
+    std::lock_guard lock(mu_);
+    triggers_ = nullptr;
+    audit_ = nullptr;
+  }
+
+ private:
+  void pushLocked() {
+    if (triggers_ != nullptr) triggers_->setWorkflows(list_);
+    if (audit_ != nullptr) {
+      std::map<std::string, int> days;
+      for (const auto& wf : list_) {
+        if (wf->retentionDays) days[wf->name] = *wf->retentionDays;
+      }
+      audit_->setRetention(days);
+    }
+  }
+  std::mutex mu_;
+  std::vector<std::shared_ptr<const Workflow>> list_;
+  TriggerService* triggers_ = nullptr;
+  AuditService* audit_ = nullptr;
+};
 
 // Workflows published through the API live only in the store: after a restart, publish
 // again each stored version newer than the folders hold, so `vigil publish` lasts.
@@ -242,11 +290,14 @@ int runServe(CommandContext& ctx) {
   apiContext.audit = audit.get();
   apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;
+  auto active = std::make_shared<ActiveWorkflows>();
+  apiContext.onPublished = [active](std::shared_ptr<const Workflow> wf) { active->offer({std::move(wf)}); };
   Api api(apiContext);
 
   std::vector<std::shared_ptr<const Workflow>> published;
   int bad = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &published);
   restorePublished(*store, *engine, api, *ctx.log, &published);
+  active->offer(published);
   if (bad > 0) {
     ctx.log->error("{} workflow file(s) are invalid; fix them (vigil validate) and start again", bad);
     return kExitFailure;
@@ -269,19 +320,11 @@ int runServe(CommandContext& ctx) {
     engine->stop();
     return kExitFailure;
   }
-  auto retentionOf = [](const std::vector<std::shared_ptr<const Workflow>>& wfs) {
-    std::map<std::string, int> days;
-    for (const auto& wf : wfs) {
-      if (wf->retentionDays) days[wf->name] = *wf->retentionDays;
-    }
-    return days;
-  };
-  audit->setRetention(retentionOf(published));
   audit->setWriter([e = engine.get()](std::vector<AuditEntry> entries) { return e->appendAudit(std::move(entries)); });
   audit->checkpoint();
   audit->startTimer(config.auditCheckpointInterval);
   TriggerService triggers(*engine, eo.clock, ctx.log);
-  triggers.setWorkflows(published);
+  active->attach(&triggers, audit.get());
   triggers.start(std::chrono::seconds(1));
   std::cout << "vigil serving on " << (https ? "https://" : "http://") << host << ":" << server.port() << " (data in " << data << ")\n" << std::flush;
   ctx.log->info("listening on {}:{}", host, server.port());
@@ -292,20 +335,12 @@ int runServe(CommandContext& ctx) {
     // keeps its previous version running. Runs in flight keep the definition they pinned.
     std::vector<std::shared_ptr<const Workflow>> reloaded;
     int invalid = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &reloaded);
-    for (const auto& wf : reloaded) {
-      auto same = std::find_if(published.begin(), published.end(), [&](const auto& p) { return p->name == wf->name; });
-      if (same == published.end()) {
-        published.push_back(wf);
-      } else if ((*same)->version <= wf->version) {
-        *same = wf;
-      }
-    }
-    triggers.setWorkflows(published);
-    audit->setRetention(retentionOf(published));
+    active->offer(reloaded);
     ctx.log->info("SIGHUP: reloaded workflows ({} invalid file(s) kept at their previous version)", invalid);
   }
   ctx.log->info("signal {}: stopping; calls in flight may finish for up to 10 s", sig);
   server.stop();
+  active->detach();
   triggers.stop();
   engine->waitIdle(std::chrono::seconds(10));
   audit->setWriter(nullptr);

@@ -206,6 +206,23 @@ try:
     check("publishing the same again is not an error", rc == 0 and "already published quick version 2" in out, out + err)
     rc, out, err = cli("run", "quick", "--input", '{"n": 5}', "--wait", "--json")
     check("new runs use the new version", rc == 0 and json.loads(out)["outputs"] == {"n": 15}, out + err)
+    # A workflow published while the daemon runs watches its folder at once.
+    inbox = os.path.join(tmp, "dropped-inbox")
+    dropped = os.path.join(tmp, "dropped.yaml")
+    open(dropped, "w").write(f"workflow: dropped\nversion: 1\nowner: o\ninputs: {{ note: string }}\n"
+                             f"triggers:\n  - watch: {inbox}\nsteps:\n  - {{ id: s, set: {{ n: \"${{{{ inputs.note }}}}\" }} }}\n")
+    rc, out, err = cli("publish", dropped, token=author)
+    check("publish a workflow with a watched folder", rc == 0, out + err)
+    os.makedirs(inbox, exist_ok=True)
+    open(os.path.join(inbox, "one.json"), "w").write('{"note": "dropped in"}')
+    found = []
+    for _ in range(60):
+        code, body = request("GET", "/api/v1/runs?workflow=dropped", token=operator, headers={"X-Vigil-Purpose": "test"})
+        found = body.get("items", []) if code == 200 else []
+        if found:
+            break
+        time.sleep(0.1)
+    check("its watched folder starts a run without a restart", len(found) == 1, found)
     open(wf, "w").write(src.replace("version: 1", "version: 2").replace("inputs.n * 2", "inputs.n * 4"))
     rc, out, err = cli("publish", wf, token=author)
     check("same version, other content: refused", rc == 1 and "publish version 3" in err, err)

@@ -77,6 +77,13 @@ Api::Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
 
 void Api::addWorkflow(std::shared_ptr<const Workflow> wf) {
   std::unique_lock lock(mu_);
+  auto& versions = workflows_[wf->name];
+  if (!versions.empty() && versions.rbegin()->first > wf->version) {
+    // An older version (a folder reloaded after a newer one was published): listed, but
+    // the newer version's webhook paths stay.
+    versions[wf->version] = std::move(wf);
+    return;
+  }
   // The latest version's webhook paths win; an older version's are dropped with it.
   for (auto it = hooks_.begin(); it != hooks_.end();) {
     it = it->second == wf->name ? hooks_.erase(it) : std::next(it);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -36,6 +37,8 @@ struct ApiContext {
   const ConnectorRegistry* connectors = nullptr;  // for GET /connectors
   class AuditService* audit = nullptr;  // access, disclosure and admin records; export; verify
   std::string dataDir;                  // for live verification (read-only)
+  // Told of each workflow version published through the API (to start its triggers).
+  std::function<void(std::shared_ptr<const Workflow>)> onPublished;
 };
 
 class Api {

@@ -128,6 +128,7 @@ HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
   Status s = ctx_.engine->publish(r.workflow, source);
   if (!s) return HttpResponse::error(503, "unavailable", "the workflow could not be stored; nothing was published");
   addWorkflow(r.workflow);
+  if (ctx_.onPublished) ctx_.onPublished(r.workflow);
   ctx_.log->info("user {} published workflow {} version {} ({})", who.user, wf.name, wf.version, wf.hash.substr(0, 12));
   recordAdmin(who, "publish workflow", {{"event", "workflow_published"}, {"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}});
   return HttpResponse::json(201, {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}, {"published", true}});
