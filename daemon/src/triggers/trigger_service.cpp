@@ -138,6 +138,9 @@ size_t TriggerService::scanFolder(const Watch& w) {
       if (r) {
         ++started;
         log_->info("file {} in {} started run {} of {}", f.filename().string(), w.dir, *r, w.workflow);
+      } else {
+        log_->info("file {} in {} is the same as one already taken in (same name and content); no new run",
+                   f.filename().string(), w.dir);
       }
     } else if (r.status().code() == Status::Code::kInvalidArgument) {
       reject(r.status().message());
