@@ -1,10 +1,12 @@
 // The client subcommands' shared plumbing (see client.h).
 #include "client.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "cli.h"
 #include "http/http_client.h"
@@ -43,6 +45,12 @@ std::optional<json> call(const std::string& cmd, const ClientOptions& c, const s
   std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + token}};
   if (!c.purpose.empty()) headers["X-Vigil-Purpose"] = c.purpose;
   auto r = client->send(method, target, headers, body);
+  // 429 is the per-token rate limit, answered before the request is looked at: waiting
+  // the second the server asks for and sending it again is safe, even for a decision.
+  for (int tries = 0; r && r->status == 429 && tries < 5; ++tries) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    r = client->send(method, target, headers, body);
+  }
   if (!r) {
     std::cerr << "vigil " << cmd << ": " << r.status().message() << "\n";
     *exitCode = kExitFailure;
