@@ -187,3 +187,41 @@ TEST_CASE("a run keeps the area it started under when the file changes before it
   CHECK((**engine->run(fresh)).step("first")->output["due"] == "2026-12-02T09:00:00Z");  // Southshire: 24 working hours
   engine->stop();
 }
+
+TEST_CASE("a run started with no area keeps having none after an area is configured", "[area][engine]") {
+  auto north = shipped("northshire");
+  const std::string yaml =
+      "workflow: plain\nversion: 1\nowner: o\nsteps:\n"
+      "  - { id: later, wait: 1h }\n"
+      "  - { id: next, set: { day: \"${{ working_days_after('2026-12-24', 1) }}\" } }\n";
+  testing::DataDir dir;
+  auto clock = std::make_shared<ManualClock>(*parseTime("2026-12-24T09:00:00Z"));
+  auto open = [&](std::shared_ptr<const Area> area) {
+    EngineOptions o;
+    o.store = std::shared_ptr<Store>(openSqliteStore(dir.path.string()).value());
+    o.clock = clock;
+    o.connectors = std::make_shared<ConnectorRegistry>();
+    o.area = std::move(area);
+    o.timerThread = false;
+    auto e = Engine::create(o);
+    REQUIRE(e.isOk());
+    auto wf = loadWorkflow(yaml, "plain.yaml");
+    REQUIRE(wf.ok());
+    REQUIRE((*e)->publish(wf.workflow, yaml).isOk());
+    REQUIRE((*e)->start().isOk());
+    return std::move(e).value();
+  };
+  std::string id;
+  {
+    auto engine = open(nullptr);
+    id = engine->startRun("plain", Json::object(), "officer-1").value();
+    REQUIRE(engine->waitIdle(std::chrono::seconds(10)));
+    engine->stop();
+  }
+  auto engine = open(north);  // Northshire: 25 and 28 December are holidays
+  clock->advance(std::chrono::hours(1));
+  REQUIRE(engine->fireDueTimers().isOk());
+  REQUIRE(engine->waitIdle(std::chrono::seconds(10)));
+  CHECK((**engine->run(id)).step("next")->output["day"] == "2026-12-25");  // the built-in calendar, as it started
+  engine->stop();
+}

@@ -72,7 +72,11 @@ std::shared_ptr<const RunMachine> EngineImpl::machineForName(const std::string& 
 
 Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForHash(const std::string& hash, const std::string& areaHash) {
   const std::string current = o_.area ? o_.area->hash : "";
-  if (!areaHash.empty() && areaHash != current) return machineForOldArea(hash, areaHash);
+  if (areaHash != current) return machineForOldArea(hash, areaHash);
+  return machineForCurrentArea(hash);
+}
+
+Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForCurrentArea(const std::string& hash) {
   {
     std::lock_guard lock(wfMu_);
     auto it = byHash_.find(hash);
@@ -98,11 +102,14 @@ Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForOldArea(const st
     auto it = byHashAndArea_.find(key);
     if (it != byHashAndArea_.end()) return it->second;
   }
-  auto current = machineForHash(hash, "");
+  auto current = machineForCurrentArea(hash);
   if (!current) return current.status();
-  auto area = o_.areaByHash ? o_.areaByHash(areaHash) : Result<std::shared_ptr<const Area>>(Status::notFound("no area lookup"));
+  // A run that started with no area keeps having none (only the built-in calendar).
+  auto area = areaHash.empty() ? Result<std::shared_ptr<const Area>>(std::shared_ptr<const Area>())
+               : o_.areaByHash   ? o_.areaByHash(areaHash)
+                                 : Result<std::shared_ptr<const Area>>(Status::notFound("no area lookup"));
   std::shared_ptr<const RunMachine> machine = *current;
-  if (area && *area) {
+  if (area && (*area || areaHash.empty())) {
     machine = std::make_shared<const RunMachine>((*current)->workflowPtr(), *area);
   } else {
     o_.log->warn("area {} a run started under cannot be loaded ({}); it carries on under the current area",

@@ -75,6 +75,7 @@ class EngineImpl final : public Engine {
   Result<LiveRun*> live(const std::string& runId, std::map<std::string, LiveRun>& created);
   Result<std::shared_ptr<const RunMachine>> machineForHash(const std::string& hash, const std::string& areaHash);
   Result<std::shared_ptr<const RunMachine>> machineForOldArea(const std::string& hash, const std::string& areaHash);
+  Result<std::shared_ptr<const RunMachine>> machineForCurrentArea(const std::string& hash);
   std::shared_ptr<const RunMachine> machineForName(const std::string& name);
 
   // dispatcher.cpp
