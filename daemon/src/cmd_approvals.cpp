@@ -223,7 +223,8 @@ Command decideCommand() {
 
 Command claimCommand() {
   return Command{"claim", "Claim a task so nobody else works it at once (through the server)", "vigil claim TASK [--json]",
-                 std::string("The claim expires after 15 minutes unless renewed by claiming again.\n\n") + kClientHelp,
+                 std::string("The claim expires after the server's approvals.claim_minutes (15 by default) unless\n"
+                             "renewed by claiming again.\n\n") + kClientHelp,
                  runClaim};
 }
 

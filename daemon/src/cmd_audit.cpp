@@ -123,11 +123,14 @@ int publicKey(CommandContext& ctx) {
     auto k = readFile(AuditPaths::inDataDir(data).publicKey);
     if (!k) return usageError("audit public-key", "no public key in " + data + "/keys");
     std::cout << *k;
+    // The id is what auditors compare and publish; on stderr so stdout stays the PEM alone.
+    std::cerr << "key id " << keyIdOf(*k) << "\n";
     return kExitOk;
   }
   auto r = call("audit public-key", c, "GET", "/api/v1/audit/public-key", "", &rc);
   if (!r) return rc;
   std::cout << (c.asJson ? r->dump() + "\n" : (*r)["public_key"].get<std::string>());
+  if (!c.asJson) std::cerr << "key id " << r->value("key_id", "") << "\n";
   return kExitOk;
 }
 
