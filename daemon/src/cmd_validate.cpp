@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <sstream>
 
 #include "area_file.h"
 #include "cli.h"
@@ -39,30 +40,53 @@ FileKind kindOf(const std::string& path) {
 // Connector definitions and area files: checked whole; one line per file either way.
 bool checkDataFile(const std::string& file, FileKind kind, bool asJson, nlohmann::json* report) {
   std::string summary;
+  nlohmann::json facts = nlohmann::json::object();
   Status s = Status::ok();
   if (kind == FileKind::kConnector) {
     std::string name;
     std::vector<std::string> actions;
     s = checkRestDefinition(file, &name, &actions);
-    if (s) summary = "connector " + name + ", " + std::to_string(actions.size()) + (actions.size() == 1 ? " action" : " actions");
+    if (s) {
+      summary = "connector " + name + ", " + std::to_string(actions.size()) + (actions.size() == 1 ? " action" : " actions");
+      facts = {{"connector", name}, {"actions", actions}};
+    }
   } else {
     auto area = loadAreaFile(file);
     s = area.status();
     if (area) {
       summary = "area " + (*area)->name + ", " + std::to_string((*area)->calendars.size()) + " calendar(s), " +
                 std::to_string((*area)->timescales.size()) + " timescale(s)";
+      nlohmann::json calendars = nlohmann::json::array(), timescales = nlohmann::json::array();
+      for (const auto& [name, c] : (*area)->calendars) calendars.push_back(name);
+      for (const auto& [name, t] : (*area)->timescales) timescales.push_back(name);
+      facts = {{"area", (*area)->name}, {"sha256", (*area)->hash}, {"calendars", calendars}, {"timescales", timescales}};
     }
   }
+  // Messages already start with FILE:LINE:COL: error: where the loader knows them.
+  const std::string located = s || s.message().rfind(file, 0) == 0 ? s.message() : file + ":1:1: error: " + s.message();
   if (asJson) {
     nlohmann::json entry = {{"file", file}, {"ok", s.isOk()}, {"kind", kind == FileKind::kConnector ? "connector" : "area"},
                             {"diagnostics", nlohmann::json::array()}};
-    if (!s) entry["diagnostics"].push_back({{"message", s.message()}});
+    entry.update(facts);
+    if (!s) {
+      // "FILE:LINE:COL: error: MESSAGE" into the same fields a workflow's diagnostics have.
+      nlohmann::json d = {{"message", located}};
+      const std::string rest = located.substr(file.size());
+      int line = 0, column = 0;
+      char sep = 0;
+      std::istringstream in(rest);
+      if (in >> sep >> line >> sep >> column && line > 0) {
+        const auto at = rest.find(": error: ");
+        d = {{"line", line}, {"column", column}, {"category", "schema"},
+             {"message", at == std::string::npos ? rest : rest.substr(at + 9)}};
+      }
+      entry["diagnostics"].push_back(std::move(d));
+    }
     (*report)["files"].push_back(std::move(entry));
   } else if (s) {
     std::cout << file << ": ok (" << summary << ")\n";
   } else {
-    // Messages already start with FILE:LINE:COL: error: where the loader knows them.
-    std::cerr << (s.message().rfind(file, 0) == 0 ? s.message() : file + ":1:1: error: " + s.message()) << "\n";
+    std::cerr << located << "\n";
   }
   return s.isOk();
 }

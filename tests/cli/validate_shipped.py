@@ -63,6 +63,22 @@ def main():
     checks = Checks()
     for rel in files:
         checks.problems(rel, check(vigil, source_dir, rel))
+    # A broken area file and connector definition: located errors, text and JSON.
+    import json
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        area = os.path.join(tmp, 'area.yaml')
+        open(area, 'w').write("area: x\ntimescales:\n  t: { targets: { RED: { within: soon } } }\n")
+        conn = os.path.join(tmp, 'conn.yaml')
+        open(conn, 'w').write("connector: x\nbase_url: http://127.0.0.1:1\n")
+        p = subprocess.run([vigil, 'validate', area, conn], capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+        checks.check('bad area and connector files: exit 1, FILE:LINE:COL errors', p.returncode == 1
+                     and f"{area}:3:34: error: 'within' must be a positive duration" in p.stderr
+                     and f"{conn}:1:1: error:" in p.stderr, p.stderr)
+        p = subprocess.run([vigil, 'validate', '--format', 'json', area], capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+        d = json.loads(p.stdout)['files'][0]['diagnostics'][0] if p.stdout else {}
+        checks.check('the same in JSON: line, column and message', p.returncode == 1 and d.get('line') == 3
+                     and d.get('column') == 34 and d.get('message', '').startswith("'within'"), p.stdout)
     checks.finish()
 
 
