@@ -34,6 +34,17 @@ class EmailConnector final : public Connector {
   std::vector<ActionSpec> actions() const override { return {email::sendActionSpec()}; }
   std::string description() const override { return "Sends plain-text email through an SMTP server"; }
 
+  // A template named in the workflow must be configured: found when the workflow loads
+  // (vigil validate --config, vigil serve), not when the first referral reaches the step.
+  std::vector<std::string> checkStatic(const std::string& action, const Json& with) const override {
+    if (action != "send" || !with.is_object() || !with.contains("template") || !with["template"].is_string()) return {};
+    const std::string& name = with["template"].get_ref<const std::string&>();
+    if (policy_.templates.count(name) != 0) return {};
+    std::string known;
+    for (const auto& [n, t] : policy_.templates) known += (known.empty() ? "" : ", ") + n;
+    return {"template: no e-mail template '" + name + "' is configured (templates: " + (known.empty() ? "none" : known) + ")"};
+  }
+
  private:
   CallOutcome send(const ConnectorCall& c) const {
     auto parsed = email::parseSendRequest(c.input, policy_);

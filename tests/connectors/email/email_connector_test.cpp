@@ -489,6 +489,11 @@ TEST_CASE("email connector registration checks its options", "[email]") {
   CHECK(registerEmailConnector(registry, o).code() == Status::Code::kAlreadyExists);
 
   CHECK(registry.access("email", "send") == "disclosure");
+  // A template the workflow names must be configured (checked when a workflow loads).
+  auto email = registry.find("email");
+  CHECK(email->checkStatic("send", {{"to", "a@example.org"}, {"template", "nope"}}) ==
+        std::vector<std::string>{"template: no e-mail template 'nope' is configured (templates: none)"});
+  CHECK(email->checkStatic("send", {{"to", "a@example.org"}, {"subject", "s"}, {"body", "b"}}).empty());
   auto actions = registry.find("email")->actions();
   REQUIRE(actions.size() == 1);
   CHECK(std::any_of(actions[0].params.begin(), actions[0].params.end(), [](const ParamSpec& p) { return p.name == "to" && p.required; }));
