@@ -36,15 +36,48 @@ void printShown(const json& t) {
   }
 }
 
+// The whole inbox, page after page (most urgent first), so no task is left off the list;
+// bounded at 200 pages of 500.
+int listInbox(const ClientOptions& c, const std::string& path) {
+  int rc = kExitOk;
+  nlohmann::json items = nlohmann::json::array();
+  long long total = 0;
+  std::string cursor;
+  for (int page = 0; page < 200; ++page) {
+    auto r = call("approvals", c, "GET", path + "&limit=500" + (cursor.empty() ? "" : "&cursor=" + cursor), "", &rc);
+    if (!r) return rc;
+    total = (*r).value("total", 0LL);
+    for (auto& t : (*r)["items"]) items.push_back(std::move(t));
+    if (!r->contains("next_cursor")) break;
+    cursor = (*r)["next_cursor"].get<std::string>();
+  }
+  if (c.asJson) {
+    std::cout << nlohmann::json{{"items", items}, {"total", total}}.dump() << "\n";
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(40) << "TASK" << std::setw(9) << "STATUS" << std::setw(22) << "DUE"
+            << std::setw(14) << "CLAIMED BY" << "SUMMARY\n";
+  for (const auto& t : items) {
+    std::string due = t["due"].is_null() ? "-" : t["due"].get<std::string>() + (t["overdue"].get<bool>() ? "!" : "");
+    std::string summary = t.value("summary", "");
+    if (summary.empty()) summary = t["workflow"].get<std::string>();
+    std::cout << std::left << std::setw(40) << t["id"].get<std::string>() << std::setw(9) << t["status"].get<std::string>()
+              << std::setw(22) << due << std::setw(14) << t.value("claimed_by", "-") << summary << "\n";
+  }
+  std::cout << items.size() << " of " << total << " task" << (total == 1 ? "" : "s") << "\n";
+  return kExitOk;
+}
+
 int runApprovals(CommandContext& ctx) {
   ClientOptions c;
   std::string status = "open", task;
-  std::string since, workflow;
-  bool report = false, late = false;
+  std::string since, workflow, band, assigned;
+  bool report = false, late = false, overdue = false;
   po::options_description opts;
   addCommon(opts, c);
   opts.add_options()("status", po::value(&status))("report", po::bool_switch(&report))("late", po::bool_switch(&late))(
-      "since", po::value(&since))("workflow", po::value(&workflow))("task", po::value(&task));
+      "since", po::value(&since))("workflow", po::value(&workflow))("task", po::value(&task))("band", po::value(&band))(
+      "overdue", po::bool_switch(&overdue))("assigned", po::value(&assigned));
   po::positional_options_description pos;
   pos.add("task", 1);
   int rc = kExitOk;
@@ -62,14 +95,22 @@ int runApprovals(CommandContext& ctx) {
     return kExitOk;
   }
   if (report && late) return usageError("approvals", "--report and --late are different reports: give one");
-  if (!late && (!since.empty() || !workflow.empty())) return usageError("approvals", "--since and --workflow go with --late");
+  if (!late && !since.empty()) return usageError("approvals", "--since goes with --late");
+  if ((report || late) && (!band.empty() || overdue || !assigned.empty())) {
+    return usageError("approvals", "--band, --overdue and --assigned filter the inbox, not the reports");
+  }
   std::string path = "/api/v1/approvals?status=" + urlEncode(status);
+  if (!workflow.empty()) path += "&workflow=" + urlEncode(workflow);
+  if (!band.empty()) path += "&band=" + urlEncode(band);
+  if (overdue) path += "&overdue=true";
+  if (!assigned.empty()) path += "&assigned=" + urlEncode(assigned);
   if (report) path = "/api/v1/approvals/report";
   if (late) {
     path = "/api/v1/reports/late-decisions?limit=10000";
     if (!since.empty()) path += "&since=" + urlEncode(since);
     if (!workflow.empty()) path += "&workflow=" + urlEncode(workflow);
   }
+  if (!report && !late) return listInbox(c, path);
   auto r = call("approvals", c, "GET", path, "", &rc);
   if (!r) return rc;
   if (c.asJson) {
@@ -102,13 +143,6 @@ int runApprovals(CommandContext& ctx) {
                 << s["mean_seconds_to_decision"].get<double>() << " s\n";
     }
     return kExitOk;
-  }
-  std::cout << std::left << std::setw(40) << "TASK" << std::setw(20) << "WORKFLOW" << std::setw(10) << "STATUS"
-            << std::setw(22) << "DUE" << "CLAIMED BY\n";
-  for (const auto& t : (*r)["items"]) {
-    std::string due = t["due"].is_null() ? "-" : t["due"].get<std::string>() + (t["overdue"].get<bool>() ? "!" : "");
-    std::cout << std::left << std::setw(40) << t["id"].get<std::string>() << std::setw(20) << t["workflow"].get<std::string>()
-              << std::setw(10) << t["status"].get<std::string>() << std::setw(22) << due << t.value("claimed_by", "-") << "\n";
   }
   return kExitOk;
 }
@@ -190,10 +224,15 @@ const char* kDecideHelp =
 
 Command approvalsCommand() {
   return Command{"approvals", "Your approval inbox, one task, or the override and SLA report (through the server)",
-                 "vigil approvals [TASK] [--status open|decided|closed|any] [--report]\n"
+                 "vigil approvals [TASK] [--status open|decided|closed|any] [--workflow W] [--band B] [--overdue]\n"
+                 "                [--assigned any|me|my-roles|unclaimed] [--report]\n"
                  "       vigil approvals --late [--since TIME] [--workflow W] [--json]",
-                 std::string("Without TASK, lists tasks assigned to your roles or to you by name (four-eyes\n"
-                             "exclusions left out). With TASK (RUN/STEP), shows it as you are to decide it.\n"
+                 std::string("Without TASK, lists every task assigned to your roles or to you by name (four-eyes\n"
+                             "exclusions left out), most urgent first: by the step's priority (RED first in\n"
+                             "mash-triage), then due time, then age, with each task's summary line and the total.\n"
+                             "--band B, --overdue and --assigned narrow the list (my-roles: through a role;\n"
+                             "me: named or claimed by you; unclaimed: nobody holds a claim).\n"
+                             "With TASK (RUN/STEP), shows it as you are to decide it.\n"
                              "--report (admin): per workflow step, decisions, override rate, open and overdue\n"
                              "tasks and time to decision.\n"
                              "--late (approver, auditor, admin): decisions made after their due time (the\n"

@@ -93,7 +93,7 @@ struct Mash {
     auto rows = f->store->listApprovals(q);
     REQUIRE(rows.isOk());
     std::vector<std::string> out;
-    for (const auto& r : *rows) out.push_back(r.runId);
+    for (const auto& r : rows->rows) out.push_back(r.runId);
     return out;
   }
 };
@@ -175,5 +175,5 @@ TEST_CASE("an override option stands for its band: the same band agrees, another
   q.status = "decided";
   auto rows = m.f->store->listApprovals(q);
   REQUIRE(rows.isOk());
-  for (const auto& r : *rows) CHECK(r.agreed == (r.runId == same));
+  for (const auto& r : rows->rows) CHECK(r.agreed == (r.runId == same));
 }

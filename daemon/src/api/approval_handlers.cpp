@@ -3,6 +3,9 @@
 // (RunMachine::onApproval); this layer says who the caller is and what they were shown.
 #include <openssl/evp.h>
 
+#include <cmath>
+#include <map>
+
 #include "api/api.h"
 #include "api/masking.h"
 
@@ -22,7 +25,10 @@ nlohmann::json rowJson(const ApprovalRow& r, TimePoint now) {
                       {"requested_at", formatTime(r.requestedAt)},
                       {"due", opt(r.due)},
                       {"overdue", r.status == "open" && r.due && *r.due < now},
-                      {"escalations", r.escalations}};
+                      {"escalations", r.escalations},
+                      {"priority", r.priority},
+                      {"summary", r.summary},
+                      {"recommendation", r.recommendation.empty() ? nlohmann::json() : nlohmann::json(r.recommendation)}};
   if (!r.claimedBy.empty() && r.claimUntil && *r.claimUntil > now) {
     j["claimed_by"] = r.claimedBy;
     j["claim_until"] = formatTime(*r.claimUntil);
@@ -109,28 +115,119 @@ std::optional<HttpResponse> Api::loadTask(HttpRequest& req, TaskView* out, const
   return std::nullopt;
 }
 
+namespace {
+
+// The inbox's paging cursor: the position of a page's last row, opaque to clients (hex of
+// a JSON array, so any run id or step key survives a URL).
+std::string encodeCursor(const ApprovalRow& r) {
+  nlohmann::json j = {r.priority, r.due ? nlohmann::json(formatTime(*r.due)) : nlohmann::json(), formatTime(r.requestedAt), r.runId,
+                      r.step};
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : j.dump()) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::optional<ApprovalFilter::Position> decodeCursor(const std::string& hex) {
+  if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 4096) return std::nullopt;
+  std::string raw;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    auto nib = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    int hi = nib(hex[i]), lo = nib(hex[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    raw += static_cast<char>(hi * 16 + lo);
+  }
+  nlohmann::json j = nlohmann::json::parse(raw, nullptr, false);
+  if (!j.is_array() || j.size() != 5 || !j[0].is_number() || !(j[1].is_null() || j[1].is_string()) || !j[2].is_string() ||
+      !j[3].is_string() || !j[4].is_string()) {
+    return std::nullopt;
+  }
+  ApprovalFilter::Position p;
+  p.priority = j[0].get<double>();
+  if (j[1].is_string()) {
+    p.due = parseTime(j[1].get<std::string>());
+    if (!p.due) return std::nullopt;
+  }
+  auto at = parseTime(j[2].get<std::string>());
+  if (!at) return std::nullopt;
+  p.requestedAt = *at;
+  p.runId = j[3].get<std::string>();
+  p.step = j[4].get<std::string>();
+  return p;
+}
+
+}  // namespace
+
 HttpResponse Api::approvalInbox(HttpRequest& req, const Principal& who) {
+  const TimePoint now = ctx_.clock->now();
   ApprovalFilter f;
   f.roles.assign(who.roles.begin(), who.roles.end());
   f.user = who.user;
-  if (auto it = req.query.find("status"); it != req.query.end()) {
-    if (it->second != "open" && it->second != "decided" && it->second != "closed" && it->second != "any") {
+  f.notExcluding = who.user;  // four-eyes: a task the caller may never decide is not theirs
+  f.now = now;
+  f.limit = 50;
+  auto q = [&](const char* name) -> const std::string* {
+    auto it = req.query.find(name);
+    return it == req.query.end() ? nullptr : &it->second;
+  };
+  if (const auto* v = q("status")) {
+    if (*v != "open" && *v != "decided" && *v != "closed" && *v != "any") {
       return HttpResponse::error(400, "invalid_request", "status must be open, decided, closed or any", "status");
     }
-    f.status = it->second == "any" ? "" : it->second;
+    f.status = *v == "any" ? "" : *v;
   }
-  if (auto it = req.query.find("workflow"); it != req.query.end()) f.workflow = it->second;
-  if (auto it = req.query.find("run"); it != req.query.end()) f.runId = it->second;
-  auto rows = ctx_.store->listApprovals(f);
-  if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
-  const TimePoint now = ctx_.clock->now();
+  if (const auto* v = q("workflow")) f.workflow = *v;
+  if (const auto* v = q("run")) f.runId = *v;
+  if (const auto* v = q("band")) f.recommendation = *v;
+  if (const auto* v = q("overdue")) {
+    if (*v != "true" && *v != "false") return HttpResponse::error(400, "invalid_request", "overdue must be true or false", "overdue");
+    if (*v == "true") f.overdueAsOf = now;
+  }
+  if (const auto* v = q("min_priority")) {
+    char* end = nullptr;
+    double p = std::strtod(v->c_str(), &end);
+    if (v->empty() || *end != '\0' || !std::isfinite(p)) {
+      return HttpResponse::error(400, "invalid_request", "min_priority must be a number", "min_priority");
+    }
+    f.minPriority = p;
+  }
+  if (const auto* v = q("assigned")) {
+    using A = ApprovalFilter::Assigned;
+    static const std::map<std::string, A> kAssigned = {{"any", A::kAny}, {"me", A::kMe}, {"my-roles", A::kMyRoles}, {"unclaimed", A::kUnclaimed}};
+    auto it = kAssigned.find(*v);
+    if (it == kAssigned.end()) {
+      return HttpResponse::error(400, "invalid_request", "assigned must be any, me, my-roles or unclaimed", "assigned");
+    }
+    f.assigned = it->second;
+  }
+  if (const auto* v = q("limit")) {
+    char* end = nullptr;
+    long long n = std::strtoll(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n < 1 || n > 500) {
+      return HttpResponse::error(400, "invalid_request", "limit must be a whole number from 1 to 500", "limit");
+    }
+    f.limit = static_cast<size_t>(n);
+  }
+  if (const auto* v = q("cursor")) {
+    f.after = decodeCursor(*v);
+    if (!f.after) return HttpResponse::error(400, "invalid_request", "cursor is not one this server gave; list again from the start", "cursor");
+  }
+  auto page = ctx_.store->listApprovals(f);
+  if (!page) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& r : *rows) {
-    // Four-eyes: a task the caller may never decide is not in their inbox.
-    if (std::find(r.excluded.begin(), r.excluded.end(), who.user) != r.excluded.end()) continue;
-    items.push_back(rowJson(r, now));
-  }
-  return HttpResponse::json(200, {{"items", items}});
+  for (const auto& r : page->rows) items.push_back(rowJson(r, now));
+  // Every matching task is reachable: `total` says how many there are and `next_cursor`
+  // continues after the last row shown, so nothing is ever cut off without saying so.
+  nlohmann::json j = {{"items", items}, {"total", page->total}};
+  if (page->rows.size() == f.limit) j["next_cursor"] = encodeCursor(page->rows.back());
+  return HttpResponse::json(200, j);
 }
 
 HttpResponse Api::showApproval(HttpRequest& req, const Principal& who) {
@@ -257,8 +354,8 @@ HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
   auto rows = ctx_.store->listApprovals(open);
   if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json tasks = nlohmann::json::array();
-  for (const auto& r : *rows) tasks.push_back(rowJson(r, now));
-  return HttpResponse::json(200, {{"steps", steps}, {"open", tasks}});
+  for (const auto& r : rows->rows) tasks.push_back(rowJson(r, now));
+  return HttpResponse::json(200, {{"steps", steps}, {"open", tasks}, {"open_total", rows->total}});
 }
 
 // Decisions that missed their due time (the SLA), and open tasks already past it, oldest
@@ -285,13 +382,13 @@ HttpResponse Api::lateDecisions(HttpRequest& req, const Principal&) {
   auto rows = ctx_.store->listApprovals(f);
   if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& r : *rows) {
+  for (const auto& r : rows->rows) {
     nlohmann::json j = rowJson(r, now);
     const TimePoint until = r.status == "decided" && r.decidedAt ? *r.decidedAt : now;
     j["late_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(until - *r.due).count();
     items.push_back(std::move(j));
   }
-  return HttpResponse::json(200, {{"as_of", formatTime(now)}, {"items", std::move(items)}});
+  return HttpResponse::json(200, {{"as_of", formatTime(now)}, {"items", std::move(items)}, {"total", rows->total}});
 }
 
 }  // namespace vigil::daemon

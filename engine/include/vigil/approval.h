@@ -59,19 +59,48 @@ struct ApprovalRow {
   std::optional<TimePoint> decidedAt;
   std::optional<bool> agreed;  // with the recommendation; empty when there was none
   int escalations = 0;
+  double priority = 0;         // the step's `priority:` (higher lists first); 0 without one
+  std::string summary;         // the step's `summary:` line; "" without one
+  std::string recommendation;  // a text recommendation (a band such as "RED"); "" otherwise
 };
 
+// Which rows, in which order. Rows come in inbox order: priority (higher first), then due
+// time (soonest first, none last), then request time (oldest first), then run and step, so
+// a new RED lists above older AMBERs and paging by `after` never skips or repeats a row.
 struct ApprovalFilter {
   std::string status = "open";  // "" for any
   // Rows assigned to any of these roles or to this user; both empty: every row.
   std::vector<std::string> roles;
   std::string user;
+  // Rows this user may never decide (four-eyes: they started the run) are left out.
+  std::string notExcluding;
+  enum class Assigned { kAny, kMe, kMyRoles, kUnclaimed };
+  Assigned assigned = Assigned::kAny;  // narrows `roles`/`user`; kUnclaimed: nobody holds a claim at `now`
   std::string workflow;
   std::string runId;
+  std::string recommendation;          // e.g. "RED"
+  std::optional<double> minPriority;
+  std::optional<TimePoint> overdueAsOf;  // open rows whose due time is before this
+  TimePoint now{};                       // for claims
   // Late decisions only: decided after their due time, or still open past it at `lateAsOf`.
   std::optional<TimePoint> lateAsOf;
   std::optional<TimePoint> requestedSince;
+  // Keyset paging: rows strictly after this one in inbox order.
+  struct Position {
+    double priority = 0;
+    std::optional<TimePoint> due;
+    TimePoint requestedAt{};
+    std::string runId;
+    std::string step;
+  };
+  std::optional<Position> after;
   size_t limit = 100;
+};
+
+// A page of rows and how many match the filter in all (ignoring `after` and `limit`).
+struct ApprovalPage {
+  std::vector<ApprovalRow> rows;
+  long long total = 0;
 };
 
 // Decisions per workflow step: how often people agreed with the recommendation, and how

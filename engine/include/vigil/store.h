@@ -103,8 +103,8 @@ class Store {
   // The integrity check of the underlying database ("ok" when sound).
   virtual Result<std::string> integrityCheck() = 0;
 
-  // The approvals inbox, oldest request first.
-  virtual Result<std::vector<ApprovalRow>> listApprovals(const ApprovalFilter& filter) = 0;
+  // A page of the approvals inbox, in inbox order (ApprovalFilter), and the total.
+  virtual Result<ApprovalPage> listApprovals(const ApprovalFilter& filter) = 0;
   virtual Result<std::optional<ApprovalRow>> approval(const std::string& runId, const std::string& step) = 0;
   // Per workflow step; `now` decides which open approvals are overdue.
   virtual Result<std::vector<ApprovalStats>> approvalStats(TimePoint now) = 0;

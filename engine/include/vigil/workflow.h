@@ -130,6 +130,10 @@ struct ApprovalStep {
   std::optional<Expression> recommendation;
   std::optional<Expression> due;  // the decision's target time (an SLA), shown and reported
   std::map<std::string, std::string> ratings;  // option -> the rating it stands for
+  // The inbox: a number (higher first) and a one-line summary shown in every list. Both
+  // are evaluated once, when the approval is requested, and recorded in the request.
+  std::optional<Expression> priority;
+  std::optional<Template> summary;
 };
 struct WaitStep {
   std::optional<Millis> duration;

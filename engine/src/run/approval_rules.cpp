@@ -242,6 +242,11 @@ std::vector<ApprovalRow> approvalRowsOf(const RunState& state) {
       }
     }
     r.escalations = a.value("escalations", 0);
+    if (request.contains("priority") && request["priority"].is_number()) r.priority = request["priority"].get<double>();
+    r.summary = request.value("summary", "");
+    if (request.contains("recommendation") && request["recommendation"].is_string()) {
+      r.recommendation = request["recommendation"].get<std::string>();
+    }
     rows.push_back(std::move(r));
   }
   return rows;

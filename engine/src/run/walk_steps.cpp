@@ -160,6 +160,27 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
         auto r = eval(*a.recommendation, scope);
         request["recommendation"] = r ? std::move(r).value() : Json();
       }
+      // The inbox's order and line. A priority or summary that cannot be computed is not
+      // a reason to hide the task: it lists at the top, saying why, so a person looks.
+      if (a.priority) {
+        auto p = eval(*a.priority, scope);
+        if (p && p->is_number()) {
+          request["priority"] = p->get<double>();
+        } else {
+          request["priority"] = 1e9;
+          request["priority_error"] = p ? "priority must be a number, got " + std::string(p->type_name()) : p.status().message();
+        }
+      }
+      if (a.summary) {
+        auto t = eval(*a.summary, scope);
+        std::string line = t && t->is_string() ? t->get<std::string>() : (t ? t->dump() : "(summary could not be computed)");
+        if (line.size() > 200) {
+          size_t cut = 197;
+          while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;  // whole characters
+          line = line.substr(0, cut) + "...";
+        }
+        request["summary"] = std::move(line);
+      }
       Json shown = Json::object();
       for (const auto& path : a.show) {
         auto e = Expression::parse(path);

@@ -1,6 +1,9 @@
 // The approvals inbox in SQLite: rows replaced whole from the run's state at each commit.
 #include "sqlite_approvals.h"
 
+#include <functional>
+#include <limits>
+
 namespace vigil::sqlite {
 namespace {
 
@@ -48,7 +51,7 @@ std::optional<TimePoint> optionalTime(const SQLite::Column& c) {
 
 constexpr const char* kColumns =
     "run_id, step, workflow, version, status, roles, users, excluded, requested_at, due, claimed_by, claim_until,"
-    " decision, decided_by, decided_at, agreed, escalations";
+    " decision, decided_by, decided_at, agreed, escalations, priority, summary, recommendation";
 
 ApprovalRow readRow(SQLite::Statement& q) {
   ApprovalRow r;
@@ -69,6 +72,9 @@ ApprovalRow readRow(SQLite::Statement& q) {
   r.decidedAt = optionalTime(q.getColumn(14));
   if (!q.getColumn(15).isNull()) r.agreed = q.getColumn(15).getInt() != 0;
   r.escalations = q.getColumn(16).getInt();
+  r.priority = q.getColumn(17).getDouble();
+  r.summary = q.getColumn(18).getString();
+  r.recommendation = q.getColumn(19).getString();
   return r;
 }
 
@@ -76,7 +82,7 @@ ApprovalRow readRow(SQLite::Statement& q) {
 
 void writeApproval(SQLite::Database& db, const ApprovalRow& r) {
   SQLite::Statement q(db, std::string("INSERT OR REPLACE INTO approvals(") + kColumns +
-                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.runId);
   q.bind(2, r.step);
   q.bind(3, r.workflow);
@@ -98,38 +104,98 @@ void writeApproval(SQLite::Database& db, const ApprovalRow& r) {
     q.bind(16);
   }
   q.bind(17, r.escalations);
+  q.bind(18, r.priority);
+  q.bind(19, r.summary);
+  q.bind(20, r.recommendation);
   q.exec();
 }
 
-std::vector<ApprovalRow> listApprovals(SQLite::Database& db, const ApprovalFilter& f) {
-  std::string sql = std::string("SELECT ") + kColumns + " FROM approvals WHERE 1";
-  if (!f.status.empty()) sql += " AND status = ?";
-  if (!f.workflow.empty()) sql += " AND workflow = ?";
-  if (!f.runId.empty()) sql += " AND run_id = ?";
+namespace {
+
+// The due time as the inbox sorts it: a row without one lists after every row with one.
+constexpr const char* kDueKey = "ifnull(due, 9223372036854775807)";
+
+// WHERE clause and its bindings, shared by the page and its count so they always agree.
+struct Where {
+  std::string sql = " WHERE 1";
+  std::vector<std::function<void(SQLite::Statement&, int)>> binds;
+  template <typename T>
+  void add(const std::string& clause, T value) {
+    sql += clause;
+    binds.push_back([value](SQLite::Statement& q, int i) { q.bind(i, value); });
+  }
+  void raw(const std::string& clause) { sql += clause; }
+  int bindAll(SQLite::Statement& q) const {
+    int i = 1;
+    for (const auto& b : binds) b(q, i++);
+    return i;
+  }
+};
+
+Where whereOf(const ApprovalFilter& f) {
+  Where w;
+  if (!f.status.empty()) w.add(" AND status = ?", f.status);
+  if (!f.workflow.empty()) w.add(" AND workflow = ?", f.workflow);
+  if (!f.runId.empty()) w.add(" AND run_id = ?", f.runId);
+  if (!f.recommendation.empty()) w.add(" AND recommendation = ?", f.recommendation);
+  if (f.minPriority) w.add(" AND priority >= ?", *f.minPriority);
+  if (f.overdueAsOf) w.add(" AND status = 'open' AND due IS NOT NULL AND due < ?", static_cast<int64_t>(ms(*f.overdueAsOf)));
   if (f.lateAsOf) {
-    sql += " AND due IS NOT NULL AND ((status = 'decided' AND decided_at > due) OR (status = 'open' AND due < ?))";
+    w.add(" AND due IS NOT NULL AND ((status = 'decided' AND decided_at > due) OR (status = 'open' AND due < ?))",
+          static_cast<int64_t>(ms(*f.lateAsOf)));
   }
-  if (f.requestedSince) sql += " AND requested_at >= ?";
-  if (!f.roles.empty() || !f.user.empty()) {
-    std::string any;
-    for (size_t i = 0; i < f.roles.size(); ++i) any += (any.empty() ? "" : " OR ") + std::string("roles LIKE ? ESCAPE '\\'");
-    if (!f.user.empty()) any += (any.empty() ? "" : " OR ") + std::string("users LIKE ? ESCAPE '\\'");
-    sql += " AND (" + any + ")";
+  if (f.requestedSince) w.add(" AND requested_at >= ?", static_cast<int64_t>(ms(*f.requestedSince)));
+  if (!f.notExcluding.empty()) w.add(" AND excluded NOT LIKE ? ESCAPE '\\'", likeItem(f.notExcluding));
+  using A = ApprovalFilter::Assigned;
+  const bool byRoles = !f.roles.empty() && f.assigned != A::kMe;
+  const bool byUser = !f.user.empty() && f.assigned != A::kMyRoles;
+  if (byRoles || byUser) {
+    w.raw(" AND (0");
+    if (byRoles) {
+      for (const auto& r : f.roles) w.add(" OR roles LIKE ? ESCAPE '\\'", likeItem(r));
+    }
+    if (byUser) {
+      w.add(" OR users LIKE ? ESCAPE '\\'", likeItem(f.user));
+      if (f.assigned == A::kMe) {
+        w.add(" OR (claimed_by = ?", f.user);
+        w.add(" AND claim_until > ?)", static_cast<int64_t>(ms(f.now)));
+      }
+    }
+    w.raw(")");
   }
-  sql += " ORDER BY requested_at, run_id, step LIMIT ?";
+  if (f.assigned == A::kUnclaimed) w.add(" AND (claimed_by = '' OR claim_until IS NULL OR claim_until <= ?)", static_cast<int64_t>(ms(f.now)));
+  return w;
+}
+
+}  // namespace
+
+ApprovalPage listApprovals(SQLite::Database& db, const ApprovalFilter& f) {
+  const Where w = whereOf(f);
+  ApprovalPage page;
+  {
+    SQLite::Statement count(db, "SELECT count(*) FROM approvals" + w.sql);
+    w.bindAll(count);
+    if (count.executeStep()) page.total = count.getColumn(0).getInt64();
+  }
+  std::string sql = std::string("SELECT ") + kColumns + " FROM approvals" + w.sql;
+  const std::string dk = kDueKey;
+  if (f.after) {
+    sql += " AND (priority < ?1001 OR (priority = ?1001 AND (" + dk + " > ?1002 OR (" + dk +
+           " = ?1002 AND (requested_at > ?1003 OR (requested_at = ?1003 AND (run_id > ?1004 OR (run_id = ?1004 AND step > ?1005))))))))";
+  }
+  sql += " ORDER BY priority DESC, " + dk + ", requested_at, run_id, step LIMIT ?1000";
   SQLite::Statement q(db, sql);
-  int i = 1;
-  if (!f.status.empty()) q.bind(i++, f.status);
-  if (!f.workflow.empty()) q.bind(i++, f.workflow);
-  if (!f.runId.empty()) q.bind(i++, f.runId);
-  if (f.lateAsOf) q.bind(i++, static_cast<int64_t>(ms(*f.lateAsOf)));
-  if (f.requestedSince) q.bind(i++, static_cast<int64_t>(ms(*f.requestedSince)));
-  for (const auto& r : f.roles) q.bind(i++, likeItem(r));
-  if (!f.user.empty()) q.bind(i++, likeItem(f.user));
-  q.bind(i, static_cast<int64_t>(f.limit));
-  std::vector<ApprovalRow> out;
-  while (q.executeStep()) out.push_back(readRow(q));
-  return out;
+  w.bindAll(q);
+  if (f.after) {
+    q.bind(1001, f.after->priority);
+    q.bind(1002, static_cast<int64_t>(f.after->due ? ms(*f.after->due) : std::numeric_limits<int64_t>::max()));
+    q.bind(1003, static_cast<int64_t>(ms(f.after->requestedAt)));
+    q.bind(1004, f.after->runId);
+    q.bind(1005, f.after->step);
+  }
+  q.bind(1000, static_cast<int64_t>(f.limit));
+  while (q.executeStep()) page.rows.push_back(readRow(q));
+  return page;
 }
 
 std::optional<ApprovalRow> findApproval(SQLite::Database& db, const std::string& runId, const std::string& step) {

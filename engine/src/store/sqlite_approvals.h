@@ -10,7 +10,7 @@
 namespace vigil::sqlite {
 
 void writeApproval(SQLite::Database& db, const ApprovalRow& row);
-std::vector<ApprovalRow> listApprovals(SQLite::Database& db, const ApprovalFilter& filter);
+ApprovalPage listApprovals(SQLite::Database& db, const ApprovalFilter& filter);
 std::optional<ApprovalRow> findApproval(SQLite::Database& db, const std::string& runId, const std::string& step);
 std::vector<ApprovalStats> approvalStats(SQLite::Database& db, TimePoint now);
 TimePoint recordApprovalOpened(SQLite::Database& db, const std::string& runId, const std::string& step,

@@ -77,6 +77,14 @@ inline const std::vector<Migration>& migrations() {
         ALTER TABLE runs ADD COLUMN erased_at INTEGER;
         CREATE INDEX runs_retention ON runs(workflow, updated_at) WHERE erased_at IS NULL;
       )sql"},
+      {6, R"sql(
+        -- The inbox's order and line: the step's priority and summary, and a text
+        -- recommendation (a band) to filter by. Rows written before keep 0 and ''.
+        ALTER TABLE approvals ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+        ALTER TABLE approvals ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+        ALTER TABLE approvals ADD COLUMN recommendation TEXT NOT NULL DEFAULT '';
+        CREATE INDEX approvals_inbox ON approvals(status, priority DESC, ifnull(due, 9223372036854775807), requested_at, run_id, step);
+      )sql"},
   };
   return kMigrations;
 }

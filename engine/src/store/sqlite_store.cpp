@@ -281,7 +281,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  Result<std::vector<ApprovalRow>> listApprovals(const ApprovalFilter& filter) override {
+  Result<ApprovalPage> listApprovals(const ApprovalFilter& filter) override {
     return locked("listing approvals", [&] { return sqlite::listApprovals(db_, filter); });
   }
   Result<std::optional<ApprovalRow>> approval(const std::string& runId, const std::string& step) override {

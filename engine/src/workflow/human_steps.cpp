@@ -74,7 +74,7 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
   std::string what = "'approval' of " + stepWhat(s);
   static const std::vector<std::string_view> kKeys = {"assign", "quorum", "distinct_from", "options", "reason",
                                                       "timeout", "on_timeout", "escalate", "show", "form",
-                                                      "recommendation", "due", "ratings"};
+                                                      "recommendation", "due", "ratings", "priority", "summary"};
   if (!c_.checkMap(body, kKeys, {"assign"}, what) && !body.isMap()) {
     s.body = std::move(a);
     return;
@@ -280,6 +280,24 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
     if (auto e = c_.expression(*du, "'due' of " + what, &where)) {
       stepUses_[self].push_back(ExprUse{*e, where, "'due' of " + what});
       a.due = std::move(e);
+    }
+  }
+  if (const Node* p = body.find("priority")) {
+    OffsetMap where;
+    if (auto e = c_.expression(*p, "'priority' of " + what, &where)) {
+      stepUses_[self].push_back(ExprUse{*e, where, "'priority' of " + what});
+      a.priority = std::move(e);
+    }
+  }
+  if (const Node* sm = body.find("summary")) {
+    OffsetMap where;
+    if (sm->isScalar()) {
+      if (auto t = c_.templ(*sm, "'summary' of " + what, &where)) {
+        addTemplateUses(*t, where, "'summary' of " + what, &stepUses_[self]);
+        a.summary = std::move(t);
+      }
+    } else {
+      c_.error(*sm, DiagnosticCategory::kSchema, "'summary' of " + what + " must be a one-line text");
     }
   }
   if (const Node* r = body.find("recommendation")) {
