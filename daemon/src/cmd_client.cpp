@@ -144,17 +144,35 @@ int runShow(CommandContext& ctx) {
 int runCancel(CommandContext& ctx) {
   ClientOptions c;
   std::string id, reason;
+  bool confirm = false, decline = false;
   po::options_description opts;
   addCommon(opts, c);
-  opts.add_options()("id", po::value(&id))("reason", po::value(&reason));
+  opts.add_options()("id", po::value(&id))("reason", po::value(&reason))("confirm", po::bool_switch(&confirm))(
+      "decline", po::bool_switch(&decline));
   po::positional_options_description pos;
   pos.add("id", 1);
   int rc = kExitOk;
   if (!parseOptions("cancel", ctx, opts, pos, &rc)) return rc;
   if (id.empty() || reason.empty()) return usageError("cancel", "give the run and --reason");
-  auto r = call("cancel", c, "POST", "/api/v1/runs/" + urlEncode(id) + "/cancel", json{{"reason", reason}}.dump(), &rc);
+  if (confirm && decline) return usageError("cancel", "--confirm and --decline are opposite answers: give one");
+  const std::string base = "/api/v1/runs/" + urlEncode(id);
+  auto r = confirm || decline
+               ? call("cancel", c, "POST", base + "/cancellation",
+                      json{{"decision", confirm ? "confirm" : "decline"}, {"reason", reason}}.dump(), &rc)
+               : call("cancel", c, "POST", base + "/cancel", json{{"reason", reason}}.dump(), &rc);
   if (!r) return rc;
-  std::cout << (c.asJson ? r->dump() : id + " cancelled") << "\n";
+  if (c.asJson) {
+    std::cout << r->dump() << "\n";
+  } else if ((*r)["status"] == "cancellation_requested") {
+    std::string roles;
+    for (const auto& x : (*r)["confirm_by"]) roles += (roles.empty() ? "" : ", ") + x.get<std::string>();
+    std::cout << "cancellation of " << id << " requested; the run carries on until someone holding " << roles
+              << " confirms it (vigil cancel " << id << " --confirm --reason ...)\n";
+  } else if ((*r)["status"] == "cancellation_declined") {
+    std::cout << "cancellation of " << id << " declined; the run carries on\n";
+  } else {
+    std::cout << id << " cancelled\n";
+  }
   return kExitOk;
 }
 
@@ -246,8 +264,14 @@ Command publishCommand() {
 }
 
 Command cancelCommand() {
-  return Command{"cancel", "Cancel a run, with a reason (through the server)", "vigil cancel RUN --reason TEXT [--json]",
-                 kClientHelp, runCancel};
+  return Command{"cancel", "Ask for a run to be cancelled, or confirm or decline such a request (through the server)",
+                 "vigil cancel RUN --reason TEXT [--confirm | --decline] [--json]",
+                 std::string("Without --confirm or --decline, asks for RUN to be cancelled (operator). Unless its\n"
+                             "workflow says `cancel: single`, the run carries on until a second person holding\n"
+                             "the workflow's owner role confirms (--confirm) or declines (--decline) the request;\n"
+                             "the request is in their inbox as RUN/!cancel. Reasons: at least 10 characters.\n\n") +
+                     kClientHelp,
+                 runCancel};
 }
 
 }  // namespace vigil::daemon

@@ -173,9 +173,18 @@ steps:
   auto id2 = f.engine->startRun("parent", Json::object(), "officer-1");
   REQUIRE(id2.isOk());
   REQUIRE(f.engine->waitIdle(10s));
-  REQUIRE(f.engine->cancelRun(*id2, "admin", "duplicate referral").isOk());
+  RunMachine::CancelInput ask;
+  ask.by = {"op-1", {"operator"}};
+  ask.reason = "duplicate referral";
+  REQUIRE(f.engine->cancelRun(*id2, ask).isOk());
+  CHECK(f.runState(*id2).status == RunStatus::kWaiting);  // a second person must confirm
+  RunMachine::CancelInput confirm;
+  confirm.kind = RunMachine::CancelInput::Kind::kConfirm;
+  confirm.by = {"sup-1", {"o"}};
+  confirm.reason = "confirmed: a duplicate";
+  REQUIRE(f.engine->cancelRun(*id2, confirm).isOk());
   CHECK(f.runState(*id2).status == RunStatus::kCancelled);
-  CHECK(f.engine->cancelRun(*id2, "admin", "again").message() == "run " + *id2 + " has already ended");
+  CHECK(f.engine->cancelRun(*id2, ask).message() == "run " + *id2 + " has already ended");
   f.engine->stop();
 }
 

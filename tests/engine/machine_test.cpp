@@ -259,13 +259,72 @@ TEST_CASE("a call starts a child run and waits for it", "[machine][call]") {
   CHECK(h.st.step("after")->output["y"] == 5);
 }
 
-TEST_CASE("cancellation ends the run and later results are ignored", "[machine][cancel]") {
-  Harness h(std::string(kHeader) + "steps:\n  - { id: s, uses: a.b }\n");
+namespace {
+RunMachine::CancelInput cancelBy(std::string user, std::vector<std::string> roles,
+                                 RunMachine::CancelInput::Kind kind = RunMachine::CancelInput::Kind::kRequest) {
+  RunMachine::CancelInput in;
+  in.kind = kind;
+  in.by = {std::move(user), std::move(roles)};
+  in.reason = "duplicate referral entered twice";
+  return in;
+}
+}  // namespace
+
+TEST_CASE("with cancel: single, one person's cancellation ends the run and later results are ignored", "[machine][cancel]") {
+  Harness h("workflow: t\nversion: 1\nowner: o\ncancel: single\nsteps:\n  - { id: s, uses: a.b }\n");
   h.start();
-  h.feed(h.m.cancel(h.st, "admin-1", "duplicate referral", h.now));
+  h.feed(h.m.cancel(h.st, cancelBy("admin-1", {"operator"}), h.now));
   CHECK(h.st.status == RunStatus::kCancelled);
   h.drain();
   CHECK(h.st.status == RunStatus::kCancelled);
+}
+
+TEST_CASE("cancelling a run needs a second person holding the owner role; until then the run carries on", "[machine][cancel]") {
+  using K = RunMachine::CancelInput::Kind;
+  Harness h("workflow: t\nversion: 1\nowner: mash-supervisor\nsteps:\n  - { id: s, uses: a.b }\n  - { id: t, wait: 1h }\n");
+  h.start();
+  Transition asked = h.m.cancel(h.st, cancelBy("op-1", {"operator"}), h.now);
+  CHECK(asked.refused.isOk());
+  h.feed(std::move(asked));
+  CHECK(h.st.status == RunStatus::kRunning);
+  CHECK(h.st.cancellation["status"] == "pending");
+  CHECK(h.st.cancellation["roles"] == Json({"mash-supervisor"}));
+  CHECK(h.m.cancel(h.st, cancelBy("op-2", {"operator"}), h.now).refused.message() ==
+        "a cancellation of run run-1 is already waiting for confirmation by 'mash-supervisor'");
+  CHECK(h.m.cancel(h.st, cancelBy("op-1", {"operator", "mash-supervisor"}, K::kConfirm), h.now).refused.message() ==
+        "four-eyes: 'op-1' asked for this cancellation; another person must confirm it");
+  CHECK(h.m.cancel(h.st, cancelBy("op-2", {"operator"}, K::kConfirm), h.now).refused.message() ==
+        "'op-2' does not hold the role 'mash-supervisor' that confirms cancellations of t; field: roles");
+  h.drain();  // the first step's call completes: the run was not held up by the request
+  CHECK(h.st.step("s")->status == StepStatus::kCompleted);
+  Transition confirmed = h.m.cancel(h.st, cancelBy("sup-1", {"approver", "mash-supervisor"}, K::kConfirm), h.now);
+  REQUIRE(confirmed.refused.isOk());
+  h.feed(std::move(confirmed));
+  CHECK(h.st.status == RunStatus::kCancelled);
+  CHECK(h.st.error["requested_by"] == "op-1");
+  CHECK(h.st.error["by"] == "sup-1");
+  CHECK(h.st.cancellation["status"] == "confirmed");
+}
+
+TEST_CASE("a declined cancellation leaves the run running and the inbox task closed", "[machine][cancel]") {
+  using K = RunMachine::CancelInput::Kind;
+  Harness h("workflow: t\nversion: 1\nowner: mash-supervisor\nsteps:\n  - { id: w, wait: 1h }\n");
+  h.start();
+  h.feed(h.m.cancel(h.st, cancelBy("op-1", {"operator"}), h.now));
+  auto rows = approvalRowsOf(h.st);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].step == kCancellationTask);
+  CHECK(rows[0].status == "open");
+  CHECK(rows[0].roles == std::vector<std::string>{"mash-supervisor"});
+  CHECK(rows[0].excluded == std::vector<std::string>{"op-1"});
+  h.feed(h.m.cancel(h.st, cancelBy("sup-1", {"mash-supervisor"}, K::kDecline), h.now));
+  CHECK(h.st.status == RunStatus::kWaiting);
+  rows = approvalRowsOf(h.st);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].status == "closed");
+  CHECK(rows[0].decidedBy == "sup-1");
+  CHECK(h.m.cancel(h.st, cancelBy("sup-1", {"mash-supervisor"}, K::kConfirm), h.now).refused.message() ==
+        "no cancellation of run run-1 is waiting for confirmation");
 }
 
 TEST_CASE("an expression error at run time fails the step with where and what", "[machine][errors]") {

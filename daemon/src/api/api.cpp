@@ -53,6 +53,7 @@ const std::vector<Api::Route>& Api::routes() {
       {"GET", "/api/v1/runs", P::kReadRuns, false, &Api::listRuns},
       {"GET", "/api/v1/runs/{id}", P::kReadRuns, false, &Api::showRun},
       {"POST", "/api/v1/runs/{id}/cancel", P::kCancelRuns, false, &Api::cancelRun},
+      {"POST", "/api/v1/runs/{id}/cancellation", P::kDecide, false, &Api::decideCancellation},
       {"POST", "/api/v1/hooks/{path*}", P::kStartRuns, false, &Api::webhook},
       {"GET", "/api/v1/approvals", P::kDecide, false, &Api::approvalInbox},
       {"GET", "/api/v1/approvals/report", P::kManageApprovals, false, &Api::approvalReport},

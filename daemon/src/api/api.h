@@ -71,6 +71,7 @@ class Api {
   HttpResponse listRuns(HttpRequest&, const Principal&);
   HttpResponse showRun(HttpRequest&, const Principal&);
   HttpResponse cancelRun(HttpRequest&, const Principal&);
+  HttpResponse decideCancellation(HttpRequest&, const Principal&);
   HttpResponse metrics(HttpRequest&, const Principal&);
   HttpResponse webhook(HttpRequest&, const Principal&);
   HttpResponse listUsers(HttpRequest&, const Principal&);

@@ -253,20 +253,75 @@ HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
   return HttpResponse::json(200, j);
 }
 
+namespace {
+
+// The engine's refusal of a cancellation as an HTTP answer.
+HttpResponse cancelRefusal(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kNotFound: return HttpResponse::error(404, "not_found", "no run with that id");
+    case Status::Code::kFailedPrecondition: return HttpResponse::error(409, "conflict", s.message());
+    case Status::Code::kInvalidArgument: {
+      std::string m = s.message();
+      if (auto at = m.rfind("; field: "); at != std::string::npos) m.resize(at);
+      return HttpResponse::error(403, "not_allowed", m);
+    }
+    default: return HttpResponse::error(503, "unavailable", "the cancellation could not be recorded now; nothing changed");
+  }
+}
+
+}  // namespace
+
+// The first person's request. Unless the workflow allows one person (`cancel: single`), the
+// run carries on and the request waits, as an inbox task, for someone holding the
+// workflow's owner role to confirm or decline it.
 HttpResponse Api::cancelRun(HttpRequest& req, const Principal& who) {
   nlohmann::json body = nlohmann::json::object();
   if (!req.body.empty()) {
     if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   }
-  std::string reason = body.is_object() ? body.value("reason", "") : "";
-  if (reason.size() < 5) return HttpResponse::error(400, "reason_required", "say why the run is cancelled (at least 5 characters)", "reason");
-  Status s = ctx_.engine->cancelRun(req.params["id"], who.user, reason);
-  if (!s) {
-    if (s.code() == Status::Code::kNotFound) return HttpResponse::error(404, "not_found", "no run with that id");
-    if (s.code() == Status::Code::kFailedPrecondition) return HttpResponse::error(409, "conflict", s.message());
-    return HttpResponse::error(503, "unavailable", "the run could not be cancelled now");
+  std::string reason = body.is_object() && body.value("reason", nlohmann::json()).is_string() ? body.value("reason", "") : "";
+  if (reason.size() < 10) return HttpResponse::error(400, "reason_required", "say why the run is to be cancelled (at least 10 characters)", "reason");
+  RunMachine::CancelInput in;
+  in.by = {who.user, std::vector<std::string>(who.roles.begin(), who.roles.end())};
+  in.reason = reason;
+  const std::string& id = req.params["id"];
+  Status s = ctx_.engine->cancelRun(id, in);
+  if (!s) return cancelRefusal(s);
+  auto run = ctx_.store->loadRun(id);
+  const bool cancelled = run && run->has_value() && (*run)->status == RunStatus::kCancelled;
+  ctx_.log->info("user {} {} run {}", who.user, cancelled ? "cancelled" : "asked to cancel", id);
+  if (cancelled) return HttpResponse::json(200, {{"id", id}, {"status", "cancelled"}});
+  nlohmann::json roles = run && run->has_value() ? (*run)->cancellation.value("roles", nlohmann::json::array()) : nlohmann::json::array();
+  return HttpResponse::json(202, {{"id", id}, {"status", "cancellation_requested"}, {"confirm_by", roles},
+                                  {"task", id + "/" + kCancellationTask}});
+}
+
+// A second person confirms (the run is cancelled) or declines (it carries on). A refusal is
+// itself recorded in the audit trail: who tried to confirm what, and why it was refused.
+HttpResponse Api::decideCancellation(HttpRequest& req, const Principal& who) {
+  nlohmann::json body;
+  if (auto bad = parseJsonBody(req.body, &body)) return *bad;
+  const std::string decision = body.is_object() && body.value("decision", nlohmann::json()).is_string() ? body.value("decision", "") : "";
+  if (decision != "confirm" && decision != "decline") {
+    return HttpResponse::error(400, "invalid_request", "decision must be confirm or decline", "decision");
   }
-  return HttpResponse::json(200, {{"id", req.params["id"]}, {"status", "cancelled"}});
+  std::string reason = body.value("reason", nlohmann::json()).is_string() ? body.value("reason", "") : "";
+  if (reason.size() < 10) return HttpResponse::error(400, "reason_required", "say why (at least 10 characters)", "reason");
+  RunMachine::CancelInput in;
+  in.kind = decision == "confirm" ? RunMachine::CancelInput::Kind::kConfirm : RunMachine::CancelInput::Kind::kDecline;
+  in.by = {who.user, std::vector<std::string>(who.roles.begin(), who.roles.end())};
+  in.reason = reason;
+  const std::string& id = req.params["id"];
+  Status s = ctx_.engine->cancelRun(id, in);
+  if (!s) {
+    if (s.code() == Status::Code::kInvalidArgument || s.code() == Status::Code::kFailedPrecondition) {
+      recordAdmin(who, "cancellation refused",
+                  {{"event", "cancellation_refused"}, {"run", id}, {"decision", decision}, {"why", s.message()}});
+    }
+    return cancelRefusal(s);
+  }
+  ctx_.log->info("user {} {}ed the cancellation of run {}", who.user, decision == "confirm" ? "confirm" : "declin", id);
+  return HttpResponse::json(200, {{"id", id}, {"status", decision == "confirm" ? "cancelled" : "cancellation_declined"}});
 }
 
 }  // namespace vigil::daemon

@@ -118,7 +118,12 @@ struct ApprovalStats {
   double maxSecondsToDecision = 0;
 };
 
-// The inbox rows of every approval step in `state` (after its latest events).
+// The inbox's name for a run's cancellation waiting for confirmation: not a legal step id,
+// so it can never be mistaken for one ("RUN/!cancel").
+inline constexpr const char* kCancellationTask = "!cancel";
+
+// The inbox rows of every approval step in `state` (after its latest events), and of its
+// cancellation request if it has one.
 std::vector<ApprovalRow> approvalRowsOf(const RunState& state);
 
 }  // namespace vigil

@@ -22,6 +22,7 @@
 #include "vigil/area.h"
 #include "vigil/clock.h"
 #include "vigil/connector.h"
+#include "vigil/machine.h"
 #include "vigil/run.h"
 #include "vigil/store.h"
 #include "vigil/workflow.h"
@@ -88,7 +89,9 @@ class Engine {
   // once RunStarted and its first steps are durable. `runId` empty: a new unique id.
   virtual Result<std::string> startRun(const std::string& workflow, const Json& inputs, const std::string& startedBy,
                                        const std::string& runId = "") = 0;
-  virtual Status cancelRun(const std::string& runId, const std::string& by, const std::string& reason) = 0;
+  // Requests, confirms or declines the cancellation of a run (RunMachine::cancel has the
+  // rules); returns once the effect is durable, or why it was refused.
+  virtual Status cancelRun(const std::string& runId, const RunMachine::CancelInput& cancel) = 0;
   // A person claims, decides or reassigns an approval; returns once the result is durable,
   // or why it was refused (see RunMachine::onApproval for the codes).
   virtual Status actOnApproval(const std::string& runId, const std::string& step, const ApprovalAction& action) = 0;

@@ -72,7 +72,19 @@ class RunMachine {
   Transition onApproval(RunState& state, const std::string& step, const ApprovalAction& action, TimePoint now) const;
   Transition onChildEnded(RunState& state, const std::string& step, RunStatus childStatus, const Json& outputs,
                           const Json& error, TimePoint now) const;
-  Transition cancel(RunState& state, const std::string& by, const std::string& reason, TimePoint now) const;
+  // Cancelling a run that has not ended takes two people unless the workflow says
+  // `cancel: single`: a first kRequest records who and why (CancellationRequested) and the
+  // run carries on; a kConfirm by someone else holding the workflow's owner role cancels
+  // it; a kDecline by such a person, or by the requester (withdrawing), drops the request.
+  // Refusals (kFailedPrecondition: ended, nothing pending, already pending; kInvalidArgument:
+  // the same person, or not holding the role) leave the state untouched.
+  struct CancelInput {
+    enum class Kind { kRequest, kConfirm, kDecline };
+    Kind kind = Kind::kRequest;
+    ApprovalActor by;
+    std::string reason;
+  };
+  Transition cancel(RunState& state, const CancelInput& input, TimePoint now) const;
 
  private:
   class Walk;

@@ -46,11 +46,13 @@ enum class EventType {
   kChildRunStarted,   // step, data: {child}
   kRunCompleted,      // data: {outputs}
   kRunFailed,         // data: {error}
-  kRunCancelled,      // data: {reason, by}
+  kRunCancelled,      // data: {reason, by, requested_by?, request_reason?}
   kApprovalClaimed,   // step, data: {by, until}
   kApprovalReassigned,// step, data: {by, reason, roles, users}
   kApprovalEscalated, // step, attempt: level (1-based), data: {to}
   kApprovalReminded,  // step, attempt: level, data: {connector, ok, code?}: an escalation's reminder went out (or not)
+  kCancellationRequested,  // data: {by, reason, roles}: a first person asked; the run carries on until confirmed
+  kCancellationDeclined,   // data: {by, reason}: the request was declined or withdrawn
 };
 
 const char* eventTypeName(EventType t);
@@ -99,6 +101,9 @@ struct RunState {
   Json error;
   uint64_t lastSeq = 0;
   std::map<std::string, StepState> steps;  // by step key
+  // The latest cancellation request {by, reason, roles, at, status: pending | declined |
+  // confirmed, decided_by?, decided_at?}, or null when nobody asked.
+  Json cancellation;
 
   // What expressions see as `steps`: id -> {status, output, error, attempts, ...}, kept
   // up to date by apply(). Keys outside any foreach live in `view`; keys of foreach

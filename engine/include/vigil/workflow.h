@@ -175,6 +175,10 @@ struct Workflow {
   int version = 0;
   std::string description;
   std::string owner;
+  // Who may cancel a run that has not ended: a second person holding the owner role
+  // confirms (the default), or anyone allowed to cancel, alone (`cancel: single`).
+  enum class CancelPolicy { kConfirm, kSingle };
+  CancelPolicy cancel = CancelPolicy::kConfirm;
   std::optional<int> retentionDays;   // `retention:`: finished runs' personal data is erased after this
   std::string sourceFile;
   std::map<std::string, TypeSpec> inputs;

@@ -79,7 +79,10 @@ void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string
         break;
       case EventType::kApprovalReassigned:
       case EventType::kRunCancelled:
+      case EventType::kCancellationRequested:
+      case EventType::kCancellationDeclined:
         run.actor = e.data.value("by", run.actor);
+        if (e.type != EventType::kApprovalReassigned) run.purpose = "cancellation of the run";
         break;
       case EventType::kApprovalReminded: {
         if (!e.data.value("ok", false)) break;

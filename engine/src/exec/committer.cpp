@@ -32,6 +32,8 @@ bool touchesApprovals(const RunWrite& w) {
       case EventType::kRunCompleted:
       case EventType::kRunFailed:
       case EventType::kRunCancelled:
+      case EventType::kCancellationRequested:
+      case EventType::kCancellationDeclined:
         return true;
       default:
         break;
@@ -242,8 +244,8 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
             if (!t.refused) result = t.refused;
             break;
           case EngineInput::Kind::kCancel:
-            t = r.machine->cancel(r.state, in.startedBy, in.payload.is_string() ? in.payload.get<std::string>() : "", now);
-            if (t.events.empty()) result = Status::failedPrecondition("run " + in.runId + " has already ended");
+            t = r.machine->cancel(r.state, in.cancel, now);
+            if (!t.refused) result = t.refused;
             break;
           case EngineInput::Kind::kChildEnded: {
             auto st = parseRunStatus(in.payload.value("status", "failed")).value_or(RunStatus::kFailed);

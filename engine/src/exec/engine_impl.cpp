@@ -141,12 +141,11 @@ Result<std::string> EngineImpl::startRun(const std::string& workflow, const Json
   return id;
 }
 
-Status EngineImpl::cancelRun(const std::string& runId, const std::string& by, const std::string& reason) {
+Status EngineImpl::cancelRun(const std::string& runId, const RunMachine::CancelInput& cancel) {
   EngineInput in;
   in.kind = EngineInput::Kind::kCancel;
   in.runId = runId;
-  in.startedBy = by;
-  in.payload = reason;
+  in.cancel = cancel;
   return submit(std::move(in), true);
 }
 

@@ -24,6 +24,7 @@ struct EngineInput {
   TimerItem timer;
   Json payload;             // start inputs, child outcome, cancel reason
   ApprovalAction approval;  // kApproval
+  RunMachine::CancelInput cancel;  // kCancel
   std::vector<AuditEntry> audit;  // kAudit
   std::string workflow;     // kStart: by name; empty with `hash` for a pinned definition
   std::string startedBy;
@@ -54,7 +55,7 @@ class EngineImpl final : public Engine {
   void stop() override;
   Result<std::string> startRun(const std::string& workflow, const Json& inputs, const std::string& startedBy,
                                const std::string& runId) override;
-  Status cancelRun(const std::string& runId, const std::string& by, const std::string& reason) override;
+  Status cancelRun(const std::string& runId, const RunMachine::CancelInput& cancel) override;
   Status actOnApproval(const std::string& runId, const std::string& step, const ApprovalAction& action) override;
   Result<std::optional<RunState>> run(const std::string& runId) override;
   Status appendAudit(std::vector<AuditEntry> entries) override;

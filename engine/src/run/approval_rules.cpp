@@ -249,6 +249,28 @@ std::vector<ApprovalRow> approvalRowsOf(const RunState& state) {
     }
     rows.push_back(std::move(r));
   }
+  // A cancellation waiting for a second person is a task like an approval, in the inbox of
+  // the role that may confirm it, so it is seen rather than left pending unnoticed.
+  if (const Json& c = state.cancellation; c.is_object()) {
+    ApprovalRow r;
+    r.runId = state.id;
+    r.step = kCancellationTask;
+    r.workflow = state.workflow;
+    r.version = state.version;
+    const std::string status = c.value("status", "");
+    r.status = status == "pending" ? (isTerminal(state.status) ? "closed" : "open") : status == "confirmed" ? "decided" : "closed";
+    for (const auto& v : c.value("roles", Json::array())) r.roles.push_back(v.get<std::string>());
+    r.excluded.push_back(c.value("by", ""));
+    r.requestedAt = parseTime(c.value("at", "")).value_or(state.updatedAt);
+    r.priority = 2;
+    r.summary = "cancellation asked by " + c.value("by", "") + ": confirm or decline";
+    if (status != "pending") {
+      r.decision = status == "confirmed" ? "confirm" : "decline";
+      r.decidedBy = c.value("decided_by", "");
+      r.decidedAt = parseTime(c.value("decided_at", ""));
+    }
+    rows.push_back(std::move(r));
+  }
   return rows;
 }
 

@@ -136,11 +136,59 @@ Transition RunMachine::onChildEnded(RunState& state, const std::string& step, Ru
   return out;
 }
 
-Transition RunMachine::cancel(RunState& state, const std::string& by, const std::string& reason, TimePoint now) const {
+Transition RunMachine::cancel(RunState& state, const CancelInput& in, TimePoint now) const {
+  using K = CancelInput::Kind;
   Transition out;
-  if (isTerminal(state.status)) return out;
+  if (isTerminal(state.status)) {
+    out.refused = Status::failedPrecondition("run " + state.id + " has already ended");
+    return out;
+  }
+  if (in.by.user.empty()) {
+    out.refused = Status::invalidArgument("a cancellation needs a person's name");
+    return out;
+  }
   Walk w(*this, state, now, out);
-  w.emit(EventType::kRunCancelled, "", 0, {{"by", by}, {"reason", reason}});
+  const Json pending =
+      state.cancellation.is_object() && state.cancellation.value("status", "") == "pending" ? state.cancellation : Json();
+  const bool single = workflow().cancel == Workflow::CancelPolicy::kSingle;
+  const std::string confirmer = workflow().owner;
+  auto holdsRole = [&] { return std::find(in.by.roles.begin(), in.by.roles.end(), confirmer) != in.by.roles.end(); };
+  Json cancelled = {{"by", in.by.user}, {"reason", in.reason}};
+  if (in.kind == K::kRequest) {
+    if (!pending.is_null()) {
+      out.refused = Status::failedPrecondition("a cancellation of run " + state.id + " is already waiting for confirmation by '" +
+                                               confirmer + "'");
+      return out;
+    }
+    if (!single) {
+      w.emit(EventType::kCancellationRequested, "", 0, {{"by", in.by.user}, {"reason", in.reason}, {"roles", {confirmer}}});
+      return out;
+    }
+  } else {
+    if (pending.is_null()) {
+      out.refused = Status::failedPrecondition("no cancellation of run " + state.id + " is waiting for confirmation");
+      return out;
+    }
+    const std::string requester = pending.value("by", "");
+    const bool withdrawing = in.kind == K::kDecline && in.by.user == requester;
+    if (!withdrawing && in.by.user == requester) {
+      out.refused = Status::invalidArgument("four-eyes: '" + in.by.user +
+                                            "' asked for this cancellation; another person must confirm it");
+      return out;
+    }
+    if (!withdrawing && !holdsRole()) {
+      out.refused = Status::invalidArgument("'" + in.by.user + "' does not hold the role '" + confirmer +
+                                            "' that confirms cancellations of " + workflow().name + "; field: roles");
+      return out;
+    }
+    if (in.kind == K::kDecline) {
+      w.emit(EventType::kCancellationDeclined, "", 0, {{"by", in.by.user}, {"reason", in.reason}});
+      return out;
+    }
+    cancelled["requested_by"] = requester;
+    cancelled["request_reason"] = pending.value("reason", "");
+  }
+  w.emit(EventType::kRunCancelled, "", 0, std::move(cancelled));
   Command ended;
   ended.kind = Command::Kind::kRunEnded;
   ended.input = {{"status", "cancelled"}};

@@ -154,9 +154,22 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
                             e.time);
         break;
       }
-      case EventType::kRunCancelled:
-        tr = m.cancel(st, obj(e).value("by", ""), obj(e).value("reason", ""), e.time);
+      case EventType::kCancellationRequested:
+      case EventType::kCancellationDeclined:
+      case EventType::kRunCancelled: {
+        // The roles a person held are not recorded; the decision that they held them was
+        // made live and is recorded by the event itself, so replay grants the owner role.
+        using K = RunMachine::CancelInput::Kind;
+        RunMachine::CancelInput in;
+        in.by = {obj(e).value("by", ""), {workflow->owner}};
+        in.reason = obj(e).value("reason", "");
+        in.kind = e.type == EventType::kCancellationRequested ? K::kRequest
+                  : e.type == EventType::kCancellationDeclined ? K::kDecline
+                  : obj(e).contains("requested_by")            ? K::kConfirm
+                                                               : K::kRequest;
+        tr = m.cancel(st, in, e.time);
         break;
+      }
       default:
         break;  // a consequence: the machine makes it again
     }

@@ -9,11 +9,11 @@ namespace {
 
 constexpr std::array<const char*, 5> kRunStatus = {"running", "waiting", "completed", "failed", "cancelled"};
 constexpr std::array<const char*, 6> kStepStatus = {"pending", "running", "waiting", "completed", "failed", "skipped"};
-constexpr std::array<const char*, 19> kEventTypes = {
+constexpr std::array<const char*, 21> kEventTypes = {
     "RunStarted",        "StepStarted",     "StepCompleted",  "StepFailed",    "StepSkipped",
     "RetryScheduled",    "WaitStarted",     "TimerFired",      "DecisionRecorded", "ApprovalRequested", "ApprovalDecided",
     "ChildRunStarted",   "RunCompleted",    "RunFailed",      "RunCancelled",  "ApprovalClaimed",
-    "ApprovalReassigned", "ApprovalEscalated", "ApprovalReminded"};
+    "ApprovalReassigned", "ApprovalEscalated", "ApprovalReminded", "CancellationRequested", "CancellationDeclined"};
 
 long long ms(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
@@ -215,6 +215,23 @@ Status RunState::apply(const Event& e) {
     case EventType::kRunCancelled:
       status = RunStatus::kCancelled;
       error = e.data;
+      if (cancellation.is_object() && cancellation.value("status", "") == "pending") {
+        cancellation["status"] = "confirmed";
+        cancellation["decided_by"] = e.data.value("by", "");
+        cancellation["decided_at"] = formatTime(e.time);
+      }
+      break;
+    case EventType::kCancellationRequested:
+      cancellation = e.data;
+      cancellation["at"] = formatTime(e.time);
+      cancellation["status"] = "pending";
+      break;
+    case EventType::kCancellationDeclined:
+      if (cancellation.is_object()) {
+        cancellation["status"] = "declined";
+        cancellation["decided_by"] = e.data.value("by", "");
+        cancellation["decided_at"] = formatTime(e.time);
+      }
       break;
   }
   if (s != nullptr) {
@@ -260,7 +277,7 @@ Json RunState::toJson() const {
           {"version", version}, {"hash", workflowHash},            {"started_by", startedBy},
           {"parent", parentRun}, {"started_at", ms(startedAt)},    {"updated_at", ms(updatedAt)},
           {"inputs", inputs},   {"outputs", outputs},              {"error", error},
-          {"last_seq", lastSeq}, {"steps", std::move(st)}, {"area", areaHash}};
+          {"last_seq", lastSeq}, {"steps", std::move(st)}, {"area", areaHash}, {"cancellation", cancellation}};
 }
 
 Result<RunState> RunState::fromJson(const Json& j) {
@@ -282,6 +299,7 @@ Result<RunState> RunState::fromJson(const Json& j) {
     r.outputs = j.at("outputs");
     r.error = j.at("error");
     r.lastSeq = j.at("last_seq").get<uint64_t>();
+    r.cancellation = j.value("cancellation", Json());  // snapshots from before have none
     for (auto it = j.at("steps").begin(); it != j.at("steps").end(); ++it) {
       StepState s;
       const Json& v = it.value();

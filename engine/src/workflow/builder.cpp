@@ -6,7 +6,7 @@
 namespace vigil::loader {
 namespace {
 
-const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "retention", "inputs", "outputs",
+const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "cancel", "retention", "inputs", "outputs",
                                                 "sensitive", "triggers", "steps", "on_error"};
 const std::vector<std::string_view> kTypeNames = {"string", "number", "integer", "boolean", "object", "array", "any"};
 
@@ -39,6 +39,15 @@ void Builder::build(const Node& root) {
   }
   if (const Node* n = root.find("description")) {
     if (auto s = c_.string(*n, "'description'")) wf_.description = *s;
+  }
+  if (const Node* n = root.find("cancel")) {
+    if (auto s = c_.string(*n, "'cancel'")) {
+      if (*s == "single") {
+        wf_.cancel = Workflow::CancelPolicy::kSingle;
+      } else if (*s != "confirm") {
+        c_.error(*n, DiagnosticCategory::kSchema, "'cancel' must be 'confirm' (a second person confirms) or 'single'");
+      }
+    }
   }
   if (const Node* n = root.find("owner")) {
     if (auto s = c_.string(*n, "'owner'")) wf_.owner = *s;
