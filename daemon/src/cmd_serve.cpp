@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "connector_setup.h"
+#include "approvals/approval_watch.h"
 #include "audit/audit_service.h"
 #include "cli.h"
 #include "area_file.h"
@@ -286,13 +287,18 @@ int runServe(CommandContext& ctx) {
   apiContext.log = ctx.log;
   apiContext.requestsPerSecondPerToken = config.requestsPerSecondPerToken;
   apiContext.webhookSecrets = config.webhookSecrets;
+  apiContext.webhookWindow = config.webhookWindow;
   apiContext.claimDuration = config.claimDuration;
   apiContext.audit = audit.get();
   apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;
   auto active = std::make_shared<ActiveWorkflows>();
   apiContext.onPublished = [active](std::shared_ptr<const Workflow> wf) { active->offer({std::move(wf)}); };
+  std::unique_ptr<ApprovalWatch> watch;
+  apiContext.unactionable = [&watch] { return watch ? watch->unactionable() : 0LL; };
   Api api(apiContext);
+  watch = std::make_unique<ApprovalWatch>(*engine, *store, *users,
+                                          [&api](const std::string& w, int v) { return api.ownerOf(w, v); }, ctx.log);
 
   std::vector<std::shared_ptr<const Workflow>> published;
   int bad = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &published);
@@ -326,6 +332,7 @@ int runServe(CommandContext& ctx) {
   TriggerService triggers(*engine, eo.clock, ctx.log);
   active->attach(&triggers, audit.get());
   triggers.start(std::chrono::seconds(1));
+  watch->start(config.unactionableCheckInterval);
   std::cout << "vigil serving on " << (https ? "https://" : "http://") << host << ":" << server.port() << " (data in " << data << ")\n" << std::flush;
   ctx.log->info("listening on {}:{}", host, server.port());
 
@@ -342,6 +349,7 @@ int runServe(CommandContext& ctx) {
   server.stop();
   active->detach();
   triggers.stop();
+  watch->stop();
   engine->waitIdle(std::chrono::seconds(10));
   audit->setWriter(nullptr);
   engine->stop();

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "config_yaml.h"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -69,10 +70,21 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       if (s) s = read(path, v["key"], "tls.key", &config->tlsKey);
     }
     if (key == "webhooks") {
-      // webhooks: { /referrals/intake: { secret_file: /etc/vigil/secrets/intake } }
+      // webhooks: { signature_window_seconds: 300, /referrals/intake: { secret_file: /etc/vigil/secrets/intake } }
       if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: 'webhooks' must be a map of paths");
       for (const auto& w : v) {
         const std::string hookPath = w.first.as<std::string>("");
+        if (hookPath == "signature_window_seconds") {
+          long long n = 0;
+          s = readPositive(path, w.second, "webhooks.signature_window_seconds", 10, 3600, &n);
+          if (!s) return s;
+          config->webhookWindow = std::chrono::seconds(n);
+          continue;
+        }
+        if (hookPath.rfind('/', 0) != 0) {
+          return Status::invalidArgument(where(path, w.first) + ": error: unknown key 'webhooks." + hookPath +
+                                         "' (a webhook path begins with '/'; the one setting is signature_window_seconds)");
+        }
         if (!w.second.IsMap() || !w.second["secret_file"]) {
           return Status::invalidArgument(where(path, w.second) + ": error: webhook '" + hookPath + "' needs 'secret_file'");
         }
@@ -92,19 +104,27 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       }
     }
     if (key == "audit" || key == "approvals") {
-      // audit: { checkpoint_interval_seconds: 60 }   approvals: { claim_minutes: 15 }
-      const std::string only = key == "audit" ? "checkpoint_interval_seconds" : "claim_minutes";
+      // audit: { checkpoint_interval_seconds: 60 }
+      // approvals: { claim_minutes: 15, unactionable_check_seconds: 30 }
+      const std::vector<std::string> known = key == "audit" ? std::vector<std::string>{"checkpoint_interval_seconds"}
+                                                            : std::vector<std::string>{"claim_minutes", "unactionable_check_seconds"};
       if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: '" + key + "' must be a map");
       for (const auto& a : v) {
         const std::string k = a.first.as<std::string>("");
-        if (k != only) return Status::invalidArgument(where(path, a.first) + ": error: unknown key '" + key + "." + k + "' (known: " + only + ")");
+        if (std::find(known.begin(), known.end(), k) == known.end()) {
+          std::string list;
+          for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
+          return Status::invalidArgument(where(path, a.first) + ": error: unknown key '" + key + "." + k + "' (known: " + list + ")");
+        }
         long long n = 0;
-        Status ls = readPositive(path, a.second, key + "." + k, 1, key == "audit" ? 86400 : 1440, &n);
+        Status ls = readPositive(path, a.second, key + "." + k, 1, k == "claim_minutes" ? 1440 : 86400, &n);
         if (!ls) return ls;
-        if (key == "audit") {
+        if (k == "checkpoint_interval_seconds") {
           config->auditCheckpointInterval = std::chrono::seconds(n);
-        } else {
+        } else if (k == "claim_minutes") {
           config->claimDuration = std::chrono::minutes(n);
+        } else {
+          config->unactionableCheckInterval = std::chrono::seconds(n);
         }
       }
     }

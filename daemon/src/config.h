@@ -62,8 +62,11 @@ struct ServeConfig {
   std::string tlsCert;  // PEM certificate chain; with tlsKey, the API is served over HTTPS
   std::string tlsKey;
   std::map<std::string, std::string> webhookSecrets;  // webhook path -> secret (read from a file)
+  std::chrono::seconds webhookWindow{std::chrono::minutes(5)};  // webhooks.signature_window_seconds
   std::chrono::milliseconds auditCheckpointInterval{std::chrono::seconds(60)};
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};
+  // How often open tasks are checked for having nobody who can act on them.
+  std::chrono::milliseconds unactionableCheckInterval{std::chrono::seconds(30)};
   std::string secretsFile;
   std::string area;  // an area file: calendars and decision timescales (area_file.h)
   ConnectorConfig connectors;

@@ -1,6 +1,7 @@
 // Routing, authentication and authorisation for every request, then the handler.
 #include "api/api.h"
 #include "audit/audit_service.h"
+#include "vigil/merkle.h"
 
 #include <mutex>
 
@@ -119,7 +120,9 @@ HttpResponse Api::handle(HttpRequest& req) {
     if (auth.rfind("Bearer ", 0) == 0) {
       p = ctx_.users->authenticate(auth.substr(7));
     } else if (found->handler == &Api::webhook && !req.header("x-vigil-signature").empty()) {
-      p = webhookSigner(req);
+      Principal signer;
+      if (auto refused = webhookSigner(req, &signer)) return *refused;
+      p = std::move(signer);
     }
     if (!p) {
       HttpResponse r = HttpResponse::error(401, "unauthenticated", "a valid bearer token is required");
@@ -140,32 +143,56 @@ HttpResponse Api::handle(HttpRequest& req) {
   return (this->*(found->handler))(req, who);
 }
 
-std::optional<Principal> Api::webhookSigner(const HttpRequest& req) const {
+// The signature covers the timestamp and the Idempotency-Key as well as the body. A captured
+// delivery therefore cannot be sent again under a new key (the signature no longer holds),
+// and sent again under its own key it names the run it already started (startOnce), so no
+// table of seen signatures is needed: the store's runs are the memory, across restarts. The
+// window bounds how long a captured delivery is worth anything at all.
+std::optional<HttpResponse> Api::webhookSigner(const HttpRequest& req, Principal* out) const {
+  auto refuse = [](const std::string& code, const std::string& message, const std::string& header) {
+    HttpResponse r = HttpResponse::error(401, code, message, header);
+    r.headers["WWW-Authenticate"] = "Bearer";
+    return r;
+  };
+  const std::string stamp = req.header("x-vigil-timestamp");
+  if (stamp.empty() || stamp.size() > 12 || stamp.find_first_not_of("0123456789") != std::string::npos) {
+    return refuse("timestamp_required", "a signed delivery needs X-Vigil-Timestamp: the time it was signed, in Unix seconds",
+                  "X-Vigil-Timestamp");
+  }
+  const std::string badSignature =
+      "X-Vigil-Signature does not verify: it must be sha256= and the hex HMAC-SHA256, under the secret configured "
+      "for this path, of X-Vigil-Timestamp, a newline, the Idempotency-Key, a newline and the exact body";
   auto secret = ctx_.webhookSecrets.find("/" + req.params.at("path"));
-  if (secret == ctx_.webhookSecrets.end()) return std::nullopt;
+  if (secret == ctx_.webhookSecrets.end()) return refuse("signature_invalid", badSignature, "X-Vigil-Signature");
   const std::string sig = req.header("x-vigil-signature");
   const std::string prefix = "sha256=";
-  if (sig.rfind(prefix, 0) != 0) return std::nullopt;
+  if (sig.rfind(prefix, 0) != 0) return refuse("signature_invalid", badSignature, "X-Vigil-Signature");
+  const std::string message = stamp + "\n" + req.header("idempotency-key") + "\n" + req.body;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret->second.data(), static_cast<int>(secret->second.size()),
-       reinterpret_cast<const unsigned char*>(req.body.data()), req.body.size(), mac, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string expected;
-  for (unsigned i = 0; i < len; ++i) {
-    expected += kHex[mac[i] >> 4];
-    expected += kHex[mac[i] & 15];
-  }
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
+  const std::string expected = merkle::bytesToHex(std::string_view(reinterpret_cast<const char*>(mac), len));
   std::string given = sig.substr(prefix.size());
   // Constant-time comparison, so the signature cannot be guessed a byte at a time.
   if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), given.size()) != 0) {
-    return std::nullopt;
+    return refuse("signature_invalid", badSignature, "X-Vigil-Signature");
   }
-  Principal p;
-  p.user = "webhook:" + secret->first;
-  p.roles = {"operator"};
-  p.tokenId = "webhook:" + secret->first;
-  return p;
+  // Checked after the signature, so only the holder of the secret learns about the clock.
+  const long long now = std::chrono::duration_cast<std::chrono::seconds>(ctx_.clock->now().time_since_epoch()).count();
+  const long long skew = std::stoll(stamp) - now;
+  const long long window = ctx_.webhookWindow.count();
+  if (skew < -window || skew > window) {
+    return refuse("timestamp_outside_window",
+                  "X-Vigil-Timestamp is " + std::to_string(skew < 0 ? -skew : skew) + " seconds " +
+                      (skew < 0 ? "old" : "ahead of this server's clock") + "; a signed delivery is accepted for " +
+                      std::to_string(window) + " seconds either way: sign each delivery, and each retry, when it is sent",
+                  "X-Vigil-Timestamp");
+  }
+  out->user = "webhook:" + secret->first;
+  out->roles = {"operator"};
+  out->tokenId = "webhook:" + secret->first;
+  return std::nullopt;
 }
 
 bool Api::admit(const std::string& tokenId) {
@@ -182,6 +209,14 @@ bool Api::admit(const std::string& tokenId) {
   if (b.tokens < 1) return false;
   b.tokens -= 1;
   return true;
+}
+
+std::string Api::ownerOf(const std::string& workflow, int version) {
+  std::shared_lock lock(mu_);
+  auto it = workflows_.find(workflow);
+  if (it == workflows_.end()) return "";
+  auto v = it->second.find(version);
+  return v == it->second.end() ? "" : v->second->owner;
 }
 
 std::shared_ptr<const Workflow> Api::workflowOf(const RunState& run) {

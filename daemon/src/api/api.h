@@ -31,14 +31,19 @@ struct ApiContext {
   std::shared_ptr<spdlog::logger> log;
   int requestsPerSecondPerToken = 50;
   // Webhook path -> shared secret: a delivery signed with X-Vigil-Signature:
-  // sha256=HEX(HMAC-SHA256(secret, body)) needs no token.
+  // sha256=HEX(HMAC-SHA256(secret, TIMESTAMP "\n" IDEMPOTENCY-KEY "\n" BODY)), with
+  // X-Vigil-Timestamp: TIMESTAMP (Unix seconds), needs no token (docs/API.md).
   std::map<std::string, std::string> webhookSecrets;
+  // How far a signed delivery's X-Vigil-Timestamp may be from ctx.clock, either way.
+  std::chrono::seconds webhookWindow{std::chrono::minutes(5)};
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};  // how long an approval claim holds
   const ConnectorRegistry* connectors = nullptr;  // for GET /connectors
   class AuditService* audit = nullptr;  // access, disclosure and admin records; export; verify
   std::string dataDir;                  // for live verification (read-only)
   // Told of each workflow version published through the API (to start its triggers).
   std::function<void(std::shared_ptr<const Workflow>)> onPublished;
+  // Open approval tasks nobody can act on (approvals/approval_watch.h), for /metrics.
+  std::function<long long()> unactionable;
 };
 
 class Api {
@@ -74,6 +79,15 @@ class Api {
   HttpResponse decideCancellation(HttpRequest&, const Principal&);
   HttpResponse metrics(HttpRequest&, const Principal&);
   HttpResponse webhook(HttpRequest&, const Principal&);
+  // Starts `workflow` once per (caller, Idempotency-Key): the run id is derived from the
+  // two, and a repeat is compared with the run it names (same workflow and inputs: 200
+  // duplicate; otherwise 422 idempotency_key_reused, nothing started). `via` names the
+  // endpoint in the log.
+  HttpResponse startOnce(const std::string& workflow, const nlohmann::json& inputs, const Principal& who,
+                         const std::string& key, const std::string& via);
+  // The answer to a key already used by `who`: the run `id` it started, compared with this request.
+  HttpResponse repeatedKey(const std::string& id, const std::string& workflow, const nlohmann::json& inputs,
+                           const Principal& who, const std::string& via);
   HttpResponse listUsers(HttpRequest&, const Principal&);
   HttpResponse addUser(HttpRequest&, const Principal&);
   HttpResponse revokeToken(HttpRequest&, const Principal&);
@@ -102,6 +116,10 @@ class Api {
   std::optional<HttpResponse> loadTask(HttpRequest& req, TaskView* out, const Principal& who);
   // The definition a run is pinned to (from memory, or the store for older versions).
   std::shared_ptr<const Workflow> workflowOf(const RunState& run);
+ public:
+  // The owner role of a published workflow version ("" when it is not known here).
+  std::string ownerOf(const std::string& workflow, int version);
+ private:
   // Records that `who` touched run data (consultation, disclosure, ...) and why.
   // False when the record could not be written: the caller must then not serve the data.
   bool recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
@@ -115,7 +133,10 @@ class Api {
 
   // Token buckets by token id: a runaway script cannot starve everyone else.
   bool admit(const std::string& tokenId);
-  std::optional<Principal> webhookSigner(const HttpRequest& req) const;
+  // A delivery signed for its path (ApiContext::webhookSecrets) inside the time window:
+  // fills *out and returns nullopt; otherwise the 401 to send (which header is wrong, never why
+  // a secret did not match).
+  std::optional<HttpResponse> webhookSigner(const HttpRequest& req, Principal* out) const;
   std::mutex rateMu_;
   struct Bucket {
     double tokens;

@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "api/masking.h"
+#include "auth/assignees.h"
 
 namespace vigil::daemon {
 namespace {
@@ -326,6 +327,21 @@ HttpResponse Api::reassignApproval(HttpRequest& req, const Principal& who) {
     }
   }
   a.reason = body.value("reason", nlohmann::json("")).is_string() ? body.value("reason", "") : "";
+  // A task given to a misspelt, disabled or excluded person, or to a role nobody can act
+  // for, would vanish from every inbox that matters: refuse it, saying which name and why.
+  auto row = ctx_.store->approval(req.params["run"], req.params["step"]);
+  if (!row) return HttpResponse::error(503, "store_unavailable", "the task cannot be read now");
+  if (!row->has_value()) return HttpResponse::error(404, "not_found", "no approval task with that id");
+  if (ctx_.users != nullptr) {
+    auto people = Assignees::load(*ctx_.users);
+    if (!people) return HttpResponse::error(503, "unavailable", "users cannot be read now; nothing was reassigned");
+    for (const auto& u : a.toUsers) {
+      if (auto why = people->whyNotUser(u, (*row)->excluded); !why.empty()) return HttpResponse::error(400, "invalid_assignee", why, "users");
+    }
+    for (const auto& r : a.toRoles) {
+      if (auto why = people->whyNotRole(r, (*row)->excluded); !why.empty()) return HttpResponse::error(400, "invalid_assignee", why, "roles");
+    }
+  }
   Status s = ctx_.engine->actOnApproval(req.params["run"], req.params["step"], a);
   if (!s) return refusal(s);
   ctx_.log->info("user {} reassigned approval {}/{}", who.user, req.params["run"], req.params["step"]);

@@ -94,6 +94,11 @@ HttpResponse Api::metrics(HttpRequest&, const Principal&) {
       o << f.name << "{workflow=\"" << label(s.workflow) << "\",step=\"" << label(s.step) << "\"} " << f.value(s) << "\n";
     }
   }
+  if (ctx_.unactionable) {
+    o << "# HELP vigil_approvals_unactionable Open approval tasks nobody can act on (assignees missing, disabled or"
+         " excluded), even after escalation to the workflow's owner role.\n# TYPE vigil_approvals_unactionable gauge\n"
+      << "vigil_approvals_unactionable " << ctx_.unactionable() << "\n";
+  }
   HttpResponse r;
   r.contentType = "text/plain; version=0.0.4";
   r.body = o.str();

@@ -1,0 +1,151 @@
+// Who can act on a task: reassignment refuses names nobody can act for (with a did-you-mean),
+// and a task nobody can act on is escalated to its workflow's owner role and counted.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "api/api.h"
+#include "approvals/approval_watch.h"
+#include "auth/assignees.h"
+#include "vigil/loader.h"
+
+using namespace vigil;
+using namespace vigil::daemon;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kReview = R"yaml(workflow: review
+version: 1
+owner: mash-supervisor
+cancel: single
+inputs:
+  assign_to: { type: string }
+steps:
+  - id: review
+    approval:
+      assign: { roles: [ghost-team], users: [s.smyth] }
+      distinct_from: [started_by]
+)yaml";
+
+struct World {
+  World() : dir(fs::temp_directory_path() / ("vigil-assignees-test-" + std::to_string(getpid()) + "-" + std::to_string(++n))) {
+    fs::remove_all(dir);
+    store = std::shared_ptr<Store>(std::move(openSqliteStore(dir.string())).value());
+    users = std::move(UserStore::open(dir.string())).value();
+    EngineOptions o;
+    o.store = store;
+    o.clock = std::make_shared<ManualClock>(*parseTime("2026-11-26T09:00:00Z"));
+    o.connectors = std::make_shared<ConnectorRegistry>();
+    o.timerThread = false;
+    engine = std::move(Engine::create(o)).value();
+    auto wf = loadWorkflow(kReview, "review.yaml");
+    REQUIRE(wf.ok());
+    REQUIRE(engine->publish(wf.workflow, kReview).isOk());
+    REQUIRE(engine->start().isOk());
+    ApiContext c;
+    c.engine = engine.get();
+    c.store = store.get();
+    c.users = users.get();
+    c.clock = o.clock;
+    c.log = std::make_shared<spdlog::logger>("test");
+    api = std::make_unique<Api>(c);
+    api->addWorkflow(wf.workflow);
+    watch = std::make_unique<ApprovalWatch>(*engine, *store, *users,
+                                            [this](const std::string& w, int v) { return api->ownerOf(w, v); }, c.log);
+  }
+  ~World() {
+    watch->stop();
+    engine->stop();
+    fs::remove_all(dir);
+  }
+  std::string start(const std::string& by = "officer") {
+    auto id = engine->startRun("review", {{"assign_to", "x"}}, by);
+    REQUIRE(id.isOk());
+    REQUIRE(engine->waitIdle(10s));
+    return *id;
+  }
+  int reassign(const std::string& token, const std::string& run, const nlohmann::json& body, nlohmann::json* answer) {
+    HttpRequest req;
+    req.method = "POST";
+    req.path = "/api/v1/approvals/" + run + "/review/reassign";
+    req.target = req.path;
+    req.headers["authorization"] = "Bearer " + token;
+    req.body = body.dump();
+    HttpResponse r = api->handle(req);
+    *answer = nlohmann::json::parse(r.body, nullptr, false);
+    return r.status;
+  }
+  static inline int n = 0;
+  fs::path dir;
+  std::shared_ptr<Store> store;
+  std::unique_ptr<UserStore> users;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Api> api;
+  std::unique_ptr<ApprovalWatch> watch;
+};
+
+}  // namespace
+
+TEST_CASE("reassigning to a misspelt, disabled, non-deciding or excluded user, or an empty role, is refused", "[daemon][approvals]") {
+  World w;
+  const std::string admin = *w.users->addUser("admin-1", {"admin"});
+  REQUIRE(w.users->addUser("s.smith", {"approver", "mash-supervisor"}).isOk());
+  REQUIRE(w.users->addUser("op-1", {"operator"}).isOk());
+  REQUIRE(w.users->addUser("officer", {"approver"}).isOk());
+  REQUIRE(w.users->addUser("gone", {"approver"}).isOk());
+  auto listed = w.users->list();
+  REQUIRE(listed.isOk());
+  for (const auto& u : *listed) {
+    if (u.name == "gone") REQUIRE(w.users->revokeToken(u.activeTokenIds.at(0)).isOk());
+  }
+  const std::string run = w.start();
+  nlohmann::json a;
+  const std::string why = "supervisor on leave this week";
+  CHECK(w.reassign(admin, run, {{"users", {"s.smyht"}}, {"reason", why}}, &a) == 400);
+  CHECK(a["error"]["message"] == "no user is called 's.smyht' (did you mean 's.smith'?)");
+  CHECK(a["error"]["field"] == "users");
+  CHECK(w.reassign(admin, run, {{"users", {"gone"}}, {"reason", why}}, &a) == 400);
+  CHECK(a["error"]["message"] == "user 'gone' is disabled (no active token)");
+  CHECK(w.reassign(admin, run, {{"users", {"op-1"}}, {"reason", why}}, &a) == 400);
+  CHECK(a["error"]["message"] == "user 'op-1' holds no role that may decide approvals");
+  CHECK(w.reassign(admin, run, {{"users", {"officer"}}, {"reason", why}}, &a) == 400);
+  CHECK(a["error"]["message"] == "four-eyes: user 'officer' may not decide this task (started the run or is excluded)");
+  CHECK(w.reassign(admin, run, {{"roles", {"mash-supervsor"}}, {"reason", why}}, &a) == 400);
+  CHECK(a["error"]["message"] == "no user holds the role 'mash-supervsor' (did you mean 'mash-supervisor'?)");
+  CHECK(a["error"]["field"] == "roles");
+  // Nothing changed: the task is still assigned as the workflow said.
+  auto row = w.store->approval(run, "review");
+  REQUIRE(row.isOk());
+  CHECK((*row)->roles == std::vector<std::string>{"ghost-team"});
+  CHECK(w.reassign(admin, run, {{"users", {"s.smith"}}, {"roles", {"mash-supervisor"}}, {"reason", why}}, &a) == 200);
+  row = w.store->approval(run, "review");
+  CHECK((*row)->users == std::vector<std::string>{"s.smith"});
+}
+
+TEST_CASE("a task nobody can act on escalates to the workflow's owner role and is counted until someone can", "[daemon][approvals]") {
+  World w;
+  // ghost-team has no members and s.smyth does not exist: nobody can act on the task.
+  const std::string run = w.start();
+  auto swept = w.watch->sweep();
+  REQUIRE(swept.isOk());
+  CHECK(*swept == 1);  // escalated, but nobody holds mash-supervisor yet either
+  auto row = w.store->approval(run, "review");
+  REQUIRE(row.isOk());
+  CHECK((*row)->roles == std::vector<std::string>{"ghost-team", "mash-supervisor"});
+  CHECK(w.watch->unactionable() == 1);
+  REQUIRE(w.users->addUser("s.smith", {"approver", "mash-supervisor"}).isOk());
+  swept = w.watch->sweep();
+  CHECK(*swept == 0);
+  CHECK(w.watch->unactionable() == 0);
+  row = w.store->approval(run, "review");
+  CHECK((*row)->roles.size() == 2);  // escalated once, not again
+}
+
+TEST_CASE("nearestName suggests only close names", "[daemon][approvals]") {
+  CHECK(nearestName("mash-supervsor", {"admin", "mash-supervisor"}) == "mash-supervisor");
+  CHECK(nearestName("bob", {"alice", "mash-supervisor"}).empty());
+  CHECK(nearestName("s.smyth", {"s.smith", "j.jones"}) == "s.smith");
+}
