@@ -1,15 +1,18 @@
 // The API's routes against docs/openapi.yaml, and every route against every role: the
-// authorisation matrix in daemon/src/auth/roles.cpp, exercised in-process.
+// authorisation matrix in daemon/src/auth/roles.cpp, exercised in-process; and a signed
+// webhook delivery's timestamp judged by the injected clock.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
 
+#include <openssl/hmac.h>
 #include <yaml-cpp/yaml.h>
 
 #include "api/api.h"
 #include "vigil/loader.h"
+#include "vigil/merkle.h"
 
 using namespace vigil;
 using namespace vigil::daemon;
@@ -109,6 +112,73 @@ TEST_CASE("each route answers 401 without a valid token and 403 to roles without
         }
       }
     }
+    engine->stop();
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a signed delivery's timestamp is judged by the injected clock, within the configured window", "[daemon][api][webhook]") {
+  fs::path dir = fs::temp_directory_path() / ("vigil-api-clock-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  {
+    // The daemon's clock says 1 January 2001: only deliveries signed then are on time.
+    const long long then = 978307200;
+    auto clock = std::make_shared<ManualClock>(TimePoint(std::chrono::seconds(then)));
+    auto store = std::shared_ptr<Store>(std::move(openSqliteStore(dir.string())).value());
+    auto users = std::move(UserStore::open(dir.string())).value();
+    EngineOptions o;
+    o.store = store;
+    o.clock = clock;
+    o.connectors = std::make_shared<ConnectorRegistry>();
+    o.timerThread = false;
+    auto engine = std::move(Engine::create(o)).value();
+    const char* yaml =
+        "workflow: intake\nversion: 1\nowner: o\ninputs: { referral_id: string }\n"
+        "triggers:\n  - webhook: /referrals/intake\nsteps:\n  - { id: s, set: { x: 1 } }\n";
+    auto wf = loadWorkflow(yaml, "intake.yaml");
+    REQUIRE(wf.ok());
+    REQUIRE(engine->publish(wf.workflow, yaml).isOk());
+    REQUIRE(engine->start().isOk());
+    ApiContext c;
+    c.engine = engine.get();
+    c.store = store.get();
+    c.users = users.get();
+    c.clock = clock;
+    c.log = std::make_shared<spdlog::logger>("test");
+    const std::string secret = "a-secret-of-some-length";
+    c.webhookSecrets["/referrals/intake"] = secret;
+    c.webhookWindow = std::chrono::seconds(90);
+    Api api(c);
+    api.addWorkflow(wf.workflow);
+
+    auto deliver = [&](long long stamp, const std::string& key) {
+      HttpRequest req;
+      req.method = "POST";
+      req.path = "/api/v1/hooks/referrals/intake";
+      req.target = req.path;
+      req.body = R"({"referral_id": "R-1"})";
+      const std::string message = std::to_string(stamp) + "\n" + key + "\n" + req.body;
+      unsigned char mac[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(message.data()),
+           message.size(), mac, &len);
+      req.headers["idempotency-key"] = key;
+      req.headers["x-vigil-timestamp"] = std::to_string(stamp);
+      req.headers["x-vigil-signature"] = "sha256=" + merkle::bytesToHex(std::string_view(reinterpret_cast<const char*>(mac), len));
+      HttpResponse r = api.handle(req);
+      auto body = nlohmann::json::parse(r.body);
+      return std::make_pair(r.status, body.contains("error") ? body["error"].value("code", "") : std::string());
+    };
+    const long long today = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+    CHECK(deliver(today, "delivery-today") == std::make_pair(401, std::string("timestamp_outside_window")));
+    CHECK(deliver(then, "delivery-then").first == 201);
+    CHECK(deliver(then - 90, "delivery-edge").first == 201);
+    CHECK(deliver(then + 90, "delivery-ahead").first == 201);
+    CHECK(deliver(then - 91, "delivery-late") == std::make_pair(401, std::string("timestamp_outside_window")));
+    clock->advance(std::chrono::seconds(91));
+    // The first delivery, sent again once its window has passed, is refused before it is looked up.
+    CHECK(deliver(then, "delivery-then") == std::make_pair(401, std::string("timestamp_outside_window")));
     engine->stop();
   }
   fs::remove_all(dir);

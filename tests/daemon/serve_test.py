@@ -310,16 +310,24 @@ try:
     import hashlib
     import hmac
     payload = json.dumps({"referral_id": "R-90"}).encode()
-    signature = "sha256=" + hmac.new(b"a-shared-secret-of-some-length", payload, hashlib.sha256).hexdigest()
+    stamp = str(int(time.time()))
+    signed = f"{stamp}\nsigned-0001\n".encode() + payload
+    signature = "sha256=" + hmac.new(b"a-shared-secret-of-some-length", signed, hashlib.sha256).hexdigest()
     code, body = request("POST", "/api/v1/hooks/referrals/intake", body=payload,
-                         headers={"Idempotency-Key": "signed-0001", "X-Vigil-Signature": signature})
+                         headers={"Idempotency-Key": "signed-0001", "X-Vigil-Signature": signature, "X-Vigil-Timestamp": stamp})
     check("a signed webhook delivery needs no token", code == 201, body)
     code, body = request("POST", "/api/v1/hooks/referrals/intake", body=payload,
-                         headers={"Idempotency-Key": "signed-0002", "X-Vigil-Signature": "sha256=" + "0" * 64})
-    check("a wrongly signed delivery: 401", code == 401, body)
+                         headers={"Idempotency-Key": "signed-0002", "X-Vigil-Signature": "sha256=" + "0" * 64,
+                                  "X-Vigil-Timestamp": stamp})
+    check("a wrongly signed delivery: 401", code == 401 and body["error"]["code"] == "signature_invalid", body)
     code, body = request("POST", "/api/v1/hooks/referrals/intake", body=payload + b" ",
-                         headers={"Idempotency-Key": "signed-0003", "X-Vigil-Signature": signature})
-    check("a body changed after signing: 401", code == 401, body)
+                         headers={"Idempotency-Key": "signed-0001", "X-Vigil-Signature": signature, "X-Vigil-Timestamp": stamp})
+    check("a body changed after signing: 401", code == 401 and body["error"]["code"] == "signature_invalid", body)
+    code, body = request("POST", "/api/v1/hooks/referrals/intake", body=payload,
+                         headers={"Idempotency-Key": "signed-0001", "X-Vigil-Signature": signature})
+    check("a signed delivery without X-Vigil-Timestamp: 401 naming the header",
+          code == 401 and body["error"]["field"] == "X-Vigil-Timestamp", body)
+    check("... and the secret is never echoed", "a-shared-secret" not in json.dumps(body), body)
     codes = [request("GET", "/api/v1/workflows", token=lines[1].strip())[0] for _ in range(30)]
     check("per-token rate limit answers 429", codes[:5] == [200] * 5 and 429 in codes, codes)
     server.send_signal(signal.SIGTERM)

@@ -13,13 +13,13 @@ namespace {
 
 constexpr const char* kLabel = "webhook.send";
 
-// HMAC-SHA256 of `body` under `key`, in lower-case hex: what the receiver recomputes with
-// its copy of the secret to know the body came from us, unchanged.
-std::optional<std::string> sign(const std::string& key, const std::string& body) {
+// HMAC-SHA256 of `message` under `key`, in lower-case hex: what the receiver recomputes with
+// its copy of the secret to know the delivery came from us, unchanged.
+std::optional<std::string> sign(const std::string& key, const std::string& message) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
-           body.size(), mac, &len) == nullptr) {
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+           message.size(), mac, &len) == nullptr) {
     return std::nullopt;
   }
   return hex(std::string_view(reinterpret_cast<const char*>(mac), len));
@@ -91,7 +91,12 @@ class WebhookConnector final : public Connector {
     if (!secret)
       return CallOutcome::failure("secret_missing",
                                   std::string(kLabel) + ": secret '" + printable(name) + "' is not set", false);
-    auto signature = sign(*secret, body);
+    // The signature covers the time and the Idempotency-Key as sent, not only the body, so a
+    // receiver can refuse a captured delivery replayed later or under another key (vigil's
+    // own webhooks do: docs/API.md).
+    const std::string stamp = std::to_string(std::time(nullptr));
+    const std::string key = c.idempotencyKey.empty() ? std::string() : headerSafe(c.idempotencyKey);
+    auto signature = sign(*secret, stamp + "\n" + key + "\n" + body);
     OPENSSL_cleanse(secret->data(), secret->size());
     if (!signature) return CallOutcome::failure("internal", std::string(kLabel) + ": signing failed", false);
 
@@ -101,7 +106,7 @@ class WebhookConnector final : public Connector {
     e.destination = std::move(destination).value();
     e.ownHeaders = standardHeaders(c);
     e.ownHeaders.push_back("X-Vigil-Signature: sha256=" + *signature);
-    e.ownHeaders.push_back("X-Vigil-Timestamp: " + std::to_string(std::time(nullptr)));
+    e.ownHeaders.push_back("X-Vigil-Timestamp: " + stamp);
     e.bodyHeaders = {"Content-Type: application/json"};
     e.body = std::move(body);
     e.budget = *budget;

@@ -85,8 +85,8 @@ class Api {
   // endpoint in the log.
   HttpResponse startOnce(const std::string& workflow, const nlohmann::json& inputs, const Principal& who,
                          const std::string& key, const std::string& via);
-  // The answer to a key already used by `who`: the run `id` it started, compared with this request.
-  HttpResponse repeatedKey(const std::string& id, const std::string& workflow, const nlohmann::json& inputs,
+  // The answer to a key `who` already used: `first` is the run it started.
+  HttpResponse repeatedKey(const RunState& first, const std::string& workflow, const nlohmann::json& inputs,
                            const Principal& who, const std::string& via);
   HttpResponse listUsers(HttpRequest&, const Principal&);
   HttpResponse addUser(HttpRequest&, const Principal&);

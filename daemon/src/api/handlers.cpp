@@ -1,11 +1,11 @@
 // The handlers behind the API routes.
+#include <algorithm>
 #include <mutex>
 
 #include "api/api.h"
 #include "api/masking.h"
 #include "vigil/loader.h"
-
-#include <openssl/evp.h>
+#include "vigil/merkle.h"
 
 namespace vigil::daemon {
 namespace {
@@ -27,6 +27,34 @@ std::optional<HttpResponse> requirePurpose(const HttpRequest& req, std::string* 
                                "state why you are reading run data: X-Vigil-Purpose header or ?purpose=", "purpose");
   }
   return std::nullopt;
+}
+
+// The Idempotency-Key header into *key: 8 to 200 printable ASCII characters (the key is part
+// of a signed delivery's signed text, so its bytes must be unambiguous). Absent: "" when
+// optional, else the 400 to send.
+std::optional<HttpResponse> readIdempotencyKey(const HttpRequest& req, bool required, std::string* key) {
+  *key = req.header("idempotency-key");
+  if (key->empty() && !required) return std::nullopt;
+  if (key->empty()) {
+    return HttpResponse::error(400, "idempotency_key_required",
+                               "send an Idempotency-Key header (8 to 200 characters) so a retried delivery starts one run",
+                               "Idempotency-Key");
+  }
+  const bool printable = std::all_of(key->begin(), key->end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+  if (key->size() < 8 || key->size() > 200 || !printable) {
+    return HttpResponse::error(400, "idempotency_key_invalid", "Idempotency-Key must be 8 to 200 printable ASCII characters",
+                               "Idempotency-Key");
+  }
+  return std::nullopt;
+}
+
+// The run id a caller's key names: the same caller and key give the same id on every
+// delivery and after any restart, so the engine's "run already exists" finds the first run;
+// another caller's same key gives another id, so nobody is handed someone else's run.
+std::string keyedRunId(const std::string& caller, const std::string& key) {
+  // Neither a user name nor a header value holds a newline, so the text is unambiguous.
+  const std::string hex = merkle::toHex(merkle::sha256("vigil idempotency v2\n" + caller + "\n" + key));
+  return "k-" + hex.substr(0, 24);
 }
 
 }  // namespace
@@ -141,6 +169,9 @@ HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
     return HttpResponse::error(400, "invalid_request", "body must be {\"workflow\": NAME, \"inputs\": {...}}", "workflow");
   }
   nlohmann::json inputs = body.value("inputs", nlohmann::json::object());
+  std::string key;
+  if (auto bad = readIdempotencyKey(req, false, &key)) return *bad;
+  if (!key.empty()) return startOnce(body["workflow"].get<std::string>(), inputs, who, key, "POST /api/v1/runs");
   auto id = ctx_.engine->startRun(body["workflow"].get<std::string>(), inputs, who.user);
   if (!id) {
     const Status& s = id.status();
@@ -160,36 +191,61 @@ HttpResponse Api::webhook(HttpRequest& req, const Principal& who) {
     if (it == hooks_.end()) return HttpResponse::error(404, "not_found", "no workflow listens on this webhook");
     workflow = it->second;
   }
-  std::string key = req.header("idempotency-key");
-  if (key.size() < 8 || key.size() > 200) {
-    return HttpResponse::error(400, "idempotency_key_required",
-                               "send an Idempotency-Key header (8 to 200 characters) so a retried delivery starts one run",
-                               "Idempotency-Key");
-  }
+  std::string key;
+  if (auto bad = readIdempotencyKey(req, true, &key)) return *bad;
   nlohmann::json inputs;
   if (auto bad = parseJsonBody(req.body, &inputs)) return *bad;
-  // The run id is derived from the delivery key, so a redelivery finds the run it started.
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  std::string material = workflow + "\n" + key;
-  EVP_Digest(material.data(), material.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string id = "h-";
-  for (unsigned i = 0; i < 12; ++i) {
-    id += kHex[md[i] >> 4];
-    id += kHex[md[i] & 15];
-  }
+  return startOnce(workflow, inputs, who, key, "webhook /" + req.params["path"]);
+}
+
+HttpResponse Api::startOnce(const std::string& workflow, const nlohmann::json& inputs, const Principal& who,
+                            const std::string& key, const std::string& via) {
+  const std::string id = keyedRunId(who.user, key);
+  const char* kRetry = "the run could not be started; deliver again with the same key";
+  // Looked up first, so a repeat is answered the same way whether or not its inputs would
+  // still be valid; the engine's refusal of an existing id covers two deliveries at once.
+  auto existing = ctx_.store->loadRun(id);
+  if (!existing) return HttpResponse::error(503, "unavailable", kRetry);
+  if (existing->has_value()) return repeatedKey(**existing, workflow, inputs, who, via);
   auto started = ctx_.engine->startRun(workflow, inputs, who.user, id);
   if (!started) {
     const Status& s = started.status();
     if (s.code() == Status::Code::kAlreadyExists) {
-      return HttpResponse::json(200, {{"id", id}, {"workflow", workflow}, {"duplicate", true}});
+      auto first = ctx_.store->loadRun(id);
+      // Not readable yet: the other delivery is still being committed; a retry will find it.
+      if (!first || !first->has_value()) return HttpResponse::error(503, "unavailable", kRetry);
+      return repeatedKey(**first, workflow, inputs, who, via);
     }
+    if (s.code() == Status::Code::kNotFound) return HttpResponse::error(404, "unknown_workflow", s.message(), "workflow");
     if (s.code() == Status::Code::kInvalidArgument) return HttpResponse::error(400, "invalid_inputs", s.message(), "inputs");
-    return HttpResponse::error(503, "unavailable", "the run could not be started; deliver again with the same key");
+    return HttpResponse::error(503, "unavailable", kRetry);
   }
-  ctx_.log->info("webhook /{} from user {} started run {}", req.params["path"], who.user, id);
-  return HttpResponse::json(201, {{"id", id}, {"workflow", workflow}, {"duplicate", false}});
+  ctx_.log->info("{} from user {} started run {}", via, who.user, id);
+  return HttpResponse::json(201, {{"id", id}, {"workflow", workflow}, {"status", "started"}, {"duplicate", false}});
+}
+
+HttpResponse Api::repeatedKey(const RunState& first, const std::string& workflow, const nlohmann::json& inputs,
+                              const Principal& who, const std::string& via) {
+  // This request, read as the first run's definition read its inputs (defaults filled in),
+  // against what the first run was started with: the key is bound to the request.
+  bool same = first.workflow == workflow && first.startedBy == who.user;
+  if (same) {
+    auto wf = workflowOf(first);
+    if (!wf) return HttpResponse::error(503, "unavailable", "the first run with this key cannot be read now; deliver again");
+    auto read = validateInputs(*wf, inputs);
+    same = read.isOk() && *read == first.inputs;
+  }
+  if (!same) {
+    // Neither body goes in the log: they hold the referral.
+    ctx_.log->warn("{} from user {}: Idempotency-Key reused with another request; refused, run {} kept as it was", via,
+                   who.user, first.id);
+    return HttpResponse::error(422, "idempotency_key_reused",
+                               "this Idempotency-Key was already used for another request; nothing was started. Send a "
+                               "new key for a new request, or the same request again to find its run",
+                               "Idempotency-Key");
+  }
+  return HttpResponse::json(
+      200, {{"id", first.id}, {"workflow", workflow}, {"status", runStatusName(first.status)}, {"duplicate", true}});
 }
 
 HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {

@@ -435,7 +435,7 @@ TEST_CASE("redirects are followed only to allowed destinations", "[http][policy]
   CHECK(o.output["status"] == 302);
 }
 
-TEST_CASE("webhook.send signs the body and the server verifies it", "[http][webhook]") {
+TEST_CASE("webhook.send signs the time, the key and the body, and the server verifies it", "[http][webhook]") {
   auto& server = vigil::test::TestServer::get();
   Connectors c;
   Json body = {{"event", "case.closed"}, {"id", 42}, {"name", "Zoë"}};

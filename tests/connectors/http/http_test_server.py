@@ -19,7 +19,8 @@ Paths (any method):
   /multi                200 with two X-Multi headers and mixed-case names
   /redirect?to=URL      302 (or ?code=N) with Location: URL
   /webhook              200 {"verified": true} when X-Vigil-Signature is sha256=<hex
-                        HMAC-SHA256(webhook secret, body)>, else 401 {"verified": false};
+                        HMAC-SHA256(webhook secret, X-Vigil-Timestamp "\n" Idempotency-Key
+                        "\n" body)>, else 401 {"verified": false};
                         422 when the signature holds but the Content-Type, Idempotency-Key
                         or X-Vigil-Timestamp (within 5 minutes of now) is missing or wrong
   /webhook/last         200 JSON {headers, body} of the last request to /webhook
@@ -104,7 +105,10 @@ class Handler(BaseHTTPRequestHandler):
     def _webhook(self, body):
         Handler.last_webhook = {"headers": {k.lower(): v for k, v in self.headers.items()},
                                 "body": body.decode("utf-8", "replace")}
-        expected = "sha256=" + hmac.new(self.webhook_secret, body, hashlib.sha256).hexdigest()
+        # The signed text: X-Vigil-Timestamp, newline, Idempotency-Key, newline, body.
+        signed = (self.headers.get("X-Vigil-Timestamp", "") + "\n" +
+                  self.headers.get("Idempotency-Key", "") + "\n").encode() + body
+        expected = "sha256=" + hmac.new(self.webhook_secret, signed, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, self.headers.get("X-Vigil-Signature", "")):
             self._send(401, {"verified": False})
             return

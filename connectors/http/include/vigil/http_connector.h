@@ -7,8 +7,9 @@
 //
 // Every request carries `Idempotency-Key: <call.idempotencyKey>` (a call repeated after a crash
 // sends the same key) and, when the call has a purpose, `X-Vigil-Purpose`. A webhook is a POST
-// of the compact JSON body signed with `X-Vigil-Signature: sha256=<hex HMAC-SHA256(secret, body)>`
-// and stamped with `X-Vigil-Timestamp` (Unix seconds).
+// of the compact JSON body stamped with `X-Vigil-Timestamp` (Unix seconds) and signed with
+// `X-Vigil-Signature: sha256=<hex HMAC-SHA256(secret, TIMESTAMP "\n" IDEMPOTENCY-KEY "\n" BODY)>`,
+// the key as sent in its header (empty when the call has none): what vigil's own webhooks check.
 //
 // Output: `headers` maps lower-case names to values (repeated headers joined with ", ");
 // `json` is the parsed body when the response's media type is application/json or *+json;
