@@ -1,4 +1,4 @@
-// vigil: one binary, many subcommands. Global options come before the subcommand.
+// vigil: one binary, many subcommands. Global options may come before or after the subcommand.
 #include <iostream>
 
 #include "build_info.h"
@@ -46,6 +46,32 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = vigil::daemon::allCommands();
   vigil::daemon::LogFormat format = vigil::daemon::LogFormat::kText;
   std::string level = "info";
+  // --log-format and --log-level: true when args[*i] is one (its value consumed); `bad` set
+  // when its value is wrong.
+  int bad = -1;
+  auto globalOption = [&](size_t* i) {
+    const std::string& a = args[*i];
+    if (a != "--log-format" && a != "--log-level") return false;
+    if (*i + 1 >= args.size()) {
+      std::cerr << "vigil: " << a << " needs a value\n";
+      bad = vigil::daemon::kExitUsage;
+      return true;
+    }
+    const std::string& v = args[++*i];
+    if (a == "--log-format" && !vigil::daemon::parseLogFormat(v, &format)) {
+      std::cerr << "vigil: --log-format must be 'text' or 'json', got '" << v << "'\n";
+      bad = vigil::daemon::kExitUsage;
+    }
+    if (a == "--log-level") {
+      static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+      if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
+        std::cerr << "vigil: --log-level must be one of trace, debug, info, warn, error, critical, off\n";
+        bad = vigil::daemon::kExitUsage;
+      }
+      level = v;
+    }
+    return true;
+  };
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -58,24 +84,8 @@ int main(int argc, char** argv) {
       printOverview(commands);
       return vigil::daemon::kExitOk;
     }
-    if (a == "--log-format" || a == "--log-level") {
-      if (i + 1 >= args.size()) {
-        std::cerr << "vigil: " << a << " needs a value\n";
-        return vigil::daemon::kExitUsage;
-      }
-      const std::string& v = args[++i];
-      if (a == "--log-format" && !vigil::daemon::parseLogFormat(v, &format)) {
-        std::cerr << "vigil: --log-format must be 'text' or 'json', got '" << v << "'\n";
-        return vigil::daemon::kExitUsage;
-      }
-      if (a == "--log-level") {
-        static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-        if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
-          std::cerr << "vigil: --log-level must be one of trace, debug, info, warn, error, critical, off\n";
-          return vigil::daemon::kExitUsage;
-        }
-        level = v;
-      }
+    if (globalOption(&i)) {
+      if (bad >= 0) return bad;
       continue;
     }
     if (!a.empty() && a[0] == '-') {
@@ -99,7 +109,20 @@ int main(int argc, char** argv) {
   for (const auto& c : commands) {
     if (c.name == name) {
       CommandContext ctx;
-      ctx.args.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      // After the command: its own help, and the global options, wherever they are given
+      // (up to a `--`, after which everything is the command's).
+      for (size_t j = i + 1; j < args.size(); ++j) {
+        if (args[j] == "--") {
+          ctx.args.insert(ctx.args.end(), args.begin() + static_cast<long>(j), args.end());
+          break;
+        }
+        if (args[j] == "-h" || args[j] == "--help") return printCommandHelp(commands, name);
+        if (globalOption(&j)) {
+          if (bad >= 0) return bad;
+          continue;
+        }
+        ctx.args.push_back(args[j]);
+      }
       ctx.log = vigil::daemon::makeLogger("vigil", format, level);
       try {
         return c.run(ctx);

@@ -75,4 +75,24 @@ check("eval bad context", rc == 2 and "--context must be a JSON object" in err, 
 rc, out, err = run("eval", "--holiday", "2026-02-30", "1")
 check("eval bad holiday", rc == 2 and "holiday '2026-02-30' is not a YYYY-MM-DD date" in err, err)
 
+# Every subcommand's own --help and -h print its usage and exit 0 (they used to exit 2).
+rc, out, err = run("--help")
+commands = [line.split()[0] for line in out.split("Commands:\n")[1].split("\n\n")[0].splitlines() if line.strip()]
+commands = [c for c in commands if c != "help"]
+check("the overview lists the subcommands", len(commands) >= 15, commands)
+for cmd in commands:
+    for flag in ("--help", "-h"):
+        rc, out, err = run(cmd, flag)
+        check(f"vigil {cmd} {flag} prints its usage and exits 0", rc == 0 and out.startswith(f"Usage: vigil {cmd}"), (rc, out[:80], err))
+
+# Global options are accepted after the subcommand as well as before it.
+rc, out, err = run("eval", "--log-level", "warn", "1 + 1")
+check("a global option after the subcommand", rc == 0 and out.strip() == "2", out + err)
+rc, out, err = run("--log-level", "warn", "eval", "1 + 1")
+check("a global option before the subcommand", rc == 0 and out.strip() == "2", out + err)
+rc, out, err = run("eval", "--log-level", "loud", "1")
+check("a bad global option after the subcommand is a usage error", rc == 2 and "--log-level must be one of" in err, err)
+rc, out, err = run("eval", "--", "-1")
+check("after --, everything is the command's", rc == 0 and out.strip() == "-1", out + err)
+
 checks.finish()

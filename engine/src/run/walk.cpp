@@ -1,4 +1,6 @@
 // One pass over a run's step tree; see walk.h.
+#include <openssl/sha.h>
+
 #include "walk.h"
 
 #include <cassert>
@@ -224,8 +226,13 @@ void RunMachine::Walk::handleCallFailure(StepIndex idx, const std::string& key, 
     }
     delay = std::min<long long>(delay, r.maxDelay.count());
     if (r.jitter) {
-      // Deterministic jitter in [50%, 100%] of the delay, so replay computes the same due time.
-      uint64_t h = std::hash<std::string>{}(st_.id + "/" + key + "/" + std::to_string(attempt));
+      // Deterministic jitter in [50%, 100%] of the delay, so replay computes the same due time:
+      // from SHA-256, which is the same on every build and platform (std::hash is not).
+      const std::string material = st_.id + "/" + key + "/" + std::to_string(attempt);
+      unsigned char md[SHA256_DIGEST_LENGTH];
+      SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), md);
+      uint64_t h = 0;
+      for (int i = 0; i < 8; ++i) h = (h << 8) | md[i];
       delay = delay / 2 + static_cast<long long>(h % static_cast<uint64_t>(delay / 2 + 1));
     }
     if (o.retryAfter) delay = std::max<long long>(delay, std::min<long long>(o.retryAfter->count(), 3600000));
