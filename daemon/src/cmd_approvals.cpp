@@ -21,6 +21,9 @@ std::string taskPath(const std::string& task) {
 }
 
 void printShown(const json& t) {
+  // The step's summary line first: what a supervisor must see before anything else
+  // ("IDENTITY UNVERIFIED: ...").
+  if (t.value("summary", "") != "") std::cout << t["summary"].get<std::string>() << "\n";
   std::cout << "task " << t["id"].get<std::string>() << "  " << t["status"].get<std::string>() << "\n"
             << "workflow " << t["workflow"].get<std::string>() << " version " << t["version"] << ", step "
             << t["step"].get<std::string>() << "\n";

@@ -44,7 +44,9 @@ struct Mash {
     f = std::make_unique<Fixture>(dir.path, nullptr, *area, now);
     Json referrals = Json::array();
     for (int i = 0; i < earlier; ++i) referrals.push_back({{"id", "SYN-REF-90" + std::to_string(i)}, {"received_at", "2026-10-01T10:00:00Z"}});
-    REQUIRE(f->connectors->add("pnd", std::make_shared<System>(Json{{"markers", violent ? Json{"violence"} : Json::array()}})).isOk());
+    // The PND answers the candidate search (people) and the person search (markers) alike.
+    REQUIRE(f->connectors->add("pnd", std::make_shared<System>(Json{{"markers", violent ? Json{"violence"} : Json::array()},
+                                                                    {"people", Json::array({{{"name", "Synthetic Child Alpha"}, {"dob", "2015-03-14"}}})}})).isOk());
     REQUIRE(f->connectors->add("rms", std::make_shared<System>(Json{{"incidents", Json::array({{{"type", "domestic incident"}}, {{"type", "missing"}}})},
                                                                     {"referrals", referrals}, {"recorded", true}})).isOk());
     REQUIRE(f->connectors->add("csc", std::make_shared<System>(Json{{"open_case", true}})).isOk());

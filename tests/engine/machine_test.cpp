@@ -112,6 +112,20 @@ steps:
   CHECK(h.st.step("only-red")->status == StepStatus::kSkipped);
 }
 
+TEST_CASE("retry jitter comes from SHA-256 of run, step and attempt, so every build schedules the same time", "[machine][retry]") {
+  Harness h(std::string(kHeader) + R"yaml(steps:
+  - id: s
+    uses: rms.get
+    retry: { max: 2, backoff: fixed, initial: 10s }
+)yaml");
+  h.connector = [](const Command&) { return CallOutcome::failure("http_503", "service unavailable", true); };
+  h.start();
+  h.drain();
+  REQUIRE(h.timers.size() == 1);
+  // 5000 + first 8 bytes of SHA-256("run-1/s/1") as a big-endian integer mod 5001 (python3 hashlib).
+  CHECK(h.timers[0].due == h.now + std::chrono::milliseconds(9017));
+}
+
 TEST_CASE("retries back off exponentially on the clock, then succeed", "[machine][retry]") {
   Harness h(std::string(kHeader) + R"yaml(steps:
   - id: flaky

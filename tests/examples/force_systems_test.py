@@ -342,14 +342,23 @@ def check_referrals(ports):
     wrong = []
     for f, doc in docs.items():
         ref = doc["referral"]
-        who = {"name": ref["child"]["name"], "dob": ref["child"]["dob"]}
+        # The workflow first asks the PND for candidates (surname sound, near dates of birth)
+        # and then looks the child up under the record it matched.
+        person, verified = compute_expected.identify(ref["child"], people)
+        _, cand = call(ports["pnd"], "GET", "/people/candidates", {
+            "surname_keys": json.dumps([compute_expected.soundex(ref["child"]["name"].split()[-1])]),
+            "dobs": json.dumps([ref["child"]["dob"]] + ([person["dob"]] if person else []))})
+        if person is not None and {"name": person["name"], "dob": person["dob"]} not in cand.get("people", []):
+            wrong.append(f"{f}: the PND's candidate search does not offer the matched record")
+        who = {"name": person["name"], "dob": person["dob"]} if person else {"name": ref["child"]["name"], "dob": ref["child"]["dob"]}
         _, p = call(ports["pnd"], "GET", "/people", dict(who, fields=json.dumps(["markers", "warnings"])))
         at = ref["received_at"]
         window_start = (datetime.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ") - datetime.timedelta(seconds=window)).strftime("%Y-%m-%dT%H:%M:%SZ")
         _, rm = call(ports["rms"], "GET", "/people/records", dict(who, since=since, referrals_since=window_start, referrals_before=at))
         _, cs = call(ports["csc"], "GET", "/cases", who)
         _, ed = call(ports["education"], "GET", "/pupils", who)
-        live = {"markers": p["markers"], "incidents": rm["incidents"], "open_case": cs["open_case"], "on_roll": ed["on_roll"]}
+        live = {"markers": p["markers"], "incidents": rm["incidents"], "open_case": cs["open_case"], "on_roll": ed["on_roll"],
+                "verified": verified}
         score = sum(points for rid, points, _ in rules if compute_expected.CONDITIONS[rid](live, ref))
         band = max((b for b, t in bands.items() if score >= t), key=lambda b: bands[b])
         repeat = len(rm["referrals"]) + 1 >= count

@@ -104,7 +104,8 @@ std::optional<HttpResponse> Api::loadTask(HttpRequest& req, TaskView* out, const
   std::vector<std::string> sensitive = wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"};
   const bool unmasked = allowed(who.roles, Permission::kReadSensitive);
   // Exactly what this person is shown; its digest is the evidence of what they decided on.
-  out->shown = {{"workflow", st.workflow},
+  out->shown = {{"summary", request.value("summary", "")},
+                {"workflow", st.workflow},
                 {"version", st.version},
                 {"step", out->step},
                 {"options", request.value("options", nlohmann::json::array())},

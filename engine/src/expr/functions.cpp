@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "eval.h"
+#include "../match/person_match.h"
 #include "vigil/duration.h"
 
 namespace vigil::expr_detail {
@@ -42,6 +43,8 @@ constexpr FnInfo kFunctions[] = {
     {"split", Fn::kSplit, 2, 2},
     {"keys", Fn::kKeys, 1, 1},
     {"count", Fn::kCount, 2, 2},
+    {"person_search_keys", Fn::kPersonSearchKeys, 2, 2},
+    {"person_match", Fn::kPersonMatch, 3, 3},
 };
 
 size_t utf8Length(const std::string& s) {
@@ -140,6 +143,48 @@ class Args {
   const Node& n_;
   std::vector<Value>& v_;
 };
+
+// (name, dob) at arguments i and i + 1 as a person to match; the dob may be null or "".
+match::PersonQuery personOf(const Args& a, size_t i) {
+  match::PersonQuery q;
+  q.name = a.str(i);
+  if (!a[i + 1].is_null()) q.dob = a.str(i + 1);
+  return q;
+}
+
+// What to ask an exact-search system for: surname phonetic keys, forename variants and
+// date-of-birth variants (docs/EXPRESSIONS.md, "Person matching").
+Json personSearchKeys(const Args& a) {
+  match::SearchKeys k = match::searchKeys(personOf(a, 0), match::defaultForenames());
+  return {{"surname_keys", k.surnameKeys}, {"forenames", k.forenames}, {"dobs", k.dobs}};
+}
+
+// Scores each candidate record against the person: {status, verified, best, candidates:
+// [{record, score, exact, reasons}]}. A candidate without a text name is not a match.
+Json personMatch(const Args& a) {
+  const match::PersonQuery q = personOf(a, 0);
+  const Json& list = a.list(2);
+  std::vector<match::Candidate> cands;
+  std::vector<const Json*> records;
+  for (const auto& c : list) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
+    cands.push_back({c["name"].get<std::string>(), c.contains("dob") && c["dob"].is_string() ? c["dob"].get<std::string>() : ""});
+    records.push_back(&c);
+  }
+  match::MatchResult r = match::matchPerson(q, cands, match::defaultForenames());
+  Json out = {{"status", match::statusName(r.status)}, {"truncated", r.truncated}};
+  Json scored = Json::array();
+  for (const auto& s : r.candidates) {
+    scored.push_back({{"record", *records[s.index]}, {"score", std::round(s.score * 1000) / 1000}, {"exact", s.exact}, {"reasons", s.reasons}});
+  }
+  const bool found = r.status == match::MatchStatus::kFound && !scored.empty();
+  out["best"] = found ? scored[0]["record"] : Json();
+  // Verified: one record, and it is the person exactly as the referral names them.
+  out["verified"] = found && scored[0]["exact"].get<bool>();
+  out["candidates"] = std::move(scored);
+  return out;
+}
+
 
 // An upper estimate of the size of the automaton std::regex builds for an ECMAScript
 // pattern: every item counts one, a group counts its contents, and a {n}, {n,} or {n,m}
@@ -525,6 +570,8 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
       }
       return Value::own(c);
     }
+    case Fn::kPersonSearchKeys: return Value::own(personSearchKeys(a));
+    case Fn::kPersonMatch: return Value::own(personMatch(a));
   }
   ev.fail(n.offset, "internal error: unknown function");
 }

@@ -52,7 +52,7 @@ struct Program {
 enum class Fn : uint8_t {
   kLen, kLower, kUpper, kTrim, kContains, kStartsWith, kEndsWith, kMatches, kNow, kDuration,
   kTimeAdd, kTimeDiff, kDate, kDaysBetween, kWorkingDaysAfter, kIsWorkingDay, kNextOpening, kWorkingTimeAdd, kSlaDeadline, kTimescale, kDefault,
-  kString, kNumber, kMin, kMax, kSum, kRound, kAbs, kJoin, kSplit, kKeys, kCount,
+  kString, kNumber, kMin, kMax, kSum, kRound, kAbs, kJoin, kSplit, kKeys, kCount, kPersonSearchKeys, kPersonMatch,
 };
 
 struct FnInfo {

@@ -112,6 +112,54 @@ bool Directory::load(const std::string& file, const std::string& today, std::str
   return true;
 }
 
+namespace {
+
+// American Soundex, as the systems' phonetic index codes a surname.
+std::string soundex(const std::string& word) {
+  static const char* kCodes = "01230120022455012623010202";  // a..z
+  std::string out;
+  char last = 0;
+  for (char raw : word) {
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(raw)));
+    if (c < 'a' || c > 'z') continue;
+    char code = kCodes[c - 'a'];
+    if (out.empty()) {
+      out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      last = code;
+      continue;
+    }
+    if (c == 'h' || c == 'w') continue;
+    if (code != '0' && code != last) out += code;
+    last = code;
+    if (out.size() == 4) break;
+  }
+  if (out.empty()) return out;
+  out.resize(4, '0');
+  return out;
+}
+
+std::string lastWord(const std::string& name) {
+  auto at = name.find_last_of(' ');
+  return at == std::string::npos ? name : name.substr(at + 1);
+}
+
+std::string firstWord(const std::string& name) { return name.substr(0, name.find(' ')); }
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+}  // namespace
+
+std::vector<const Person*> Directory::search(const std::vector<std::string>& surnameKeys, const std::vector<std::string>& forenames,
+                                             const std::vector<std::string>& dobs, size_t max) const {
+  std::vector<const Person*> out;
+  for (const auto& p : people_) {
+    if (out.size() >= max) break;
+    if (!has(surnameKeys, soundex(lastWord(p.name)))) continue;
+    if (has(dobs, p.dob) || has(forenames, lower(firstWord(p.name)))) out.push_back(&p);
+  }
+  return out;
+}
+
 const Person* Directory::find(const std::string& name, const std::string& dob) const {
   const std::string wanted = lower(name);
   const Person* match = nullptr;

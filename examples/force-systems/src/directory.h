@@ -35,6 +35,13 @@ class Directory {
   // when exactly one person has that name. Null when nobody matches.
   const Person* find(const std::string& name, const std::string& dob) const;
 
+  // A candidate search as police systems offer one: people whose surname (the last word of
+  // the name) has one of `surnameKeys` as its Soundex code, and whose date of birth is one
+  // of `dobs` or whose forename (the first word) is one of `forenames` (lower case). At
+  // most `max` people, in file order.
+  std::vector<const Person*> search(const std::vector<std::string>& surnameKeys, const std::vector<std::string>& forenames,
+                                    const std::vector<std::string>& dobs, size_t max) const;
+
   size_t size() const { return people_.size(); }
 
  private:

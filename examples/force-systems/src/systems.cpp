@@ -179,7 +179,42 @@ void ForceSystems::routes(System& s) {
   if (s.name == "education") routeEducation(srv);
 }
 
+namespace {
+
+// A list parameter: a JSON array (how the REST connector renders one) or comma-separated.
+std::vector<std::string> listParam(const httplib::Request& req, const char* name) {
+  std::vector<std::string> out;
+  if (!req.has_param(name)) return out;
+  const std::string raw = req.get_param_value(name);
+  Json parsed = Json::parse(raw, nullptr, false);
+  if (parsed.is_array()) {
+    for (const auto& v : parsed) {
+      if (v.is_string()) out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+  std::stringstream ss(raw);
+  for (std::string v; std::getline(ss, v, ',');) out.push_back(v);
+  return out;
+}
+
+}  // namespace
+
 void ForceSystems::routePnd(httplib::Server& srv) {
+  // Candidate search by surname sound and date of birth or forename: names and dates of
+  // birth only, for the caller to score (vigil's person_match), never the records.
+  srv.Get("/people/candidates", [this](const httplib::Request& req, httplib::Response& res) {
+    const auto keys = listParam(req, "surname_keys");
+    if (keys.empty()) {
+      reply(res, 400, {{"error", "the query needs surname_keys (and dobs or forenames)"}});
+      return;
+    }
+    Json people = Json::array();
+    for (const Person* p : people_.search(keys, listParam(req, "forenames"), listParam(req, "dobs"), 50)) {
+      people.push_back({{"name", p->name}, {"dob", p->dob}});
+    }
+    reply(res, 200, {{"count", people.size()}, {"people", people}});
+  });
   srv.Get("/people", [this](const httplib::Request& req, httplib::Response& res) {
     const Person* p = nullptr;
     if (!lookup(people_, req, res, &p)) return;
