@@ -31,7 +31,7 @@ steps:
 )yaml";
 
 struct World {
-  World() : dir(fs::temp_directory_path() / ("vigil-assignees-test-" + std::to_string(getpid()) + "-" + std::to_string(++n))) {
+  explicit World(const char* yaml = kReview) : dir(fs::temp_directory_path() / ("vigil-assignees-test-" + std::to_string(getpid()) + "-" + std::to_string(++n))) {
     fs::remove_all(dir);
     store = std::shared_ptr<Store>(std::move(openSqliteStore(dir.string())).value());
     users = std::move(UserStore::open(dir.string())).value();
@@ -41,9 +41,9 @@ struct World {
     o.connectors = std::make_shared<ConnectorRegistry>();
     o.timerThread = false;
     engine = std::move(Engine::create(o)).value();
-    auto wf = loadWorkflow(kReview, "review.yaml");
+    auto wf = loadWorkflow(yaml, "review.yaml");
     REQUIRE(wf.ok());
-    REQUIRE(engine->publish(wf.workflow, kReview).isOk());
+    REQUIRE(engine->publish(wf.workflow, yaml).isOk());
     REQUIRE(engine->start().isOk());
     ApiContext c;
     c.engine = engine.get();
@@ -62,10 +62,19 @@ struct World {
     fs::remove_all(dir);
   }
   std::string start(const std::string& by = "officer") {
-    auto id = engine->startRun("review", {{"assign_to", "x"}}, by);
+    auto id = engine->startRun("review", {{"assign_to", "Synthetic Child Zulu"}}, by);
     REQUIRE(id.isOk());
     REQUIRE(engine->waitIdle(10s));
     return *id;
+  }
+  HttpResponse get(const std::string& token, const std::string& path) {
+    HttpRequest req;
+    req.method = "GET";
+    req.path = path;
+    req.target = path;
+    req.headers["authorization"] = "Bearer " + token;
+    req.headers["x-vigil-purpose"] = "deciding the referral";
+    return api->handle(req);
   }
   int reassign(const std::string& token, const std::string& run, const nlohmann::json& body, nlohmann::json* answer) {
     HttpRequest req;
@@ -148,4 +157,33 @@ TEST_CASE("nearestName suggests only close names", "[daemon][approvals]") {
   CHECK(nearestName("mash-supervsor", {"admin", "mash-supervisor"}) == "mash-supervisor");
   CHECK(nearestName("bob", {"alice", "mash-supervisor"}).empty());
   CHECK(nearestName("s.smyth", {"s.smith", "j.jones"}) == "s.smith");
+}
+
+TEST_CASE("the roles a workflow names in need_to_know see its sensitive fields unmasked; others see them masked", "[daemon][approvals]") {
+  World w(R"yaml(workflow: review
+version: 1
+owner: mash-supervisor
+need_to_know: [mash-supervisor]
+inputs:
+  assign_to: { type: string }
+sensitive: [inputs.assign_to]
+steps:
+  - id: review
+    approval:
+      assign: [mash-supervisor, duty-dci]
+      show: [inputs.assign_to]
+)yaml");
+  const std::string sup = *w.users->addUser("sup", {"approver", "mash-supervisor"});
+  const std::string dci = *w.users->addUser("dci", {"approver", "duty-dci"});
+  const std::string run = w.start();
+  auto shown = [&](const std::string& token) {
+    HttpResponse r = w.get(token, "/api/v1/approvals/" + run + "/review");
+    REQUIRE(r.status == 200);
+    return nlohmann::json::parse(r.body)["show"]["inputs.assign_to"];
+  };
+  CHECK(shown(sup) == "Synthetic Child Zulu");  // decides on the child: sees who it is
+  CHECK(shown(dci) == "***");                   // assigned too, but no need to know
+  HttpResponse r = w.get(sup, "/api/v1/runs/" + run);
+  REQUIRE(r.status == 200);
+  CHECK(nlohmann::json::parse(r.body)["inputs"]["assign_to"] == "Synthetic Child Zulu");
 }

@@ -298,8 +298,7 @@ HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
   nlohmann::json ev = nlohmann::json::array();
   for (const auto& e : *events) ev.push_back(e.toJson());
   j["events"] = std::move(ev);
-  if (!allowed(who.roles, Permission::kReadSensitive)) {
-    auto wf = workflowOf(**run);
+  if (auto wf = workflowOf(**run); !mayReadSensitive(who, wf.get())) {
     // A definition that cannot be read leaves us not knowing what is sensitive: mask it all.
     j = maskRun(std::move(j), wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"});
   }

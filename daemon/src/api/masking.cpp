@@ -1,5 +1,7 @@
 #include "api/masking.h"
 
+#include "auth/roles.h"
+
 namespace vigil::daemon {
 namespace {
 
@@ -62,6 +64,15 @@ nlohmann::json maskShown(const nlohmann::json& shown, const std::vector<std::str
   nlohmann::json out = nlohmann::json::object();
   for (auto it = shown.begin(); it != shown.end(); ++it) out[it.key()] = maskAt(it.value(), it.key(), sensitive);
   return out;
+}
+
+bool mayReadSensitive(const Principal& who, const Workflow* wf) {
+  if (allowed(who.roles, Permission::kReadSensitive)) return true;
+  if (wf == nullptr) return false;
+  for (const auto& r : wf->needToKnow) {
+    if (who.roles.count(r) != 0) return true;
+  }
+  return false;
 }
 
 }  // namespace vigil::daemon

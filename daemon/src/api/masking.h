@@ -6,7 +6,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/user_store.h"
+#include "vigil/workflow.h"
+
 namespace vigil::daemon {
+
+// Whether `who` sees a run's sensitive fields unmasked: their system role may read sensitive
+// data, or the workflow names one of their roles in `need_to_know`. A null workflow (its
+// definition cannot be read) grants nothing beyond the system role.
+bool mayReadSensitive(const Principal& who, const Workflow* wf);
 
 inline constexpr const char* kMasked = "***";
 

@@ -184,6 +184,10 @@ struct Workflow {
   std::map<std::string, TypeSpec> inputs;
   std::map<std::string, ValueTemplate> outputs;
   std::vector<std::string> sensitive;
+  // Roles with a need to know the sensitive fields (a MASH supervisor cannot decide blind):
+  // they see them unmasked, and every such view is a consultation record. Others see them
+  // masked unless their system role may read sensitive data.
+  std::vector<std::string> needToKnow;
   // secrets.NAME as `with:` templates see it: NAME -> secretMarker(NAME), never the value.
   Json secrets = Json::object();
   std::vector<Trigger> triggers;

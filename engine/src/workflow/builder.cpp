@@ -6,7 +6,7 @@
 namespace vigil::loader {
 namespace {
 
-const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "cancel", "retention", "inputs", "outputs",
+const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "cancel", "need_to_know", "retention", "inputs", "outputs",
                                                 "sensitive", "triggers", "steps", "on_error"};
 const std::vector<std::string_view> kTypeNames = {"string", "number", "integer", "boolean", "object", "array", "any"};
 
@@ -51,6 +51,9 @@ void Builder::build(const Node& root) {
   }
   if (const Node* n = root.find("owner")) {
     if (auto s = c_.string(*n, "'owner'")) wf_.owner = *s;
+  }
+  if (const Node* n = root.find("need_to_know")) {
+    if (auto v = c_.stringList(*n, "'need_to_know'", true)) wf_.needToKnow = *v;
   }
   if (const Node* n = root.find("retention")) {
     // Days, weeks or years: how long a finished run's personal data is kept.
