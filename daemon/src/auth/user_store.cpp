@@ -71,6 +71,16 @@ Result<std::string> UserStore::addUser(const std::string& name, const std::set<s
     return Status::invalidArgument("a user needs at least one system role (admin, author, operator, approver, auditor); "
                                    "other roles such as team names only route approvals");
   }
+  // Separation of duties: whoever manages accounts must not also read run data or decide,
+  // or one person could create the second pair of eyes they need.
+  if (roles.count("admin") != 0) {
+    for (const char* r : {"operator", "approver", "auditor"}) {
+      if (roles.count(r) != 0) {
+        return Status::invalidArgument(std::string("an admin account may not also hold '") + r +
+                                       "' (reading run data or deciding): give that work its own account");
+      }
+    }
+  }
   {
     std::lock_guard lock(mu_);
     try {
