@@ -187,3 +187,15 @@ steps:
   REQUIRE(r.status == 200);
   CHECK(nlohmann::json::parse(r.body)["inputs"]["assign_to"] == "Synthetic Child Zulu");
 }
+
+TEST_CASE("no account holds admin together with a role that reads run data or decides", "[daemon][approvals][auth]") {
+  World w;
+  for (const char* r : {"approver", "operator", "auditor"}) {
+    auto made = w.users->addUser(std::string("both-") + r, {"admin", r});
+    REQUIRE_FALSE(made.isOk());
+    CHECK(made.status().message() == std::string("an admin account may not also hold '") + r +
+                                         "' (reading run data or deciding): give that work its own account");
+  }
+  CHECK(w.users->addUser("ada", {"admin"}).isOk());
+  CHECK(w.users->addUser("ada-author", {"admin", "author"}).isOk());  // publishing reads no run data
+}
