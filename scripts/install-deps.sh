@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang libclang-rt-14-dev
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
-  libyaml-cpp-dev libcpp-httplib-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev catch2
+  libyaml-cpp-dev libre2-dev libcpp-httplib-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev catch2
   nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libpq-dev postgresql
   python3 python3-jsonschema python3-yaml python3-aiosmtpd
   wrk curl openssl

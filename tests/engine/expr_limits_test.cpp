@@ -126,7 +126,10 @@ TEST_CASE("matches() bounds the pattern, the text and the work", "[expr][limits]
                {"p257", std::string(257, 'a')},
                {"t4096", std::string(4096, 'a')},
                {"t4097", std::string(4097, 'a')},
+               {"u4096", repeat("ë", 4096)},  // 8,192 bytes, 4,096 characters
+               {"u4097", repeat("ë", 4097)},
                {"evil", "(a*)*b"},
+               {"big", ".{1000}.{300}"},
                {"backref", "(a)\\1"}};
   JsonBindings bindings(data);
   EvalContext ctx;
@@ -134,14 +137,20 @@ TEST_CASE("matches() bounds the pattern, the text and the work", "[expr][limits]
   static const ValueCase kOk[] = {
       {"matches(t4096, p256)", "true"},
       {"matches(t4096, 'a$')", "true"},
+      {"matches(u4096, '^ë+$')", "true"},
       {"matches(t4096, evil)", "false"},  // exponential for a backtracking matcher
       {"matches(t4096, '(a|aa)+b')", "false"},
-      {"matches(t4096, '(a{0,30}){0,30}b')", "false"},
+      {"matches(t4096, '(a{0,15}){0,15}b')", "false"},
+      {"matches(t4096, '[a-z]{0,999}b')", "false"},
+      {"matches(t4096, '(.*){1000}x')", "false"},  // near the largest program allowed
+      {"matches(u4096, '(.{0,10}){0,10}b')", "false"},
   };
   static const EvalErrorCase kErrors[] = {
       {"matches('a', p257)", "matches(): pattern longer than 256 characters at col 1"},
       {"matches(t4097, 'a')", "matches(): text longer than 4096 characters at col 1"},
+      {"matches(u4097, 'a')", "matches(): text longer than 4096 characters at col 1"},
       {"matches('aa', backref)", "matches(): pattern uses a back-reference, which is not supported at col 1"},
+      {"matches('aa', big)", "matches(): pattern too complex: it compiles to more than 10000 instructions at col 1"},
   };
   SECTION("allowed patterns finish quickly") {
     auto c = GENERATE(from_range(std::begin(kOk), std::end(kOk)));

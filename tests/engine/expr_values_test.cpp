@@ -291,7 +291,7 @@ TEST_CASE("string functions", "[expr][functions]") {
   checkValue(c, env.ctx);
 }
 
-TEST_CASE("matches() searches with an ECMAScript regular expression", "[expr][functions][regex]") {
+TEST_CASE("matches() searches with an RE2 regular expression", "[expr][functions][regex]") {
   static const ValueCase kCases[] = {
       {"matches('AB123456C', '^[A-Z]{2}[0-9]{6}[A-Z]$')", "true"},
       {"matches('ab12', '^[0-9]+$')", "false"},
@@ -299,14 +299,57 @@ TEST_CASE("matches() searches with an ECMAScript regular expression", "[expr][fu
       {"matches('xabc', 'a|q')", "true"},
       {"matches('abc', '^b')", "false"},
       {"matches('a\\nb', '^b')", "false"},  // ^ and $ match at the ends of the text only
+      {"matches('a\\nb', 'a$')", "false"},
+      {"matches('a\\nb', '(?m)^b')", "true"},
       {"matches('ABC', 'abc')", "false"},
+      {"matches('ABC', '(?i)abc')", "true"},
       {"matches('', '')", "true"},
       {"matches(inputs.name, inputs.pattern)", "true"},
-      {"matches('Alice', '(?!Bob)Al')", "true"},
+      {"matches('Alice', '(?P<first>Al)ice')", "true"},
   };
   Env env;
   auto c = GENERATE(from_range(std::begin(kCases), std::end(kCases)));
   checkValue(c, env.ctx);
+}
+
+TEST_CASE("matches() works on characters, not bytes", "[expr][functions][regex]") {
+  static const ValueCase kCases[] = {
+      {"matches('Zoë', '^Zo.$')", "true"},  // ë is two bytes, one character
+      {"matches('Zoë', '^Zo..$')", "false"},
+      {"matches('Zoë', '^Zo[éë]$')", "true"},
+      {"matches('Zoe', '^Zo[éë]$')", "false"},
+      {"matches('Łukasz', '^.ukasz$')", "true"},
+      {"matches('Siân', '^S.{3}$')", "true"},
+      {"matches('Siân', '^Si[^a]n$')", "true"},
+      {"matches('日本', '^.{2}$')", "true"},
+      {"matches('Zoë', '^\\\\pL+$')", "true"},  // Unicode letter classes
+      {"matches('ZOË', '(?i)^zoë$')", "true"},
+  };
+  Env env;
+  auto c = GENERATE(from_range(std::begin(kCases), std::end(kCases)));
+  checkValue(c, env.ctx);
+}
+
+TEST_CASE("matches() takes linear time on patterns that are catastrophic for backtracking", "[expr][functions][regex]") {
+  // Each of these takes seconds to centuries for a backtracking matcher on a text of a few
+  // dozen characters that almost matches; RE2 answers at once.
+  const std::string text(64, 'a');
+  Json data = {{"t", text + "!"}};
+  JsonBindings bindings(data);
+  EvalContext ctx;
+  ctx.bindings = &bindings;
+  static const ValueCase kCases[] = {
+      {"matches(t, '^(a+)+$')", "false"},
+      {"matches(t, '^(a|a)*$')", "false"},
+      {"matches(t, '^(a|aa)+$')", "false"},
+      {"matches(t, '^(a*)*b')", "false"},
+      {"matches(t, '^(.*a){20}$')", "false"},
+      {"matches(t, '^(a+)+!$')", "true"},
+  };
+  auto c = GENERATE(from_range(std::begin(kCases), std::end(kCases)));
+  auto start = std::chrono::steady_clock::now();
+  checkValue(c, ctx);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
 }
 
 TEST_CASE("time functions use ISO-8601 UTC text and the injected now()", "[expr][functions][time]") {

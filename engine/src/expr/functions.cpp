@@ -185,61 +185,6 @@ Json personMatch(const Args& a) {
   return out;
 }
 
-
-// An upper estimate of the size of the automaton std::regex builds for an ECMAScript
-// pattern: every item counts one, a group counts its contents, and a {n}, {n,} or {n,m}
-// repetition copies what it repeats max(n, m) (n + 1 when open) times. `i` is the position
-// in `p`; a call returns at the ')' closing the group it was called for.
-size_t regexCost(std::string_view p, size_t& i) {
-  auto capped = [](size_t v) { return std::min(v, size_t{1} << 30); };
-  auto isDigitChar = [](char c) { return c >= '0' && c <= '9'; };
-  size_t total = 0;
-  size_t last = 0;  // cost of the item a repetition would copy
-  while (i < p.size()) {
-    char c = p[i];
-    if (c == ')') {
-      ++i;
-      return total;
-    }
-    if (c == '(') {
-      ++i;
-      last = capped(regexCost(p, i) + 1);
-    } else if (c == '\\') {
-      i += 2;
-      last = 1;
-    } else if (c == '[') {
-      ++i;
-      while (i < p.size() && p[i] != ']') {
-        i += p[i] == '\\' ? 2 : 1;
-      }
-      ++i;
-      last = 1;
-    } else if (c == '{') {
-      size_t j = i + 1, lo = 0, hi = 0;
-      bool haveLo = false, comma = false, haveHi = false;
-      for (; j < p.size() && isDigitChar(p[j]); ++j, haveLo = true) lo = capped(lo * 10 + static_cast<size_t>(p[j] - '0'));
-      if (j < p.size() && p[j] == ',') {
-        comma = true;
-        for (++j; j < p.size() && isDigitChar(p[j]); ++j, haveHi = true) hi = capped(hi * 10 + static_cast<size_t>(p[j] - '0'));
-      }
-      if (haveLo && j < p.size() && p[j] == '}') {
-        size_t count = !comma ? lo : haveHi ? std::max(lo, hi) : lo + 1;
-        last = capped(last * std::max<size_t>(count, 1));
-        total = capped(total + last);
-        i = j + 1;
-        continue;
-      }
-      ++i;  // a literal '{'
-      last = 1;
-    } else {
-      ++i;
-      last = 1;
-    }
-    total = capped(total + last);
-  }
-  return total;
-}
-
 std::string dayText(CivilDay d) {
   int y = 0;
   unsigned m = 0, dd = 0;
@@ -300,39 +245,6 @@ const FnInfo* findFunction(std::string_view name) {
   return nullptr;
 }
 
-std::shared_ptr<const std::regex> compileRegex(const std::string& pattern, std::string* error) {
-  if (pattern.size() > kMaxRegexPattern) {
-    *error = "matches() pattern longer than " + std::to_string(kMaxRegexPattern) + " characters";
-    return nullptr;
-  }
-  // libstdc++'s default (backtracking) matcher is exponential on patterns such as (a*)*b:
-  // a 20-character text takes minutes. The __polynomial flag selects its automaton matcher,
-  // whose time is linear in the text for a given automaton; the automaton's size is bounded
-  // by regexCost. Searching for ".*?(?:PATTERN)" anchored at the start makes one pass over
-  // the text instead of one per start position. PATTERN is compiled alone first, so a
-  // pattern such as "a)|(b" cannot escape the group and is rejected as written.
-  constexpr auto kFlags = std::regex::ECMAScript | std::regex_constants::__polynomial;
-  try {
-    std::regex alone(pattern, kFlags);
-    size_t i = 0;
-    if (regexCost(pattern, i) > kMaxRegexCost) {
-      *error = "matches() pattern too complex: its repetitions expand to more than " +
-               std::to_string(kMaxRegexCost) + " items";
-      return nullptr;
-    }
-    return std::make_shared<const std::regex>("[\\s\\S]*?(?:" + pattern + ")", kFlags);
-  } catch (const std::regex_error& e) {
-    if (e.code() == std::regex_constants::error_complexity) {
-      *error = "matches() pattern uses a back-reference, which is not supported";
-    } else if (e.code() == std::regex_constants::error_space) {
-      *error = "matches() pattern too complex";
-    } else {
-      *error = "matches() pattern is not a valid regular expression";
-    }
-    return nullptr;
-  }
-}
-
 std::string renderText(const Json& v) {
   if (v.is_null()) {
     return "";
@@ -390,20 +302,16 @@ Value callFunction(Evaluator& ev, const Node& n, std::vector<Value>& vals) {
     }
     case Fn::kMatches: {
       const std::string& s = a.str(0);
-      if (s.size() > kMaxRegexSubject) {
+      if (utf8Length(s) > kMaxRegexSubject) {
         a.fail("text longer than " + std::to_string(kMaxRegexSubject) + " characters");
       }
-      std::shared_ptr<const std::regex> re = n.regex;
+      Regex re = n.regex;
       if (!re) {
         std::string err;
         re = compileRegex(a.str(1), &err);
         if (!re) a.fail(err.substr(std::string("matches() ").size()));
       }
-      try {
-        return Value::own(std::regex_search(s, *re, std::regex_constants::match_continuous));
-      } catch (const std::regex_error&) {
-        a.fail("pattern too complex for this text");
-      }
+      return Value::own(regexSearch(*re, s));
     }
     case Fn::kNow: return Value::own(formatTime(ev.ctx().now));
     case Fn::kDuration: {

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
-#include <regex>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
+#include "regex.h"
 #include "vigil/expr.h"
 
 namespace vigil::expr_detail {
@@ -37,7 +40,7 @@ struct Node {
   std::vector<uint32_t> args;
   std::string name;
   Json value;
-  std::shared_ptr<const std::regex> regex;  // matches() with a literal pattern, compiled once
+  Regex regex;  // matches() with a literal pattern, compiled once
 };
 
 struct Program {
@@ -72,13 +75,5 @@ const char* typeName(const Json& v);
 
 // Error text with the 1-based column appended.
 std::string at(std::string msg, uint32_t offset);
-
-// Bounds for matches(), so that one call stays cheap: the pattern's length, the text's
-// length, and how many items the pattern's {n,m} repetitions may expand to (the size of
-// the automaton compileRegex builds; matching time is that size times the text's length).
-constexpr size_t kMaxRegexPattern = 256;
-constexpr size_t kMaxRegexSubject = 4096;
-constexpr size_t kMaxRegexCost = 1000;
-std::shared_ptr<const std::regex> compileRegex(const std::string& pattern, std::string* error);
 
 }  // namespace vigil::expr_detail

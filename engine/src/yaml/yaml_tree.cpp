@@ -326,8 +326,9 @@ class TreeBuilder final : public YAML::EventHandler {
       }
       for (const auto& [k, v] : top.node.entries) {
         if (k.scalar == n.scalar) {
-          throw LimitExceeded{{n.line, n.column, "duplicate key '" + n.scalar + "' (first at line " +
-                                                     std::to_string(k.line) + ")"}};
+          throw LimitExceeded{{n.line, n.column,
+                               "duplicate key '" + n.scalar + "' (first at line " + std::to_string(k.line) + ")",
+                               ReadError::Kind::kDuplicateKey}};
         }
       }
       top.pendingKey = std::move(n);
@@ -389,7 +390,8 @@ bool read(std::string_view text, const Limits& limits, Node* out, ReadError* err
   }
   int second = 0;
   if (findSecondDocument(text, &second)) {
-    *error = {second, 1, "more than one YAML document in the file; a workflow file holds exactly one"};
+    *error = {second, 1, "more than one YAML document in the file; a workflow file holds exactly one",
+              ReadError::Kind::kSecondDocument};
     return false;
   }
   SourceText source(text);
@@ -407,7 +409,7 @@ bool read(std::string_view text, const Limits& limits, Node* out, ReadError* err
     std::string message = e.msg == "illegal tab when looking for indentation"
                               ? "tab character in indentation: YAML indents with spaces only"
                               : e.msg;
-    *error = {e.mark.line + 1, source.column(e.mark.line + 1, e.mark.column), message};
+    *error = {e.mark.line + 1, source.column(e.mark.line + 1, e.mark.column), message, ReadError::Kind::kSyntax};
     if (e.mark.line < 0) {
       error->line = 1;
       error->column = 1;
@@ -419,7 +421,7 @@ bool read(std::string_view text, const Limits& limits, Node* out, ReadError* err
   }
   Node root = builder.takeRoot();
   if (!builder.hasRoot() || (root.isNull() && onlyMarkersAndComments(text))) {
-    *error = {1, 1, "document is empty"};
+    *error = {1, 1, "document is empty", ReadError::Kind::kEmpty};
     return false;
   }
   *out = std::move(root);

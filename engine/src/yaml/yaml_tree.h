@@ -48,9 +48,13 @@ struct Node::Entry {
 };
 
 struct ReadError {
+  // What kind of refusal, for readers that treat some differently: an empty document may
+  // be acceptable, and yaml-cpp's syntax messages may quote the document's text.
+  enum class Kind { kOther, kEmpty, kSyntax, kDuplicateKey, kSecondDocument };
   int line = 1;
   int column = 1;
   std::string message;
+  Kind kind = Kind::kOther;
 };
 
 // A 1-based line and column; columns count characters (code points), not bytes, so they
