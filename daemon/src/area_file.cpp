@@ -9,6 +9,7 @@
 #include "config_yaml.h"
 #include "vigil/duration.h"
 #include "vigil/merkle.h"
+#include "vigil/yaml_check.h"
 
 namespace vigil::daemon {
 namespace {
@@ -196,9 +197,11 @@ Result<std::shared_ptr<const Area>> loadAreaFile(const std::string& path, const 
   if (!in) return Status::notFound(path + ":1:1: error: cannot open the area file");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (text.size() > (1 << 20)) return Status::invalidArgument(path + ":1:1: error: an area file must be under 1 MiB");
+  // The hardened reader first (duplicate keys, tags, depth, aliases), then yaml-cpp's tree.
+  if (auto refused = checkYaml(text)) return Status::invalidArgument(refused->format(path));
   YAML::Node root;
   try {
-    root = YAML::Load(text);  // the operator's own file, read once at start (as the configuration is)
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     return Status::invalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                                    ": error: " + e.msg);

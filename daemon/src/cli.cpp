@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <filesystem>
 #include <iostream>
 
 namespace vigil::daemon {
@@ -15,6 +16,17 @@ int usageError(const std::string& command, const std::string& message) {
   std::cerr << "vigil " << command << ": " << message << "\n"
             << "Run 'vigil help " << command << "' for usage.\n";
   return kExitUsage;
+}
+
+std::optional<std::string> missingDataDir(const std::string& dir, const std::string& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return "no data directory at " + dir;
+  }
+  if (!std::filesystem::is_regular_file(std::filesystem::path(dir) / file, ec)) {
+    return dir + " has no " + file + ": is it a vigil data directory?";
+  }
+  return std::nullopt;
 }
 
 bool parseOptions(const std::string& command, const CommandContext& ctx,

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,12 @@ Command connectorsCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);
+
+// For commands that read a data directory and must not create one (replay, audit verify,
+// users list, tokens): nullopt when `dir` is a folder holding `file`; otherwise what is
+// wrong, as a sentence to print ("no data directory at DIR", or "DIR has no FILE: ...").
+// Reads nothing but the file system's metadata.
+std::optional<std::string> missingDataDir(const std::string& dir, const std::string& file = "vigil.db");
 
 // Parses ctx.args into `opts` (and `positional`); on a bad argument prints the usage
 // error, sets *rc and returns false.

@@ -60,6 +60,7 @@ int verify(CommandContext& ctx) {
     trusted = *k;
   }
   if (!data.empty()) {
+    if (auto missing = missingDataDir(data)) return usageError("audit verify", *missing);
     if (trusted.empty()) {
       auto k = readFile(AuditPaths::inDataDir(data).publicKey);
       if (!k) return usageError("audit verify", "no public key in " + data + "/keys; give --public-key FILE");
@@ -120,6 +121,7 @@ int publicKey(CommandContext& ctx) {
   int rc = kExitOk;
   if (!parseOptions("audit public-key", ctx, opts, po::positional_options_description(), &rc)) return rc;
   if (!data.empty()) {
+    if (auto missing = missingDataDir(data)) return usageError("audit public-key", *missing);
     auto k = readFile(AuditPaths::inDataDir(data).publicKey);
     if (!k) return usageError("audit public-key", "no public key in " + data + "/keys");
     std::cout << *k;

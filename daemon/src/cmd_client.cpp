@@ -1,12 +1,17 @@
 // Client subcommands over the API: vigil run, runs, show, cancel.
 // Server from --server or VIGIL_SERVER (default http://127.0.0.1:8470), token from
 // VIGIL_TOKEN, purpose for reads from --purpose or VIGIL_PURPOSE.
+#include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -14,6 +19,7 @@
 #include "cli.h"
 #include "client.h"
 #include "http/http_client.h"
+#include "vigil/clock.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -108,6 +114,70 @@ int runRuns(CommandContext& ctx) {
   return kExitOk;
 }
 
+// A time in the run's JSON (milliseconds since the epoch, 0 for none) as text.
+std::string timeText(long long ms) {
+  return ms == 0 ? "-" : formatTime(TimePoint(std::chrono::milliseconds(ms)));
+}
+
+// The run's steps in the order they ran: by start time, then by the first event naming
+// the step, since steps that run in one transition share a millisecond; steps not reached
+// yet come last. A step that failed without starting (a pure step such as `set`) started
+// when it failed; a skipped step never started, and sorts by when it was skipped. A step's
+// error is printed under it, said to be handled when on_error took it.
+void printSteps(const json& run) {
+  static const json kNone = json::object();
+  const json& events = run.contains("events") && run["events"].is_array() ? run["events"] : kNone;
+  const json& steps = run.contains("steps") && run["steps"].is_object() ? run["steps"] : kNone;
+  struct First {
+    uint64_t seq;
+    long long time;
+  };
+  std::map<std::string, First> first;
+  for (const auto& e : events) {
+    if (e.contains("step") && e["step"].is_string() && e["seq"].is_number_integer() && e["time"].is_number_integer()) {
+      first.emplace(e["step"].get<std::string>(), First{e["seq"].get<uint64_t>(), e["time"].get<long long>()});
+    }
+  }
+  struct Row {
+    bool later;  // not reached yet
+    long long at;
+    uint64_t seq;
+    std::string key;
+    const json* step;
+    long long started;
+    long long finished;
+  };
+  std::vector<Row> rows;
+  for (auto it = steps.begin(); it != steps.end(); ++it) {
+    const json& st = it.value();
+    auto number = [&](const char* f) { return st.contains(f) && st[f].is_number_integer() ? st[f].get<long long>() : 0LL; };
+    auto f = first.find(it.key());
+    long long started = number("started_at");
+    const long long finished = number("finished_at");
+    if (started == 0 && f != first.end() && st.value("status", "") != "skipped") started = f->second.time;
+    const long long at = started != 0 ? started : finished;
+    const bool later = at == 0 && f == first.end();
+    rows.push_back({later, at == 0 ? LLONG_MAX : at, f == first.end() ? UINT64_MAX : f->second.seq, it.key(), &st,
+                    started, finished});
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.later, a.at, a.seq, a.key) < std::tie(b.later, b.at, b.seq, b.key);
+  });
+  std::cout << "steps, in the order they ran:\n"
+            << "  " << std::left << std::setw(28) << "STEP" << std::setw(11) << "STATUS" << std::setw(26) << "STARTED"
+            << "FINISHED\n";
+  for (const auto& row : rows) {
+    const json& st = *row.step;
+    std::cout << "  " << std::left << std::setw(28) << row.key << std::setw(11) << st.value("status", "?") << std::setw(26)
+              << timeText(row.started) << timeText(row.finished) << "\n";
+    if (st.contains("error") && st["error"].is_object()) {
+      const json& e = st["error"];
+      std::cout << "      " << (st.value("handled", false) ? "error (handled by on_error): " : "error: ")
+                << e.value("code", "error") << ": " << e.value("message", e.dump()) << "\n";
+    }
+  }
+}
+
 int runShow(CommandContext& ctx) {
   ClientOptions c;
   std::string id;
@@ -129,10 +199,7 @@ int runShow(CommandContext& ctx) {
             << "workflow " << (*r)["workflow"].get<std::string>() << " version " << (*r)["version"] << "\n"
             << "started by " << (*r)["started_by"].get<std::string>() << "\n";
   if (!(*r)["error"].is_null()) std::cout << "error: " << (*r)["error"].dump() << "\n";
-  std::cout << "steps:\n";
-  for (auto it = (*r)["steps"].begin(); it != (*r)["steps"].end(); ++it) {
-    std::cout << "  " << std::left << std::setw(28) << it.key() << it.value()["status"].get<std::string>() << "\n";
-  }
+  printSteps(*r);
   std::cout << "events:\n";
   for (const auto& e : (*r)["events"]) {
     std::cout << "  " << std::setw(5) << e["seq"].get<long>() << std::setw(20) << e["type"].get<std::string>()
@@ -251,7 +318,11 @@ Command runsCommand() {
 
 Command showCommand() {
   return Command{"show", "Show one run: status, steps and its event history (through the server)",
-                 "vigil show RUN [--json] [--purpose TEXT]", kClientHelp, runShow};
+                 "vigil show RUN [--json] [--purpose TEXT]",
+                 std::string("Lists the run's steps in the order they ran, with their start and finish times\n"
+                             "(UTC), and under a step the error it failed with, also when on_error handled it;\n"
+                             "then every event. --json prints the run as the API returns it.\n\n") + kClientHelp,
+                 runShow};
 }
 
 Command publishCommand() {

@@ -179,6 +179,9 @@ int runReplay(CommandContext& ctx) {
       return kExitUsage;
     }
   }
+  // openSqliteStore creates what is missing; replay must not leave an empty store behind
+  // a mistyped path.
+  if (auto missing = missingDataDir(data)) return usageError("replay", *missing);
   auto store = openSqliteStore(data);
   if (!store) {
     std::cerr << "vigil replay: " << store.status().message() << "\n";
@@ -206,7 +209,8 @@ Command replayCommand() {
                  "GREEN (1) -> AMBER (4), so a rule change can be tried on history before publishing.\n"
                  "A run whose new version asks a system something the history never asked stops there\n"
                  "and is counted as incomplete.\n\n"
-                 "Works offline on a data directory; it writes nothing.\n",
+                 "Works offline on a data directory; it writes nothing. A DIR that does not exist or\n"
+                 "holds no store is refused (exit 2), and nothing is created there.\n",
                  runReplay};
 }
 

@@ -22,13 +22,18 @@ int runUsers(CommandContext& ctx) {
   if (int rc = kExitOk; !parseOptions("users", ctx, opts, pos, &rc)) {
     return rc;
   }
+  if (action != "add" && action != "list") return usageError("users", "the action must be 'add' or 'list'");
+  if (action == "add" && name.empty()) return usageError("users", "give the new user's name");
+  // Only `add` may start a data directory; listing a mistyped path must not create one.
+  if (action == "list") {
+    if (auto missing = missingDataDir(data, "auth.db")) return usageError("users", *missing);
+  }
   auto store = UserStore::open(data);
   if (!store) {
     std::cerr << "vigil users: " << store.status().message() << "\n";
     return kExitFailure;
   }
   if (action == "add") {
-    if (name.empty()) return usageError("users", "give the new user's name");
     auto token = (*store)->addUser(name, std::set<std::string>(roles.begin(), roles.end()));
     if (!token) {
       std::cerr << "vigil users add: " << token.status().message() << "\n";
@@ -37,26 +42,23 @@ int runUsers(CommandContext& ctx) {
     std::cout << *token << "\n";  // alone on stdout, for scripts
     return kExitOk;
   }
-  if (action == "list") {
-    auto list = (*store)->list();
-    if (!list) {
-      std::cerr << "vigil users list: " << list.status().message() << "\n";
-      return kExitFailure;
-    }
-    for (const auto& u : *list) {
-      std::cout << u.name << "\t";
-      bool first = true;
-      for (const auto& r : u.roles) {
-        std::cout << (first ? "" : ",") << r;
-        first = false;
-      }
-      std::cout << "\ttokens:";
-      for (const auto& t : u.activeTokenIds) std::cout << " " << t;
-      std::cout << "\n";
-    }
-    return kExitOk;
+  auto list = (*store)->list();
+  if (!list) {
+    std::cerr << "vigil users list: " << list.status().message() << "\n";
+    return kExitFailure;
   }
-  return usageError("users", "the action must be 'add' or 'list'");
+  for (const auto& u : *list) {
+    std::cout << u.name << "\t";
+    bool first = true;
+    for (const auto& r : u.roles) {
+      std::cout << (first ? "" : ",") << r;
+      first = false;
+    }
+    std::cout << "\ttokens:";
+    for (const auto& t : u.activeTokenIds) std::cout << " " << t;
+    std::cout << "\n";
+  }
+  return kExitOk;
 }
 
 int runTokens(CommandContext& ctx) {
@@ -68,6 +70,11 @@ int runTokens(CommandContext& ctx) {
   if (int rc = kExitOk; !parseOptions("tokens", ctx, opts, pos, &rc)) {
     return rc;
   }
+  if (action != "issue" && action != "revoke") {
+    return usageError("tokens", "the action must be 'issue USER' or 'revoke TOKEN_ID'");
+  }
+  // Tokens belong to existing users, so there must already be a user store.
+  if (auto missing = missingDataDir(data, "auth.db")) return usageError("tokens", *missing);
   auto store = UserStore::open(data);
   if (!store) {
     std::cerr << "vigil tokens: " << store.status().message() << "\n";
@@ -100,8 +107,9 @@ Command usersCommand() {
   return Command{"users", "Add or list users on a data directory (offline)",
                  "vigil users add NAME --role ROLE [--role ROLE]... [--data DIR] | vigil users list [--data DIR]",
                  "add   creates the user with the given roles and prints its first token alone on\n"
-                 "      stdout (shown only now; stored only as a hash)\n"
-                 "list  prints each user, their roles and the ids of their active tokens\n\n"
+                 "      stdout (shown only now; stored only as a hash); creates DIR if it is new\n"
+                 "list  prints each user, their roles and the ids of their active tokens; a DIR\n"
+                 "      without a user store is refused, and nothing is created\n\n"
                  "Roles: admin (users and tokens), author (publish workflows), operator (start, read\n"
                  "and cancel runs), approver (read runs, decide), auditor (read runs, audit).\n"
                  "Exit status: 0 on success, 1 on failure, 2 for bad arguments or an unknown role.\n",

@@ -3,10 +3,14 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <regex>
 
 #include <yaml-cpp/yaml.h>
+
+#include "vigil/yaml_check.h"
 
 namespace vigil::daemon {
 namespace {
@@ -26,9 +30,19 @@ Result<SecretStore> SecretStore::load(const std::string& path) {
   if ((st.st_mode & 077) != 0) {
     return Status::failedPrecondition("the secrets file " + path + " is readable by group or others; chmod 600 it");
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::ioError("cannot read the secrets file " + path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The hardened reader first, so a name written twice is refused rather than one of its
+  // two values kept without a word. Only a duplicate's message is shown: the others may
+  // quote the file's text (a value written as `!abc` reads as a tag), which is a secret.
+  if (auto refused = checkYaml(text)) {
+    if (refused->kind != YamlRefusal::Kind::kDuplicateKey) refused->message = "not valid YAML";
+    return Status::invalidArgument(refused->format(path));
+  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);  // the admin's own file, not workflow input: the plain loader is fine
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     // Never e.what(): yaml-cpp may quote the offending text, which could be a secret.
     return Status::invalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": error: not valid YAML");

@@ -133,6 +133,16 @@ TEST_CASE("a bad area file is refused with where and what", "[area]") {
   CHECK(refused("area: x\ncalendars: { a: {}, b: {} }\n") == ":1:1: error: name the 'default_calendar' (this file has more than one)");
 }
 
+TEST_CASE("an area file with a key written twice is refused at the second", "[area][yaml]") {
+  // yaml-cpp alone keeps one of the two without a word: here a calendar's hours, or a
+  // whole second set of calendars.
+  CHECK(refused("area: x\ncalendars:\n  office:\n    hours: '09:00-17:00'\n    hours: '08:00-16:00'\n") ==
+        ":5:5: error: duplicate key 'hours' (first at line 4)");
+  CHECK(refused("area: x\ncalendars: { a: {} }\ndescription: Zoë's area\ncalendars: { b: {} }\n") ==
+        ":4:1: error: duplicate key 'calendars' (first at line 2)");
+  CHECK(refused("area: x\ncalendars: { a: !office {} }\n") == ":2:17: error: YAML tags such as '!office' are not supported");
+}
+
 TEST_CASE("a run keeps the area it started under when the file changes before it finishes", "[area][engine]") {
   auto north = shipped("northshire");
   auto south = shipped("southshire");

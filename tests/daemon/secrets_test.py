@@ -58,6 +58,22 @@ try:
           p.returncode == 1 and "readable by group or others" in p.stderr and SECRET not in p.stderr, p.stderr[-300:])
     os.chmod(secrets, stat.S_IRUSR | stat.S_IWUSR)
 
+    # A name written twice is refused at the second, naming it, and no value is printed;
+    # a value YAML reads as a tag (`!...`) is refused without quoting it.
+    twice = os.path.join(tmp, "twice.yaml")
+    for text, expected in ((f"API_TOKEN: {SECRET}\nAPI_TOKEN: other-{SECRET}\n",
+                            f"{twice}:2:1: error: duplicate key 'API_TOKEN' (first at line 1)"),
+                           (f"API_TOKEN: !{SECRET}\n", f"{twice}:1:12: error: not valid YAML")):
+        open(twice, "w").write(text)
+        os.chmod(twice, stat.S_IRUSR | stat.S_IWUSR)
+        twice_config = os.path.join(tmp, "twice-config.yaml")
+        open(twice_config, "w").write(f"secrets_file: {twice}\nconnectors:\n  outbound: [127.0.0.1]\n")
+        d1 = tempfile.mkdtemp(dir=tmp)
+        p = subprocess.run([VIGIL, "serve", "--config", twice_config, "--data", os.path.join(d1, "data"), "--listen",
+                            "127.0.0.1:0", "--workflows", wfdir], capture_output=True, text=True, timeout=30)
+        check(f"a secrets file refused by the hardened reader stops the daemon: {expected.split(': error: ')[1]}",
+              p.returncode == 1 and expected in p.stderr and SECRET not in p.stderr, p.stderr[-300:])
+
     responses = []
     os.makedirs(os.path.join(tmp, "d"))
     with Daemon(VIGIL, [wfdir], os.path.join(tmp, "d"), extra_args=["--config", config]) as d:

@@ -236,6 +236,35 @@ try:
     rc, out, err = cli("publish", wf, token=operator)
     check("operator may not publish", rc == 1 and "HTTP 403" in err, err)
 
+    # vigil show lists steps in the order they ran (not by name), with their times, and
+    # prints the error of a step that failed and was handled.
+    order = os.path.join(tmp, "show-order.yaml")
+    open(order, "w").write("workflow: show-order\nversion: 1\nowner: operator\n"
+                           "inputs:\n  text: { type: string, default: \"not a number\" }\nsteps:\n"
+                           "  - { id: zeta, set: { a: 1 } }\n"
+                           "  - { id: parse, set: { n: \"${{ number(inputs.text) }}\" }, on_error: continue }\n"
+                           "  - { id: alpha, set: { b: 2 } }\n")
+    rc, out, err = cli("publish", order, token=author)
+    check("publish the step-order workflow", rc == 0, out + err)
+    rc, out, err = cli("run", "show-order", "--wait", "--json")
+    order_run = json.loads(out)["id"] if rc == 0 else ""
+    check("the step-order run completes past its handled failure", rc == 0, out + err)
+    rc, out, err = cli("show", order_run, "--purpose", "case review")
+    lines = out.splitlines()
+    step_rows = [l.split() for l in lines[lines.index("steps, in the order they ran:") + 2:lines.index("events:")]
+                 if not l.startswith("      ")] if "events:" in lines and "steps, in the order they ran:" in lines else []
+    check("vigil show lists the steps in the order they ran", [r[0] for r in step_rows] == ["zeta", "parse", "alpha"],
+          out + err)
+    stamp = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z"
+    check("... each with its start and finish time",
+          len(step_rows) == 3 and all(re.fullmatch(stamp, r[2]) and re.fullmatch(stamp, r[3]) for r in step_rows), out)
+    error_lines = [l.strip() for l in lines if l.startswith("      ")]
+    check("... and the handled step's error under it",
+          len(error_lines) == 1 and error_lines[0].startswith("error (handled by on_error): expression: ")
+          and "number(): argument 1 is not a number" in error_lines[0]
+          and lines.index("      " + error_lines[0]) == lines.index(next(l for l in lines if l.startswith("  parse "))) + 1,
+          out)
+
     code, body = request("POST", "/api/v1/users", token=admin, body={"name": "pat", "roles": ["approver"]})
     check("admin adds a user through the API", code == 201 and body["token"].startswith("vgl_"), body)
     pat = body.get("token", "")
@@ -290,6 +319,15 @@ try:
     open(bad, "w").write("limits:\n  max_connections: 0\n")
     p = subprocess.run([VIGIL, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
     check("config: out-of-range limit", p.returncode == 2 and f"{bad}:2:20: error: 'limits.max_connections' must be between 1 and 100000" in p.stderr, p.stderr)
+    # yaml-cpp alone keeps one of two duplicate keys without a word; the hardened reader refuses.
+    open(bad, "w").write("limits:\n  max_connections: 10\nlisten: 127.0.0.1:0\nlimits:\n  max_connections: 20\n")
+    p = subprocess.run([VIGIL, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
+    check("config: a key written twice is refused at the second",
+          p.returncode == 2 and f"{bad}:4:1: error: duplicate key 'limits' (first at line 1)" in p.stderr, p.stderr)
+    open(bad, "w").write("limits:\n  max_connections: 10\n  max_connections: 20\n")
+    p = subprocess.run([VIGIL, "serve", "--config", bad], capture_output=True, text=True, timeout=20)
+    check("config: a nested key written twice is refused",
+          p.returncode == 2 and f"{bad}:3:3: error: duplicate key 'max_connections' (first at line 2)" in p.stderr, p.stderr)
     good = os.path.join(tmp2, "vigil.yaml")
     secret_file = os.path.join(tmp2, "intake.secret")
     open(secret_file, "w").write("a-shared-secret-of-some-length\n")

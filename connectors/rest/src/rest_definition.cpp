@@ -4,12 +4,15 @@
 #include "rest_definition.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
 #include "vigil/duration.h"
+#include "vigil/yaml_check.h"
 
 namespace vigil::rest {
 namespace {
@@ -85,10 +88,17 @@ std::vector<std::string> placeholders(const std::string& text) {
 Result<Definition> loadDefinition(const std::string& file) {
   Reader r{file};
   std::error_code ec;
-  if (std::filesystem::file_size(file, ec) > 1024 * 1024) return Status::invalidArgument(file + ":1:1: error: larger than 1 MiB");
+  const auto size = std::filesystem::file_size(file, ec);  // on error, the open below says so
+  if (!ec && size > 1024 * 1024) return Status::invalidArgument(file + ":1:1: error: larger than 1 MiB");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::notFound(file + ":1:1: error: cannot open the connector definition");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The hardened reader first, so a key written twice (an action, a param, a header) is
+  // refused rather than one of the two kept without a word; then yaml-cpp's tree.
+  if (auto refused = checkYaml(text)) return Status::invalidArgument(refused->format(file));
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     return Status::invalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                                    ": error: " + e.msg);

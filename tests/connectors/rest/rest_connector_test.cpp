@@ -140,6 +140,13 @@ TEST_CASE("bad REST definitions are refused with file, line and key", "[rest]") 
        "x.yaml:4:37: error: action 'a': a GET request has no body"},
       {"connector: x\nbase_url: http://127.0.0.1\nactions:\n  a: { path: /a, method: FETCH }\n",
        "x.yaml:4:26: error: 'method' of action 'a' must be GET, POST, PUT, PATCH or DELETE"},
+      // A key written twice is refused, not one of the two kept: an action, or its path.
+      {"connector: x\nbase_url: http://127.0.0.1\nactions:\n  a: { path: /a }\n  a: { path: /b }\n",
+       "x.yaml:5:3: error: duplicate key 'a' (first at line 4)"},
+      {"connector: x\nbase_url: http://127.0.0.1\nactions:\n  a: { path: /a, path: /b }\n",
+       "x.yaml:4:18: error: duplicate key 'path' (first at line 4)"},
+      {"connector: x\nbase_url: http://127.0.0.1\nbase_url: http://127.0.0.2\nactions:\n  a: { path: /a }\n",
+       "x.yaml:3:1: error: duplicate key 'base_url' (first at line 2)"},
   };
   for (const auto& c : cases) {
     Folder dir;
