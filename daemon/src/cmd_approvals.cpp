@@ -1,7 +1,12 @@
 // Approval subcommands over the API: vigil approvals, approve, reject, decide, claim, reassign.
 // A task is named RUN/STEP, as `vigil approvals` lists it.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "cli.h"
 #include "client.h"
@@ -20,22 +25,22 @@ std::string taskPath(const std::string& task) {
   return "/api/v1/approvals/" + urlEncode(task.substr(0, slash)) + "/" + urlEncode(task.substr(slash + 1));
 }
 
-void printShown(const json& t) {
+void printShown(const json& t, std::ostream& out = std::cout) {
   // The step's summary line first: what a supervisor must see before anything else
   // ("IDENTITY UNVERIFIED: ...").
-  if (t.value("summary", "") != "") std::cout << t["summary"].get<std::string>() << "\n";
-  std::cout << "task " << t["id"].get<std::string>() << "  " << t["status"].get<std::string>() << "\n"
+  if (t.value("summary", "") != "") out << t["summary"].get<std::string>() << "\n";
+  out << "task " << t["id"].get<std::string>() << "  " << t["status"].get<std::string>() << "\n"
             << "workflow " << t["workflow"].get<std::string>() << " version " << t["version"] << ", step "
             << t["step"].get<std::string>() << "\n";
-  if (!t["recommendation"].is_null()) std::cout << "recommendation: " << t["recommendation"].dump() << "\n";
-  std::cout << "options:";
-  for (const auto& o : t["options"]) std::cout << " " << o.get<std::string>();
-  std::cout << "\nshown:\n";
+  if (!t["recommendation"].is_null()) out << "recommendation: " << t["recommendation"].dump() << "\n";
+  out << "options:";
+  for (const auto& o : t["options"]) out << " " << o.get<std::string>();
+  out << "\nshown:\n";
   for (auto it = t["show"].begin(); it != t["show"].end(); ++it) {
-    std::cout << "  " << it.key() << ": " << it.value().dump() << "\n";
+    out << "  " << it.key() << ": " << it.value().dump() << "\n";
   }
   for (const auto& v : t["votes"]) {
-    std::cout << "vote: " << v["decided_by"].get<std::string>() << " " << v["decision"].get<std::string>() << "\n";
+    out << "vote: " << v["decided_by"].get<std::string>() << " " << v["decision"].get<std::string>() << "\n";
   }
 }
 
@@ -69,6 +74,40 @@ int listInbox(const ClientOptions& c, const std::string& path) {
   }
   std::cout << items.size() << " of " << total << " task" << (total == 1 ? "" : "s") << "\n";
   return kExitOk;
+}
+
+// "N (P%)"
+std::string countAndShare(long long n, double share) {
+  std::ostringstream out;
+  out << n << " (" << std::fixed << std::setprecision(0) << share * 100 << "%)";
+  return out.str();
+}
+
+// The report's people and rules: override rate, and decisions taken within the quick
+// threshold of opening the task (of those whose opening is recorded), and how many with --yes.
+void printDecisions(const json& r) {
+  const std::string quick = "QUICK (<=" + std::to_string(r.value("quick_decision_seconds", 0LL)) + " s)";
+  auto line = [&](const std::string& who, const json& d) {
+    std::cout << std::left << std::setw(40) << who << std::setw(11) << d["decisions"].get<long long>() << std::setw(13)
+              << countAndShare(d["overridden"].get<long long>(), d["override_rate"].get<double>()) << std::setw(18)
+              << countAndShare(d["quick"].get<long long>(), d["quick_share"].get<double>()) << std::setw(7)
+              << d["yes_flag"].get<long long>() << std::fixed << std::setprecision(1)
+              << d["mean_seconds_from_opening"].get<double>() << " s\n";
+  };
+  auto header = [&](const std::string& first) {
+    std::cout << "\n" << std::left << std::setw(40) << first << std::setw(11) << "DECISIONS" << std::setw(13) << "OVERRIDES"
+              << std::setw(18) << quick << std::setw(7) << "--YES" << "MEAN FROM OPENING\n";
+  };
+  header("APPROVER");
+  for (const auto& a : r.value("approvers", json::array())) line(a["user"].get<std::string>(), a);
+  header("RULE (WORKFLOW/STEP, RECOMMENDED)");
+  for (const auto& s : r.value("rules", json::array())) {
+    const std::string rule = s["workflow"].get<std::string>() + "/" + s["step"].get<std::string>();
+    line(rule, s);
+    for (const auto& b : s["by_recommendation"]) {
+      line("  " + (b["recommendation"].is_null() ? std::string("(none)") : b["recommendation"].get<std::string>()), b);
+    }
+  }
 }
 
 int runApprovals(CommandContext& ctx) {
@@ -145,19 +184,33 @@ int runApprovals(CommandContext& ctx) {
                 << s["overdue"].get<long long>() << std::fixed << std::setprecision(0)
                 << s["mean_seconds_to_decision"].get<double>() << " s\n";
     }
+    printDecisions(*r);
     return kExitOk;
   }
   return kExitOk;
 }
 
-// approve, reject and decide: open the task (recording what was shown), then decide on it.
+// Asks on the terminal; true only for "y" or "yes" (any case, surrounding blanks ignored).
+bool confirmedAtPrompt(const std::string& decision, std::ostream& out) {
+  out << "Decide " << decision << " on this task? [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  answer.erase(0, answer.find_first_not_of(" \t\r"));
+  answer.erase(answer.find_last_not_of(" \t\r") + 1);
+  std::transform(answer.begin(), answer.end(), answer.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return answer == "y" || answer == "yes";
+}
+
+// approve, reject and decide: open the task (recording what was shown), show it and ask
+// (unless --yes), then decide on it, saying in the request which of the two it was.
 int decideTask(const std::string& cmd, CommandContext& ctx, std::string decision) {
   ClientOptions c;
   std::string task, reason, rating, form = "{}";
+  bool yes = false;
   po::options_description opts;
   addCommon(opts, c);
   opts.add_options()("task", po::value(&task))("decision", po::value(&decision))("reason", po::value(&reason))(
-      "rating", po::value(&rating))("form", po::value(&form));
+      "rating", po::value(&rating))("form", po::value(&form))("yes", po::bool_switch(&yes));
   po::positional_options_description pos;
   pos.add("task", 1);
   if (decision.empty()) pos.add("decision", 1);
@@ -168,9 +221,27 @@ int decideTask(const std::string& cmd, CommandContext& ctx, std::string decision
   if (decision.empty()) return usageError(cmd, "name the option to decide");
   json formJson = json::parse(form, nullptr, false);
   if (formJson.is_discarded() || !formJson.is_object()) return usageError(cmd, "--form must be a JSON object");
+  // Nobody can be asked without a terminal: refuse before opening the task, so a script
+  // leaves no opening behind and never decides unflagged.
+  if (!yes && isatty(STDIN_FILENO) == 0) {
+    return usageError(cmd, "standard input is not a terminal, so you cannot be asked to confirm; look at the task first "
+                           "('vigil approvals " + task + "') and pass --yes to decide without the question");
+  }
   auto shown = call(cmd, c, "GET", path, "", &rc);
   if (!shown) return rc;
-  json body = {{"decision", decision}, {"reason", reason}, {"form", formJson}, {"shown_digest", (*shown)["shown_digest"]}};
+  if (!yes) {
+    std::ostream& out = c.asJson ? std::cerr : std::cout;  // --json keeps standard output for the answer
+    printShown(*shown, out);
+    if (!confirmedAtPrompt(decision, out)) {
+      std::cerr << "vigil " << cmd << ": not confirmed; nothing was decided\n";
+      return kExitFailure;
+    }
+  }
+  json body = {{"decision", decision},
+               {"reason", reason},
+               {"form", formJson},
+               {"shown_digest", (*shown)["shown_digest"]},
+               {"confirmed", yes ? "yes_flag" : "interactive"}};
   if (!rating.empty()) body["rating"] = rating;
   auto r = call(cmd, c, "POST", path + "/decide", body.dump(), &rc);
   if (!r) return rc;
@@ -219,8 +290,12 @@ int runReassign(CommandContext& ctx) {
 
 const char* kDecideHelp =
     "Opens the task first (the server records when you opened it and a digest of exactly\n"
-    "what you were shown), then sends the decision. A reason is needed unless the step says\n"
-    "otherwise, and always when you change the recommended rating (--rating RED).\n"
+    "what you were shown), prints it and asks 'Decide OPTION on this task? [y/N]'; only y or\n"
+    "yes sends the decision. --yes skips the question (for scripts, or when you have read the\n"
+    "task with 'vigil approvals TASK'); the decision is then flagged as taken with --yes in\n"
+    "the record and the approvals report. Without a terminal on standard input, --yes is\n"
+    "required. A reason is needed unless the step says otherwise, and always when you\n"
+    "change the recommended rating (--rating RED).\n"
     "--form JSON fills the fields the step's form declares.\n\n";
 
 }  // namespace
@@ -237,7 +312,10 @@ Command approvalsCommand() {
                              "me: named or claimed by you; unclaimed: nobody holds a claim).\n"
                              "With TASK (RUN/STEP), shows it as you are to decide it.\n"
                              "--report (admin): per workflow step, decisions, override rate, open and overdue\n"
-                             "tasks and time to decision.\n"
+                             "tasks and time to decision; then per approver and per rule (step, and by\n"
+                             "recommended band) each person's votes, override rate, how many were taken within\n"
+                             "the server's approvals.quick_decision_seconds (10 by default) of that person\n"
+                             "opening the task, and how many with --yes.\n"
                              "--late (approver, auditor, admin): decisions made after their due time (the\n"
                              "area's decision timescale) and open tasks already past it, with how late;\n"
                              "--since TIME and --workflow W narrow it.\n\n") + kClientHelp,
@@ -246,20 +324,20 @@ Command approvalsCommand() {
 
 Command approveCommand() {
   return Command{"approve", "Approve a task (through the server)",
-                 "vigil approve TASK --reason TEXT [--rating R] [--form JSON] [--json]",
+                 "vigil approve TASK --reason TEXT [--rating R] [--form JSON] [--yes] [--json]",
                  std::string(kDecideHelp) + kClientHelp,
                  [](CommandContext& ctx) { return decideTask("approve", ctx, "approve"); }};
 }
 
 Command rejectCommand() {
-  return Command{"reject", "Reject a task (through the server)", "vigil reject TASK --reason TEXT [--json]",
+  return Command{"reject", "Reject a task (through the server)", "vigil reject TASK --reason TEXT [--yes] [--json]",
                  std::string(kDecideHelp) + kClientHelp,
                  [](CommandContext& ctx) { return decideTask("reject", ctx, "reject"); }};
 }
 
 Command decideCommand() {
   return Command{"decide", "Decide a task with one of its workflow-defined options (through the server)",
-                 "vigil decide TASK OPTION --reason TEXT [--rating R] [--form JSON] [--json]",
+                 "vigil decide TASK OPTION --reason TEXT [--rating R] [--form JSON] [--yes] [--json]",
                  std::string(kDecideHelp) + kClientHelp, [](CommandContext& ctx) { return decideTask("decide", ctx, ""); }};
 }
 

@@ -51,7 +51,7 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, const
     }
     // A wrong action or parameter of a configured connector is an error; a connector not
     // configured here only fails the runs that reach it, so it is a warning.
-    auto wrong = connectors.check(*r.workflow, false);
+    auto wrong = api.publicationProblems(*r.workflow);
     if (!wrong.empty()) {
       for (const auto& d : wrong) log.error("{}", d.format());
       ++bad;
@@ -289,6 +289,7 @@ int runServe(CommandContext& ctx) {
   apiContext.webhookSecrets = config.webhookSecrets;
   apiContext.webhookWindow = config.webhookWindow;
   apiContext.claimDuration = config.claimDuration;
+  apiContext.quickDecision = config.quickDecision;
   apiContext.audit = audit.get();
   apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;

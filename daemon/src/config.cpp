@@ -4,21 +4,26 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
+#include "vigil/yaml_check.h"
+
 namespace vigil::daemon {
 
 Status loadServeConfig(const std::string& path, ServeConfig* config) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return Status::notFound(path + ":1:1: error: cannot open the configuration file");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The hardened reader first, so a key written twice is refused rather than one of the
+  // two kept without a word; then yaml-cpp's tree, which the checks below walk.
+  if (auto refused = checkYaml(text)) return Status::invalidArgument(refused->format(path));
   YAML::Node root;
   try {
-    // The configuration is the operator's own file, read once at start; yaml-cpp's loader
-    // is adequate here (workflows, which others write, go through the hardened reader).
-    root = YAML::Load(in);
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     return Status::invalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                                    ": error: " + e.msg);
@@ -105,9 +110,10 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     }
     if (key == "audit" || key == "approvals") {
       // audit: { checkpoint_interval_seconds: 60 }
-      // approvals: { claim_minutes: 15, unactionable_check_seconds: 30 }
-      const std::vector<std::string> known = key == "audit" ? std::vector<std::string>{"checkpoint_interval_seconds"}
-                                                            : std::vector<std::string>{"claim_minutes", "unactionable_check_seconds"};
+      // approvals: { claim_minutes: 15, unactionable_check_seconds: 30, quick_decision_seconds: 10 }
+      const std::vector<std::string> known =
+          key == "audit" ? std::vector<std::string>{"checkpoint_interval_seconds"}
+                         : std::vector<std::string>{"claim_minutes", "unactionable_check_seconds", "quick_decision_seconds"};
       if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: '" + key + "' must be a map");
       for (const auto& a : v) {
         const std::string k = a.first.as<std::string>("");
@@ -117,12 +123,15 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
           return Status::invalidArgument(where(path, a.first) + ": error: unknown key '" + key + "." + k + "' (known: " + list + ")");
         }
         long long n = 0;
-        Status ls = readPositive(path, a.second, key + "." + k, 1, k == "claim_minutes" ? 1440 : 86400, &n);
+        const long long most = k == "claim_minutes" ? 1440 : k == "quick_decision_seconds" ? 3600 : 86400;
+        Status ls = readPositive(path, a.second, key + "." + k, 1, most, &n);
         if (!ls) return ls;
         if (k == "checkpoint_interval_seconds") {
           config->auditCheckpointInterval = std::chrono::seconds(n);
         } else if (k == "claim_minutes") {
           config->claimDuration = std::chrono::minutes(n);
+        } else if (k == "quick_decision_seconds") {
+          config->quickDecision = std::chrono::seconds(n);
         } else {
           config->unactionableCheckInterval = std::chrono::seconds(n);
         }

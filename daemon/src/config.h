@@ -65,6 +65,9 @@ struct ServeConfig {
   std::chrono::seconds webhookWindow{std::chrono::minutes(5)};  // webhooks.signature_window_seconds
   std::chrono::milliseconds auditCheckpointInterval{std::chrono::seconds(60)};
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};
+  // A decision taken within this long of its approver opening the task counts as quick in
+  // the approvals report (approvals.quick_decision_seconds): a rubber-stamp indicator.
+  std::chrono::seconds quickDecision{10};
   // How often open tasks are checked for having nobody who can act on them.
   std::chrono::milliseconds unactionableCheckInterval{std::chrono::seconds(30)};
   std::string secretsFile;

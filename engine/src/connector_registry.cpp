@@ -111,6 +111,11 @@ std::vector<Diagnostic> ConnectorRegistry::check(const Workflow& wf, bool requir
       error(s, what + ": connector '" + u->connector + "' has no action '" + u->action + "' (it has " + known + ")");
       continue;
     }
+    if (a->access == "disclosure" && s.purpose.empty()) {
+      // Every disclosure record must say why the data went out (the logging duty).
+      error(s, what + " discloses data through " + u->connector + "." + u->action +
+                   ": say why with 'purpose:' (it is recorded with every disclosure)");
+    }
     const Json& with = u->with.literal();
     if (!with.is_object()) continue;  // a computed parameter object: checked when called
     Json fixed = with;

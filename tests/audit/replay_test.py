@@ -45,7 +45,7 @@ try:
             code, body = d.request("POST", "/api/v1/runs", token=op, body={"workflow": "screening", "inputs": {"referral": referral}})
             ids.append(body["id"])
         for i, run in enumerate(ids):
-            args = ["approve", f"{run}/review"] + (["--rating", "RED", "--reason", "school raised a new concern"] if i % 5 == 0 else [])
+            args = ["approve", f"{run}/review", "--yes"] + (["--rating", "RED", "--reason", "school raised a new concern"] if i % 5 == 0 else [])
             rc, _, err = d.cli(sup, *args)
             assert rc == 0, err
         data = d.data

@@ -38,7 +38,7 @@ def populate(d, runs):
         code, body = d.request("POST", "/api/v1/runs", token=op, body={"workflow": "triage-review", "inputs": {"referral": referral}})
         ids.append(body["id"])
     for run in ids[: runs // 2]:
-        rc, _, err = d.cli(sup, "approve", f"{run}/review", "--reason", "research supports the rating")
+        rc, _, err = d.cli(sup, "approve", f"{run}/review", "--reason", "research supports the rating", "--yes")
         assert rc == 0, err
     return op, ids
 

@@ -3,7 +3,8 @@
 approval; three people in three teams decide them (agree, reject, override AMBER to RED)
 with the real `vigil` client; the runs take the right branches; refusals (starter,
 unassigned, no reason, stale view, decided twice) are clear; masked fields per role;
-reassignment; the override report; every decision and its reason is in the history."""
+reassignment; the override report, per step and per approver; every decision, its reason and
+its --yes flag is in the history."""
 import json
 import os
 import sys
@@ -62,13 +63,13 @@ try:
         check("a team not assigned sees nothing", rc == 0 and json.loads(out)["items"] == [], out[:200])
 
         first = f"{ids[0]}/review"
-        rc, _, err = d.cli(starter, "approve", first, "--reason", "looks right to me")
+        rc, _, err = d.cli(starter, "approve", first, "--reason", "looks right to me", "--yes")
         check("four-eyes: the starter is refused", rc == 1 and "four-eyes: 'olivia' may not decide" in err and "HTTP 403" in err, err)
-        rc, _, err = d.cli(stranger, "approve", first, "--reason", "looks right to me")
+        rc, _, err = d.cli(stranger, "approve", first, "--reason", "looks right to me", "--yes")
         check("an unassigned approver cannot even open the task", rc == 1 and "this approval task is not assigned to you" in err and "HTTP 403" in err, err)
-        rc, _, err = d.cli(sup, "approve", first, "--reason", "short")
+        rc, _, err = d.cli(sup, "approve", first, "--reason", "short", "--yes")
         check("a too-short reason is refused naming the field", rc == 1 and "reason of at least 10 characters" in err, err)
-        rc, _, err = d.cli(sup, "decide", first, "maybe", "--reason", "not sure at all")
+        rc, _, err = d.cli(sup, "decide", first, "maybe", "--reason", "not sure at all", "--yes")
         check("an unknown option is refused", rc == 1 and "decision must be one of: approve, reject" in err, err)
 
         # What each role is shown: the child's details are sensitive.
@@ -93,29 +94,29 @@ try:
         # Claims: the supervisor claims run 3's task; the inspector is kept out.
         rc, out, err = d.cli(sup, "claim", f"{ids[3]}/review")
         check("claim", rc == 0 and "claimed until" in out, err)
-        rc, _, err = d.cli(insp, "approve", f"{ids[3]}/review", "--reason", "research complete")
+        rc, _, err = d.cli(insp, "approve", f"{ids[3]}/review", "--reason", "research complete", "--yes")
         check("a task claimed by another is a conflict", rc == 1 and "claimed by 'sam'" in err and "HTTP 409" in err, err)
 
         # Reassignment by an admin, with a reason: run 5 goes to leo by name.
         rc, _, err = d.cli(admin, "reassign", f"{ids[5]}/review", "--to-user", "leo", "--reason", "sam is on leave this week")
         check("an admin reassigns a task", rc == 0, err)
-        rc, _, err = d.cli(sup, "approve", f"{ids[5]}/review", "--reason", "research complete")
+        rc, _, err = d.cli(sup, "approve", f"{ids[5]}/review", "--reason", "research complete", "--yes")
         check("after reassignment the old team is refused", rc == 1 and "not assigned" in err, err)
 
         # Three people, three outcomes: i%3==0 sam agrees, 1 ines rejects, 2 leo overrides to RED.
         def decide(i):
             task = f"{ids[i]}/review"
             if decider_of(i) == "leo":
-                return d.cli(lead, "approve", task, "--rating", "RED", "--reason", "new information from the school today")
+                return d.cli(lead, "approve", task, "--rating", "RED", "--reason", "new information from the school today", "--yes")
             if decider_of(i) == "sam":
-                return d.cli(sup, "approve", task, "--reason", "research supports the rating")
-            return d.cli(insp, "reject", task, "--reason", "no safeguarding concern found")
+                return d.cli(sup, "approve", task, "--reason", "research supports the rating", "--yes")
+            return d.cli(insp, "reject", task, "--reason", "no safeguarding concern found", "--yes")
 
         with ThreadPoolExecutor(8) as pool:
             results = list(pool.map(decide, range(RUNS)))
         bad = [(i, r[2]) for i, r in enumerate(results) if r[0] != 0]
         check("every decision through the CLI is accepted", not bad, bad[:3])
-        rc, _, err = d.cli(insp, "reject", f"{ids[0]}/review", "--reason", "no safeguarding concern found")
+        rc, _, err = d.cli(insp, "reject", f"{ids[0]}/review", "--reason", "no safeguarding concern found", "--yes")
         check("deciding a decided task is a conflict", rc == 1 and "is not open" in err and "HTTP 409" in err, err)
 
         problems = []
@@ -136,6 +137,8 @@ try:
             want_by = decider_of(i)
             if vote["decided_by"] != want_by or len(vote["shown_digest"]) != 64 or "seconds_to_decide" not in vote:
                 problems.append(f"{run_id}: vote {vote}")
+            if vote.get("confirmed") != "yes_flag":
+                problems.append(f"{run_id}: a --yes decision recorded as confirmed={vote.get('confirmed')}")
             overriding = want_by == "leo" and band_of(i) != "RED"
             if vote.get("agreed") == overriding:
                 problems.append(f"{run_id}: agreed={vote.get('agreed')} but overriding={overriding}")
@@ -149,6 +152,13 @@ try:
         overridden = sum(1 for i in range(RUNS) if decider_of(i) == "leo" and band_of(i) != "RED")
         check("the report counts decisions and overrides", step.get("decided") == RUNS and overridden > 20 and
               step.get("overridden") == overridden and step.get("open") == 0, (step, overridden))
+        people = {a["user"]: a for a in report.get("approvers", [])}
+        by_person = {u: sum(1 for i in range(RUNS) if decider_of(i) == u) for u in ("sam", "ines", "leo")}
+        check("the report gives each approver's decisions, overrides and --yes decisions",
+              set(people) == set(by_person) and all(people[u]["decisions"] == n and people[u]["yes_flag"] == n for u, n in by_person.items())
+              and people["leo"]["overridden"] == overridden and people["sam"]["override_rate"] == 0
+              and abs(people["leo"]["override_rate"] - overridden / by_person["leo"]) < 1e-9,
+              (people, by_person))
         rc, out, err = d.cli(admin, "approvals", "--report")
         check("the report prints as a table", rc == 0 and "triage-review" in out and "OVERRIDES" in out, err)
         rc, _, err = d.cli(sup, "approvals", "--report")

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "approvals/approval_watch.h"
 #include "auth/assignees.h"
+#include "vigil/email_connector.h"
 #include "vigil/loader.h"
 
 using namespace vigil;
@@ -38,7 +39,13 @@ struct World {
     EngineOptions o;
     o.store = store;
     o.clock = std::make_shared<ManualClock>(*parseTime("2026-11-26T09:00:00Z"));
-    o.connectors = std::make_shared<ConnectorRegistry>();
+    o.connectors = connectors;
+    EmailConnectorOptions mail;
+    mail.port = 9;  // never sent to: the templates are what these tests look at
+    mail.tls = EmailConnectorOptions::Tls::kNone;
+    mail.from = "mash@force.example";
+    mail.templates["encompass"] = EmailTemplate{"Incident {{incident}}", "Before {{notify_by}}."};
+    REQUIRE(registerEmailConnector(*connectors, mail).isOk());
     o.timerThread = false;
     engine = std::move(Engine::create(o)).value();
     auto wf = loadWorkflow(yaml, "review.yaml");
@@ -50,6 +57,7 @@ struct World {
     c.store = store.get();
     c.users = users.get();
     c.clock = o.clock;
+    c.connectors = connectors.get();
     c.log = std::make_shared<spdlog::logger>("test");
     api = std::make_unique<Api>(c);
     api->addWorkflow(wf.workflow);
@@ -89,6 +97,7 @@ struct World {
   }
   static inline int n = 0;
   fs::path dir;
+  std::shared_ptr<ConnectorRegistry> connectors = std::make_shared<ConnectorRegistry>();
   std::shared_ptr<Store> store;
   std::unique_ptr<UserStore> users;
   std::unique_ptr<Engine> engine;
@@ -198,4 +207,38 @@ TEST_CASE("no account holds admin together with a role that reads run data or de
   }
   CHECK(w.users->addUser("ada", {"admin"}).isOk());
   CHECK(w.users->addUser("ada-author", {"admin", "author"}).isOk());  // publishing reads no run data
+}
+
+TEST_CASE("publishing a workflow whose webhook path another active workflow uses is refused, with where", "[daemon][api][webhook]") {
+  World w;
+  const std::string author = *w.users->addUser("author-1", {"author"});
+  auto publish = [&](const std::string& yaml, nlohmann::json* answer) {
+    HttpRequest req;
+    req.method = "POST";
+    req.path = "/api/v1/workflows";
+    req.target = req.path;
+    req.headers["authorization"] = "Bearer " + author;
+    req.body = nlohmann::json{{"source", yaml}, {"file", "hook.yaml"}}.dump();
+    HttpResponse r = w.api->handle(req);
+    *answer = nlohmann::json::parse(r.body, nullptr, false);
+    return r.status;
+  };
+  const std::string first = "workflow: intake\nversion: 1\nowner: o\ntriggers:\n  - webhook: /referrals/mash\nsteps:\n  - { id: s, set: { x: 1 } }\n";
+  nlohmann::json a;
+  REQUIRE(publish(first, &a) == 201);
+  const std::string second = "workflow: other\nversion: 1\nowner: o\ntriggers:\n  - webhook: /referrals/mash\nsteps:\n  - { id: s, set: { x: 1 } }\n";
+  CHECK(publish(second, &a) == 422);
+  REQUIRE(a["diagnostics"].size() == 1);
+  CHECK(a["diagnostics"][0]["line"] == 5);
+  CHECK(a["diagnostics"][0]["message"] == "webhook path '/referrals/mash' is already used by workflow 'intake'");
+  // The checks `vigil validate --config` makes run here too: a missing e-mail template is
+  // found when the workflow is published, not when a run fails after a person decided.
+  const std::string mail = "workflow: tell\nversion: 1\nowner: o\nsteps:\n  - id: notify\n    uses: email.send\n"
+                           "    with: { to: dsl@school.example, template: encompas, vars: { incident: x } }\n"
+                           "    purpose: Operation Encompass notification\n";
+  CHECK(publish(mail, &a) == 422);
+  REQUIRE(a["diagnostics"].size() == 1);
+  CHECK(a["diagnostics"][0]["message"].get<std::string>().find("encompas") != std::string::npos);
+  // A new version of the same workflow keeps its own path.
+  CHECK(publish("workflow: intake\nversion: 2\nowner: o\ntriggers:\n  - webhook: /referrals/mash\nsteps:\n  - { id: s, set: { x: 2 } }\n", &a) == 201);
 }

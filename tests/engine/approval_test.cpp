@@ -52,6 +52,47 @@ const std::string kQuorum = std::string(kHeader) + R"yaml(steps:
 
 }  // namespace
 
+TEST_CASE("a decision that does not meet the step's require is refused with its message", "[approval]") {
+  Harness h(std::string(kHeader) + R"yaml(inputs:
+  verified: { type: boolean }
+steps:
+  - id: review
+    approval:
+      assign: supervisor
+      options: [agree, override_to_green]
+      ratings: { override_to_green: GREEN }
+      recommendation: "'AMBER'"
+      form:
+        identity_confirmed: { type: boolean, default: false }
+      require:
+        - when: "decision.rating != 'GREEN' || inputs.verified || decision.form.identity_confirmed"
+          message: "confirm the identity before rating GREEN"
+)yaml");
+  h.start({{"verified", false}});
+  CHECK(act(h, "review", decide("sup", {"supervisor"}, "override_to_green", "the research shows no concern at all")) ==
+        "confirm the identity before rating GREEN; field: decision");
+  CHECK(h.st.status == RunStatus::kWaiting);
+  ApprovalAction confirmed = decide("sup", {"supervisor"}, "override_to_green", "identity checked with the school by phone");
+  confirmed.form = {{"identity_confirmed", true}};
+  CHECK(act(h, "review", confirmed).empty());
+  CHECK(h.st.status == RunStatus::kCompleted);
+}
+
+TEST_CASE("a require that names an unknown root is a load error, and decision is bound only there", "[approval][loader]") {
+  auto r = loadWorkflow(std::string(kHeader) + R"yaml(steps:
+  - id: review
+    approval:
+      assign: supervisor
+      require:
+        - { when: "decison.rating != 'GREEN'", message: "m" }
+  - { id: after, set: { x: "${{ decision.rating }}" } }
+)yaml", "wf.yaml");
+  std::vector<std::string> messages;
+  for (const auto& d : r.diagnostics) messages.push_back(d.message);
+  CHECK(std::count_if(messages.begin(), messages.end(), [](const std::string& m) { return m.find("unknown name 'decison'") != std::string::npos; }) == 1);
+  CHECK(std::count_if(messages.begin(), messages.end(), [](const std::string& m) { return m.find("unknown name 'decision'") != std::string::npos; }) == 1);
+}
+
 TEST_CASE("a quorum of 2 needs two distinct people who agree", "[approval]") {
   Harness h(kQuorum);
   h.start(Json::object(), "officer-1");

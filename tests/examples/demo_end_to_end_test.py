@@ -17,6 +17,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import signal
 import socket
 import subprocess
@@ -131,7 +132,7 @@ try:
     read = {"X-Vigil-Purpose": "end-to-end check of the demo"}
 
     def cli(token, *args):
-        p = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=60,
+        p = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
                            env=dict(os.environ, VIGIL_TOKEN=token, VIGIL_SERVER=url))
         return p.returncode, p.stdout, p.stderr
 
@@ -300,7 +301,7 @@ try:
         decision = OVERRIDE.get(f, "agree")
         reason = ("The research supports the recommended band for this referral" if decision == "agree"
                   else "Strategy discussion information changes the risk picture for this child")
-        rc, _, err = cli(supervisor, "decide", f"{run_of[f]}/review", decision, "--reason", reason)
+        rc, _, err = cli(supervisor, "decide", f"{run_of[f]}/review", decision, "--reason", reason, "--yes")
         if rc != 0:
             problems.append(f"{f}: {err.strip()}")
     checks.problems("the supervisor decided every approval through the CLI", problems)
@@ -320,6 +321,15 @@ try:
         elif b.get("status") != "completed" or b["outputs"]["band"] != expected_band(f):
             wrong.append(f"{f}: {b.get('status')} {b.get('outputs')} want {expected_band(f)} {b.get('error')}")
     checks.problems("each referral's outcome band (expected.json, overrides, systems down)", wrong)
+
+    # Disclosure records name the real recipient (the school's address), with the purpose.
+    db = sqlite3.connect(f"file:{os.path.join(demo, 'data', 'vigil.db')}?mode=ro", uri=True)
+    disclosures = db.execute("SELECT recipient, purpose FROM audit WHERE kind = 'disclosure' AND system = 'email'").fetchall()
+    db.close()
+    check("every e-mail disclosure record names its recipients and a purpose",
+          disclosures and all("@" in r and p for r, p in disclosures)
+          and any(r.startswith("dsl@") and p == "notify the school's designated safeguarding lead" for r, p in disclosures),
+          disclosures[:3])
 
     # E-mails: the school's designated lead for every non-GREEN outcome with a known key
     # adult; the duty desk for each overdue decision and each failed triage.
@@ -378,7 +388,7 @@ try:
         rc, out, _ = cli(supervisor, "approvals", "--json")
         task = [t for t in json.loads(out)["items"] if t["run"] == lookup] if rc == 0 else []
         if task:
-            rc, _, err = cli(supervisor, "decide", task[0]["id"], "disclose", "--reason", "needed for the strategy meeting")
+            rc, _, err = cli(supervisor, "decide", task[0]["id"], "disclose", "--reason", "needed for the strategy meeting", "--yes")
             check("the records manager approves the disclosure", rc == 0, err)
             break
         time.sleep(0.1)

@@ -98,13 +98,19 @@ class Daemon:
             raise RuntimeError(p.stderr)
         return p.stdout.strip()
 
-    def cli(self, token, *args, purpose=None):
-        """Runs a client subcommand against this daemon: (exit code, stdout, stderr)."""
+    def cli_env(self, token, purpose=None):
+        """The environment a client subcommand runs with against this daemon."""
         import os
-        import subprocess
         env = dict(os.environ, VIGIL_SERVER=self.url, VIGIL_TOKEN=token)
         env.pop("VIGIL_PURPOSE", None)
         if purpose:
             env["VIGIL_PURPOSE"] = purpose
-        p = subprocess.run([self.vigil, *args], capture_output=True, text=True, timeout=60, env=env)
+        return env
+
+    def cli(self, token, *args, purpose=None, stdin_text=None):
+        """Runs a client subcommand against this daemon: (exit code, stdout, stderr).
+        Standard input is not a terminal: empty, or `stdin_text`."""
+        import subprocess
+        p = subprocess.run([self.vigil, *args], capture_output=True, text=True, timeout=60,
+                           env=self.cli_env(token, purpose), input=stdin_text if stdin_text is not None else "")
         return p.returncode, p.stdout, p.stderr

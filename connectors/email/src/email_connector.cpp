@@ -75,8 +75,10 @@ class EmailConnector final : public Connector {
     CallOutcome out = transport_.send(options_.from, message, password, budget);
     OPENSSL_cleanse(password.data(), password.size());  // our copy; libcurl frees its own
     if (!out.ok) return out;
-    return CallOutcome::success(
+    CallOutcome sent = CallOutcome::success(
         {{"message_id", message.messageId}, {"recipients", static_cast<int>(message.recipients.size())}});
+    for (const auto& r : message.recipients) sent.recipient += (sent.recipient.empty() ? "" : ", ") + r;
+    return sent;
   }
 
   const EmailConnectorOptions options_;

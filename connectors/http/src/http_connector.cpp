@@ -95,9 +95,12 @@ class HttpConnector final : public Connector {
     e.budget = *budget;
     e.acceptStatus = std::move(r.acceptStatus);
 
+    const std::string recipient = e.destination.scheme + "://" + e.destination.label();
     auto sent = shared_->client.send(std::move(e));
     if (auto* failed = std::get_if<CallOutcome>(&sent)) return *failed;
-    return output(label, std::get<Delivered>(sent));
+    CallOutcome o = output(label, std::get<Delivered>(sent));
+    o.recipient = recipient;
+    return o;
   }
 
   std::optional<CallOutcome> addCredentials(const std::string& label, const Auth& auth, Exchange& e) const {

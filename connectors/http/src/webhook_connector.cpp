@@ -110,9 +110,12 @@ class WebhookConnector final : public Connector {
     e.bodyHeaders = {"Content-Type: application/json"};
     e.body = std::move(body);
     e.budget = *budget;
+    const std::string recipient = e.destination.scheme + "://" + e.destination.label();
     auto sent = shared_->client.send(std::move(e));
     if (auto* failed = std::get_if<CallOutcome>(&sent)) return *failed;
-    return CallOutcome::success({{"status", std::get<Delivered>(sent).status}});
+    CallOutcome o = CallOutcome::success({{"status", std::get<Delivered>(sent).status}});
+    o.recipient = recipient;
+    return o;
   }
 
   std::shared_ptr<const Shared> shared_;

@@ -77,6 +77,22 @@ const std::vector<Api::Route>& Api::routes() {
 
 Api::Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
 
+std::vector<Diagnostic> Api::publicationProblems(const Workflow& wf) {
+  std::vector<Diagnostic> out;
+  if (ctx_.connectors != nullptr) out = ctx_.connectors->check(wf, false);
+  std::shared_lock lock(mu_);
+  for (const auto& t : wf.triggers) {
+    if (t.kind != Trigger::Kind::kWebhook) continue;
+    auto it = hooks_.find(t.spec);
+    if (it != hooks_.end() && it->second != wf.name) {
+      // Two workflows on one path: deliveries would silently start the newer one.
+      out.push_back(Diagnostic{wf.sourceFile, t.pos.line, t.pos.column, DiagnosticCategory::kSemantic,
+                               "webhook path '" + t.spec + "' is already used by workflow '" + it->second + "'"});
+    }
+  }
+  return out;
+}
+
 void Api::addWorkflow(std::shared_ptr<const Workflow> wf) {
   std::unique_lock lock(mu_);
   auto& versions = workflows_[wf->name];

@@ -37,6 +37,7 @@ struct ApiContext {
   // How far a signed delivery's X-Vigil-Timestamp may be from ctx.clock, either way.
   std::chrono::seconds webhookWindow{std::chrono::minutes(5)};
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};  // how long an approval claim holds
+  std::chrono::seconds quickDecision{10};  // the approvals report's "quick" decision: within this of opening
   const ConnectorRegistry* connectors = nullptr;  // for GET /connectors
   class AuditService* audit = nullptr;  // access, disclosure and admin records; export; verify
   std::string dataDir;                  // for live verification (read-only)
@@ -117,6 +118,10 @@ class Api {
   // The definition a run is pinned to (from memory, or the store for older versions).
   std::shared_ptr<const Workflow> workflowOf(const RunState& run);
  public:
+  // What stops a valid workflow from being published here, whatever its source (folders,
+  // the API, SIGHUP): its connectors' actions and parameters (e-mail templates included)
+  // and webhook paths already used by another workflow. Empty when it may be published.
+  std::vector<Diagnostic> publicationProblems(const Workflow& wf);
   // The owner role of a published workflow version ("" when it is not known here).
   std::string ownerOf(const std::string& workflow, int version);
  private:

@@ -272,10 +272,20 @@ HttpResponse Api::decideApproval(HttpRequest& req, const Principal& who) {
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
     return HttpResponse::error(400, "invalid_request",
-                               "body must be {\"decision\", \"reason\", \"shown_digest\", \"rating\"?, \"form\"?}", "decision");
+                               "body must be {\"decision\", \"reason\", \"shown_digest\", \"rating\"?, \"form\"?, \"confirmed\"?}",
+                               "decision");
   }
   if (body.contains("reason") && !body["reason"].is_string()) {
     return HttpResponse::error(400, "invalid_request", "reason must be a string", "reason");
+  }
+  // How the client had the person confirm (the vigil CLI: a prompt, or --yes); recorded in
+  // the vote as the client states it, so scripted decisions can be told apart.
+  std::optional<Confirmation> confirmed = Confirmation::kUnstated;
+  if (body.contains("confirmed")) {
+    confirmed = body["confirmed"].is_string() ? parseConfirmation(body["confirmed"].get<std::string>()) : std::nullopt;
+    if (!confirmed || *confirmed == Confirmation::kUnstated) {
+      return HttpResponse::error(400, "invalid_request", "confirmed must be \"interactive\" or \"yes_flag\"", "confirmed");
+    }
   }
   TaskView t;
   if (auto bad = loadTask(req, &t, who)) return *bad;
@@ -298,11 +308,13 @@ HttpResponse Api::decideApproval(HttpRequest& req, const Principal& who) {
   a.form = body.value("form", nlohmann::json::object());
   a.shownDigest = t.digest;
   a.openedAt = **opened;
+  a.confirmed = *confirmed;
   Status s = ctx_.engine->actOnApproval(t.runId, t.step, a);
   if (!s) return refusal(s);
   ctx_.log->info("user {} decided approval {}/{}", who.user, t.runId, t.step);
   auto run = ctx_.store->loadRun(t.runId);
   nlohmann::json j = {{"id", t.runId + "/" + t.step}, {"decision", a.decision}, {"decided_by", who.user}};
+  if (a.confirmed != Confirmation::kUnstated) j["confirmed"] = confirmationName(a.confirmed);
   if (run && run->has_value()) {
     const StepState* st = (*run)->step(t.step);
     j["status"] = st != nullptr && st->approval.contains("decision") ? "decided" : "waiting_for_quorum";
@@ -349,10 +361,54 @@ HttpResponse Api::reassignApproval(HttpRequest& req, const Principal& who) {
   return HttpResponse::json(200, {{"id", req.params["run"] + "/" + req.params["step"]}, {"users", a.toUsers}, {"roles", a.toRoles}});
 }
 
+namespace {
+
+// One group of people's votes as the report gives it: override rate, and the share of
+// timed votes taken within the quick threshold of opening (the rubber-stamp indicator).
+nlohmann::json decisionJson(const DecisionStats& d) {
+  auto rate = [](long long n, long long of) { return of == 0 ? 0.0 : double(n) / double(of); };
+  return {{"decisions", d.decisions},
+          {"with_recommendation", d.withRecommendation},
+          {"overridden", d.overridden},
+          {"override_rate", rate(d.overridden, d.withRecommendation)},
+          {"timed", d.timed},
+          {"quick", d.quick},
+          {"quick_share", rate(d.quick, d.timed)},
+          {"yes_flag", d.yesFlag},
+          {"mean_seconds_from_opening", d.meanSecondsFromOpening}};
+}
+
+}  // namespace
+
 HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
   const TimePoint now = ctx_.clock->now();
   auto stats = ctx_.store->approvalStats(now);
   if (!stats) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
+  // Per person and per rule (step, then by recommended band), from the recorded votes.
+  auto byApprover = ctx_.store->decisionStats(DecisionStats::By::kApprover, ctx_.quickDecision);
+  auto byStep = ctx_.store->decisionStats(DecisionStats::By::kStep, ctx_.quickDecision);
+  auto byBand = ctx_.store->decisionStats(DecisionStats::By::kBand, ctx_.quickDecision);
+  if (!byApprover || !byStep || !byBand) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
+  nlohmann::json approvers = nlohmann::json::array();
+  for (const auto& d : *byApprover) {
+    nlohmann::json j = decisionJson(d);
+    j["user"] = d.decidedBy;
+    approvers.push_back(std::move(j));
+  }
+  nlohmann::json rules = nlohmann::json::array();
+  for (const auto& d : *byStep) {
+    nlohmann::json j = decisionJson(d);
+    j["workflow"] = d.workflow;
+    j["step"] = d.step;
+    j["by_recommendation"] = nlohmann::json::array();
+    for (const auto& b : *byBand) {
+      if (b.workflow != d.workflow || b.step != d.step) continue;
+      nlohmann::json bj = decisionJson(b);
+      bj["recommendation"] = b.recommendation.empty() ? nlohmann::json() : nlohmann::json(b.recommendation);
+      j["by_recommendation"].push_back(std::move(bj));
+    }
+    rules.push_back(std::move(j));
+  }
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : *stats) {
     steps.push_back({{"workflow", s.workflow},
@@ -372,7 +428,12 @@ HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
   if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& r : rows->rows) tasks.push_back(rowJson(r, now));
-  return HttpResponse::json(200, {{"steps", steps}, {"open", tasks}, {"open_total", rows->total}});
+  return HttpResponse::json(200, {{"steps", steps},
+                                  {"quick_decision_seconds", ctx_.quickDecision.count()},
+                                  {"approvers", approvers},
+                                  {"rules", rules},
+                                  {"open", tasks},
+                                  {"open_total", rows->total}});
 }
 
 // Decisions that missed their due time (the SLA), and open tasks already past it, oldest

@@ -105,6 +105,7 @@ std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* sour
     for (auto& d : checkWorkflowSet(set)) {
       if (d.file == file) diags.push_back(std::move(d));
     }
+    for (auto& d : publicationProblems(*r.workflow)) diags.push_back(std::move(d));
   }
   if (!diags.empty()) {
     nlohmann::json list = nlohmann::json::array();

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vigil/clock.h"
@@ -22,6 +23,28 @@ struct ApprovalActor {
   std::vector<std::string> roles;
 };
 
+// How a person confirmed a decision, as their client states it: at a prompt after being
+// shown the task (`interactive`), or with `--yes` (`yes_flag`: scripted, or having looked
+// at the task earlier). kUnstated: the client said nothing (an API caller other than the
+// vigil CLI). Recorded in the vote; the decisions report counts `--yes` decisions apart.
+enum class Confirmation { kUnstated, kInteractive, kYesFlag };
+// "", "interactive", "yes_flag"
+inline const char* confirmationName(Confirmation c) {
+  switch (c) {
+    case Confirmation::kInteractive: return "interactive";
+    case Confirmation::kYesFlag: return "yes_flag";
+    case Confirmation::kUnstated: break;
+  }
+  return "";
+}
+// The inverse of confirmationName ("" is kUnstated); nullopt for any other text.
+inline std::optional<Confirmation> parseConfirmation(std::string_view s) {
+  if (s.empty()) return Confirmation::kUnstated;
+  if (s == "interactive") return Confirmation::kInteractive;
+  if (s == "yes_flag") return Confirmation::kYesFlag;
+  return std::nullopt;
+}
+
 struct ApprovalAction {
   enum class Kind { kClaim, kDecide, kReassign };
   Kind kind = Kind::kDecide;
@@ -32,12 +55,25 @@ struct ApprovalAction {
   Json rating;                     // the approver's own rating when it differs from the recommendation
   Json form = Json::object();      // fields the step's `form` declares
   std::string shownDigest;         // SHA-256 of exactly what the approver was shown
-  std::optional<TimePoint> openedAt;
+  std::optional<TimePoint> openedAt;  // when this person first opened the task
+  Confirmation confirmed = Confirmation::kUnstated;
   // kClaim
   std::chrono::milliseconds claimFor{std::chrono::minutes(15)};
   // kReassign: the new assignees
   std::vector<std::string> toRoles;
   std::vector<std::string> toUsers;
+};
+
+// One person's vote on an approval step (each vote of a quorum), as the decisions report
+// counts it. Votes recorded by the system (`system:timeout`) are no person's and are left out.
+struct ApprovalVote {
+  int seq = 0;  // its place among the step's votes
+  std::string decidedBy;
+  std::string decision;
+  std::optional<bool> agreed;               // with the recommendation; empty when there was none
+  std::optional<TimePoint> openedAt;        // when this person first opened the task
+  std::optional<double> secondsFromOpening;  // from that opening to this vote
+  Confirmation confirmed = Confirmation::kUnstated;
 };
 
 // One approval step of one run, as the inbox and the SLA reports see it.
@@ -62,6 +98,7 @@ struct ApprovalRow {
   double priority = 0;         // the step's `priority:` (higher lists first); 0 without one
   std::string summary;         // the step's `summary:` line; "" without one
   std::string recommendation;  // a text recommendation (a band such as "RED"); "" otherwise
+  std::vector<ApprovalVote> votes;  // stored beside the row, replaced with it
 };
 
 // Which rows, in which order. Rows come in inbox order: priority (higher first), then due
@@ -116,6 +153,25 @@ struct ApprovalStats {
   long long overdue = 0;
   double meanSecondsToDecision = 0;
   double maxSecondsToDecision = 0;
+};
+
+// People's votes, grouped by who cast them (kApprover), by rule (kStep: workflow and step,
+// a foreach's iterations together) or by rule and recommended band (kBand): how often they
+// overrode the recommendation, and how many were taken within a few seconds of the person
+// opening the task, a rubber-stamp indicator measured from the opening, not the request.
+struct DecisionStats {
+  enum class By { kApprover, kStep, kBand };
+  std::string decidedBy;       // kApprover
+  std::string workflow;        // kStep, kBand
+  std::string step;            // kStep, kBand: the step id, without a foreach index
+  std::string recommendation;  // kBand: the text recommendation ("" for none or not a text)
+  long long decisions = 0;
+  long long withRecommendation = 0;
+  long long overridden = 0;
+  long long timed = 0;    // votes whose opening is recorded
+  long long quick = 0;    // of those, taken within the quick threshold of opening
+  long long yesFlag = 0;  // confirmed with --yes rather than at a prompt
+  double meanSecondsFromOpening = 0;  // over the timed votes; 0 without any
 };
 
 // The inbox's name for a run's cancellation waiting for confirmation: not a legal step id,

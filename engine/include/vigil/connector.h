@@ -30,6 +30,10 @@ struct CallOutcome {
   // The other system asked us to wait this long before trying again (HTTP Retry-After);
   // the retry waits at least this long, at most an hour.
   std::optional<std::chrono::milliseconds> retryAfter;
+  // Who received what was sent, for the disclosure record: e-mail addresses, or a system's
+  // scheme, host and port (never a path or query, which may carry personal data).
+  // Recorded with the step's result; "" when the connector cannot say.
+  std::string recipient;
 
   static CallOutcome success(Json output) {
     CallOutcome o;

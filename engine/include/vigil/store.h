@@ -49,7 +49,7 @@ struct Batch {
   std::vector<WorkItem> removeWork;      // by run, step, attempt
   std::vector<TimerItem> addTimers;
   std::vector<TimerItem> removeTimers;   // by run, step, attempt, kind
-  std::vector<ApprovalRow> approvals;    // inbox rows to insert or replace
+  std::vector<ApprovalRow> approvals;    // inbox rows (and their votes) to insert or replace
   std::vector<AuditEntry> audit;         // appended to the audit chain in this transaction
   bool empty() const {
     return runs.empty() && addWork.empty() && removeWork.empty() && addTimers.empty() && removeTimers.empty() &&
@@ -108,6 +108,9 @@ class Store {
   virtual Result<std::optional<ApprovalRow>> approval(const std::string& runId, const std::string& step) = 0;
   // Per workflow step; `now` decides which open approvals are overdue.
   virtual Result<std::vector<ApprovalStats>> approvalStats(TimePoint now) = 0;
+  // People's votes grouped `by` approver, step or step and band, in that key's order; a
+  // vote is quick when it came at most `quickWithin` after its person opened the task.
+  virtual Result<std::vector<DecisionStats>> decisionStats(DecisionStats::By by, std::chrono::milliseconds quickWithin) = 0;
   // When `user` first opened an approval task: evidence of how long they looked before
   // deciding. Recording again keeps the first time; returns the time kept.
   virtual Result<TimePoint> recordApprovalOpened(const std::string& runId, const std::string& step,

@@ -134,6 +134,14 @@ struct ApprovalStep {
   // are evaluated once, when the approval is requested, and recorded in the request.
   std::optional<Expression> priority;
   std::optional<Template> summary;
+  // Conditions a decision must meet, checked when it is made; `decision` is bound to
+  // {decision, rating, form, reason}. A decision for which one is not true is refused with
+  // its message (mash-triage: no GREEN for an unverified child without confirming who it is).
+  struct Requirement {
+    Expression when;
+    std::string message;
+  };
+  std::vector<Requirement> require;
 };
 struct WaitStep {
   std::optional<Millis> duration;

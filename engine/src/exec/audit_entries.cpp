@@ -95,7 +95,7 @@ void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string
         c.step = e.step;
         c.subject = subject;
         c.system = connector;
-        c.recipient = connector;
+        c.recipient = e.data.value("recipient", connector);
         c.purpose = "reminder: approval '" + e.step + "' escalated";
         c.payload = {{"escalation", e.attempt}, {"event", e.seq}};
         out->push_back(std::move(c));
@@ -111,7 +111,8 @@ void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string
           // The action's declared access: reading another system, sending data out to one, or changing it.
           const std::string access = connectors != nullptr ? connectors->access(u->connector, u->action) : "";
           c.kind = isAuditKind(access) ? access : "consultation";
-          if (c.kind == "disclosure") c.recipient = u->connector;
+          // The recipient the connector reported (addresses, or system and endpoint).
+          if (c.kind == "disclosure") c.recipient = e.data.value("recipient", u->connector);
           c.actor = system + " for " + st.startedBy;
           c.runId = st.id;
           c.step = e.step;

@@ -177,11 +177,24 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
     }
   }
 
+  if (!spec.require.empty()) {
+    Scope scope = w.scopeOfKey(step);
+    const Json rating = d.rating.is_null() ? request.value("recommendation", Json()) : d.rating;
+    scope.locals.emplace_back("decision", Json{{"decision", d.decision}, {"rating", rating}, {"form", form}, {"reason", d.reason}});
+    for (const auto& r : spec.require) {
+      std::string why;
+      if (!w.holds(r.when, scope, &why)) {
+        out.refused = Status::invalidArgument(r.message + (why.empty() ? "" : " (" + why + ")") + "; field: decision");
+        return out;
+      }
+    }
+  }
   Json vote = {{"decision", d.decision},     {"reason", d.reason},  {"decided_by", d.actor.user},
                {"roles", d.actor.roles},     {"form", form},        {"shown_digest", d.shownDigest},
                {"recommendation", request.value("recommendation", Json())}};
   if (agreed) vote["agreed"] = *agreed;
   if (!d.rating.is_null()) vote["rating"] = d.rating;
+  if (d.confirmed != Confirmation::kUnstated) vote["confirmed"] = confirmationName(d.confirmed);
   if (d.openedAt) {
     vote["opened_at"] = formatTime(*d.openedAt);
     vote["seconds_to_decide"] = std::chrono::duration<double>(now - *d.openedAt).count();
@@ -246,6 +259,22 @@ std::vector<ApprovalRow> approvalRowsOf(const RunState& state) {
     r.summary = request.value("summary", "");
     if (request.contains("recommendation") && request["recommendation"].is_string()) {
       r.recommendation = request["recommendation"].get<std::string>();
+    }
+    const Json votes = a.value("votes", Json::array());
+    for (size_t i = 0; i < votes.size(); ++i) {
+      const Json& v = votes[i];
+      ApprovalVote vote;
+      vote.seq = static_cast<int>(i);
+      vote.decidedBy = v.value("decided_by", "");
+      if (vote.decidedBy.rfind("system:", 0) == 0) continue;  // a timeout's decision is nobody's
+      vote.decision = v.value("decision", "");
+      if (v.contains("agreed") && v["agreed"].is_boolean()) vote.agreed = v["agreed"].get<bool>();
+      vote.openedAt = parseTime(v.value("opened_at", ""));
+      if (v.contains("seconds_to_decide") && v["seconds_to_decide"].is_number()) {
+        vote.secondsFromOpening = v["seconds_to_decide"].get<double>();
+      }
+      vote.confirmed = parseConfirmation(v.value("confirmed", "")).value_or(Confirmation::kUnstated);
+      r.votes.push_back(std::move(vote));
     }
     rows.push_back(std::move(r));
   }

@@ -40,6 +40,7 @@ Transition RunMachine::onCallResult(RunState& state, const std::string& step, in
     if (level > static_cast<int>(a.escalate.size()) || !a.escalate[static_cast<size_t>(level - 1)].remind) return out;
     Json data = {{"connector", a.escalate[static_cast<size_t>(level - 1)].remind->connector}, {"ok", outcome.ok}};
     if (!outcome.ok) data["code"] = outcome.code;
+    if (outcome.ok && !outcome.recipient.empty()) data["recipient"] = outcome.recipient;
     w.emit(EventType::kApprovalReminded, step, level, std::move(data));
     return out;
   }
@@ -50,7 +51,9 @@ Transition RunMachine::onCallResult(RunState& state, const std::string& step, in
   auto idx = w.indexOfKey(step);
   if (!idx) return out;
   if (outcome.ok) {
-    w.emit(EventType::kStepCompleted, step, attempt, {{"output", outcome.output}});
+    Json data = {{"output", outcome.output}};
+    if (!outcome.recipient.empty()) data["recipient"] = outcome.recipient;
+    w.emit(EventType::kStepCompleted, step, attempt, std::move(data));
   } else {
     w.handleCallFailure(*idx, step, attempt, outcome);
   }

@@ -84,7 +84,9 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
     switch (e.type) {
       case EventType::kStepCompleted:
         if (step && kind == StepKind::kUses) {
-          tr = m.onCallResult(st, e.step, e.attempt, CallOutcome::success(obj(e).value("output", Json())), e.time);
+          CallOutcome o = CallOutcome::success(obj(e).value("output", Json()));
+          o.recipient = obj(e).value("recipient", "");
+          tr = m.onCallResult(st, e.step, e.attempt, o, e.time);
         } else if (step && kind == StepKind::kCall) {
           tr = m.onChildEnded(st, e.step, RunStatus::kCompleted, obj(e).value("output", Json()), Json(), e.time);
         }
@@ -123,6 +125,7 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
         a.form = obj(e).value("form", Json::object());
         a.shownDigest = obj(e).value("shown_digest", "");
         if (e.data.contains("opened_at")) a.openedAt = parseTime(e.data["opened_at"].get<std::string>());
+        a.confirmed = parseConfirmation(obj(e).value("confirmed", "")).value_or(Confirmation::kUnstated);
         tr = m.onApproval(st, e.step, a, e.time);
         break;
       }
@@ -148,10 +151,10 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
       }
       case EventType::kApprovalReminded: {
         const int attempt = 1000 + e.attempt;  // Walk::kReminderAttempt + level
-        tr = m.onCallResult(st, e.step, attempt,
-                            obj(e).value("ok", false) ? CallOutcome::success(Json())
-                                                      : CallOutcome::failure(obj(e).value("code", ""), "", false),
-                            e.time);
+        CallOutcome o = obj(e).value("ok", false) ? CallOutcome::success(Json())
+                                                  : CallOutcome::failure(obj(e).value("code", ""), "", false);
+        o.recipient = obj(e).value("recipient", "");
+        tr = m.onCallResult(st, e.step, attempt, o, e.time);
         break;
       }
       case EventType::kCancellationRequested:

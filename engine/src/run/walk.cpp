@@ -93,6 +93,15 @@ Result<Json> RunMachine::Walk::eval(const ValueTemplate& v, const Scope& scope) 
   return v.evaluate(context(scope, b));
 }
 
+bool RunMachine::Walk::holds(const Expression& e, const Scope& scope, std::string* why) const {
+  auto v = condition(e, scope, "requirement");
+  if (!v) {
+    *why = v.status().message();
+    return false;
+  }
+  return *v;
+}
+
 Result<bool> RunMachine::Walk::condition(const Expression& e, const Scope& scope, const char* what) const {
   auto v = eval(e, scope);
   if (!v) return v.status();

@@ -29,6 +29,9 @@ class RunMachine::Walk {
   static constexpr int kReminderAttempt = 1000;
   std::optional<StepIndex> indexOfKey(const std::string& key) const;
   Scope scopeOfKey(const std::string& key) const;
+  // A condition in `scope`, for the rules of approvals (an error or a non-boolean is false
+  // with why in `why`).
+  bool holds(const Expression& e, const Scope& scope, std::string* why) const;
 
  private:
   enum class Outcome { kDone, kBusy, kFailed };

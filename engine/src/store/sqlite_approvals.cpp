@@ -1,4 +1,5 @@
-// The approvals inbox in SQLite: rows replaced whole from the run's state at each commit.
+// The approvals inbox in SQLite: rows (and their votes) replaced whole from the run's state
+// at each commit.
 #include "sqlite_approvals.h"
 
 #include <functional>
@@ -108,6 +109,34 @@ void writeApproval(SQLite::Database& db, const ApprovalRow& r) {
   q.bind(19, r.summary);
   q.bind(20, r.recommendation);
   q.exec();
+  // The votes are replaced with their row, so they always say what the run's state says.
+  SQLite::Statement del(db, "DELETE FROM approval_votes WHERE run_id = ? AND step = ?");
+  del.bind(1, r.runId);
+  del.bind(2, r.step);
+  del.exec();
+  for (const auto& v : r.votes) {
+    SQLite::Statement ins(db,
+                          "INSERT INTO approval_votes(run_id, step, seq, decided_by, decision, agreed, opened_at,"
+                          " seconds_from_opening, confirmed) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, r.runId);
+    ins.bind(2, r.step);
+    ins.bind(3, v.seq);
+    ins.bind(4, v.decidedBy);
+    ins.bind(5, v.decision);
+    if (v.agreed) {
+      ins.bind(6, *v.agreed ? 1 : 0);
+    } else {
+      ins.bind(6);
+    }
+    bindOptionalTime(ins, 7, v.openedAt);
+    if (v.secondsFromOpening) {
+      ins.bind(8, *v.secondsFromOpening);
+    } else {
+      ins.bind(8);
+    }
+    ins.bind(9, confirmationName(v.confirmed));
+    ins.exec();
+  }
 }
 
 namespace {
@@ -229,6 +258,41 @@ std::vector<ApprovalStats> approvalStats(SQLite::Database& db, TimePoint now) {
     s.overdue = q.getColumn(6).getInt64();
     s.meanSecondsToDecision = q.getColumn(7).isNull() ? 0 : q.getColumn(7).getDouble() / 1000.0;
     s.maxSecondsToDecision = q.getColumn(8).isNull() ? 0 : q.getColumn(8).getDouble() / 1000.0;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<DecisionStats> decisionStats(SQLite::Database& db, DecisionStats::By by, std::chrono::milliseconds quickWithin) {
+  // A rule is the step, whichever foreach iteration ("school[2]") the vote was in.
+  const std::string rule = "CASE WHEN instr(a.step, '[') > 0 THEN substr(a.step, 1, instr(a.step, '[') - 1) ELSE a.step END";
+  std::string keys;
+  switch (by) {
+    case DecisionStats::By::kApprover: keys = "v.decided_by, '', '', ''"; break;
+    case DecisionStats::By::kStep: keys = "'', a.workflow, " + rule + ", ''"; break;
+    case DecisionStats::By::kBand: keys = "'', a.workflow, " + rule + ", a.recommendation"; break;
+  }
+  SQLite::Statement q(db, "SELECT " + keys +
+                              ", count(*), sum(v.agreed IS NOT NULL), sum(v.agreed = 0),"
+                              " sum(v.seconds_from_opening IS NOT NULL), ifnull(sum(v.seconds_from_opening <= ?), 0),"
+                              " sum(v.confirmed = 'yes_flag'), avg(v.seconds_from_opening)"
+                              " FROM approval_votes v JOIN approvals a ON a.run_id = v.run_id AND a.step = v.step"
+                              " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4");
+  q.bind(1, std::chrono::duration<double>(quickWithin).count());
+  std::vector<DecisionStats> out;
+  while (q.executeStep()) {
+    DecisionStats s;
+    s.decidedBy = q.getColumn(0).getString();
+    s.workflow = q.getColumn(1).getString();
+    s.step = q.getColumn(2).getString();
+    s.recommendation = q.getColumn(3).getString();
+    s.decisions = q.getColumn(4).getInt64();
+    s.withRecommendation = q.getColumn(5).getInt64();
+    s.overridden = q.getColumn(6).getInt64();
+    s.timed = q.getColumn(7).getInt64();
+    s.quick = q.getColumn(8).getInt64();
+    s.yesFlag = q.getColumn(9).getInt64();
+    s.meanSecondsFromOpening = q.getColumn(10).isNull() ? 0 : q.getColumn(10).getDouble();
     out.push_back(std::move(s));
   }
   return out;

@@ -85,6 +85,31 @@ inline const std::vector<Migration>& migrations() {
         ALTER TABLE approvals ADD COLUMN recommendation TEXT NOT NULL DEFAULT '';
         CREATE INDEX approvals_inbox ON approvals(status, priority DESC, ifnull(due, 9223372036854775807), requested_at, run_id, step);
       )sql"},
+      {7, R"sql(
+        -- Each person's vote on an approval step (every vote of a quorum), replaced with
+        -- its approvals row: who, what, agreement with the recommendation, seconds from
+        -- their first opening of the task, and how they confirmed it ('interactive',
+        -- 'yes_flag' or '' when the client did not say). The decisions report reads it.
+        CREATE TABLE approval_votes(
+          run_id TEXT NOT NULL, step TEXT NOT NULL, seq INTEGER NOT NULL,
+          decided_by TEXT NOT NULL, decision TEXT NOT NULL, agreed INTEGER,
+          opened_at INTEGER, seconds_from_opening REAL, confirmed TEXT NOT NULL DEFAULT '',
+          PRIMARY KEY(run_id, step, seq)) WITHOUT ROWID;
+        CREATE INDEX approval_votes_by ON approval_votes(decided_by);
+        -- Votes recorded before this version, from the runs' snapshots (the fold of their
+        -- ApprovalDecided events); a damaged or erased snapshot contributes none.
+        INSERT OR IGNORE INTO approval_votes(run_id, step, seq, decided_by, decision, agreed, opened_at,
+                                             seconds_from_opening, confirmed)
+          SELECT r.id, s.key, v.key, json_extract(v.value, '$.decided_by'), ifnull(json_extract(v.value, '$.decision'), ''),
+                 json_extract(v.value, '$.agreed'),
+                 CAST(round((julianday(json_extract(v.value, '$.opened_at')) - 2440587.5) * 86400000.0) AS INTEGER),
+                 json_extract(v.value, '$.seconds_to_decide'), ''
+          FROM runs r,
+               json_each(CASE WHEN json_valid(r.snapshot) THEN r.snapshot ELSE '{}' END, '$.steps') s,
+               json_each(s.value, '$.approval.votes') v
+          WHERE json_type(v.value, '$.decided_by') = 'text' AND substr(json_extract(v.value, '$.decided_by'), 1, 7) <> 'system:'
+            AND EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = r.id AND a.step = s.key);
+      )sql"},
   };
   return kMigrations;
 }

@@ -290,6 +290,9 @@ class SqliteStore final : public Store {
   Result<std::vector<ApprovalStats>> approvalStats(TimePoint now) override {
     return locked("approval statistics", [&] { return sqlite::approvalStats(db_, now); });
   }
+  Result<std::vector<DecisionStats>> decisionStats(DecisionStats::By by, std::chrono::milliseconds quickWithin) override {
+    return locked("decision statistics", [&] { return sqlite::decisionStats(db_, by, quickWithin); });
+  }
   Result<TimePoint> recordApprovalOpened(const std::string& runId, const std::string& step, const std::string& user,
                                          TimePoint at) override {
     return locked("recording an approval view", [&] { return sqlite::recordApprovalOpened(db_, runId, step, user, at); });

@@ -15,6 +15,7 @@ struct ExprUse {
   OffsetMap where;   // expression offset -> file position
   std::string what;  // "condition of step 'x'"
   bool secretsAllowed = false;  // the `with` of a connector call: the only place `secrets.NAME` may appear
+  std::vector<std::string> bindings = {};  // names bound for this use alone (`decision` in an approval's `require`)
 };
 
 // "step 'pnd'", or "step at line 12" for a step without a usable id.

@@ -74,7 +74,7 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
   std::string what = "'approval' of " + stepWhat(s);
   static const std::vector<std::string_view> kKeys = {"assign", "quorum", "distinct_from", "options", "reason",
                                                       "timeout", "on_timeout", "escalate", "show", "form",
-                                                      "recommendation", "due", "ratings", "priority", "summary"};
+                                                      "recommendation", "due", "ratings", "priority", "summary", "require"};
   if (!c_.checkMap(body, kKeys, {"assign"}, what) && !body.isMap()) {
     s.body = std::move(a);
     return;
@@ -280,6 +280,22 @@ void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {
     if (auto e = c_.expression(*du, "'due' of " + what, &where)) {
       stepUses_[self].push_back(ExprUse{*e, where, "'due' of " + what});
       a.due = std::move(e);
+    }
+  }
+  if (const Node* rq = body.find("require")) {
+    if (c_.requireList(*rq, "'require' of " + what)) {
+      for (const auto& item : rq->items) {
+        const std::string w = "a 'require' of " + what;
+        if (!c_.checkMap(item, {"when", "message"}, {"when", "message"}, w)) continue;
+        OffsetMap where;
+        auto e = c_.expression(*item.find("when"), "'when' of " + w, &where);
+        auto m = c_.string(*item.find("message"), "'message' of " + w);
+        if (!e || !m) continue;
+        ExprUse use{*e, where, "'when' of " + w};
+        use.bindings.push_back("decision");
+        stepUses_[self].push_back(std::move(use));
+        a.require.push_back(ApprovalStep::Requirement{std::move(*e), *m});
+      }
     }
   }
   if (const Node* p = body.find("priority")) {

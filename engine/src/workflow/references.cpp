@@ -188,6 +188,7 @@ std::string Builder::notRunReason(StepIndex target, std::optional<StepIndex> at)
 void Builder::checkUse(const ExprUse& use, const Visible& v, Scope scope, std::optional<StepIndex> at) {
   std::vector<std::string_view> roots = {"inputs", "steps", "run"};
   for (const auto& b : v.bindings) roots.push_back(b);
+  for (const auto& b : use.bindings) roots.push_back(b);
   size_t skipUntil = 0;  // paths inside a dashed step id already reported
   for (const auto& ref : use.expr.paths()) {
     if (ref.offset < skipUntil) continue;

@@ -8,6 +8,7 @@
 
 #include "sink_harness.h"
 #include "vigil/email_connector.h"
+#include "vigil/loader.h"
 
 namespace vigil {
 namespace {
@@ -199,11 +200,37 @@ TEST_CASE("email.send delivers to several recipients and copies", "[email]") {
                    {"body", "b"}});
   REQUIRE(out.ok);
   CHECK(out.output["recipients"] == 3);
+  // The disclosure record names who received it, not just "email".
+  CHECK(out.recipient == "jane.doe@example.org, john.roe@example.org, records@notify.test");
   Json m = sink.message(1);
   CHECK(m["rcpt_tos"] == Json::array({"jane.doe@example.org", "john.roe@example.org", "records@notify.test"}));
   CHECK(header(m, "To") == "jane.doe@example.org, john.roe@example.org");
   CHECK(header(m, "Cc") == "records@notify.test, jane.doe@example.org");
   CHECK(m["parsed"]["defects"].empty());
+}
+
+TEST_CASE("a workflow step that discloses through email.send without a purpose is refused when it loads", "[email]") {
+  SmtpSink sink;
+  ConnectorRegistry registry;
+  REQUIRE(registerEmailConnector(registry, plainOptions(sink.port())).isOk());
+  auto r = loadWorkflow(R"yaml(workflow: t
+version: 1
+owner: o
+steps:
+  - id: tell-school
+    uses: email.send
+    with: { to: dsl@school.example, subject: s, body: b }
+  - id: with-purpose
+    uses: email.send
+    with: { to: dsl@school.example, subject: s, body: b }
+    purpose: Operation Encompass notification
+)yaml", "t.yaml");
+  REQUIRE(r.ok());
+  auto problems = registry.check(*r.workflow, true);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].line == 5);
+  CHECK(problems[0].message ==
+        "step 'tell-school' discloses data through email.send: say why with 'purpose:' (it is recorded with every disclosure)");
 }
 
 TEST_CASE("email.send is safe to call from several threads at once", "[email]") {
