@@ -236,6 +236,11 @@ try:
           all(tasks[run_of[f]]["recommendation"] != "GREEN" and tasks[run_of[f]]["summary"].startswith("IDENTITY UNVERIFIED")
               for f in unknown), [tasks[run_of[f]] for f in unknown])
 
+    src = json.loads(cli(supervisor, "approvals", f"{run_of[unknown[0]]}/review", "--json")[1] or "{}").get("show", {}).get(
+        "steps.sources.output", {})
+    check("a system that has no record of the child says not_found, not just completed",
+          src.get("pnd") == "not_found" and src.get("social_care") == "not_found" and src.get("identity", "").startswith("UNVERIFIED"), src)
+
     # The inbox through the API, ten at a time: every task once, most urgent first.
     paged, cursor = [], ""
     for _ in range(50):

@@ -262,7 +262,7 @@ def check_connectors():
             for p, v in (s.get("with") or {}).items():
                 if isinstance(v, list) and params.get(p, {}).get("type") != "array":
                     problems.append(f"{wname}: step {sid} sends a list as '{p}', declared {params.get(p, {}).get('type', 'string')}")
-            outputs = set(a.get("outputs", {}))
+            outputs = set(a.get("outputs", {})) | ({"match"} if a.get("match") else set())  # `match:` adds match
             for field in set(re.findall(r"steps(?:\." + re.escape(sid) + r"|\['" + re.escape(sid) + r"'\])\.output\.([a-z_]+)", text)):
                 if field not in outputs:
                     problems.append(f"{wname}: reads steps.{sid}.output.{field}, which {s['uses']} does not output")

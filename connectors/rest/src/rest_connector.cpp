@@ -127,6 +127,22 @@ class RestConnector final : public Connector {
       const Json* v = at(o.output, p);
       mapped[name] = v == nullptr ? Json() : *v;
     }
+    if (!a.foundOutput.empty()) {
+      // found, not_found or ambiguous: distinct outcomes, never the same as an empty answer.
+      // An answer that does not say whether the person was found is an error, not a "no".
+      const Json& found = mapped[a.foundOutput];
+      if (!found.is_boolean()) {
+        return CallOutcome::failure("invalid_response", d_.name + "." + c.action + ": the answer does not say whether the person was found ('" +
+                                                            a.foundOutput + "' is not true or false)",
+                                    false);
+      }
+      const Json count = a.countOutput.empty() ? Json() : mapped[a.countOutput];
+      if (count.is_number() && count.get<double>() > 1) {
+        mapped["match"] = "ambiguous";
+      } else {
+        mapped["match"] = found.get<bool>() ? "found" : "not_found";
+      }
+    }
     o.output = std::move(mapped);
     return o;
   }

@@ -148,7 +148,7 @@ Result<Definition> loadDefinition(const std::string& file) {
     const std::string what = "action '" + name + "'";
     if (!std::regex_match(name, kAction)) return r.error(kv.first, "action names are lower-case identifiers, got '" + name + "'");
     const YAML::Node& n = kv.second;
-    if (Status s = r.keys(n, {"description", "access", "method", "path", "params", "query", "body", "outputs"}, what); !s) return s;
+    if (Status s = r.keys(n, {"description", "access", "method", "path", "params", "query", "body", "outputs", "match"}, what); !s) return s;
     Action a;
     a.spec.name = name;
     if (n["description"]) (void)r.text(n["description"], "'description'", &a.spec.description);
@@ -199,6 +199,19 @@ Result<Definition> loadDefinition(const std::string& file) {
         a.outputs[out] = path;
         a.spec.outputs.push_back(ParamSpec{out, "any", false, ""});
       }
+    }
+    if (const YAML::Node m = n["match"]) {
+      // A lookup that finds nobody, or several, must not read as "nothing to report".
+      if (Status s = r.keys(m, {"found", "count"}, "'match' of " + what); !s) return s;
+      if (!m["found"]) return r.error(m, "'match' of " + what + " needs 'found': the output that is true when the system found the person");
+      a.foundOutput = m["found"].as<std::string>("");
+      if (m["count"]) a.countOutput = m["count"].as<std::string>("");
+      for (const auto* o : {&a.foundOutput, &a.countOutput}) {
+        if (!o->empty() && a.outputs.count(*o) == 0) {
+          return r.error(m, "'match' of " + what + " names '" + *o + "', which is not one of its outputs");
+        }
+      }
+      a.spec.outputs.push_back(ParamSpec{"match", "string", false, "found, not_found or ambiguous"});
     }
     d.actions[name] = std::move(a);
   }

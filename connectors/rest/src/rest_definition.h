@@ -17,6 +17,11 @@ struct Action {
   std::map<std::string, std::string> query;     // name -> template
   Json body;                                    // JSON template, or null
   std::map<std::string, std::string> outputs;   // name -> path into the response
+  // How the system says whether it found the person asked about (`match:`): the output
+  // that is true when it did, and optionally the one that counts the records it matched
+  // (more than one: ambiguous). Empty: the action is not a lookup.
+  std::string foundOutput;
+  std::string countOutput;
 };
 
 struct Definition {

@@ -143,6 +143,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"slept": True})
         elif path == "/huge":
             self._huge(one("declare") == "1")
+        elif path == "/answer":
+            # A lookup's answer as the test asks for it: ?found=true|false|absent&count=N.
+            answer = {} if one("found") == "absent" else {"found": one("found") == "true"}
+            if one("count") is not None:
+                answer["count"] = int(one("count"))
+            self._send(200, answer)
         elif path == "/badjson":
             self._send(200, b'{"unterminated": [1, 2', content_type="application/json")
         elif path == "/text":

@@ -112,6 +112,36 @@ TEST_CASE("a REST connector from YAML builds its requests and maps its responses
   CHECK(rms->call(callOf("delete_everything", Json::object())).code == "invalid_request");
 }
 
+TEST_CASE("a lookup that finds nobody or several is a distinct outcome, and an answer that does not say is an error", "[rest]") {
+  auto& server = vigil::test::TestServer::get();
+  Folder dir;
+  dir.write("pnd.yaml", "connector: pnd\nbase_url: " + server.url("") +
+                            "\nactions:\n  person_search:\n    path: /answer\n"
+                            "    params: { found: { type: string }, count: { type: string } }\n"
+                            "    query: { found: \"{found}\", count: \"{count}\" }\n"
+                            "    outputs: { found: json.found, count: json.count }\n"
+                            "    match: { found: found, count: count }\n");
+  ConnectorRegistry registry;
+  REQUIRE(registerHttpConnectors(registry, HttpConnectorOptions{}).isOk());
+  REQUIRE(registerRestConnectors(registry, {dir.path.string()}, nullptr).isOk());
+  auto pnd = registry.find("pnd");
+  REQUIRE(pnd != nullptr);
+  auto match = [&](Json input) {
+    CallOutcome o = pnd->call(callOf("person_search", std::move(input)));
+    INFO(o.code << " " << o.message);
+    return o.ok ? o.output["match"] : Json(o.code);
+  };
+  CHECK(match({{"found", "true"}, {"count", "1"}}) == "found");
+  CHECK(match({{"found", "false"}}) == "not_found");
+  CHECK(match({{"found", "true"}, {"count", "3"}}) == "ambiguous");
+  CHECK(match({{"found", "absent"}}) == "invalid_response");  // not silently "nobody"
+  bool declared = false;
+  for (const auto& a : pnd->actions()) {
+    for (const auto& o : a.outputs) declared = declared || o.name == "match";
+  }
+  CHECK(declared);
+}
+
 TEST_CASE("a REST connector reaches only what the outbound policy allows", "[rest]") {
   Folder dir;
   dir.write("meta.yaml", "connector: meta\nbase_url: http://169.254.169.254/latest\nactions:\n  creds: { path: /meta-data }\n");
@@ -130,7 +160,7 @@ TEST_CASE("bad REST definitions are refused with file, line and key", "[rest]") 
   };
   const std::vector<Case> cases = {
       {"connector: x\nbase_url: http://127.0.0.1\nactions:\n  a: { path: /a, colour: red }\n",
-       "x.yaml:4:18: error: unknown key 'colour' in action 'a' (known: access, body, description, method, outputs, params, path, query)"},
+       "x.yaml:4:18: error: unknown key 'colour' in action 'a' (known: access, body, description, match, method, outputs, params, path, query)"},
       {"connector: x\nactions:\n  a: { path: /a }\n", "x.yaml:1:1: error: the connector needs 'base_url'"},
       {"connector: x\nbase_url: ftp://127.0.0.1\nactions:\n  a: { path: /a }\n",
        "x.yaml:2:11: error: 'base_url' must start with http:// or https://"},
