@@ -58,6 +58,7 @@ class Builder {
   ValueTemplate compileValue(const Node& n, const std::string& what, std::vector<ExprUse>* uses);
   Json compileInto(const Node& n, const std::string& path, const std::string& what,
                    std::vector<ValueTemplate::Slot>& slots, std::vector<ExprUse>* uses, int depth);
+  void checkSummaries();
   void addTemplateUses(const Template& t, const OffsetMap& where, const std::string& what, std::vector<ExprUse>* uses);
 
   // references (references.cpp)

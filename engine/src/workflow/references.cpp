@@ -55,6 +55,34 @@ void Builder::checkReferences() {
     handler.bindings.push_back("error");
     walk(wf_.onError, handler);
   }
+  checkSummaries();
+}
+
+// A task's summary is shown unmasked in every assignee's list: it may not read a sensitive
+// value (or an object holding one), which would put a child's name in every inbox.
+void Builder::checkSummaries() {
+  for (const auto& step : wf_.steps) {
+    const auto* a = std::get_if<ApprovalStep>(&step.body);
+    if (a == nullptr || !a->summary) continue;
+    for (const auto& part : a->summary->parts()) {
+      if (!part.expr) continue;
+      for (const auto& ref : part.expr->paths()) {
+        std::string path;
+        for (const auto& seg : ref.segments) path += (path.empty() ? "" : ".") + seg;
+        for (const auto& sens : wf_.sensitive) {
+          const bool under = path == sens || path.rfind(sens + ".", 0) == 0;
+          const bool holds = sens.rfind(path + ".", 0) == 0;
+          if (under || holds) {
+            c_.error(step.pos, DiagnosticCategory::kSemantic,
+                     "the 'summary' of step '" + step.id + "' reads '" + path + "', which " +
+                         (under ? "is sensitive" : "holds the sensitive '" + sens + "'") +
+                         ": every list shows the summary unmasked, so leave personal data out");
+            break;
+          }
+        }
+      }
+    }
+  }
 }
 
 void Builder::walk(const std::vector<StepIndex>& list, Visible& v) {
