@@ -21,9 +21,13 @@ using namespace std::chrono_literals;
 namespace {
 
 // The education system's answer for a synthetic pupil.
+// A child whose name holds "Unknown" is on no roll.
 class Schools final : public Connector {
  public:
-  CallOutcome call(const ConnectorCall&) override {
+  CallOutcome call(const ConnectorCall& c) override {
+    if (c.input.value("name", "").find("Unknown") != std::string::npos) {
+      return CallOutcome::success({{"found", false}, {"on_roll", false}, {"school", nullptr}, {"key_adult_email", nullptr}});
+    }
     return CallOutcome::success({{"on_roll", true}, {"school", "Synthetic Primary School"},
                                  {"key_adult_email", "key.adult@synthetic-primary.example"}});
   }
@@ -79,4 +83,48 @@ TEST_CASE("an incident late on the Friday before half term is notified before th
   f.advance(2min);  // 08:31, still no acknowledgement: the duty inspector is brought in
   CHECK(assigned() == Json({"encompass-coordinator", "duty-inspector"}));
   CHECK_FALSE(isTerminal(f.runState(*id).status));
+}
+
+TEST_CASE("a child with no school known becomes the coordinator's task; the acknowledgement shows the school and the e-mail",
+          "[encompass]") {
+  auto area = daemon::loadAreaFile(std::string(VIGIL_SOURCE_DIR) + "/examples/areas/northshire.yaml");
+  REQUIRE(area.isOk());
+  SmtpSink sink;
+  DataDir dir;
+  Fixture f(dir.path, nullptr, *area, "2026-11-24T19:00:00Z");
+  REQUIRE(f.connectors->add("education", std::make_shared<Schools>()).isOk());
+  EmailConnectorOptions mail;
+  mail.port = sink.port();
+  mail.tls = EmailConnectorOptions::Tls::kNone;
+  mail.from = "encompass@force.example";
+  mail.templates["encompass"] = EmailTemplate{"Operation Encompass: {{incident}}", "By {{notify_by}}."};
+  REQUIRE(registerEmailConnector(*f.connectors, mail).isOk());
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/workflows/operation-encompass.yaml");
+  std::stringstream yaml;
+  yaml << in.rdbuf();
+  f.publish(yaml.str());
+  REQUIRE(f.engine->start().isOk());
+  auto id = f.engine->startRun("operation-encompass",
+                               {{"incident", {{"id", "INC-8"}, {"occurred_at", "2026-11-24T19:00:00Z"},
+                                              {"children", {{{"name", "Synthetic Child Alpha"}, {"dob", "2015-03-14"}},
+                                                            {{"name", "Synthetic Child Unknown"}, {"dob", "2016-01-01"}}}}}}},
+                               "officer-1");
+  REQUIRE(id.isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  RunState st = f.runState(*id);
+  CHECK(sink.count() == 1);  // only the child with a school
+  const StepState* ack = st.step("acknowledgement[0]");
+  REQUIRE(ack != nullptr);
+  const Json& shown = ack->approval["request"]["show"];
+  CHECK(shown["steps['find-school'].output"]["key_adult_email"] == "key.adult@synthetic-primary.example");
+  CHECK(shown["steps['notify-key-adult'].status"] == "completed");
+  CHECK(shown["index"] == 0);
+  auto statusOf = [&](const char* key) { return st.step(key) == nullptr ? std::string("absent") : stepStatusName(st.step(key)->status); };
+  CHECK(statusOf("no-school[0]") == "skipped");
+  const StepState* none = st.step("no-school[1]");
+  REQUIRE(none != nullptr);
+  CHECK(none->status == StepStatus::kWaiting);  // not skipped: a person must find the school
+  CHECK(none->approval["assigned"]["roles"] == Json({"encompass-coordinator"}));
+  CHECK(none->approval["request"]["summary"].get<std::string>().rfind("INC-8 child 2: NO SCHOOL KNOWN", 0) == 0);
+  CHECK(statusOf("acknowledgement[1]") != "waiting");
 }
