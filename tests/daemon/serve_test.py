@@ -265,9 +265,22 @@ try:
           and lines.index("      " + error_lines[0]) == lines.index(next(l for l in lines if l.startswith("  parse "))) + 1,
           out)
 
+    # An account that decides needs a second admin: the first admin's request waits.
     code, body = request("POST", "/api/v1/users", token=admin, body={"name": "pat", "roles": ["approver"]})
-    check("admin adds a user through the API", code == 201 and body["token"].startswith("vgl_"), body)
+    check("granting a role that decides waits for a second admin", code == 202 and body.get("status") == "pending", body)
+    grant = body.get("grant")
+    code, body = request("POST", f"/api/v1/users/grants/{grant}/confirm", token=admin)
+    check("the admin who asked cannot confirm their own grant", code == 403, body)
+    code, body = request("POST", "/api/v1/users", token=admin, body={"name": "ada2", "roles": ["admin"]})
+    check("an admin account needs no second admin", code == 201 and body["token"].startswith("vgl_"), body)
+    admin2 = body.get("token", "")
+    code, body = request("POST", f"/api/v1/users/grants/{grant}/confirm", token=admin2)
+    check("a second admin confirms: the account exists and its token is returned once", code == 201 and body["token"].startswith("vgl_"), body)
     pat = body.get("token", "")
+    code, body = request("GET", "/api/v1/users/grants", token=admin)
+    report = [g for g in body.get("items", []) if g["grant"] == grant]
+    check("the role-change report names who asked and who confirmed",
+          report and report[0]["status"] == "confirmed" and report[0]["decided_by"] == "ada2" and report[0]["roles"] == ["approver"], body)
     code, body = request("POST", "/api/v1/users", token=admin, body={"name": "pat", "roles": ["approver"]})
     check("adding the same user again: 409", code == 409, body)
     code, body = request("POST", "/api/v1/users", token=operator, body={"name": "eve", "roles": ["admin"]})

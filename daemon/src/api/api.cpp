@@ -70,6 +70,8 @@ const std::vector<Api::Route>& Api::routes() {
       {"POST", "/api/v1/audit/rotate-key", P::kManageKeys, false, &Api::auditRotateKey},
       {"GET", "/api/v1/users", P::kManageUsers, false, &Api::listUsers},
       {"POST", "/api/v1/users", P::kManageUsers, false, &Api::addUser},
+      {"GET", "/api/v1/users/grants", P::kManageUsers, false, &Api::listGrants},
+      {"POST", "/api/v1/users/grants/{id}/{decision}", P::kManageUsers, false, &Api::decideGrant},
       {"POST", "/api/v1/tokens/{id}/revoke", P::kManageUsers, false, &Api::revokeToken},
   };
   return kRoutes;

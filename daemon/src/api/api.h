@@ -77,6 +77,8 @@ class Api {
   HttpResponse listRuns(HttpRequest&, const Principal&);
   HttpResponse showRun(HttpRequest&, const Principal&);
   HttpResponse cancelRun(HttpRequest&, const Principal&);
+  HttpResponse decideGrant(HttpRequest&, const Principal&);
+  HttpResponse listGrants(HttpRequest&, const Principal&);
   HttpResponse decideCancellation(HttpRequest&, const Principal&);
   HttpResponse metrics(HttpRequest&, const Principal&);
   HttpResponse webhook(HttpRequest&, const Principal&);

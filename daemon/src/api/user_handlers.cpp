@@ -23,7 +23,22 @@ HttpResponse Api::addUser(HttpRequest& req, const Principal& who) {
     if (!r.is_string()) return HttpResponse::error(400, "invalid_request", "roles must be strings", "roles");
     roles.insert(r.get<std::string>());
   }
-  auto token = ctx_.users->addUser(body["name"].get<std::string>(), roles);
+  const std::string name = body["name"].get<std::string>();
+  if (needsSecondAdmin(roles)) {
+    // Reading run data or deciding: a second admin confirms before the account exists.
+    auto id = ctx_.users->requestGrant(name, roles, who.user);
+    if (!id) {
+      const Status& s = id.status();
+      if (s.code() == Status::Code::kAlreadyExists) return HttpResponse::error(409, "conflict", s.message(), "name");
+      if (s.code() == Status::Code::kInvalidArgument) return HttpResponse::error(400, "invalid_request", s.message());
+      return HttpResponse::error(503, "unavailable", "the grant could not be recorded");
+    }
+    ctx_.log->info("admin {} asked for user {} (grant {}); a second admin must confirm", who.user, name, *id);
+    recordAdmin(who, "request role grant", {{"event", "role_grant_requested"}, {"grant", *id}, {"name", name}, {"roles", roles}});
+    return HttpResponse::json(202, {{"grant", *id}, {"name", name}, {"roles", roles}, {"status", "pending"},
+                                    {"confirm", "POST /api/v1/users/grants/" + std::to_string(*id) + "/confirm (another admin)"}});
+  }
+  auto token = ctx_.users->addUser(name, roles);
   if (!token) {
     const Status& s = token.status();
     if (s.code() == Status::Code::kAlreadyExists) return HttpResponse::error(409, "conflict", s.message(), "name");
@@ -34,6 +49,63 @@ HttpResponse Api::addUser(HttpRequest& req, const Principal& who) {
   recordAdmin(who, "add user", {{"event", "user_added"}, {"name", body["name"]}, {"roles", body["roles"]}});
   // The token is in this one response only; it is stored as a hash.
   return HttpResponse::json(201, {{"name", body["name"]}, {"roles", roles}, {"token", *token}});
+}
+
+namespace {
+
+std::optional<long long> grantId(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  return std::stoll(text);
+}
+
+HttpResponse grantRefusal(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kNotFound: return HttpResponse::error(404, "not_found", s.message());
+    case Status::Code::kFailedPrecondition: return HttpResponse::error(409, "conflict", s.message());
+    case Status::Code::kAlreadyExists: return HttpResponse::error(409, "conflict", s.message());
+    case Status::Code::kInvalidArgument: return HttpResponse::error(403, "not_allowed", s.message());
+    default: return HttpResponse::error(503, "unavailable", "the grant could not be decided now");
+  }
+}
+
+}  // namespace
+
+HttpResponse Api::decideGrant(HttpRequest& req, const Principal& who) {
+  auto id = grantId(req.params["id"]);
+  if (!id) return HttpResponse::error(400, "invalid_request", "a grant id is a number", "id");
+  const bool confirm = req.params["decision"] == "confirm";
+  if (!confirm && req.params["decision"] != "decline") return HttpResponse::error(404, "not_found", "confirm or decline");
+  if (confirm) {
+    auto token = ctx_.users->confirmGrant(*id, who.user);
+    if (!token) {
+      recordAdmin(who, "role grant refused", {{"event", "role_grant_refused"}, {"grant", *id}, {"why", token.status().message()}});
+      return grantRefusal(token.status());
+    }
+    ctx_.log->info("admin {} confirmed grant {}", who.user, *id);
+    recordAdmin(who, "confirm role grant", {{"event", "role_grant_confirmed"}, {"grant", *id}});
+    return HttpResponse::json(201, {{"grant", *id}, {"status", "confirmed"}, {"token", *token}});
+  }
+  Status s = ctx_.users->declineGrant(*id, who.user);
+  if (!s) return grantRefusal(s);
+  recordAdmin(who, "decline role grant", {{"event", "role_grant_declined"}, {"grant", *id}});
+  return HttpResponse::json(200, {{"grant", *id}, {"status", "declined"}});
+}
+
+// The report of role changes: every grant asked for, by whom, and who decided it.
+HttpResponse Api::listGrants(HttpRequest&, const Principal&) {
+  auto list = ctx_.users->grants();
+  if (!list) return HttpResponse::error(503, "unavailable", "grants cannot be read now");
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& g : *list) {
+    items.push_back({{"grant", g.id}, {"name", g.user}, {"roles", g.roles}, {"requested_by", g.requestedBy},
+                     {"requested_at", g.requestedAt}, {"status", g.status},
+                     {"decided_by", g.decidedBy.empty() ? nlohmann::json() : nlohmann::json(g.decidedBy)},
+                     {"decided_at", g.decidedAt == 0 ? nlohmann::json() : nlohmann::json(g.decidedAt)}});
+  }
+  return HttpResponse::json(200, {{"items", items}});
 }
 
 HttpResponse Api::revokeToken(HttpRequest& req, const Principal& who) {

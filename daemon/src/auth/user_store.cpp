@@ -39,7 +39,10 @@ UserStore::UserStore(const std::string& path) : db_(path, SQLite::OPEN_READWRITE
   db_.exec(
       "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, roles TEXT NOT NULL, created_at INTEGER NOT NULL DEFAULT (unixepoch()));"
       "CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),"
-      " created_at INTEGER NOT NULL DEFAULT (unixepoch()), revoked_at INTEGER);");
+      " created_at INTEGER NOT NULL DEFAULT (unixepoch()), revoked_at INTEGER);"
+      "CREATE TABLE IF NOT EXISTS role_grants(id INTEGER PRIMARY KEY, user TEXT NOT NULL, roles TEXT NOT NULL,"
+      " requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL DEFAULT (unixepoch()), status TEXT NOT NULL,"
+      " decided_by TEXT NOT NULL DEFAULT '', decided_at INTEGER NOT NULL DEFAULT 0);");
   db_.setBusyTimeout(5000);
 }
 
@@ -54,7 +57,7 @@ Result<std::unique_ptr<UserStore>> UserStore::open(const std::string& dataDir) {
   }
 }
 
-Result<std::string> UserStore::addUser(const std::string& name, const std::set<std::string>& roles) {
+Status UserStore::checkNewUser(const std::string& name, const std::set<std::string>& roles) {
   static const std::regex kName("[a-z][a-z0-9._-]{0,63}");
   if (!std::regex_match(name, kName)) {
     return Status::invalidArgument("user name must be lower-case letters, digits, '.', '_' or '-', starting with a letter");
@@ -81,6 +84,11 @@ Result<std::string> UserStore::addUser(const std::string& name, const std::set<s
       }
     }
   }
+  return Status::ok();
+}
+
+Result<std::string> UserStore::addUser(const std::string& name, const std::set<std::string>& roles) {
+  if (Status s = checkNewUser(name, roles); !s) return s;
   {
     std::lock_guard lock(mu_);
     try {
@@ -174,6 +182,109 @@ bool UserStore::hasUsers() {
   } catch (const std::exception&) {
     return true;  // when unsure, do not create another admin
   }
+}
+
+bool needsSecondAdmin(const std::set<std::string>& roles) {
+  return allowed(roles, Permission::kReadRuns) || allowed(roles, Permission::kDecide) ||
+         allowed(roles, Permission::kReadSensitive);
+}
+
+Result<long long> UserStore::requestGrant(const std::string& user, const std::set<std::string>& roles, const std::string& by) {
+  if (Status s = checkNewUser(user, roles); !s) return s;
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement u(db_, "SELECT (SELECT count(*) FROM users WHERE name = ?1), (SELECT count(*) FROM role_grants WHERE user = ?1 AND status = 'pending')");
+    u.bind(1, user);
+    u.executeStep();
+    if (u.getColumn(0).getInt() > 0) return Status::alreadyExists("user '" + user + "' already exists");
+    if (u.getColumn(1).getInt() > 0) return Status::alreadyExists("a grant for user '" + user + "' is already waiting for a second admin");
+    SQLite::Statement q(db_, "INSERT INTO role_grants(user, roles, requested_by, status) VALUES(?, ?, ?, 'pending')");
+    q.bind(1, user);
+    q.bind(2, nlohmann::json(roles).dump());
+    q.bind(3, by);
+    q.exec();
+    return static_cast<long long>(db_.getLastInsertRowid());
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError(std::string("recording the grant: ") + e.what());
+  }
+}
+
+Result<RoleGrant> UserStore::grant(long long id) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(db_, "SELECT id, user, roles, requested_by, requested_at, status, decided_by, decided_at FROM role_grants WHERE id = ?");
+    q.bind(1, static_cast<int64_t>(id));
+    if (!q.executeStep()) return Status::notFound("no role grant " + std::to_string(id));
+    RoleGrant g;
+    g.id = q.getColumn(0).getInt64();
+    g.user = q.getColumn(1).getString();
+    g.roles = nlohmann::json::parse(q.getColumn(2).getString()).get<std::set<std::string>>();
+    g.requestedBy = q.getColumn(3).getString();
+    g.requestedAt = q.getColumn(4).getInt64();
+    g.status = q.getColumn(5).getString();
+    g.decidedBy = q.getColumn(6).getString();
+    g.decidedAt = q.getColumn(7).getInt64();
+    return g;
+  } catch (const std::exception& e) {
+    return Status::ioError(std::string("reading the grant: ") + e.what());
+  }
+}
+
+Result<std::string> UserStore::confirmGrant(long long id, const std::string& by) {
+  auto g = grant(id);
+  if (!g) return g.status();
+  if (g->status != "pending") return Status::failedPrecondition("role grant " + std::to_string(id) + " is " + g->status + ", not pending");
+  if (g->requestedBy == by) {
+    return Status::invalidArgument("four-eyes: '" + by + "' asked for this grant; another admin must confirm it");
+  }
+  auto token = addUser(g->user, g->roles);
+  if (!token) return token.status();
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(db_, "UPDATE role_grants SET status = 'confirmed', decided_by = ?, decided_at = unixepoch() WHERE id = ?");
+    q.bind(1, by);
+    q.bind(2, static_cast<int64_t>(id));
+    q.exec();
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError(std::string("recording the confirmation: ") + e.what());
+  }
+  return token;
+}
+
+Status UserStore::declineGrant(long long id, const std::string& by) {
+  auto g = grant(id);
+  if (!g) return g.status();
+  if (g->status != "pending") return Status::failedPrecondition("role grant " + std::to_string(id) + " is " + g->status + ", not pending");
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Statement q(db_, "UPDATE role_grants SET status = 'declined', decided_by = ?, decided_at = unixepoch() WHERE id = ?");
+    q.bind(1, by);
+    q.bind(2, static_cast<int64_t>(id));
+    q.exec();
+    return Status::ok();
+  } catch (const SQLite::Exception& e) {
+    return Status::ioError(std::string("recording the decline: ") + e.what());
+  }
+}
+
+Result<std::vector<RoleGrant>> UserStore::grants() {
+  std::vector<long long> ids;
+  {
+    std::lock_guard lock(mu_);
+    try {
+      SQLite::Statement q(db_, "SELECT id FROM role_grants ORDER BY id DESC LIMIT 10000");
+      while (q.executeStep()) ids.push_back(q.getColumn(0).getInt64());
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("listing grants: ") + e.what());
+    }
+  }
+  std::vector<RoleGrant> out;
+  for (long long id : ids) {
+    auto g = grant(id);
+    if (!g) return g.status();
+    out.push_back(std::move(g).value());
+  }
+  return out;
 }
 
 }  // namespace vigil::daemon

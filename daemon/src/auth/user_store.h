@@ -29,6 +29,22 @@ struct UserInfo {
   std::vector<std::string> activeTokenIds;
 };
 
+// A request for a new account whose roles read run data or decide: it takes effect only
+// when a second admin confirms it (four-eyes over the accounts that four-eyes relies on).
+struct RoleGrant {
+  long long id = 0;
+  std::string user;
+  std::set<std::string> roles;
+  std::string requestedBy;
+  long long requestedAt = 0;  // Unix seconds
+  std::string status;         // pending, confirmed, declined
+  std::string decidedBy;
+  long long decidedAt = 0;
+};
+
+// Whether granting `roles` reads run data or decides, and so needs a second admin.
+bool needsSecondAdmin(const std::set<std::string>& roles);
+
 class UserStore {
  public:
   static Result<std::unique_ptr<UserStore>> open(const std::string& dataDir);
@@ -41,8 +57,20 @@ class UserStore {
   Result<std::vector<UserInfo>> list();
   bool hasUsers();
 
+  // A pending grant for a new account (the same checks as addUser, nothing created yet).
+  // Refused when the user exists or a grant for the name is already pending.
+  Result<long long> requestGrant(const std::string& user, const std::set<std::string>& roles, const std::string& by);
+  // Another admin than the requester confirms: the account is created and its first token
+  // returned. kInvalidArgument when `by` asked for it; kFailedPrecondition when not pending.
+  Result<std::string> confirmGrant(long long id, const std::string& by);
+  Status declineGrant(long long id, const std::string& by);
+  // Every grant, newest first: the report of role changes.
+  Result<std::vector<RoleGrant>> grants();
+
  private:
   explicit UserStore(const std::string& path);
+  static Status checkNewUser(const std::string& name, const std::set<std::string>& roles);
+  Result<RoleGrant> grant(long long id);
   std::mutex mu_;
   SQLite::Database db_;
 };
