@@ -33,6 +33,7 @@ nlohmann::json maskRun(nlohmann::json run, const std::vector<std::string>& sensi
   if (sensitive.empty()) return run;
   auto stepId = [](const std::string& key) { return key.substr(0, key.find('[')); };
   if (run.contains("inputs")) run["inputs"] = maskAt(run["inputs"], "inputs", sensitive);
+  if (run.contains("outputs") && run["outputs"].is_object()) run["outputs"] = maskAt(run["outputs"], "outputs", sensitive);
   if (run.contains("steps") && run["steps"].is_object()) {
     for (auto it = run["steps"].begin(); it != run["steps"].end(); ++it) {
       if (it.value().contains("output")) {
@@ -54,6 +55,7 @@ nlohmann::json maskRun(nlohmann::json run, const std::vector<std::string>& sensi
         d["output"] = maskAt(d["output"], "steps." + stepId(e.value("step", "")) + ".output", sensitive);
       }
       if (type == "ApprovalRequested" && d.contains("show")) d["show"] = maskShown(d["show"], sensitive, false);
+      if (type == "RunCompleted" && d.contains("outputs")) d["outputs"] = maskAt(d["outputs"], "outputs", sensitive);
     }
   }
   return run;

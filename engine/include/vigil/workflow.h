@@ -196,6 +196,10 @@ struct Workflow {
   // they see them unmasked, and every such view is a consultation record. Others see them
   // masked unless their system role may read sensitive data.
   std::vector<std::string> needToKnow;
+  // Values computed from sensitive ones are sensitive too (the loader adds their paths to
+  // `sensitive`), except these, which the author declares carry no personal data (a match
+  // status, a yes/no).
+  std::vector<std::string> notSensitive;
   // secrets.NAME as `with:` templates see it: NAME -> secretMarker(NAME), never the value.
   Json secrets = Json::object();
   std::vector<Trigger> triggers;

@@ -6,7 +6,7 @@
 namespace vigil::loader {
 namespace {
 
-const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "cancel", "need_to_know", "retention", "inputs", "outputs",
+const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "cancel", "need_to_know", "not_sensitive", "retention", "inputs", "outputs",
                                                 "sensitive", "triggers", "steps", "on_error"};
 const std::vector<std::string_view> kTypeNames = {"string", "number", "integer", "boolean", "object", "array", "any"};
 
@@ -88,7 +88,8 @@ void Builder::build(const Node& root) {
     }
   }
   if (const Node* n = root.find("outputs")) parseOutputs(*n);
-  if (const Node* n = root.find("sensitive")) parseSensitive(*n);
+  if (const Node* n = root.find("sensitive")) parseSensitive(*n, false);
+  if (const Node* n = root.find("not_sensitive")) parseSensitive(*n, true);
   checkReferences();
 }
 
@@ -266,24 +267,29 @@ void Builder::parseOutputs(const Node& n) {
   }
 }
 
-void Builder::parseSensitive(const Node& n) {
-  auto list = c_.stringList(n, "'sensitive'", false);
+void Builder::parseSensitive(const Node& n, bool declassify) {
+  const std::string key = declassify ? "'not_sensitive'" : "'sensitive'";
+  auto list = c_.stringList(n, key, false);
   if (!list) {
     return;
   }
   for (size_t i = 0; i < n.items.size(); ++i) {
     const Node& item = n.items[i];
     OffsetMap where;
-    auto e = c_.expression(item, "sensitive path", &where);
+    auto e = c_.expression(item, declassify ? "not_sensitive path" : "sensitive path", &where);
     if (!e) continue;
     const auto& paths = e->paths();
     if (paths.size() != 1 || paths[0].segments.size() < 2 ||
         (paths[0].segments[0] != "inputs" && paths[0].segments[0] != "steps")) {
       c_.error(item, DiagnosticCategory::kSemantic,
-               "sensitive path '" + item.scalar + "' must be a path under inputs. or steps.");
+               std::string(declassify ? "not_sensitive" : "sensitive") + " path '" + item.scalar + "' must be a path under inputs. or steps.");
       continue;
     }
-    wf_.sensitive.push_back(item.scalar);
+    if (declassify) {
+      wf_.notSensitive.push_back(item.scalar);
+    } else {
+      wf_.sensitive.push_back(item.scalar);
+    }
     sensitiveUses_.push_back(ExprUse{std::move(*e), where, "sensitive path"});
   }
 }

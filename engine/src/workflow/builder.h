@@ -44,7 +44,7 @@ class Builder {
   std::optional<TypeSpec> parseType(const Node& n, const std::string& what, int depth);
   void parseTriggers(const Node& n);
   void parseOutputs(const Node& n);
-  void parseSensitive(const Node& n);
+  void parseSensitive(const Node& n, bool declassify);
 
   // steps (steps.cpp)
   std::vector<StepIndex> parseStepList(const Node& list, std::optional<StepIndex> parent, const std::string& what);
@@ -59,6 +59,7 @@ class Builder {
   Json compileInto(const Node& n, const std::string& path, const std::string& what,
                    std::vector<ValueTemplate::Slot>& slots, std::vector<ExprUse>* uses, int depth);
   void checkSummaries();
+  void deriveSensitive();
   void addTemplateUses(const Template& t, const OffsetMap& where, const std::string& what, std::vector<ExprUse>* uses);
 
   // references (references.cpp)

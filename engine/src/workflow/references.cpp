@@ -55,6 +55,7 @@ void Builder::checkReferences() {
     handler.bindings.push_back("error");
     walk(wf_.onError, handler);
   }
+  deriveSensitive();  // before the summaries, so a copy of a sensitive value counts too
   checkSummaries();
 }
 
