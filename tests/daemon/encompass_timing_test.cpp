@@ -33,28 +33,39 @@ class Schools final : public Connector {
   }
 };
 
+// The shipped workflow and Northshire area on a manual clock starting at `now`, with the
+// real e-mail connector to an SMTP sink and the stand-in education system.
+struct Encompass {
+  explicit Encompass(const char* now) {
+    auto area = daemon::loadAreaFile(std::string(VIGIL_SOURCE_DIR) + "/examples/areas/northshire.yaml");
+    REQUIRE(area.isOk());
+    f = std::make_unique<Fixture>(dir.path, nullptr, *area, now);
+    REQUIRE(f->connectors->add("education", std::make_shared<Schools>()).isOk());
+    EmailConnectorOptions mail;
+    mail.port = sink.port();
+    mail.tls = EmailConnectorOptions::Tls::kNone;
+    mail.from = "encompass@force.example";
+    mail.templates["encompass"] = EmailTemplate{"Operation Encompass: {{incident}}", "Please be ready to support the pupil by {{notify_by}}."};
+    REQUIRE(registerEmailConnector(*f->connectors, mail).isOk());
+    std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/workflows/operation-encompass.yaml");
+    std::stringstream yaml;
+    yaml << in.rdbuf();
+    f->publish(yaml.str());
+    REQUIRE(f->engine->start().isOk());
+  }
+  SmtpSink sink;
+  DataDir dir;
+  std::unique_ptr<Fixture> f;
+};
+
 }  // namespace
 
 TEST_CASE("an incident late on the Friday before half term is notified before the first school day after it",
           "[encompass][calendar]") {
   // Half term: Monday 26 to Friday 30 October 2026 (school calendars are data).
-  auto area = daemon::loadAreaFile(std::string(VIGIL_SOURCE_DIR) + "/examples/areas/northshire.yaml");
-  REQUIRE(area.isOk());
-  SmtpSink sink;
-  DataDir dir;
-  Fixture f(dir.path, nullptr, *area, "2026-10-23T23:40:00Z");
-  REQUIRE(f.connectors->add("education", std::make_shared<Schools>()).isOk());
-  EmailConnectorOptions mail;
-  mail.port = sink.port();
-  mail.tls = EmailConnectorOptions::Tls::kNone;
-  mail.from = "encompass@force.example";
-  mail.templates["encompass"] = EmailTemplate{"Operation Encompass: {{incident}}", "Please be ready to support the pupil by {{notify_by}}."};
-  REQUIRE(registerEmailConnector(*f.connectors, mail).isOk());
-  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/workflows/operation-encompass.yaml");
-  std::stringstream yaml;
-  yaml << in.rdbuf();
-  f.publish(yaml.str());
-  REQUIRE(f.engine->start().isOk());
+  Encompass e("2026-10-23T23:40:00Z");
+  Fixture& f = *e.f;
+  SmtpSink& sink = e.sink;
 
   auto id = f.engine->startRun("operation-encompass",
                                {{"incident", {{"id", "INC-7"}, {"occurred_at", "2026-10-23T23:40:00Z"},
@@ -87,23 +98,9 @@ TEST_CASE("an incident late on the Friday before half term is notified before th
 
 TEST_CASE("a child with no school known becomes the coordinator's task; the acknowledgement shows the school and the e-mail",
           "[encompass]") {
-  auto area = daemon::loadAreaFile(std::string(VIGIL_SOURCE_DIR) + "/examples/areas/northshire.yaml");
-  REQUIRE(area.isOk());
-  SmtpSink sink;
-  DataDir dir;
-  Fixture f(dir.path, nullptr, *area, "2026-11-24T19:00:00Z");
-  REQUIRE(f.connectors->add("education", std::make_shared<Schools>()).isOk());
-  EmailConnectorOptions mail;
-  mail.port = sink.port();
-  mail.tls = EmailConnectorOptions::Tls::kNone;
-  mail.from = "encompass@force.example";
-  mail.templates["encompass"] = EmailTemplate{"Operation Encompass: {{incident}}", "By {{notify_by}}."};
-  REQUIRE(registerEmailConnector(*f.connectors, mail).isOk());
-  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/workflows/operation-encompass.yaml");
-  std::stringstream yaml;
-  yaml << in.rdbuf();
-  f.publish(yaml.str());
-  REQUIRE(f.engine->start().isOk());
+  Encompass e("2026-11-24T19:00:00Z");
+  Fixture& f = *e.f;
+  SmtpSink& sink = e.sink;
   auto id = f.engine->startRun("operation-encompass",
                                {{"incident", {{"id", "INC-8"}, {"occurred_at", "2026-11-24T19:00:00Z"},
                                               {"children", {{{"name", "Synthetic Child Alpha"}, {"dob", "2015-03-14"}},
