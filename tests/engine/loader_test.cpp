@@ -19,6 +19,8 @@ inputs:
     properties:
       id: string
       child: { type: object, properties: { name: string } }
+    # The cron trigger starts runs with no inputs: every input needs a default.
+    default: { id: scheduled-sweep, child: { name: nobody } }
   area: { type: string, default: north }
 sensitive: [inputs.referral.child.name]
 triggers:

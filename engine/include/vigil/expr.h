@@ -50,6 +50,15 @@ struct PathRef {
   std::vector<size_t> segmentOffsets;
 };
 
+// A calendar or timescale named by a literal argument (`sla_deadline('mash', ...)`), so
+// publication can check that the area has it.
+struct AreaNameRef {
+  enum class Kind { kCalendar, kTimescale };
+  Kind kind = Kind::kCalendar;
+  std::string name;
+  size_t offset = 0;  // of the literal
+};
+
 // Names visible to an expression (inputs, steps, item, ...). Implementations return
 // nullptr for an unknown name; the returned pointer must outlive the evaluate() call.
 class Bindings {
@@ -83,6 +92,7 @@ class Expression {
 
   const std::string& text() const;
   const std::vector<PathRef>& paths() const;
+  const std::vector<AreaNameRef>& areaNames() const;
   Result<Json> evaluate(const EvalContext& ctx) const;
 
  private:

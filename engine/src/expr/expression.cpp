@@ -26,6 +26,7 @@ std::variant<Expression, ExprError> Expression::parse(std::string_view text, con
 
 const std::string& Expression::text() const { return program_->text; }
 const std::vector<PathRef>& Expression::paths() const { return program_->paths; }
+const std::vector<AreaNameRef>& Expression::areaNames() const { return program_->areaNames; }
 
 Result<Json> Expression::evaluate(const EvalContext& ctx) const {
   try {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "program.h"
+#include "vigil/duration.h"
 
 namespace vigil::expr_detail {
 namespace {
@@ -483,6 +484,7 @@ class Parser {
     node.offset = off;
     node.name = name;
     node.args = std::move(args);
+    checkLiteralArguments(node);
     if (info->fn == Fn::kMatches) {
       const Node& pat = prog_.nodes[node.args[1]];
       if (pat.kind == NodeKind::kLiteral) {
@@ -497,6 +499,41 @@ class Parser {
       }
     }
     return add(std::move(node));
+  }
+
+  // A literal duration that cannot be one, such as '72 hours', is an error where it is
+  // written rather than when a run reaches it; a literal calendar or timescale name is
+  // kept for publication to check against the area.
+  void checkLiteralArguments(const Node& call) {
+    auto literal = [&](size_t i) -> const Node* {
+      if (i >= call.args.size()) return nullptr;
+      const Node& a = prog_.nodes[call.args[i]];
+      return a.kind == NodeKind::kLiteral && a.value.is_string() ? &a : nullptr;
+    };
+    auto duration = [&](size_t i) {
+      const Node* a = literal(i);
+      if (a == nullptr) return;
+      std::string_view text = a->value.get_ref<const std::string&>();
+      if (!text.empty() && text[0] == '-') text.remove_prefix(1);
+      if (!parseDuration(text)) {
+        fail(a->offset, "'" + a->value.get<std::string>() + "' is not a duration such as 30s, 4h, 1h30m or 2d");
+      }
+    };
+    auto name = [&](size_t i, AreaNameRef::Kind kind) {
+      if (const Node* a = literal(i)) prog_.areaNames.push_back(AreaNameRef{kind, a->value.get<std::string>(), a->offset});
+    };
+    using K = AreaNameRef::Kind;
+    switch (call.fn) {
+      case Fn::kDuration: duration(0); break;
+      case Fn::kTimeAdd: duration(1); break;
+      case Fn::kWorkingTimeAdd: duration(1); name(2, K::kCalendar); break;
+      case Fn::kWorkingDaysAfter: name(2, K::kCalendar); break;
+      case Fn::kIsWorkingDay:
+      case Fn::kNextOpening: name(1, K::kCalendar); break;
+      case Fn::kSlaDeadline:
+      case Fn::kTimescale: name(0, K::kTimescale); break;
+      default: break;
+    }
   }
 
   std::string_view src_;

@@ -48,6 +48,7 @@ struct Program {
   std::vector<Node> nodes;
   uint32_t root = 0;
   std::vector<PathRef> paths;
+  std::vector<AreaNameRef> areaNames;
   ExprLimits limits;
 };
 

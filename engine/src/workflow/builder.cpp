@@ -51,6 +51,7 @@ void Builder::build(const Node& root) {
   }
   if (const Node* n = root.find("owner")) {
     if (auto s = c_.string(*n, "'owner'")) wf_.owner = *s;
+    wf_.ownerPos = {n->line, n->column};
   }
   if (const Node* n = root.find("need_to_know")) {
     if (auto v = c_.stringList(*n, "'need_to_know'", true)) wf_.needToKnow = *v;
@@ -216,6 +217,14 @@ void Builder::parseTriggers(const Node& n) {
       t.kind = Trigger::Kind::kCron;
       t.spec = *s;
       t.cron = std::move(cron);
+      // A scheduled run starts with no inputs: every input needs a default, or each firing
+      // would fail at the schedule rather than here.
+      for (const auto& [name, spec] : wf_.inputs) {
+        if (!spec.defaultValue) {
+          c_.error(*cn, DiagnosticCategory::kSemantic,
+                   "a 'cron' trigger starts runs with no inputs, but input '" + name + "' has no default");
+        }
+      }
     } else if (const Node* wn = item.find("webhook")) {
       auto s = c_.string(*wn, "'webhook'");
       if (!s) continue;
