@@ -14,6 +14,7 @@
 #include "audit/audit_service.h"
 #include "cli.h"
 #include "area_file.h"
+#include "catalog/workflow_catalog.h"
 #include "config.h"
 #include "http/http_server.h"
 #include "triggers/trigger_service.h"
@@ -26,10 +27,10 @@ namespace fs = std::filesystem;
 namespace vigil::daemon {
 namespace {
 
-// Loads, validates and publishes every workflow file in `dirs`; returns how many files
-// were invalid. Valid ones are published (a definition already stored is a no-op).
-int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, const ConnectorRegistry& connectors, Api& api,
-                     spdlog::logger& log, std::vector<std::shared_ptr<const Workflow>>* published) {
+// Loads every workflow file in `dirs` and publishes the valid ones through the catalog (a
+// definition already published is a no-op); returns how many files were refused.
+int loadWorkflowDirs(const std::vector<std::string>& dirs, WorkflowCatalog& catalog, const ConnectorRegistry& connectors,
+                     spdlog::logger& log) {
   std::vector<std::string> files;
   for (const auto& dir : dirs) {
     std::error_code ec;
@@ -42,6 +43,7 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, const
   std::sort(files.begin(), files.end());
   LoadedFiles loaded = loadWithLibrary(files, {});
   int bad = 0;
+  std::vector<WorkflowCatalog::Candidate> batch;
   for (const auto& f : loaded.files) {
     const LoadResult& r = loaded.results.at(f);
     if (!r.ok()) {
@@ -49,107 +51,69 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, Engine& engine, const
       ++bad;
       continue;
     }
-    // A wrong action or parameter of a configured connector is an error; a connector not
-    // configured here only fails the runs that reach it, so it is a warning.
-    auto wrong = api.publicationProblems(*r.workflow);
-    if (!wrong.empty()) {
-      for (const auto& d : wrong) log.error("{}", d.format());
-      ++bad;
-      continue;
-    }
-    for (const auto& name : connectors.missing(*r.workflow)) {
-      log.warn("{}: workflow {} uses connector '{}', which is not configured; its calls will fail", f, r.workflow->name, name);
-    }
     std::ifstream in(f);
     std::stringstream text;
     text << in.rdbuf();
-    Status s = engine.publish(r.workflow, text.str());
-    if (!s) {
-      log.error("publishing {}: {}", f, s.message());
+    batch.push_back({r.workflow, text.str()});
+  }
+  auto outcomes = catalog.publish(batch, WorkflowCatalog::Origin::kFolder);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Workflow& wf = *batch[i].workflow;
+    const auto& o = outcomes[i];
+    for (const auto& d : o.diagnostics) {
+      if (d.severity == Severity::kError) {
+        log.error("{}", d.format());
+      } else {
+        log.warn("{}", d.format());
+      }
+    }
+    if (!o.ok()) {
+      if (!o.message.empty()) log.error("{}: {}", wf.sourceFile, o.message);
       ++bad;
       continue;
     }
-    api.addWorkflow(r.workflow);
-    published->push_back(r.workflow);
-    log.info("loaded workflow {} version {} from {}", r.workflow->name, r.workflow->version, f);
+    // A connector not configured here only fails the runs that reach it: a warning.
+    for (const auto& name : connectors.missing(wf)) {
+      log.warn("{}: workflow {} uses connector '{}', which is not configured; its calls will fail", wf.sourceFile, wf.name, name);
+    }
+    if (o.kind == WorkflowCatalog::Outcome::Kind::kPublished) {
+      log.info("loaded workflow {} version {} from {}", wf.name, wf.version, wf.sourceFile);
+    }
   }
   return bad;
 }
 
-// The version of each workflow that starts new runs, as the triggers and retention see
-// it. Fed by the folders (at start and on SIGHUP), the store (versions published earlier)
-// and the API (`vigil publish`, from a request thread), so a workflow published while the
-// daemon runs has its watched folder and cron schedule at once.
-class ActiveWorkflows {
- public:
-  void offer(const std::vector<std::shared_ptr<const Workflow>>& workflows) {
-    std::lock_guard lock(mu_);
-    for (const auto& wf : workflows) {
-      auto same = std::find_if(list_.begin(), list_.end(), [&](const auto& p) { return p->name == wf->name; });
-      if (same == list_.end()) {
-        list_.push_back(wf);
-      } else if ((*same)->version <= wf->version) {
-        *same = wf;
-      }
-    }
-    pushLocked();
-  }
-  void attach(TriggerService* triggers, AuditService* audit) {
-    std::lock_guard lock(mu_);
-    triggers_ = triggers;
-    audit_ = audit;
-    pushLocked();
-  }
-  void detach() {
-    std::lock_guard lock(mu_);
-    triggers_ = nullptr;
-    audit_ = nullptr;
-  }
-
- private:
-  void pushLocked() {
-    if (triggers_ != nullptr) triggers_->setWorkflows(list_);
-    if (audit_ != nullptr) {
-      std::map<std::string, int> days;
-      for (const auto& wf : list_) {
-        if (wf->retentionDays) days[wf->name] = *wf->retentionDays;
-      }
-      audit_->setRetention(days);
-    }
-  }
-  std::mutex mu_;
-  std::vector<std::shared_ptr<const Workflow>> list_;
-  TriggerService* triggers_ = nullptr;
-  AuditService* audit_ = nullptr;
-};
-
-// Workflows published through the API live only in the store: after a restart, publish
-// again each stored version newer than the folders hold, so `vigil publish` lasts.
-void restorePublished(Store& store, Engine& engine, Api& api, spdlog::logger& log,
-                      std::vector<std::shared_ptr<const Workflow>>* published) {
+// Workflows published through the API live only in the store: after a restart, each
+// stored version newer than the folders hold is published again, through the same checks.
+void restorePublished(Store& store, WorkflowCatalog& catalog, spdlog::logger& log) {
   auto stored = store.latestWorkflows();
   if (!stored) {
     log.error("cannot list stored workflows: {}", stored.status().message());
     return;
   }
+  std::vector<WorkflowCatalog::Candidate> batch;
   for (const auto& w : *stored) {
-    bool newer = true;
-    for (const auto& p : *published) newer = newer && !(p->name == w.name && p->version >= w.version);
-    if (!newer) continue;
+    auto active = catalog.latest(w.name);
+    if (active && active->version >= w.version) continue;
     auto source = store.workflowSource(w.hash);
     LoadResult r = source ? loadWorkflow(*source, w.name + ".yaml") : LoadResult{};
-    if (!r.ok() || !engine.publish(r.workflow, *source)) {
+    if (!r.ok()) {
       log.error("stored workflow {} version {} no longer loads; it is not offered", w.name, w.version);
       continue;
     }
-    api.addWorkflow(r.workflow);
-    auto same = std::find_if(published->begin(), published->end(), [&](const auto& p) { return p->name == w.name; });
-    if (same == published->end()) {
-      published->push_back(r.workflow);
+    batch.push_back({r.workflow, *source});
+  }
+  auto outcomes = catalog.publish(batch, WorkflowCatalog::Origin::kStore);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Workflow& wf = *batch[i].workflow;
+    const auto& o = outcomes[i];
+    for (const auto& d : o.diagnostics) log.warn("stored workflow {} version {}: {}", wf.name, wf.version, d.format());
+    if (o.ok()) {
+      log.info("restored workflow {} version {} published earlier", wf.name, wf.version);
     } else {
-      *same = r.workflow;  // one entry per name: the version that starts new runs
+      log.error("stored workflow {} version {} is not offered: {}", wf.name, wf.version,
+                o.message.empty() ? "it no longer passes the publication checks" : o.message);
     }
-    log.info("restored workflow {} version {} published earlier", w.name, w.version);
   }
 }
 
@@ -293,18 +257,24 @@ int runServe(CommandContext& ctx) {
   apiContext.audit = audit.get();
   apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;
-  auto active = std::make_shared<ActiveWorkflows>();
-  apiContext.onPublished = [active](std::shared_ptr<const Workflow> wf) { active->offer({std::move(wf)}); };
+  WorkflowCatalog catalog(*engine, eo.connectors.get(), area, [&users]() -> std::optional<Assignees> {
+    auto people = Assignees::load(*users);
+    if (!people) return std::nullopt;
+    return std::move(people).value();
+  });
+  apiContext.catalog = &catalog;
   std::unique_ptr<ApprovalWatch> watch;
   apiContext.unactionable = [&watch] { return watch ? watch->unactionable() : 0LL; };
   Api api(apiContext);
   watch = std::make_unique<ApprovalWatch>(*engine, *store, *users,
-                                          [&api](const std::string& w, int v) { return api.ownerOf(w, v); }, ctx.log);
+                                          [&catalog](const std::string& w, int v) {
+                                            auto wf = catalog.find(w, v);
+                                            return wf ? wf->owner : std::string();
+                                          },
+                                          ctx.log);
 
-  std::vector<std::shared_ptr<const Workflow>> published;
-  int bad = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &published);
-  restorePublished(*store, *engine, api, *ctx.log, &published);
-  active->offer(published);
+  int bad = loadWorkflowDirs(workflowDirs, catalog, *eo.connectors, *ctx.log);
+  restorePublished(*store, catalog, *ctx.log);
   if (bad > 0) {
     ctx.log->error("{} workflow file(s) are invalid; fix them (vigil validate) and start again", bad);
     return kExitFailure;
@@ -331,7 +301,15 @@ int runServe(CommandContext& ctx) {
   audit->checkpoint();
   audit->startTimer(config.auditCheckpointInterval);
   TriggerService triggers(*engine, eo.clock, ctx.log);
-  active->attach(&triggers, audit.get());
+  // The triggers and the retention sweep follow the active versions, however published.
+  catalog.onChange([&triggers, &audit](const std::vector<std::shared_ptr<const Workflow>>& active) {
+    triggers.setWorkflows(active);
+    std::map<std::string, int> days;
+    for (const auto& wf : active) {
+      if (wf->retentionDays) days[wf->name] = *wf->retentionDays;
+    }
+    audit->setRetention(days);
+  });
   triggers.start(std::chrono::seconds(1));
   watch->start(config.unactionableCheckInterval);
   std::cout << "vigil serving on " << (https ? "https://" : "http://") << host << ":" << server.port() << " (data in " << data << ")\n" << std::flush;
@@ -341,14 +319,12 @@ int runServe(CommandContext& ctx) {
   while (sigwait(&stopSignals, &sig) == 0 && sig == SIGHUP) {
     // Reload: new and changed workflow files are validated and published; an invalid file
     // keeps its previous version running. Runs in flight keep the definition they pinned.
-    std::vector<std::shared_ptr<const Workflow>> reloaded;
-    int invalid = loadWorkflowDirs(workflowDirs, *engine, *eo.connectors, api, *ctx.log, &reloaded);
-    active->offer(reloaded);
+    int invalid = loadWorkflowDirs(workflowDirs, catalog, *eo.connectors, *ctx.log);
     ctx.log->info("SIGHUP: reloaded workflows ({} invalid file(s) kept at their previous version)", invalid);
   }
   ctx.log->info("signal {}: stopping; calls in flight may finish for up to 10 s", sig);
   server.stop();
-  active->detach();
+  catalog.onChange(nullptr);
   triggers.stop();
   watch->stop();
   engine->waitIdle(std::chrono::seconds(10));

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "area_file.h"
+#include "catalog/publication_checks.h"
 #include "cli.h"
 #include "vigil/rest_connector.h"
 #include "workflow_files.h"
@@ -69,18 +70,22 @@ bool checkDataFile(const std::string& file, FileKind kind, bool asJson, nlohmann
                             {"diagnostics", nlohmann::json::array()}};
     entry.update(facts);
     if (!s) {
-      // "FILE:LINE:COL: error: MESSAGE" into the same fields a workflow's diagnostics have.
-      nlohmann::json d = {{"message", located}};
-      const std::string rest = located.substr(file.size());
-      int line = 0, column = 0;
-      char sep = 0;
-      std::istringstream in(rest);
-      if (in >> sep >> line >> sep >> column && line > 0) {
-        const auto at = rest.find(": error: ");
-        d = {{"line", line}, {"column", column}, {"category", "schema"},
-             {"message", at == std::string::npos ? rest : rest.substr(at + 9)}};
+      // Each "FILE:LINE:COL: error: MESSAGE" line into the same fields a workflow's
+      // diagnostics have (the loaders report every problem, one per line).
+      std::istringstream lines(located);
+      for (std::string one; std::getline(lines, one);) {
+        nlohmann::json d = {{"message", one}};
+        const std::string rest = one.rfind(file, 0) == 0 ? one.substr(file.size()) : one;
+        int line = 0, column = 0;
+        char sep = 0;
+        std::istringstream in(rest);
+        if (in >> sep >> line >> sep >> column && line > 0) {
+          const auto at = rest.find(": error: ");
+          d = {{"line", line}, {"column", column}, {"category", "schema"}, {"severity", "error"},
+               {"message", at == std::string::npos ? rest : rest.substr(at + 9)}};
+        }
+        entry["diagnostics"].push_back(std::move(d));
       }
-      entry["diagnostics"].push_back(std::move(d));
     }
     (*report)["files"].push_back(std::move(entry));
   } else if (s) {
@@ -132,14 +137,30 @@ int runValidate(CommandContext& ctx) {
     }
   }
   files = workflows;
+  // With a configuration, its area's calendars and timescales are checked as the daemon
+  // would check them; without one the area is not known.
+  std::shared_ptr<const Area> area;
+  if (!config.area.empty()) {
+    auto loadedArea = loadAreaFile(config.area);
+    if (!loadedArea) {
+      std::cerr << loadedArea.status().message() << "\n";
+      return kExitUsage;
+    }
+    area = std::move(loadedArea).value();
+  } else if (!configFile.empty()) {
+    area = std::make_shared<const Area>();
+  }
+  PublicationContext publication;
+  publication.connectors = &connectors;
+  publication.area = area.get();
   LoadedFiles loaded = loadWithLibrary(files, library);
   for (auto& [file, r] : loaded.results) {
     if (!r.ok()) continue;
-    auto wrong = connectors.check(*r.workflow, false);
-    if (wrong.empty()) continue;
-    r.diagnostics.insert(r.diagnostics.end(), wrong.begin(), wrong.end());
+    auto found = publicationProblems(*r.workflow, publication);
+    if (found.empty()) continue;
+    r.diagnostics.insert(r.diagnostics.end(), found.begin(), found.end());
     sortDiagnostics(r.diagnostics);
-    r.workflow = nullptr;  // not valid after all
+    if (hasErrors(found)) r.workflow = nullptr;  // not valid after all
   }
   for (const auto& f : loaded.files) {
     const LoadResult& r = loaded.results.at(f);
@@ -152,7 +173,7 @@ int runValidate(CommandContext& ctx) {
         entry["sha256"] = r.workflow->hash;
       }
       for (const auto& d : r.diagnostics) {
-        entry["diagnostics"].push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)},
+        entry["diagnostics"].push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)}, {"severity", severityName(d.severity)},
                                         {"message", d.message}});
       }
       report["files"].push_back(std::move(entry));

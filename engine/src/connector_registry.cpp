@@ -87,55 +87,67 @@ std::vector<std::string> ConnectorRegistry::missing(const Workflow& wf) const {
 
 std::vector<Diagnostic> ConnectorRegistry::check(const Workflow& wf, bool requireConnectors) const {
   std::vector<Diagnostic> out;
-  auto error = [&](const Step& s, std::string msg) {
-    out.push_back(Diagnostic{wf.sourceFile, s.pos.line, s.pos.column, DiagnosticCategory::kSemantic, std::move(msg)});
-  };
-  for (const auto& s : wf.steps) {
-    const auto* u = std::get_if<UsesStep>(&s.body);
-    if (u == nullptr) continue;
-    auto c = find(u->connector);
-    const std::string what = "step '" + s.id + "'";
-    if (c == nullptr && !requireConnectors) continue;
+  // One call: a step's `uses:`, or an escalation's reminder (an e-mail whose template must
+  // exist as surely as a step's).
+  // A reminder's disclosure records carry their own purpose (the escalation), so only a
+  // step's call must state one.
+  auto checkCall = [&](const Step& s, const UsesStep& u, const std::string& what, bool needsPurpose) {
+    auto error = [&](std::string msg) {
+      out.push_back(Diagnostic{wf.sourceFile, s.pos.line, s.pos.column, DiagnosticCategory::kSemantic, std::move(msg)});
+    };
+    auto c = find(u.connector);
+    if (c == nullptr && !requireConnectors) return;
     if (c == nullptr) {
       std::string known;
       for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-      error(s, what + " uses connector '" + u->connector + "', which is not configured (connectors: " + known + ")");
-      continue;
+      error(what + " uses connector '" + u.connector + "', which is not configured (connectors: " + known + ")");
+      return;
     }
     auto actions = c->actions();
-    if (actions.empty()) continue;
-    auto a = std::find_if(actions.begin(), actions.end(), [&](const ActionSpec& x) { return x.name == u->action; });
+    if (actions.empty()) return;
+    auto a = std::find_if(actions.begin(), actions.end(), [&](const ActionSpec& x) { return x.name == u.action; });
     if (a == actions.end()) {
       std::string known;
       for (const auto& x : actions) known += (known.empty() ? "" : ", ") + x.name;
-      error(s, what + ": connector '" + u->connector + "' has no action '" + u->action + "' (it has " + known + ")");
-      continue;
+      error(what + ": connector '" + u.connector + "' has no action '" + u.action + "' (it has " + known + ")");
+      return;
     }
-    if (a->access == "disclosure" && s.purpose.empty()) {
+    if (a->access == "disclosure" && needsPurpose && s.purpose.empty()) {
       // Every disclosure record must say why the data went out (the logging duty).
-      error(s, what + " discloses data through " + u->connector + "." + u->action +
-                   ": say why with 'purpose:' (it is recorded with every disclosure)");
+      error(what + " discloses data through " + u.connector + "." + u.action +
+            ": say why with 'purpose:' (it is recorded with every disclosure)");
     }
-    const Json& with = u->with.literal();
-    if (!with.is_object()) continue;  // a computed parameter object: checked when called
+    const Json& with = u.with.literal();
+    if (!with.is_object()) return;  // a computed parameter object: checked when called
     Json fixed = with;
-    for (const auto& slot : u->with.slots()) {
+    for (const auto& slot : u.with.slots()) {
       if (fixed.contains(slot.where)) fixed[slot.where] = nullptr;  // computed at run time: not checkable now
     }
-    for (const auto& problem : c->checkStatic(u->action, fixed)) {
-      error(s, what + ": " + u->connector + "." + u->action + " " + problem);
+    for (const auto& problem : c->checkStatic(u.action, fixed)) {
+      error(what + ": " + u.connector + "." + u.action + " " + problem);
     }
     for (auto it = with.begin(); it != with.end(); ++it) {
       bool known = std::any_of(a->params.begin(), a->params.end(), [&](const ParamSpec& p) { return p.name == it.key(); });
       if (!known && !a->openParams) {
         std::string list;
         for (const auto& p : a->params) list += (list.empty() ? "" : ", ") + p.name;
-        error(s, what + ": " + u->connector + "." + u->action + " has no parameter '" + it.key() + "' (it takes " + list + ")");
+        error(what + ": " + u.connector + "." + u.action + " has no parameter '" + it.key() + "' (it takes " + list + ")");
       }
     }
     for (const auto& p : a->params) {
       if (p.required && !with.contains(p.name)) {
-        error(s, what + ": " + u->connector + "." + u->action + " needs parameter '" + p.name + "'");
+        error(what + ": " + u.connector + "." + u.action + " needs parameter '" + p.name + "'");
+      }
+    }
+  };
+  for (const auto& s : wf.steps) {
+    if (const auto* u = std::get_if<UsesStep>(&s.body)) checkCall(s, *u, "step '" + s.id + "'", true);
+    if (const auto* a = std::get_if<ApprovalStep>(&s.body)) {
+      for (size_t i = 0; i < a->escalate.size(); ++i) {
+        if (a->escalate[i].remind) {
+          checkCall(s, *a->escalate[i].remind, "the reminder of escalation " + std::to_string(i + 1) + " of step '" + s.id + "'",
+                    false);
+        }
       }
     }
   }

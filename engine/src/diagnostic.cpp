@@ -15,8 +15,10 @@ const char* categoryName(DiagnosticCategory c) {
   return "unknown";
 }
 
+const char* severityName(Severity s) { return s == Severity::kWarning ? "warning" : "error"; }
+
 std::string Diagnostic::format() const {
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + severityName(severity) + ": " + message;
 }
 
 void sortDiagnostics(std::vector<Diagnostic>& diags) {

@@ -62,16 +62,17 @@ TEST_CASE("each route answers 401 without a valid token and 403 to roles without
     const char* yaml = "workflow: w\nversion: 1\nowner: o\nsteps:\n  - { id: s, set: { x: 1 } }\n";
     auto wf = loadWorkflow(yaml, "w.yaml");
     REQUIRE(wf.ok());
-    REQUIRE(engine->publish(wf.workflow, yaml).isOk());
+    WorkflowCatalog catalog(*engine, o.connectors.get(), nullptr, nullptr);
+    REQUIRE(catalog.publish({{wf.workflow, yaml}}, WorkflowCatalog::Origin::kFolder).front().ok());
     REQUIRE(engine->start().isOk());
     ApiContext c;
     c.engine = engine.get();
+    c.catalog = &catalog;
     c.store = store.get();
     c.users = users.get();
     c.clock = o.clock;
     c.log = std::make_shared<spdlog::logger>("test");
     Api api(c);
-    api.addWorkflow(wf.workflow);
 
     std::map<std::string, std::string> tokens;
     for (const auto& role : roleNames()) tokens[role] = *users->addUser("user-" + role, {role});
@@ -137,10 +138,12 @@ TEST_CASE("a signed delivery's timestamp is judged by the injected clock, within
         "triggers:\n  - webhook: /referrals/intake\nsteps:\n  - { id: s, set: { x: 1 } }\n";
     auto wf = loadWorkflow(yaml, "intake.yaml");
     REQUIRE(wf.ok());
-    REQUIRE(engine->publish(wf.workflow, yaml).isOk());
+    WorkflowCatalog catalog(*engine, o.connectors.get(), nullptr, nullptr);
+    REQUIRE(catalog.publish({{wf.workflow, yaml}}, WorkflowCatalog::Origin::kFolder).front().ok());
     REQUIRE(engine->start().isOk());
     ApiContext c;
     c.engine = engine.get();
+    c.catalog = &catalog;
     c.store = store.get();
     c.users = users.get();
     c.clock = clock;
@@ -149,7 +152,6 @@ TEST_CASE("a signed delivery's timestamp is judged by the injected clock, within
     c.webhookSecrets["/referrals/intake"] = secret;
     c.webhookWindow = std::chrono::seconds(90);
     Api api(c);
-    api.addWorkflow(wf.workflow);
 
     auto deliver = [&](long long stamp, const std::string& key) {
       HttpRequest req;

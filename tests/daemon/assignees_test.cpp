@@ -50,19 +50,20 @@ struct World {
     engine = std::move(Engine::create(o)).value();
     auto wf = loadWorkflow(yaml, "review.yaml");
     REQUIRE(wf.ok());
-    REQUIRE(engine->publish(wf.workflow, yaml).isOk());
+    catalog = std::make_unique<WorkflowCatalog>(*engine, connectors.get(), nullptr, nullptr);
+    REQUIRE(catalog->publish({{wf.workflow, yaml}}, WorkflowCatalog::Origin::kFolder).front().ok());
     REQUIRE(engine->start().isOk());
     ApiContext c;
     c.engine = engine.get();
+    c.catalog = catalog.get();
     c.store = store.get();
     c.users = users.get();
     c.clock = o.clock;
     c.connectors = connectors.get();
     c.log = std::make_shared<spdlog::logger>("test");
     api = std::make_unique<Api>(c);
-    api->addWorkflow(wf.workflow);
     watch = std::make_unique<ApprovalWatch>(*engine, *store, *users,
-                                            [this](const std::string& w, int v) { return api->ownerOf(w, v); }, c.log);
+                                            [this](const std::string& w, int v) { return catalog->find(w, v)->owner; }, c.log);
   }
   ~World() {
     watch->stop();
@@ -101,6 +102,7 @@ struct World {
   std::shared_ptr<Store> store;
   std::unique_ptr<UserStore> users;
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<WorkflowCatalog> catalog;
   std::unique_ptr<Api> api;
   std::unique_ptr<ApprovalWatch> watch;
 };

@@ -55,7 +55,11 @@ def users(*args):
 
 tmp = tempfile.mkdtemp(prefix="vigil-serve-")
 DATA = os.path.join(tmp, "data")
-server = subprocess.Popen([VIGIL, "serve", "--data", DATA, "--listen", "127.0.0.1:0",
+# The shipped workflows name the area's timescales and calendars: they load only under an area.
+CONFIG = os.path.join(tmp, "vigil.yaml")
+with open(CONFIG, "w") as f:
+    f.write(f"area: {os.path.join(SOURCE, 'examples', 'areas', 'northshire.yaml')}\n")
+server = subprocess.Popen([VIGIL, "serve", "--config", CONFIG, "--data", DATA, "--listen", "127.0.0.1:0",
                            "--workflows", os.path.join(SOURCE, "workflows"),
                            "--workflows", os.path.join(SOURCE, "tests", "daemon", "workflows")],
                           stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "serve.log"), "w"), text=True)

@@ -79,41 +79,6 @@ const std::vector<Api::Route>& Api::routes() {
 
 Api::Api(ApiContext ctx) : ctx_(std::move(ctx)) {}
 
-std::vector<Diagnostic> Api::publicationProblems(const Workflow& wf) {
-  std::vector<Diagnostic> out;
-  if (ctx_.connectors != nullptr) out = ctx_.connectors->check(wf, false);
-  std::shared_lock lock(mu_);
-  for (const auto& t : wf.triggers) {
-    if (t.kind != Trigger::Kind::kWebhook) continue;
-    auto it = hooks_.find(t.spec);
-    if (it != hooks_.end() && it->second != wf.name) {
-      // Two workflows on one path: deliveries would silently start the newer one.
-      out.push_back(Diagnostic{wf.sourceFile, t.pos.line, t.pos.column, DiagnosticCategory::kSemantic,
-                               "webhook path '" + t.spec + "' is already used by workflow '" + it->second + "'"});
-    }
-  }
-  return out;
-}
-
-void Api::addWorkflow(std::shared_ptr<const Workflow> wf) {
-  std::unique_lock lock(mu_);
-  auto& versions = workflows_[wf->name];
-  if (!versions.empty() && versions.rbegin()->first > wf->version) {
-    // An older version (a folder reloaded after a newer one was published): listed, but
-    // the newer version's webhook paths stay.
-    versions[wf->version] = std::move(wf);
-    return;
-  }
-  // The latest version's webhook paths win; an older version's are dropped with it.
-  for (auto it = hooks_.begin(); it != hooks_.end();) {
-    it = it->second == wf->name ? hooks_.erase(it) : std::next(it);
-  }
-  for (const auto& t : wf->triggers) {
-    if (t.kind == Trigger::Kind::kWebhook) hooks_[t.spec] = wf->name;
-  }
-  workflows_[wf->name][wf->version] = std::move(wf);
-}
-
 HttpResponse Api::handle(HttpRequest& req) {
   const Route* found = nullptr;
   bool pathKnown = false;
@@ -229,23 +194,8 @@ bool Api::admit(const std::string& tokenId) {
   return true;
 }
 
-std::string Api::ownerOf(const std::string& workflow, int version) {
-  std::shared_lock lock(mu_);
-  auto it = workflows_.find(workflow);
-  if (it == workflows_.end()) return "";
-  auto v = it->second.find(version);
-  return v == it->second.end() ? "" : v->second->owner;
-}
-
 std::shared_ptr<const Workflow> Api::workflowOf(const RunState& run) {
-  {
-    std::shared_lock lock(mu_);
-    auto it = workflows_.find(run.workflow);
-    if (it != workflows_.end()) {
-      auto v = it->second.find(run.version);
-      if (v != it->second.end() && v->second->hash == run.workflowHash) return v->second;
-    }
-  }
+  if (auto wf = ctx_.catalog->find(run.workflow, run.version); wf && wf->hash == run.workflowHash) return wf;
   auto source = ctx_.store->workflowSource(run.workflowHash);
   if (!source) return nullptr;
   auto loaded = loadWorkflow(*source, run.workflow + ".yaml");

@@ -8,7 +8,6 @@
 #include <map>
 #include <mutex>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,7 @@
 
 #include "auth/roles.h"
 #include "auth/user_store.h"
+#include "catalog/workflow_catalog.h"
 #include "http/http_types.h"
 #include "vigil/engine.h"
 #include "vigil/loader.h"
@@ -25,6 +25,7 @@ namespace vigil::daemon {
 
 struct ApiContext {
   Engine* engine = nullptr;
+  WorkflowCatalog* catalog = nullptr;  // what is published; publishing goes through it
   Store* store = nullptr;
   UserStore* users = nullptr;
   std::shared_ptr<Clock> clock;
@@ -41,8 +42,6 @@ struct ApiContext {
   const ConnectorRegistry* connectors = nullptr;  // for GET /connectors
   class AuditService* audit = nullptr;  // access, disclosure and admin records; export; verify
   std::string dataDir;                  // for live verification (read-only)
-  // Told of each workflow version published through the API (to start its triggers).
-  std::function<void(std::shared_ptr<const Workflow>)> onPublished;
   // Open approval tasks nobody can act on (approvals/approval_watch.h), for /metrics.
   std::function<long long()> unactionable;
 };
@@ -51,8 +50,6 @@ class Api {
  public:
   explicit Api(ApiContext ctx);
 
-  // Makes a workflow visible to GET /workflows (the engine already runs it).
-  void addWorkflow(std::shared_ptr<const Workflow> wf);
   HttpResponse handle(HttpRequest& req);
 
   struct Route {
@@ -71,8 +68,10 @@ class Api {
   HttpResponse showWorkflow(HttpRequest&, const Principal&);
   HttpResponse publishWorkflow(HttpRequest&, const Principal&);
   HttpResponse validateWorkflow(HttpRequest&, const Principal&);
-  // Loads and checks a {source, file} body against the published set; an answer to send on failure.
-  std::optional<HttpResponse> checkSource(HttpRequest& req, std::string* source, LoadResult* result);
+  // Loads a {source, file} body and checks it as publication would; an answer to send on
+  // failure. *warnings gets what does not stop publication.
+  std::optional<HttpResponse> checkSource(HttpRequest& req, std::string* source, LoadResult* result,
+                                          std::vector<Diagnostic>* warnings);
   HttpResponse startRun(HttpRequest&, const Principal&);
   HttpResponse listRuns(HttpRequest&, const Principal&);
   HttpResponse showRun(HttpRequest&, const Principal&);
@@ -119,14 +118,6 @@ class Api {
   std::optional<HttpResponse> loadTask(HttpRequest& req, TaskView* out, const Principal& who);
   // The definition a run is pinned to (from memory, or the store for older versions).
   std::shared_ptr<const Workflow> workflowOf(const RunState& run);
- public:
-  // What stops a valid workflow from being published here, whatever its source (folders,
-  // the API, SIGHUP): its connectors' actions and parameters (e-mail templates included)
-  // and webhook paths already used by another workflow. Empty when it may be published.
-  std::vector<Diagnostic> publicationProblems(const Workflow& wf);
-  // The owner role of a published workflow version ("" when it is not known here).
-  std::string ownerOf(const std::string& workflow, int version);
- private:
   // Records that `who` touched run data (consultation, disclosure, ...) and why.
   // False when the record could not be written: the caller must then not serve the data.
   bool recordAccess(const Principal& who, const std::string& kind, const std::string& runId, const std::string& step,
@@ -134,9 +125,6 @@ class Api {
   void recordAdmin(const Principal& who, const std::string& purpose, nlohmann::json what);
 
   ApiContext ctx_;
-  std::shared_mutex mu_;
-  std::map<std::string, std::map<int, std::shared_ptr<const Workflow>>> workflows_;  // name -> version
-  std::map<std::string, std::string> hooks_;  // webhook path -> workflow name
 
   // Token buckets by token id: a runaway script cannot starve everyone else.
   bool admit(const std::string& tokenId);

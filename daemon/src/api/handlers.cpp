@@ -61,18 +61,16 @@ std::string keyedRunId(const std::string& caller, const std::string& key) {
 
 HttpResponse Api::listWorkflows(HttpRequest&, const Principal&) {
   nlohmann::json items = nlohmann::json::array();
-  std::shared_lock lock(mu_);
-  for (const auto& [name, versions] : workflows_) items.push_back(workflowSummary(*versions.rbegin()->second));
+  for (const auto& wf : ctx_.catalog->active()) items.push_back(workflowSummary(*wf));
   return HttpResponse::json(200, {{"items", items}});
 }
 
 HttpResponse Api::showWorkflow(HttpRequest& req, const Principal&) {
-  std::shared_lock lock(mu_);
-  auto it = workflows_.find(req.params["name"]);
-  if (it == workflows_.end()) return HttpResponse::error(404, "not_found", "no workflow with that name");
+  auto all = ctx_.catalog->versions(req.params["name"]);
+  if (all.empty()) return HttpResponse::error(404, "not_found", "no workflow with that name");
   nlohmann::json versions = nlohmann::json::array();
-  for (const auto& [v, wf] : it->second) versions.push_back(workflowSummary(*wf));
-  const Workflow& latest = *it->second.rbegin()->second;
+  for (const auto& wf : all) versions.push_back(workflowSummary(*wf));
+  const Workflow& latest = *all.back();
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : latest.steps) steps.push_back({{"id", s.id}, {"kind", stepKindName(s.kind())}, {"purpose", s.purpose}});
   nlohmann::json j = workflowSummary(latest);
@@ -82,7 +80,26 @@ HttpResponse Api::showWorkflow(HttpRequest& req, const Principal&) {
   return HttpResponse::json(200, j);
 }
 
-std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* source, LoadResult* result) {
+namespace {
+
+nlohmann::json diagnosticsJson(const std::vector<Diagnostic>& diags) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : diags) {
+    list.push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)},
+                    {"severity", severityName(d.severity)}, {"message", d.message}});
+  }
+  return list;
+}
+
+HttpResponse invalidWorkflow(const std::vector<Diagnostic>& diags) {
+  return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
+                                  {"diagnostics", diagnosticsJson(diags)}});
+}
+
+}  // namespace
+
+std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* source, LoadResult* result,
+                                             std::vector<Diagnostic>* warnings) {
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object() || !body.contains("source") || !body["source"].is_string()) {
@@ -91,30 +108,10 @@ std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* sour
   *source = body["source"].get<std::string>();
   const std::string file = body.value("file", std::string("workflow.yaml"));
   LoadResult r = loadWorkflow(*source, file);
-  std::vector<std::shared_ptr<const Workflow>> set;
-  {
-    std::shared_lock lock(mu_);
-    for (const auto& [name, versions] : workflows_) {
-      if (r.ok() && name == r.workflow->name) continue;
-      set.push_back(versions.rbegin()->second);
-    }
-  }
   std::vector<Diagnostic> diags = r.diagnostics;
-  if (r.ok()) {
-    set.push_back(r.workflow);
-    for (auto& d : checkWorkflowSet(set)) {
-      if (d.file == file) diags.push_back(std::move(d));
-    }
-    for (auto& d : publicationProblems(*r.workflow)) diags.push_back(std::move(d));
-  }
-  if (!diags.empty()) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& d : diags) {
-      list.push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)}, {"message", d.message}});
-    }
-    return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
-                                    {"diagnostics", list}});
-  }
+  if (r.ok()) diags = ctx_.catalog->check(*r.workflow);
+  if (!r.ok() || hasErrors(diags)) return invalidWorkflow(diags);
+  *warnings = std::move(diags);
   *result = std::move(r);
   return std::nullopt;
 }
@@ -122,45 +119,33 @@ std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* sour
 HttpResponse Api::validateWorkflow(HttpRequest& req, const Principal&) {
   std::string source;
   LoadResult r;
-  if (auto answer = checkSource(req, &source, &r)) return *answer;
+  std::vector<Diagnostic> warnings;
+  if (auto answer = checkSource(req, &source, &r, &warnings)) return *answer;
   return HttpResponse::json(200, {{"valid", true}, {"name", r.workflow->name}, {"version", r.workflow->version},
-                                  {"sha256", r.workflow->hash}});
+                                  {"sha256", r.workflow->hash}, {"diagnostics", diagnosticsJson(warnings)}});
 }
 
 HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
   std::string source;
   LoadResult r;
-  if (auto answer = checkSource(req, &source, &r)) return *answer;
+  std::vector<Diagnostic> warnings;
+  if (auto answer = checkSource(req, &source, &r, &warnings)) return *answer;
   const Workflow& wf = *r.workflow;
-  {
-    std::shared_lock lock(mu_);
-    auto it = workflows_.find(wf.name);
-    if (it != workflows_.end()) {
-      auto same = it->second.find(wf.version);
-      if (same != it->second.end()) {
-        if (same->second->hash == wf.hash) {
-          return HttpResponse::json(200, {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}, {"published", false}});
-        }
-        return HttpResponse::error(409, "version_exists",
-                                   "version " + std::to_string(wf.version) + " of " + wf.name +
-                                       " is already published with other content; publish version " +
-                                       std::to_string(it->second.rbegin()->first + 1),
-                                   "version");
-      }
-      if (wf.version < it->second.rbegin()->first) {
-        return HttpResponse::error(409, "version_too_old",
-                                   "version " + std::to_string(it->second.rbegin()->first) + " is already published; publish a higher version",
-                                   "version");
-      }
-    }
+  using K = WorkflowCatalog::Outcome::Kind;
+  auto outcome = ctx_.catalog->publish({{r.workflow, source}}, WorkflowCatalog::Origin::kApi).front();
+  nlohmann::json answer = {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash},
+                           {"published", outcome.kind == K::kPublished}, {"diagnostics", diagnosticsJson(outcome.diagnostics)}};
+  switch (outcome.kind) {
+    case K::kUnchanged: return HttpResponse::json(200, answer);
+    case K::kInvalid: return invalidWorkflow(outcome.diagnostics);  // something changed since the check
+    case K::kVersionExists: return HttpResponse::error(409, "version_exists", outcome.message, "version");
+    case K::kVersionTooOld: return HttpResponse::error(409, "version_too_old", outcome.message, "version");
+    case K::kUnavailable: return HttpResponse::error(503, "unavailable", "the workflow could not be stored; nothing was published");
+    case K::kPublished: break;
   }
-  Status s = ctx_.engine->publish(r.workflow, source);
-  if (!s) return HttpResponse::error(503, "unavailable", "the workflow could not be stored; nothing was published");
-  addWorkflow(r.workflow);
-  if (ctx_.onPublished) ctx_.onPublished(r.workflow);
   ctx_.log->info("user {} published workflow {} version {} ({})", who.user, wf.name, wf.version, wf.hash.substr(0, 12));
   recordAdmin(who, "publish workflow", {{"event", "workflow_published"}, {"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}});
-  return HttpResponse::json(201, {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}, {"published", true}});
+  return HttpResponse::json(201, answer);
 }
 
 HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
@@ -185,13 +170,8 @@ HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
 }
 
 HttpResponse Api::webhook(HttpRequest& req, const Principal& who) {
-  std::string workflow;
-  {
-    std::shared_lock lock(mu_);
-    auto it = hooks_.find("/" + req.params["path"]);
-    if (it == hooks_.end()) return HttpResponse::error(404, "not_found", "no workflow listens on this webhook");
-    workflow = it->second;
-  }
+  const std::string workflow = ctx_.catalog->webhookWorkflow("/" + req.params["path"]);
+  if (workflow.empty()) return HttpResponse::error(404, "not_found", "no workflow listens on this webhook");
   std::string key;
   if (auto bad = readIdempotencyKey(req, true, &key)) return *bad;
   nlohmann::json inputs;

@@ -24,6 +24,7 @@ class Assignees {
   std::string whyNotUser(const std::string& user, const std::vector<std::string>& excluded) const;
   // "" when at least one person holding `role` can act (and is not excluded); else why not.
   std::string whyNotRole(const std::string& role, const std::vector<std::string>& excluded) const;
+  bool exists(const std::string& user) const { return find(user) != nullptr; }
   // Whether anyone the row is assigned to (by name or by role) can decide it.
   bool actionable(const ApprovalRow& row) const;
 

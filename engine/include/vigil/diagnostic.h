@@ -19,14 +19,20 @@ enum class DiagnosticCategory {
 
 const char* categoryName(DiagnosticCategory c);
 
+// A warning does not stop a workflow from loading or being published (a role nobody holds
+// yet); an error does.
+enum class Severity { kError, kWarning };
+const char* severityName(Severity s);
+
 struct Diagnostic {
   std::string file;
   int line = 0;
   int column = 0;
   DiagnosticCategory category = DiagnosticCategory::kSemantic;
   std::string message;
+  Severity severity = Severity::kError;
 
-  // "FILE:LINE:COL: error: MESSAGE"
+  // "FILE:LINE:COL: error: MESSAGE" (or "warning:")
   std::string format() const;
 };
 

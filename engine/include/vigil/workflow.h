@@ -183,6 +183,7 @@ struct Workflow {
   int version = 0;
   std::string description;
   std::string owner;
+  SourcePos ownerPos;
   // Who may cancel a run that has not ended: a second person holding the owner role
   // confirms (the default), or anyone allowed to cancel, alone (`cancel: single`).
   enum class CancelPolicy { kConfirm, kSingle };
@@ -206,6 +207,14 @@ struct Workflow {
   std::vector<Step> steps;            // every step, in document order
   std::vector<StepIndex> topLevel;
   std::vector<StepIndex> onError;
+  // Calendars and timescales the expressions name with literals: the area a workflow is
+  // published under must have them (checked at publication, not when a run gets there).
+  struct AreaName {
+    bool timescale = false;  // else a calendar
+    std::string name;
+    SourcePos pos;
+  };
+  std::vector<AreaName> areaNames;
   std::string canonicalJson;          // sorted keys, no whitespace
   std::string hash;                   // hex SHA-256 of canonicalJson
 

@@ -289,11 +289,16 @@ std::optional<Expression> Checker::expression(const Node& n, const std::string& 
     error(offsetMap(n)(shift + at), DiagnosticCategory::kExpression, what + ": " + err->message);
     return std::nullopt;
   }
-  if (where != nullptr) {
-    OffsetMap base = offsetMap(n);
-    *where = [base, shift](size_t off) { return base(shift + off); };
-  }
+  OffsetMap base = offsetMap(n);
+  noteAreaNames(std::get<Expression>(parsed), [&](size_t off) { return base(shift + off); });
+  if (where != nullptr) *where = [base, shift](size_t off) { return base(shift + off); };
   return std::get<Expression>(std::move(parsed));
+}
+
+void Checker::noteAreaNames(const Expression& e, const OffsetMap& where) {
+  for (const auto& ref : e.areaNames()) {
+    areaNames_.push_back(Workflow::AreaName{ref.kind == AreaNameRef::Kind::kTimescale, ref.name, where(ref.offset)});
+  }
 }
 
 std::optional<Template> Checker::templ(const Node& n, const std::string& what, OffsetMap* where) {
@@ -305,9 +310,11 @@ std::optional<Template> Checker::templ(const Node& n, const std::string& what, O
     error(offsetMap(n)(at), DiagnosticCategory::kExpression, what + ": " + err->message);
     return std::nullopt;
   }
-  if (where != nullptr) {
-    *where = offsetMap(n);
+  OffsetMap base = offsetMap(n);
+  for (const auto& part : std::get<Template>(parsed).parts()) {
+    if (part.expr) noteAreaNames(*part.expr, [&](size_t off) { return base(part.offset + off); });
   }
+  if (where != nullptr) *where = base;
   return std::get<Template>(std::move(parsed));
 }
 

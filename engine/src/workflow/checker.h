@@ -61,6 +61,8 @@ class Checker {
   std::optional<Template> templ(const Node& n, const std::string& what, OffsetMap* where = nullptr);
 
   OffsetMap offsetMap(const Node& scalar) const;
+  // Calendars and timescales named by literals in the expressions parsed so far.
+  std::vector<Workflow::AreaName>& areaNames() { return areaNames_; }
   const std::string& file() const { return file_; }
   const ExprLimits& exprLimits() const { return exprLimits_; }
 
@@ -68,7 +70,9 @@ class Checker {
   std::string file_;
   yaml::SourceText source_;
   ExprLimits exprLimits_;
+  void noteAreaNames(const Expression& e, const OffsetMap& where);
   std::vector<Diagnostic> diags_;
+  std::vector<Workflow::AreaName> areaNames_;
 };
 
 }  // namespace vigil::loader

@@ -81,6 +81,7 @@ LoadResult loadWorkflow(std::string_view yamlText, const std::string& fileName, 
   try {
     loader::Builder builder(checker, *wf, limits);
     builder.build(root);
+    wf->areaNames = std::move(checker.areaNames());
   } catch (const std::bad_alloc&) {
     checker.error(SourcePos{1, 1}, DiagnosticCategory::kYaml, "workflow too large to load");
   }
