@@ -45,67 +45,75 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       {"idle_timeout_seconds", {1, 3600, [](ServeConfig* c, long long n) { c->limits.idleTimeoutSeconds = static_cast<int>(n); }}},
       {"requests_per_second_per_token", {1, 100000, [](ServeConfig* c, long long n) { c->requestsPerSecondPerToken = static_cast<int>(n); }}},
   };
+  // Every problem is recorded and the walk goes on to the next key, so one run of
+  // `vigil validate` or `vigil serve` names them all.
+  FileProblems problems(path);
+  FileProblems* p = &problems;
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
-      return Status::invalidArgument(where(path, kv.first) + ": error: unknown key '" + key +
-                                     "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors, area)");
+      problem(p, kv.first, "unknown key '" + key +
+                               "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors, area)");
+      continue;
     }
     const YAML::Node& v = kv.second;
-    Status s = Status::ok();
-    if (key == "data") s = read(path, v, key, &config->data);
-    if (key == "secrets_file") s = read(path, v, key, &config->secretsFile);
-    if (key == "area") s = read(path, v, key, &config->area);
-    if (key == "connectors") s = loadConnectorConfig(path, v, &config->connectors);
-    if (key == "listen") s = read(path, v, key, &config->listen);
+    if (key == "data") read(p, v, key, &config->data);
+    if (key == "secrets_file") read(p, v, key, &config->secretsFile);
+    if (key == "area") read(p, v, key, &config->area);
+    if (key == "connectors") problems.add(loadConnectorConfig(path, v, &config->connectors));
+    if (key == "listen") read(p, v, key, &config->listen);
     if (key == "workflows") {
       if (v.IsScalar()) {
         std::string one;
-        s = read(path, v, key, &one);
-        config->workflows = {one};
+        if (read(p, v, key, &one)) config->workflows = {one};
       } else {
-        s = read(path, v, key, &config->workflows);
+        read(p, v, key, &config->workflows);
       }
     }
     if (key == "tls") {
       if (!v.IsMap() || !v["cert"] || !v["key"]) {
-        return Status::invalidArgument(where(path, v) + ": error: 'tls' needs 'cert' and 'key' (PEM files)");
+        problem(p, v, "'tls' needs 'cert' and 'key' (PEM files)");
+        continue;
       }
-      s = read(path, v["cert"], "tls.cert", &config->tlsCert);
-      if (s) s = read(path, v["key"], "tls.key", &config->tlsKey);
+      read(p, v["cert"], "tls.cert", &config->tlsCert);
+      read(p, v["key"], "tls.key", &config->tlsKey);
     }
     if (key == "webhooks") {
       // webhooks: { signature_window_seconds: 300, /referrals/intake: { secret_file: /etc/vigil/secrets/intake } }
-      if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: 'webhooks' must be a map of paths");
+      if (!v.IsMap()) {
+        problem(p, v, "'webhooks' must be a map of paths");
+        continue;
+      }
       for (const auto& w : v) {
         const std::string hookPath = w.first.as<std::string>("");
         if (hookPath == "signature_window_seconds") {
           long long n = 0;
-          s = readPositive(path, w.second, "webhooks.signature_window_seconds", 10, 3600, &n);
-          if (!s) return s;
-          config->webhookWindow = std::chrono::seconds(n);
+          if (readPositive(p, w.second, "webhooks.signature_window_seconds", 10, 3600, &n)) {
+            config->webhookWindow = std::chrono::seconds(n);
+          }
           continue;
         }
         if (hookPath.rfind('/', 0) != 0) {
-          return Status::invalidArgument(where(path, w.first) + ": error: unknown key 'webhooks." + hookPath +
-                                         "' (a webhook path begins with '/'; the one setting is signature_window_seconds)");
+          problem(p, w.first, "unknown key 'webhooks." + hookPath +
+                                  "' (a webhook path begins with '/'; the one setting is signature_window_seconds)");
+          continue;
         }
         if (!w.second.IsMap() || !w.second["secret_file"]) {
-          return Status::invalidArgument(where(path, w.second) + ": error: webhook '" + hookPath + "' needs 'secret_file'");
+          problem(p, w.second, "webhook '" + hookPath + "' needs 'secret_file'");
+          continue;
         }
         std::string file;
-        s = read(path, w.second["secret_file"], "secret_file", &file);
-        if (!s) return s;
+        if (!read(p, w.second["secret_file"], "secret_file", &file)) continue;
         std::ifstream sf(file);
         std::string secret;
         std::getline(sf, secret);
         if (!sf && secret.empty()) {
-          return Status::invalidArgument(where(path, w.second["secret_file"]) + ": error: cannot read the secret file of webhook '" + hookPath + "'");
+          problem(p, w.second["secret_file"], "cannot read the secret file of webhook '" + hookPath + "'");
+        } else if (secret.size() < 16) {
+          problem(p, w.second["secret_file"], "the secret of webhook '" + hookPath + "' is shorter than 16 characters");
+        } else {
+          config->webhookSecrets[hookPath] = secret;
         }
-        if (secret.size() < 16) {
-          return Status::invalidArgument(where(path, w.second["secret_file"]) + ": error: the secret of webhook '" + hookPath + "' is shorter than 16 characters");
-        }
-        config->webhookSecrets[hookPath] = secret;
       }
     }
     if (key == "audit" || key == "approvals") {
@@ -114,18 +122,21 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       const std::vector<std::string> known =
           key == "audit" ? std::vector<std::string>{"checkpoint_interval_seconds"}
                          : std::vector<std::string>{"claim_minutes", "unactionable_check_seconds", "quick_decision_seconds"};
-      if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: '" + key + "' must be a map");
+      if (!v.IsMap()) {
+        problem(p, v, "'" + key + "' must be a map");
+        continue;
+      }
       for (const auto& a : v) {
         const std::string k = a.first.as<std::string>("");
         if (std::find(known.begin(), known.end(), k) == known.end()) {
           std::string list;
           for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
-          return Status::invalidArgument(where(path, a.first) + ": error: unknown key '" + key + "." + k + "' (known: " + list + ")");
+          problem(p, a.first, "unknown key '" + key + "." + k + "' (known: " + list + ")");
+          continue;
         }
         long long n = 0;
         const long long most = k == "claim_minutes" ? 1440 : k == "quick_decision_seconds" ? 3600 : 86400;
-        Status ls = readPositive(path, a.second, key + "." + k, 1, most, &n);
-        if (!ls) return ls;
+        if (!readPositive(p, a.second, key + "." + k, 1, most, &n)) continue;
         if (k == "checkpoint_interval_seconds") {
           config->auditCheckpointInterval = std::chrono::seconds(n);
         } else if (k == "claim_minutes") {
@@ -138,22 +149,23 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       }
     }
     if (key == "limits") {
-      if (!v.IsMap()) return Status::invalidArgument(where(path, v) + ": error: 'limits' must be a map");
+      if (!v.IsMap()) {
+        problem(p, v, "'limits' must be a map");
+        continue;
+      }
       for (const auto& lkv : v) {
         const std::string lk = lkv.first.as<std::string>("");
         auto it = kLimits.find(lk);
         if (it == kLimits.end()) {
-          return Status::invalidArgument(where(path, lkv.first) + ": error: unknown key 'limits." + lk + "'");
+          problem(p, lkv.first, "unknown key 'limits." + lk + "'");
+          continue;
         }
         long long n = 0;
-        Status ls = readPositive(path, lkv.second, "limits." + lk, it->second.lo, it->second.hi, &n);
-        if (!ls) return ls;
-        it->second.set(config, n);
+        if (readPositive(p, lkv.second, "limits." + lk, it->second.lo, it->second.hi, &n)) it->second.set(config, n);
       }
     }
-    if (!s) return s;
   }
-  return Status::ok();
+  return problems.status();
 }
 
 }  // namespace vigil::daemon

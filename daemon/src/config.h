@@ -75,9 +75,10 @@ struct ServeConfig {
   ConnectorConfig connectors;
 };
 
-// Reads `path` into `config`, keeping defaults for absent keys.
+// Reads `path` into `config`, keeping defaults for absent keys. On failure the message
+// holds every problem found, one "FILE:LINE:COL: error: ..." line each.
 Status loadServeConfig(const std::string& path, ServeConfig* config);
-// The `connectors:` section (config_connectors.cpp); `where` gives "FILE:LINE:COL" of a node.
+// The `connectors:` section (config_connectors.cpp), with every problem in it the same way.
 Status loadConnectorConfig(const std::string& path, const YAML::Node& node, ConnectorConfig* out);
 
 }  // namespace vigil::daemon

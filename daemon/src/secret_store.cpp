@@ -45,21 +45,27 @@ Result<SecretStore> SecretStore::load(const std::string& path) {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     // Never e.what(): yaml-cpp may quote the offending text, which could be a secret.
-    return Status::invalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": error: not valid YAML");
+    return Status::invalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                                   ": error: not valid YAML");
   }
-  if (!root.IsMap() && !root.IsNull()) return Status::invalidArgument(path + ":1: error: must be a map of NAME: value");
+  if (!root.IsMap() && !root.IsNull()) return Status::invalidArgument(path + ":1:1: error: must be a map of NAME: value");
+  // Every problem, each with its position and at most the name: never a value.
+  FileProblems problems(path);
   for (const auto& kv : root) {
     const std::string name = kv.first.as<std::string>("");
+    const YAML::Mark key = kv.first.Mark();
     if (!validName(name)) {
-      return Status::invalidArgument(path + ":" + std::to_string(kv.first.Mark().line + 1) +
-                                     ": error: secret names are upper-case letters, digits and _, got '" + name + "'");
+      problems.add(key.line + 1, key.column + 1, "secret names are upper-case letters, digits and _, got '" + name + "'");
+      continue;
     }
     if (!kv.second.IsScalar()) {
-      return Status::invalidArgument(path + ":" + std::to_string(kv.second.Mark().line + 1) + ": error: secret '" + name +
-                                     "' must be a single value");
+      const YAML::Mark value = kv.second.Mark();
+      problems.add(value.line + 1, value.column + 1, "secret '" + name + "' must be a single value");
+      continue;
     }
     s.values_[name] = kv.second.as<std::string>();
   }
+  if (!problems.empty()) return problems.status();
   return s;
 }
 

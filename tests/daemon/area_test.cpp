@@ -133,6 +133,29 @@ TEST_CASE("a bad area file is refused with where and what", "[area]") {
   CHECK(refused("area: x\ncalendars: { a: {}, b: {} }\n") == ":1:1: error: name the 'default_calendar' (this file has more than one)");
 }
 
+TEST_CASE("an area file with five mistakes reports all five with their lines and columns", "[area]") {
+  // The calendar has problems of its own, so the timescale naming it is not also refused
+  // for naming no calendar: each mistake is reported once, in file order.
+  auto path = std::filesystem::temp_directory_path() / "vigil-area-many.yaml";
+  std::ofstream(path) << "area: x\n"
+                         "locale: en\n"
+                         "calendars:\n"
+                         "  office: { timezone: Mars/Olympus, hours: '17:00-09:00' }\n"
+                         "timescales:\n"
+                         "  t: { calendar: office, targets: { RED: { within: soon } } }\n"
+                         "  u: { targets: { RED: { within: 2h } }, max_working_days: 0 }\n";
+  auto a = daemon::loadAreaFile(path.string());
+  std::filesystem::remove(path);
+  REQUIRE_FALSE(a.isOk());
+  const std::string p = path.string();
+  CHECK(a.status().message() ==
+        p + ":2:1: error: unknown key 'locale' in an area file (known: area, calendars, default_calendar, description, timescales)\n" +
+        p + ":4:23: error: unknown time zone 'Mars/Olympus'\n" +
+        p + ":4:44: error: 'hours' must end after they start\n" +
+        p + ":6:52: error: 'within' must be a positive duration such as 2h, 90m or 90d\n" +
+        p + ":7:60: error: 'max_working_days' must be between 1 and 365");
+}
+
 TEST_CASE("an area file with a key written twice is refused at the second", "[area][yaml]") {
   // yaml-cpp alone keeps one of the two without a word: here a calendar's hours, or a
   // whole second set of calendars.

@@ -17,28 +17,34 @@
 namespace vigil::rest {
 namespace {
 
+// Records every problem in `problems` and goes on; each check returns false when it
+// recorded one, so what depends on the value is skipped rather than reported again.
 struct Reader {
-  std::string file;
-  std::string at(const YAML::Node& n) const {
-    return file + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
-  }
-  Status error(const YAML::Node& n, const std::string& msg) const { return Status::invalidArgument(at(n) + ": error: " + msg); }
-  Status keys(const YAML::Node& n, const std::set<std::string>& known, const std::string& what) const {
-    if (!n.IsMap()) return error(n, what + " must be a map");
+  FileProblems* problems;
+  void error(const YAML::Node& n, const std::string& msg) const { problems->add(n.Mark().line + 1, n.Mark().column + 1, msg); }
+  // Records each key of `n` that is not `known`; false (and a problem) when `n` is no map.
+  bool keys(const YAML::Node& n, const std::set<std::string>& known, const std::string& what) const {
+    if (!n.IsMap()) {
+      error(n, what + " must be a map");
+      return false;
+    }
     for (const auto& kv : n) {
       const std::string k = kv.first.as<std::string>("");
       if (known.count(k) == 0) {
         std::string list;
         for (const auto& x : known) list += (list.empty() ? "" : ", ") + x;
-        return error(kv.first, "unknown key '" + k + "' in " + what + " (known: " + list + ")");
+        error(kv.first, "unknown key '" + k + "' in " + what + " (known: " + list + ")");
       }
     }
-    return Status::ok();
+    return true;
   }
-  Status text(const YAML::Node& n, const std::string& what, std::string* out) const {
-    if (!n.IsScalar()) return error(n, what + " must be text");
+  bool text(const YAML::Node& n, const std::string& what, std::string* out) const {
+    if (!n.IsScalar()) {
+      error(n, what + " must be text");
+      return false;
+    }
     *out = n.as<std::string>();
-    return Status::ok();
+    return true;
   }
 };
 
@@ -58,22 +64,104 @@ Json toJson(const YAML::Node& n) {
 }
 
 // Every "{param}" a template names must be a declared parameter.
-Status checkPlaceholders(const Reader& r, const YAML::Node& n, const std::string& text, const Action& a, const std::string& what) {
+void checkPlaceholders(const Reader& r, const YAML::Node& n, const std::string& text, const Action& a, const std::string& what) {
   for (const auto& p : placeholders(text)) {
     bool declared = false;
     for (const auto& d : a.spec.params) declared = declared || d.name == p;
-    if (!declared) return r.error(n, what + " names '{" + p + "}', which is not one of the action's params");
+    if (!declared) r.error(n, what + " names '{" + p + "}', which is not one of the action's params");
   }
-  return Status::ok();
 }
 
-Status checkBody(const Reader& r, const YAML::Node& n, const Action& a) {
-  if (n.IsScalar()) return checkPlaceholders(r, n, n.as<std::string>(), a, "'body'");
-  for (const auto& kv : n) {
-    Status s = checkBody(r, n.IsMap() ? kv.second : kv, a);
-    if (!s) return s;
+void checkBody(const Reader& r, const YAML::Node& n, const Action& a) {
+  if (n.IsScalar()) {
+    checkPlaceholders(r, n, n.as<std::string>(), a, "'body'");
+    return;
   }
-  return Status::ok();
+  for (const auto& kv : n) checkBody(r, n.IsMap() ? kv.second : kv, a);
+}
+
+// One action; its problems are recorded, and the action is then of no use.
+Action readAction(const Reader& r, const YAML::Node& key, const YAML::Node& n) {
+  static const std::regex kAction("[a-z][a-z0-9_]{0,62}");
+  static const std::set<std::string> kTypes = {"string", "integer", "number", "boolean", "object", "array", "any"};
+  static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+  const std::string name = key.as<std::string>("");
+  const std::string what = "action '" + name + "'";
+  if (!std::regex_match(name, kAction)) r.error(key, "action names are lower-case identifiers, got '" + name + "'");
+  Action a;
+  a.spec.name = name;
+  if (!r.keys(n, {"description", "access", "method", "path", "params", "query", "body", "outputs", "match"}, what)) return a;
+  if (const YAML::Node desc = n["description"]; desc && desc.IsScalar()) a.spec.description = desc.as<std::string>();
+  a.method = n["method"] ? n["method"].as<std::string>("") : "GET";
+  if (kMethods.count(a.method) == 0) r.error(n["method"], "'method' of " + what + " must be GET, POST, PUT, PATCH or DELETE");
+  a.spec.access = n["access"] ? n["access"].as<std::string>("") : (a.method == "GET" ? "consultation" : "disclosure");
+  if (a.spec.access != "consultation" && a.spec.access != "disclosure" && a.spec.access != "alteration") {
+    r.error(n["access"], "'access' of " + what + " must be consultation, disclosure or alteration");
+  }
+  bool pathRead = false;
+  if (!n["path"]) {
+    r.error(n, what + " needs 'path'");
+  } else if (r.text(n["path"], "'path' of " + what, &a.path)) {
+    pathRead = true;
+    if (a.path.empty() || a.path[0] != '/') r.error(n["path"], "'path' of " + what + " must start with /");
+  }
+  if (const YAML::Node ps = n["params"]; ps && !ps.IsMap()) {
+    r.error(ps, "'params' of " + what + " must be a map");
+  } else if (ps) {
+    for (const auto& p : ps) {
+      ParamSpec spec;
+      spec.name = p.first.as<std::string>("");
+      if (!r.keys(p.second, {"type", "required", "description"}, "param '" + spec.name + "'")) continue;
+      spec.type = p.second["type"] ? p.second["type"].as<std::string>("") : "string";
+      if (kTypes.count(spec.type) == 0) r.error(p.second["type"], "param '" + spec.name + "' has an unknown type '" + spec.type + "'");
+      spec.required = p.second["required"] && p.second["required"].as<bool>(false);
+      if (p.second["description"]) spec.description = p.second["description"].as<std::string>("");
+      a.spec.params.push_back(std::move(spec));
+    }
+  }
+  if (pathRead) checkPlaceholders(r, n["path"], a.path, a, "'path'");
+  if (const YAML::Node q = n["query"]; q && !q.IsMap()) {
+    r.error(q, "'query' of " + what + " must be a map");
+  } else if (q) {
+    for (const auto& e : q) {
+      a.query[e.first.as<std::string>("")] = e.second.as<std::string>("");
+      checkPlaceholders(r, e.second, e.second.as<std::string>(""), a, "'query'");
+    }
+  }
+  if (const YAML::Node b = n["body"]; b && (a.method == "GET" || a.method == "DELETE")) {
+    r.error(b, what + ": a " + a.method + " request has no body");
+  } else if (b) {
+    checkBody(r, b, a);
+    a.body = toJson(b);
+  }
+  if (const YAML::Node o = n["outputs"]; o && !o.IsMap()) {
+    r.error(o, "'outputs' of " + what + " must be a map of name: path");
+  } else if (o) {
+    for (const auto& e : o) {
+      const std::string out = e.first.as<std::string>("");
+      const std::string path = e.second.as<std::string>("");
+      if (path.rfind("json", 0) != 0 && path != "status" && path.rfind("headers.", 0) != 0) {
+        r.error(e.second, "output '" + out + "' must read status, headers.NAME or json[.FIELD...]");
+        continue;
+      }
+      a.outputs[out] = path;
+      a.spec.outputs.push_back(ParamSpec{out, "any", false, ""});
+    }
+  }
+  // A lookup that finds nobody, or several, must not read as "nothing to report".
+  if (const YAML::Node m = n["match"]; m && r.keys(m, {"found", "count"}, "'match' of " + what)) {
+    if (!m["found"]) {
+      r.error(m, "'match' of " + what + " needs 'found': the output that is true when the system found the person");
+    } else {
+      a.foundOutput = m["found"].as<std::string>("");
+    }
+    if (m["count"]) a.countOutput = m["count"].as<std::string>("");
+    for (const auto* o : {&a.foundOutput, &a.countOutput}) {
+      if (!o->empty() && a.outputs.count(*o) == 0) r.error(m, "'match' of " + what + " names '" + *o + "', which is not one of its outputs");
+    }
+    a.spec.outputs.push_back(ParamSpec{"match", "string", false, "found, not_found or ambiguous"});
+  }
+  return a;
 }
 
 }  // namespace
@@ -86,7 +174,6 @@ std::vector<std::string> placeholders(const std::string& text) {
 }
 
 Result<Definition> loadDefinition(const std::string& file) {
-  Reader r{file};
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);  // on error, the open below says so
   if (!ec && size > 1024 * 1024) return Status::invalidArgument(file + ":1:1: error: larger than 1 MiB");
@@ -103,118 +190,55 @@ Result<Definition> loadDefinition(const std::string& file) {
     return Status::invalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                                    ": error: " + e.msg);
   }
-  if (Status s = r.keys(root, {"connector", "description", "base_url", "auth", "timeout", "max_concurrency",
-                               "max_per_second", "actions"}, "the connector");
-      !s) {
-    return s;
+  FileProblems problems(file);
+  const Reader r{&problems};
+  if (!r.keys(root, {"connector", "description", "base_url", "auth", "timeout", "max_concurrency", "max_per_second", "actions"},
+              "the connector")) {
+    return problems.status();
   }
   Definition d;
   d.file = file;
   for (const char* required : {"connector", "base_url", "actions"}) {
-    if (!root[required]) return r.error(root, std::string("the connector needs '") + required + "'");
+    if (!root[required]) r.error(root, std::string("the connector needs '") + required + "'");
   }
-  if (Status s = r.text(root["connector"], "'connector'", &d.name); !s) return s;
   static const std::regex kName("[a-z][a-z0-9_-]{0,62}");
-  if (!std::regex_match(d.name, kName)) return r.error(root["connector"], "'connector' must be a lower-case name");
-  if (root["description"]) (void)r.text(root["description"], "'description'", &d.description);
-  if (Status s = r.text(root["base_url"], "'base_url'", &d.baseUrl); !s) return s;
-  if (d.baseUrl.rfind("http://", 0) != 0 && d.baseUrl.rfind("https://", 0) != 0) {
-    return r.error(root["base_url"], "'base_url' must start with http:// or https://");
+  if (root["connector"] && r.text(root["connector"], "'connector'", &d.name) && !std::regex_match(d.name, kName)) {
+    r.error(root["connector"], "'connector' must be a lower-case name");
   }
-  while (!d.baseUrl.empty() && d.baseUrl.back() == '/') d.baseUrl.pop_back();
+  if (const YAML::Node desc = root["description"]; desc && desc.IsScalar()) d.description = desc.as<std::string>();
+  if (root["base_url"] && r.text(root["base_url"], "'base_url'", &d.baseUrl)) {
+    if (d.baseUrl.rfind("http://", 0) != 0 && d.baseUrl.rfind("https://", 0) != 0) {
+      r.error(root["base_url"], "'base_url' must start with http:// or https://");
+    }
+    while (!d.baseUrl.empty() && d.baseUrl.back() == '/') d.baseUrl.pop_back();
+  }
   if (const YAML::Node a = root["auth"]) {
-    if (Status s = r.keys(a, {"bearer_secret", "basic_user", "basic_password_secret"}, "'auth'"); !s) return s;
-    d.auth = toJson(a);
+    if (r.keys(a, {"bearer_secret", "basic_user", "basic_password_secret"}, "'auth'")) d.auth = toJson(a);
   }
   if (const YAML::Node t = root["timeout"]) {
     auto ms = parseDuration(t.as<std::string>(""));
-    if (!ms || ms->count() == 0 || *ms > std::chrono::minutes(10)) return r.error(t, "'timeout' must be a duration up to 10m, such as 10s");
-    d.timeoutMs = ms->count();
+    if (!ms || ms->count() == 0 || *ms > std::chrono::minutes(10)) {
+      r.error(t, "'timeout' must be a duration up to 10m, such as 10s");
+    } else {
+      d.timeoutMs = ms->count();
+    }
   }
   if (const YAML::Node m = root["max_concurrency"]) {
     d.maxConcurrency = m.as<int>(0);
-    if (d.maxConcurrency < 1 || d.maxConcurrency > 1024) return r.error(m, "'max_concurrency' must be between 1 and 1024");
+    if (d.maxConcurrency < 1 || d.maxConcurrency > 1024) r.error(m, "'max_concurrency' must be between 1 and 1024");
   }
   if (const YAML::Node m = root["max_per_second"]) {
     d.maxPerSecond = m.as<double>(0);
-    if (d.maxPerSecond <= 0) return r.error(m, "'max_per_second' must be above 0");
+    if (d.maxPerSecond <= 0) r.error(m, "'max_per_second' must be above 0");
   }
-  const YAML::Node actions = root["actions"];
-  if (!actions.IsMap() || actions.size() == 0) return r.error(actions, "'actions' must be a map of at least one action");
-  static const std::regex kAction("[a-z][a-z0-9_]{0,62}");
-  static const std::set<std::string> kTypes = {"string", "integer", "number", "boolean", "object", "array", "any"};
-  for (const auto& kv : actions) {
-    const std::string name = kv.first.as<std::string>("");
-    const std::string what = "action '" + name + "'";
-    if (!std::regex_match(name, kAction)) return r.error(kv.first, "action names are lower-case identifiers, got '" + name + "'");
-    const YAML::Node& n = kv.second;
-    if (Status s = r.keys(n, {"description", "access", "method", "path", "params", "query", "body", "outputs", "match"}, what); !s) return s;
-    Action a;
-    a.spec.name = name;
-    if (n["description"]) (void)r.text(n["description"], "'description'", &a.spec.description);
-    a.method = n["method"] ? n["method"].as<std::string>("") : "GET";
-    static const std::set<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-    if (kMethods.count(a.method) == 0) return r.error(n["method"], "'method' of " + what + " must be GET, POST, PUT, PATCH or DELETE");
-    a.spec.access = n["access"] ? n["access"].as<std::string>("") : (a.method == "GET" ? "consultation" : "disclosure");
-    if (a.spec.access != "consultation" && a.spec.access != "disclosure" && a.spec.access != "alteration") {
-      return r.error(n["access"], "'access' of " + what + " must be consultation, disclosure or alteration");
+  if (const YAML::Node actions = root["actions"]) {
+    if (!actions.IsMap() || actions.size() == 0) {
+      r.error(actions, "'actions' must be a map of at least one action");
+    } else {
+      for (const auto& kv : actions) d.actions[kv.first.as<std::string>("")] = readAction(r, kv.first, kv.second);
     }
-    if (!n["path"]) return r.error(n, what + " needs 'path'");
-    if (Status s = r.text(n["path"], "'path' of " + what, &a.path); !s) return s;
-    if (a.path.empty() || a.path[0] != '/') return r.error(n["path"], "'path' of " + what + " must start with /");
-    if (const YAML::Node ps = n["params"]) {
-      if (!ps.IsMap()) return r.error(ps, "'params' of " + what + " must be a map");
-      for (const auto& p : ps) {
-        ParamSpec spec;
-        spec.name = p.first.as<std::string>("");
-        if (Status s = r.keys(p.second, {"type", "required", "description"}, "param '" + spec.name + "'"); !s) return s;
-        spec.type = p.second["type"] ? p.second["type"].as<std::string>("") : "string";
-        if (kTypes.count(spec.type) == 0) return r.error(p.second["type"], "param '" + spec.name + "' has an unknown type '" + spec.type + "'");
-        spec.required = p.second["required"] && p.second["required"].as<bool>(false);
-        if (p.second["description"]) spec.description = p.second["description"].as<std::string>("");
-        a.spec.params.push_back(std::move(spec));
-      }
-    }
-    if (Status s = checkPlaceholders(r, n["path"], a.path, a, "'path'"); !s) return s;
-    if (const YAML::Node q = n["query"]) {
-      if (!q.IsMap()) return r.error(q, "'query' of " + what + " must be a map");
-      for (const auto& e : q) {
-        a.query[e.first.as<std::string>("")] = e.second.as<std::string>("");
-        if (Status s = checkPlaceholders(r, e.second, e.second.as<std::string>(""), a, "'query'"); !s) return s;
-      }
-    }
-    if (const YAML::Node b = n["body"]) {
-      if (a.method == "GET" || a.method == "DELETE") return r.error(b, what + ": a " + a.method + " request has no body");
-      if (Status s = checkBody(r, b, a); !s) return s;
-      a.body = toJson(b);
-    }
-    if (const YAML::Node o = n["outputs"]) {
-      if (!o.IsMap()) return r.error(o, "'outputs' of " + what + " must be a map of name: path");
-      for (const auto& e : o) {
-        const std::string out = e.first.as<std::string>("");
-        const std::string path = e.second.as<std::string>("");
-        if (path.rfind("json", 0) != 0 && path != "status" && path.rfind("headers.", 0) != 0) {
-          return r.error(e.second, "output '" + out + "' must read status, headers.NAME or json[.FIELD...]");
-        }
-        a.outputs[out] = path;
-        a.spec.outputs.push_back(ParamSpec{out, "any", false, ""});
-      }
-    }
-    if (const YAML::Node m = n["match"]) {
-      // A lookup that finds nobody, or several, must not read as "nothing to report".
-      if (Status s = r.keys(m, {"found", "count"}, "'match' of " + what); !s) return s;
-      if (!m["found"]) return r.error(m, "'match' of " + what + " needs 'found': the output that is true when the system found the person");
-      a.foundOutput = m["found"].as<std::string>("");
-      if (m["count"]) a.countOutput = m["count"].as<std::string>("");
-      for (const auto* o : {&a.foundOutput, &a.countOutput}) {
-        if (!o->empty() && a.outputs.count(*o) == 0) {
-          return r.error(m, "'match' of " + what + " names '" + *o + "', which is not one of its outputs");
-        }
-      }
-      a.spec.outputs.push_back(ParamSpec{"match", "string", false, "found, not_found or ambiguous"});
-    }
-    d.actions[name] = std::move(a);
   }
+  if (!problems.empty()) return problems.status();
   return d;
 }
 

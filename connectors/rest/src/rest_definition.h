@@ -36,7 +36,8 @@ struct Definition {
   std::map<std::string, Action> actions;
 };
 
-// Reads and checks one file; the error is "FILE:LINE:COL: error: ..." naming the key.
+// Reads and checks one file; the error holds every problem found, one
+// "FILE:LINE:COL: error: ..." line each, naming the key.
 Result<Definition> loadDefinition(const std::string& file);
 
 // "{a}" placeholders in `text`, in order.

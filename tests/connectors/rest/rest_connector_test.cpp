@@ -189,3 +189,25 @@ TEST_CASE("bad REST definitions are refused with file, line and key", "[rest]") 
     CHECK(registry.names().empty());
   }
 }
+
+TEST_CASE("a REST definition with six mistakes reports all six with their lines and columns", "[rest]") {
+  Folder dir;
+  dir.write("x.yaml",
+            "connector: X\n"
+            "base_url: ftp://127.0.0.1\n"
+            "timeout: forever\n"
+            "actions:\n"
+            "  a: { path: /a, colour: red }\n"
+            "  b: { path: \"/p/{id}\", method: FETCH }\n");
+  ConnectorRegistry registry;
+  Status s = registerRestConnectors(registry, {dir.path.string()});
+  const std::string f = (dir.path / "x.yaml").string();
+  CHECK(s.message() ==
+        f + ":1:12: error: 'connector' must be a lower-case name\n" +
+        f + ":2:11: error: 'base_url' must start with http:// or https://\n" +
+        f + ":3:10: error: 'timeout' must be a duration up to 10m, such as 10s\n" +
+        f + ":5:18: error: unknown key 'colour' in action 'a' (known: access, body, description, match, method, outputs, params, path, query)\n" +
+        f + ":6:14: error: 'path' names '{id}', which is not one of the action's params\n" +
+        f + ":6:33: error: 'method' of action 'b' must be GET, POST, PUT, PATCH or DELETE");
+  CHECK(registry.names().empty());
+}

@@ -1,0 +1,39 @@
+// The daemon's configuration file (vigil.yaml): a file with several mistakes is refused
+// with every one of them, each with its line and column, so one `vigil validate` names all.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../../daemon/src/config.h"
+
+using namespace vigil;
+
+TEST_CASE("a configuration with six mistakes reports all six with their lines and columns", "[config]") {
+  auto path = std::filesystem::temp_directory_path() / ("vigil-config-test-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "listn: 127.0.0.1:9000\n"
+                         "limits:\n"
+                         "  max_connections: 0\n"
+                         "  max_bodies: 10\n"
+                         "approvals:\n"
+                         "  claim_minutes: lots\n"
+                         "connectors:\n"
+                         "  email: { host: smtp }\n"
+                         "  sql: [{ name: db, colour: red }]\n";
+  daemon::ServeConfig config;
+  Status s = daemon::loadServeConfig(path.string(), &config);
+  std::filesystem::remove(path);
+  const std::string p = path.string();
+  CHECK(s.message() ==
+        p + ":1:1: error: unknown key 'listn' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors, area)\n" +
+        p + ":3:20: error: 'limits.max_connections' must be between 1 and 100000\n" +
+        p + ":4:3: error: unknown key 'limits.max_bodies'\n" +
+        p + ":6:18: error: 'approvals.claim_minutes' has the wrong type\n" +
+        p + ":8:10: error: 'connectors.email' needs 'from'\n" +
+        p + ":9:21: error: unknown key 'connectors.sql.colour' (known: name, sqlite, postgres, password_secret, writable, queries)");
+  // A value that was right is still read; one that was wrong leaves the default.
+  CHECK(config.connectors.emailHost == "smtp");
+  CHECK(config.limits.maxConnections == daemon::HttpLimits().maxConnections);
+}
