@@ -95,7 +95,9 @@ TEST_CASE("the inbox pages through 300 tasks completely, without repeats, and re
       CHECK(seen.insert(r.runId).second);
       priorities.push_back(r.priority);
     }
-    if (p.rows.size() < q.limit) break;
+    // The last page (300 = 7 x 40 + 20) says no more follow; every other page says more do.
+    CHECK(p.more == (seen.size() < 300));
+    if (!p.more) break;
     const auto& last = p.rows.back();
     q.after = ApprovalFilter::Position{last.priority, last.due, last.requestedAt, last.runId, last.step};
   }

@@ -257,6 +257,46 @@ try:
           and prio == sorted(prio, reverse=True) and paged[0]["recommendation"] == "RED",
           (len(paged), len(want), body.get("total"), prio[:5]))
 
+    # A busy morning: 300 open tasks. More referrals arrive (copies of the samples, received
+    # now, so none is overdue yet) until the inbox holds 300; paged 50 at a time it lists
+    # every one once, most urgent first, and the total says 300. They stay open to the end.
+    # They arrive 20 at a time, each batch researched before the next: the synthetic force
+    # systems answer one request at a time, and a burst of 235 outlasts the lookups' 30 s
+    # timeouts (those referrals fail and the duty desk is told, but that is not this check).
+    received = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    extra = set()
+    for first in range(0, 300 - len(want), 20):
+        for i in range(first, min(first + 20, 300 - len(want))):
+            doc = json.load(open(os.path.join(RDIR, up[i % len(up)])))
+            doc["referral"]["id"] = f"SYN-LOAD-{i + 1:04d}"
+            doc["referral"]["received_at"] = received
+            code, body = call(f"{url}/api/v1/runs", "POST", officer, {"workflow": "mash-triage", "inputs": doc})
+            if code == 201:
+                extra.add(body["id"])
+        wait_runs(len(FILES) + len(extra), 120)
+    busy, end = {}, time.monotonic() + 180
+    while time.monotonic() < end:
+        paged, cursor, pages = [], "", 0
+        for _ in range(20):
+            code, body = call(f"{url}/api/v1/approvals?limit=50" + (f"&cursor={cursor}" if cursor else ""), token=supervisor)
+            if code != 200:
+                break
+            pages += 1
+            paged += body["items"]
+            cursor = body.get("next_cursor", "")
+            if not cursor:
+                break
+        busy = body
+        if len(paged) >= 300:
+            break
+        time.sleep(0.5)
+    prio = [t["priority"] for t in paged]
+    check("300 open tasks page completely, 50 at a time, REDs first, with the total",
+          len(extra) == 300 - len(want) and len(paged) == 300 == busy.get("total") and pages == 6
+          and {t["run"] for t in paged} == want | extra and prio == sorted(prio, reverse=True)
+          and paged[0]["recommendation"] == "RED",
+          (len(extra), len(paged), busy.get("total"), pages, prio[:3]))
+
     # Cancelling a referral takes a second person: the officer's request waits; the run
     # carries on; the officer cannot confirm it; the supervisor declines it.
     victim = run_of[up[2]]

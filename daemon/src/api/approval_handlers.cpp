@@ -228,7 +228,7 @@ HttpResponse Api::approvalInbox(HttpRequest& req, const Principal& who) {
   // Every matching task is reachable: `total` says how many there are and `next_cursor`
   // continues after the last row shown, so nothing is ever cut off without saying so.
   nlohmann::json j = {{"items", items}, {"total", page->total}};
-  if (page->rows.size() == f.limit) j["next_cursor"] = encodeCursor(page->rows.back());
+  if (page->more) j["next_cursor"] = encodeCursor(page->rows.back());
   return HttpResponse::json(200, j);
 }
 

@@ -46,7 +46,7 @@ Result<long long> ApprovalWatch::sweep() {
       ++stuck;
       log_->error("approval {}/{}: nobody can act on it, not even its workflow's owner role '{}'", row.runId, row.step, owner);
     }
-    if (rows->rows.size() < f.limit) break;
+    if (!rows->more) break;
     const auto& last = rows->rows.back();
     f.after = ApprovalFilter::Position{last.priority, last.due, last.requestedAt, last.runId, last.step};
   }

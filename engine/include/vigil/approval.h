@@ -138,6 +138,7 @@ struct ApprovalFilter {
 struct ApprovalPage {
   std::vector<ApprovalRow> rows;
   long long total = 0;
+  bool more = false;  // rows follow the last one in this page
 };
 
 // Decisions per workflow step: how often people agreed with the recommendation, and how

@@ -222,8 +222,14 @@ ApprovalPage listApprovals(SQLite::Database& db, const ApprovalFilter& f) {
     q.bind(1004, f.after->runId);
     q.bind(1005, f.after->step);
   }
-  q.bind(1000, static_cast<int64_t>(f.limit));
+  // One row more than asked for says whether another page follows, so the last page
+  // carries no cursor to an empty one.
+  q.bind(1000, static_cast<int64_t>(f.limit) + 1);
   while (q.executeStep()) page.rows.push_back(readRow(q));
+  if (page.rows.size() > f.limit) {
+    page.rows.pop_back();
+    page.more = true;
+  }
   return page;
 }
 
