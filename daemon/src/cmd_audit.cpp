@@ -71,7 +71,7 @@ int verify(CommandContext& ctx) {
       std::cerr << "vigil audit verify: " << source.status().message() << "\n";
       return kExitBad;
     }
-    return report(verifyAudit(**source, trusted), asJson);
+    return report(verifyDataDir(data, **source, trusted), asJson);
   }
   auto text = readFile(bundle);
   if (!text) return usageError("audit verify", "cannot read bundle '" + bundle + "'");

@@ -60,7 +60,8 @@ try:
     edited = os.path.join(tmp, "edited")
     shutil.copytree(data, edited)
     db = sqlite3.connect(os.path.join(edited, "vigil.db"))
-    db.execute("UPDATE events SET data = replace(data, '\"band\":\"GREEN\"', '\"band\":\"RED\"') WHERE run_id = ? AND type = 'DecisionRecorded'", (ids[0],))
+    # The one copy of the history is the chained payloads: edit one (verify says where).
+    db.execute("UPDATE audit SET payload = replace(payload, '\"band\":\"GREEN\"', '\"band\":\"RED\"') WHERE run_id = ? AND payload LIKE '%DecisionRecorded%'", (ids[0],))
     db.commit()
     db.close()
     rc, out, _ = replay(ids[0], "--data", edited)

@@ -169,11 +169,40 @@ try:
              "INSERT INTO audit SELECT %d, %s FROM a" % (k + 1, cols))
     tampered("truncate the tail", 1, f"BAD record {count - 2}: truncated", "DELETE FROM audit WHERE seq > %d" % (count - 3))
 
-    # Erasure at the end of retention: payloads go, digests stay, everything still verifies.
+    # A payload set to NULL passes for erased only where an erasure record of its run covers
+    # it (retention writes one; engine:retention checks that such a store verifies).
     erased = copy_of(data, "erased")
+    first = rows(data, "SELECT min(seq) FROM audit WHERE run_id = ?", ids[0])[0][0]
     sql(erased, ("UPDATE audit SET payload = NULL WHERE run_id = ?", (ids[0],)))
     rc, out, _ = verify("--data", erased)
-    check("a store after retention erasure verifies", rc == 0 and out.startswith(f"OK {count} records") and "erased by retention" in out, out)
+    check("a payload nulled without an erasure record is tampering, named",
+          rc == 1 and out.startswith(f"BAD record {first}: payload removed"), out)
+
+    # One copy of history: snapshots and inbox rows are caches of the chain. Editing one is
+    # named by verify, and no reader sees it: the daemon serves the fold of the chain.
+    reason = "research supports the rating"
+    tampered("edit a decision's reason in the run's snapshot", 1,
+             f"BAD modified: run {ids[0]}: its snapshot is not the one its last audit record names",
+             ("UPDATE runs SET snapshot = replace(snapshot, ?, 'no concerns at all, none found') WHERE id = ?", (reason, ids[0])))
+    tampered("edit a run's status in its snapshot", 1, f"BAD modified: run {ids[-1]}: its snapshot",
+             ("UPDATE runs SET snapshot = replace(snapshot, '\"status\":\"waiting\"', '\"status\":\"completed\"') WHERE id = ?", (ids[-1],)))
+    tampered("hide an open task by editing its inbox row", 1,
+             f"BAD modified: run {ids[-1]}: the inbox row of step 'review' is not what the run's history says",
+             ("UPDATE approvals SET status = 'closed' WHERE run_id = ?", (ids[-1],)))
+    tampered("delete an open task's inbox row", 1, f"BAD modified: run {ids[-1]}: the inbox row of step 'review'",
+             ("DELETE FROM approvals WHERE run_id = ?", (ids[-1],)))
+    tampered("edit a decision's reason in the chained event", 1, "BAD record ",
+             ("UPDATE audit SET payload = replace(payload, ?, 'no concerns at all, none found') WHERE run_id = ? AND payload LIKE '%ApprovalDecided%'", (reason, ids[0])))
+    served = os.path.join(tmp, "served")
+    shutil.copytree(copy_of(data, "served-data"), os.path.join(served, "data"))
+    os.remove(os.path.join(served, "data", "auth.db"))  # a first start: the helper reads the admin token it prints
+    sql(os.path.join(served, "data"), ("UPDATE runs SET snapshot = replace(snapshot, ?, 'no concerns at all, none found') WHERE id = ?", (reason, ids[0])))
+    with Daemon(VIGIL, WORKFLOWS, served) as d:
+        reader = d.add_user("rita", "auditor")
+        code, body = d.request("GET", f"/api/v1/runs/{ids[0]}", token=reader, headers={"X-Vigil-Purpose": "tamper check"})
+        text = json.dumps(body)
+        check("a forged snapshot reaches no reader: the run shows its chained history", code == 200 and reason in text and "no concerns" not in text,
+              (code, text[:300]))
 
     # A whole re-chained forgery: another daemon's database (its own key) in place of ours.
     os.makedirs(os.path.join(tmp, "b"))

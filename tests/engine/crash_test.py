@@ -55,7 +55,11 @@ try:
 
     completions = collections.Counter()
     completed_attempt = {}
-    for run, step, attempt in db.execute("SELECT run_id, step, attempt FROM events WHERE type = 'StepCompleted'"):
+    # Events are stored once, in the payloads of the runs' chained audit records.
+    EVENTS = ("SELECT a.run_id, json_extract(e.value, '$.step'), ifnull(json_extract(e.value, '$.attempt'), 0)"
+              " FROM audit a, json_each(a.payload, '$.events') e WHERE a.kind IN ('collection', 'run')"
+              " AND json_extract(e.value, '$.type') = ?")
+    for run, step, attempt in db.execute(EVENTS, ("StepCompleted",)):
         completions[(run, step)] += 1
         completed_attempt[(run, step)] = attempt
     twice = [k for k, n in completions.items() if n != 1]
@@ -69,8 +73,7 @@ try:
             failures.append(f"{run}: no completion for {absent}")
             break
 
-    started = set(db.execute("SELECT run_id || '/' || step || '/' || attempt FROM events WHERE type = 'StepStarted'").fetchall())
-    started = {s[0] for s in started}
+    started = {f"{run}/{step}/{attempt}" for run, step, attempt in db.execute(EVENTS, ("StepStarted",))}
     effects = collections.defaultdict(set)
     tokens = open(log).read().split()
     # A record torn by SIGKILL in the middle of its write is a fragment on its own line; it

@@ -10,7 +10,7 @@ HttpResponse Api::auditVerify(HttpRequest&, const Principal& who) {
   ctx_.audit->checkpoint();  // cover the tail, so the answer speaks for every record
   auto source = openSqliteAuditSource(ctx_.dataDir);
   if (!source) return HttpResponse::error(503, "store_unavailable", "the audit trail cannot be read now");
-  AuditVerdict v = verifyAudit(**source, ctx_.audit->publicKeyPem());
+  AuditVerdict v = verifyDataDir(ctx_.dataDir, **source, ctx_.audit->publicKeyPem());
   ctx_.log->info("user {} verified the audit trail: {}", who.user, v.ok ? "ok" : v.problem);
   return HttpResponse::json(200, {{"ok", v.ok},
                                   {"records", v.records},

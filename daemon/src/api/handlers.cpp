@@ -275,7 +275,7 @@ HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
   if (!run->has_value()) return HttpResponse::error(404, "not_found", "no run with that id");
   auto events = ctx_.store->events(id);
   if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
-  nlohmann::json j = (*run)->toJson();
+  nlohmann::json j = (*run)->toJson();  // the fold of the chained history (Store::loadRun)
   nlohmann::json ev = nlohmann::json::array();
   for (const auto& e : *events) ev.push_back(e.toJson());
   j["events"] = std::move(ev);

@@ -103,6 +103,15 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey);
 
 // The records of a SQLite data directory, opened read-only.
 Result<std::unique_ptr<AuditSource>> openSqliteAuditSource(const std::string& dataDir);
+// The caches of a SQLite data directory against its chain, read-only: each run's snapshot
+// is the fold of its chained events and the one its last record's digest names; each
+// inbox row is what its run's history says. `records` counts the runs checked; `problem`
+// and `detail` name the first run that differs.
+AuditVerdict verifySqliteCaches(const std::string& dataDir);
+// The whole of a SQLite data directory: verifyAudit on its records (`records` is its
+// audit source), then verifySqliteCaches; the verdict is the chain's, or the caches'
+// problem when the chain holds and a cache does not.
+AuditVerdict verifyDataDir(const std::string& dataDir, AuditSource& records, const std::string& trustedKey);
 
 // The message an old key signs to hand over to a new one.
 std::string keyTransitionMessage(const std::string& oldId, const std::string& newId, const std::string& newPem);

@@ -117,6 +117,8 @@ struct RunState {
 
   Json toJson() const;  // snapshot
   static Result<RunState> fromJson(const Json& j);
+  // The state a history folds to: what every reader shows, the snapshot being its cache.
+  static Result<RunState> fold(const std::string& runId, const std::vector<Event>& events);
 
  private:
   void refreshView(const std::string& key);

@@ -37,9 +37,13 @@ struct TimerItem {
   TimePoint due{};
 };
 
+// One run's transition. Its events are stored once, in the batch's chained `run` (or
+// `collection`) audit record, whose payload also holds the SHA-256 of `snapshotText`: the
+// runs row is a cache of the fold of those events, checked by `vigil audit verify`.
 struct RunWrite {
   RunState snapshot;              // after the events
-  std::vector<Event> events;      // to append
+  std::string snapshotText;       // snapshot.toJson().dump(), serialised once
+  std::vector<Event> events;      // appended by the batch's audit record for this run
   bool created = false;           // a new run
 };
 

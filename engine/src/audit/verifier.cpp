@@ -54,6 +54,7 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
   std::string last = kAuditGenesis;
   uint64_t expected = 1;
   std::vector<Transition> transitions;
+  std::multimap<std::string, uint64_t> uncovered;  // run -> records without a payload and no erasure record yet
   std::optional<AuditVerdict> failure;
   auto check = [&](const AuditRecord& r) {
     if (r.seq != expected) {
@@ -81,8 +82,19 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
         return false;
       }
       if (auto t = transitionOf(r)) transitions.push_back(*t);
+      if (r.entry.kind == "erasure") {
+        // An erasure record covers the earlier records of its run (and, as erasures written
+        // before schema 8 did, of its sub-workflow runs).
+        const std::string& run = r.entry.runId;
+        for (auto it = uncovered.lower_bound(run); it != uncovered.end() && it->first.compare(0, run.size(), run) == 0;) {
+          const bool child = it->first.size() > run.size() && it->first[run.size()] == '.';
+          it = it->first == run || child ? uncovered.erase(it) : std::next(it);
+        }
+      }
     } else {
+      // Accepted as erased only if a later erasure record of its run says so (below).
       ++v.erasedPayloads;
+      uncovered.emplace(r.entry.runId, r.seq);
     }
     tree.append(*stored);
     last = r.hash;
@@ -139,6 +151,12 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
   if (!read) return bad(v, expected, "unreadable", read.message());
   if (failure) return *failure;
   v.head = last;
+  if (!uncovered.empty()) {
+    uint64_t first = UINT64_MAX;
+    for (const auto& [run, seq] : uncovered) first = std::min(first, seq);
+    return bad(v, first, "payload removed",
+               "record " + std::to_string(first) + ": its payload is gone and no erasure record covers it (retention writes one)");
+  }
 
   // Trust flows back from the anchor through transitions: a trusted new key's checkpoints
   // cover the record that named the old key, which the old key had itself signed over.

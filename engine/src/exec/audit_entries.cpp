@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 
 #include "engine_impl.h"
+#include "vigil/merkle.h"
 
 namespace vigil {
 namespace {
@@ -130,7 +131,8 @@ void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string
     events.push_back(e.toJson());
   }
   run.step = onlyStep;
-  run.payload = {{"run", st.id}, {"events", std::move(events)}};
+  // The one stored copy of these events, and the digest of the snapshot they fold to.
+  run.payload = {{"run", st.id}, {"events", std::move(events)}, {"snapshot_sha256", merkle::toHex(merkle::sha256(w.snapshotText))}};
   out->push_back(std::move(run));
 }
 

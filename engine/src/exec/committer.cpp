@@ -269,6 +269,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     RunWrite& w = batch.runs[idx];
     auto lr = live(id, created);
     w.snapshot = (*lr)->state;
+    w.snapshotText = w.snapshot.toJson().dump();
     if (touchesApprovals(w)) {
       for (auto& row : approvalRowsOf(w.snapshot)) batch.approvals.push_back(std::move(row));
     }

@@ -104,6 +104,15 @@ Result<Event> Event::fromJson(const Json& j) {
   return e;
 }
 
+Result<RunState> RunState::fold(const std::string& runId, const std::vector<Event>& events) {
+  RunState st;
+  st.id = runId;
+  for (const auto& e : events) {
+    if (Status s = st.apply(e); !s) return s;
+  }
+  return st;
+}
+
 const StepState* RunState::step(const std::string& key) const {
   auto it = steps.find(key);
   return it == steps.end() ? nullptr : &it->second;

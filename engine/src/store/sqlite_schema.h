@@ -110,6 +110,11 @@ inline const std::vector<Migration>& migrations() {
           WHERE json_type(v.value, '$.decided_by') = 'text' AND substr(json_extract(v.value, '$.decided_by'), 1, 7) <> 'system:'
             AND EXISTS (SELECT 1 FROM approvals a WHERE a.run_id = r.id AND a.step = s.key);
       )sql"},
+      {8, R"sql(
+        -- One copy of history: a run's events live only in its chained audit records
+        -- (the store appended any the chain lacked just before this, see migrate()).
+        DROP TABLE IF EXISTS events;
+      )sql"},
   };
   return kMigrations;
 }

@@ -2,12 +2,14 @@
 // one thread and readers are brief; WAL keeps readers of other processes unblocked.
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
 #include "sqlite_approvals.h"
 #include "sqlite_audit.h"
+#include "sqlite_events.h"
 #include "sqlite_schema.h"
 #include "vigil/store.h"
 
@@ -90,6 +92,7 @@ class SqliteStore final : public Store {
   Status commit(const Batch& b) override {
     std::lock_guard lock(mu_);
     try {
+      requireChainedEvents(b);
       SQLite::Transaction tx(db_);
       for (const auto& w : b.runs) {
         writeRun(w);
@@ -141,12 +144,21 @@ class SqliteStore final : public Store {
   Result<std::optional<RunState>> loadRun(const std::string& id) override {
     std::lock_guard lock(mu_);
     try {
-      SQLite::Statement q(db_, "SELECT snapshot FROM runs WHERE id = ?");
+      SQLite::Statement q(db_, "SELECT snapshot, erased_at IS NOT NULL FROM runs WHERE id = ?");
       q.bind(1, id);
       if (!q.executeStep()) return std::optional<RunState>();
-      Json j = Json::parse(q.getColumn(0).getString(), nullptr, false);
-      auto st = RunState::fromJson(j);
-      if (!st) return Status::internal("run " + id + " has a damaged snapshot");
+      if (q.getColumn(1).getInt() != 0) {
+        // Retention left only the minimal snapshot (its digest is in the erasure record).
+        Json j = Json::parse(q.getColumn(0).getString(), nullptr, false);
+        auto st = RunState::fromJson(j);
+        if (!st) return Status::internal("run " + id + " has a damaged snapshot");
+        return std::optional<RunState>(std::move(st).value());
+      }
+      // The state is the fold of the chained history; the snapshot in the row is a cache
+      // for listings, which `vigil audit verify` checks against this same fold. So an edit
+      // of the row reaches no reader, no approver and no later transition.
+      auto st = RunState::fold(id, sqlite::chainedEvents(db_, id));
+      if (!st) return Status::internal("run " + id + ": its history does not fold: " + st.status().message());
       return std::optional<RunState>(std::move(st).value());
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("loading run: ") + e.what());
@@ -156,22 +168,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Event>> events(const std::string& runId) override {
     std::lock_guard lock(mu_);
     try {
-      SQLite::Statement q(db_, "SELECT seq, type, time, step, attempt, data FROM events WHERE run_id = ? ORDER BY seq");
-      q.bind(1, runId);
-      std::vector<Event> out;
-      while (q.executeStep()) {
-        Event e;
-        e.seq = static_cast<uint64_t>(q.getColumn(0).getInt64());
-        auto t = parseEventType(q.getColumn(1).getString());
-        if (!t) return Status::internal("run " + runId + " has an event of unknown type");
-        e.type = *t;
-        e.time = fromMs(q.getColumn(2).getInt64());
-        e.step = q.getColumn(3).getString();
-        e.attempt = q.getColumn(4).getInt();
-        if (!q.getColumn(5).isNull()) e.data = Json::parse(q.getColumn(5).getString(), nullptr, false);
-        out.push_back(std::move(e));
-      }
-      return out;
+      return sqlite::chainedEvents(db_, runId);
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("reading events: ") + e.what());
     }
@@ -343,43 +340,53 @@ class SqliteStore final : public Store {
       while (q.executeStep()) due.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
       for (const auto& [id, snapshot] : due) {
         SQLite::Transaction tx(db_);
-        const std::string children = likeEscaped(id) + ".%";
-        auto exec = [&](const char* sql) {
-          SQLite::Statement u(db_, sql);
-          u.bind(1, id);
-          u.bind(2, children);
-          return u.exec();
-        };
-        int records = exec("UPDATE audit SET payload = NULL WHERE (run_id = ? OR run_id LIKE ? ESCAPE '\\') AND payload IS NOT NULL");
-        int events = exec("UPDATE events SET data = NULL WHERE (run_id = ? OR run_id LIKE ? ESCAPE '\\') AND data IS NOT NULL");
-        exec("DELETE FROM approval_views WHERE run_id = ? OR run_id LIKE ? ESCAPE '\\'");
-        // What stays: who started which workflow when, which steps ran and how it ended;
-        // not what it was about.
-        Json minimal = Json::parse(snapshot, nullptr, false);
-        if (!minimal.is_object()) minimal = Json::object();
-        minimal["inputs"] = Json::object();
-        minimal["outputs"] = nullptr;
-        if (minimal.contains("steps") && minimal["steps"].is_object()) {
-          for (auto& st : minimal["steps"]) {
-            for (const char* k : {"output", "approval", "items"}) st.erase(k);
-          }
+        // The run and its sub-workflow runs, each with its own erasure record: a payload is
+        // accepted as erased only where an erasure record of its run covers it.
+        std::vector<std::pair<std::string, std::string>> family;
+        {
+          SQLite::Statement f(db_, "SELECT id, snapshot FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id");
+          f.bind(1, id);
+          f.bind(2, likeEscaped(id) + ".%");
+          while (f.executeStep()) family.emplace_back(f.getColumn(0).getString(), f.getColumn(1).getString());
         }
-        minimal["erased"] = true;
-        SQLite::Statement r(db_, "UPDATE runs SET snapshot = ?, erased_at = ? WHERE id = ? OR id LIKE ? ESCAPE '\\'");
-        r.bind(1, minimal.dump());
-        r.bind(2, static_cast<int64_t>(ms(now)));
-        r.bind(3, id);
-        r.bind(4, children);
-        r.exec();
-        AuditEntry e;
-        e.time = now;
-        e.kind = "erasure";
-        e.actor = "system:vigil";
-        e.runId = id;
-        e.system = "vigil";
-        e.purpose = why;
-        e.payload = {{"audit_payloads", records}, {"event_payloads", events}};
-        audit_.append(db_, {e});
+        std::vector<AuditEntry> erasures;
+        for (const auto& [member, memberSnapshot] : family) {
+          // What stays of the history: which events happened when, not what they held.
+          const Json skeleton = sqlite::eventSkeleton(sqlite::chainedEvents(db_, member));
+          SQLite::Statement u(db_, "UPDATE audit SET payload = NULL WHERE run_id = ? AND payload IS NOT NULL AND kind <> 'erasure'");
+          u.bind(1, member);
+          const int records = u.exec();
+          SQLite::Statement v(db_, "DELETE FROM approval_views WHERE run_id = ?");
+          v.bind(1, member);
+          v.exec();
+          // What stays of the state: who started which workflow when, which steps ran and
+          // how it ended; not what it was about.
+          Json minimal = Json::parse(memberSnapshot, nullptr, false);
+          if (!minimal.is_object()) minimal = Json::object();
+          minimal["inputs"] = Json::object();
+          minimal["outputs"] = nullptr;
+          if (minimal.contains("steps") && minimal["steps"].is_object()) {
+            for (auto& st : minimal["steps"]) {
+              for (const char* k : {"output", "approval", "items"}) st.erase(k);
+            }
+          }
+          minimal["erased"] = true;
+          SQLite::Statement r(db_, "UPDATE runs SET snapshot = ?, erased_at = ? WHERE id = ?");
+          r.bind(1, minimal.dump());
+          r.bind(2, static_cast<int64_t>(ms(now)));
+          r.bind(3, member);
+          r.exec();
+          AuditEntry e;
+          e.time = now;
+          e.kind = "erasure";
+          e.actor = "system:vigil";
+          e.runId = member;
+          e.system = "vigil";
+          e.purpose = why;
+          e.payload = {{"audit_payloads", records}, {"events", skeleton}, {"snapshot_sha256", merkle::toHex(merkle::sha256(minimal.dump()))}};
+          erasures.push_back(std::move(e));
+        }
+        audit_.append(db_, erasures);
         tx.commit();
         audit_.commitTail();
         erased.push_back(id);
@@ -413,7 +420,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  enum StmtId { kInsRun, kUpdRun, kInsEvent, kDelWork, kAddWork, kDelTimer, kAddTimer, kStmtCount };
+  enum StmtId { kInsRun, kUpdRun, kDelWork, kAddWork, kDelTimer, kAddTimer, kStmtCount };
 
   // Cached prepared statements, reset before each use.
   SQLite::Statement& stmt(StmtId id, const char* sql) {
@@ -434,6 +441,7 @@ class SqliteStore final : public Store {
 
   void writeRun(const RunWrite& w) {
     const RunState& r = w.snapshot;
+    const std::string snapshot = w.snapshotText.empty() ? r.toJson().dump() : w.snapshotText;
     if (w.created) {
       auto& q = stmt(kInsRun,
                      "INSERT INTO runs(id, workflow, version, hash, status, parent, started_by, started_at, updated_at,"
@@ -448,14 +456,14 @@ class SqliteStore final : public Store {
       q.bind(8, static_cast<int64_t>(ms(r.startedAt)));
       q.bind(9, static_cast<int64_t>(ms(r.updatedAt)));
       q.bind(10, static_cast<int64_t>(r.lastSeq));
-      q.bind(11, r.toJson().dump());
+      q.bind(11, snapshot);
       q.exec();
     } else {
       auto& q = stmt(kUpdRun, "UPDATE runs SET status = ?, updated_at = ?, last_seq = ?, snapshot = ? WHERE id = ? AND last_seq = ?");
       q.bind(1, runStatusName(r.status));
       q.bind(2, static_cast<int64_t>(ms(r.updatedAt)));
       q.bind(3, static_cast<int64_t>(r.lastSeq));
-      q.bind(4, r.toJson().dump());
+      q.bind(4, snapshot);
       q.bind(5, r.id);
       q.bind(6, static_cast<int64_t>(r.lastSeq - w.events.size()));
       if (q.exec() != 1) {
@@ -463,20 +471,23 @@ class SqliteStore final : public Store {
         throw SQLite::Exception("run " + r.id + " changed concurrently", SQLITE_CONSTRAINT);
       }
     }
-    for (const auto& e : w.events) {
-      auto& q = stmt(kInsEvent, "INSERT INTO events(run_id, seq, type, time, step, attempt, data) VALUES(?, ?, ?, ?, ?, ?, ?)");
-      q.bind(1, r.id);
-      q.bind(2, static_cast<int64_t>(e.seq));
-      q.bind(3, eventTypeName(e.type));
-      q.bind(4, static_cast<int64_t>(ms(e.time)));
-      q.bind(5, e.step);
-      q.bind(6, e.attempt);
-      if (e.data.is_null()) {
-        q.bind(7);
-      } else {
-        q.bind(7, e.data.dump());
+  }
+
+  // The events of a transition are stored only in its chained record: a batch whose
+  // records do not carry every run's new events would lose history, so it is refused.
+  static void requireChainedEvents(const Batch& b) {
+    std::map<std::string, size_t> chained;
+    for (const auto& e : b.audit) {
+      if ((e.kind == "run" || e.kind == "collection") && e.payload.is_object() && e.payload.contains("events")) {
+        chained[e.runId] += e.payload["events"].size();
       }
-      q.exec();
+    }
+    for (const auto& w : b.runs) {
+      if (w.events.empty()) continue;
+      auto it = chained.find(w.snapshot.id);
+      if (it == chained.end() || it->second != w.events.size()) {
+        throw SQLite::Exception("run " + w.snapshot.id + ": its events are not in the batch's audit record", SQLITE_CONSTRAINT);
+      }
     }
   }
 
@@ -499,13 +510,57 @@ class SqliteStore final : public Store {
     for (const auto& m : sqlite::migrations()) {
       if (m.version <= current) continue;
       SQLite::Transaction tx(db_);
+      if (m.version == 8) moveEventsIntoChain();
       db_.exec(m.sql);
       SQLite::Statement v(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");
       v.bind(1, std::to_string(m.version));
       v.exec();
       tx.commit();
+      if (m.version == 8) audit_.commitTail();
     }
     return Status::ok();
+  }
+
+  // Before schema 8 each event was also a row of `events`. Those the chain holds go with
+  // the table; any it lacks (a run written before the audit trail existed) are appended to
+  // the chain first, in a record that says so, so that no history is lost at the upgrade.
+  void moveEventsIntoChain() {
+    audit_.load(db_);
+    std::vector<std::string> ids;
+    if (!db_.tableExists("events")) return;
+    {
+      SQLite::Statement q(db_, "SELECT DISTINCT run_id FROM events ORDER BY run_id");
+      while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
+    }
+    std::vector<AuditEntry> moved;
+    const TimePoint now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    for (const auto& id : ids) {
+      std::set<uint64_t> chained;
+      for (const auto& e : sqlite::chainedEvents(db_, id)) chained.insert(e.seq);
+      SQLite::Statement q(db_, "SELECT seq, type, time, step, attempt, data FROM events WHERE run_id = ? ORDER BY seq");
+      q.bind(1, id);
+      Json missing = Json::array();
+      while (q.executeStep()) {
+        const auto seq = static_cast<uint64_t>(q.getColumn(0).getInt64());
+        if (chained.count(seq) > 0) continue;
+        Json e = {{"seq", seq}, {"type", q.getColumn(1).getString()}, {"time", q.getColumn(2).getInt64()}};
+        if (!q.getColumn(3).getString().empty()) e["step"] = q.getColumn(3).getString();
+        if (q.getColumn(4).getInt() != 0) e["attempt"] = q.getColumn(4).getInt();
+        if (!q.getColumn(5).isNull()) e["data"] = Json::parse(q.getColumn(5).getString(), nullptr, false);
+        missing.push_back(std::move(e));
+      }
+      if (missing.empty()) continue;
+      AuditEntry e;
+      e.time = now;
+      e.kind = "run";
+      e.actor = "system:vigil";
+      e.runId = id;
+      e.system = "vigil";
+      e.purpose = "history written before the audit trail, moved into it at upgrade";
+      e.payload = {{"run", id}, {"events", std::move(missing)}, {"moved_at_upgrade", true}};
+      moved.push_back(std::move(e));
+    }
+    if (!moved.empty()) audit_.append(db_, moved);
   }
 
   std::mutex mu_;
