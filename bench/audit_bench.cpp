@@ -67,7 +67,7 @@ int runAuditVerifyBench(const std::vector<std::string>& args) {
       if (!store->appendAudit(batch)) return 1;
       batch.clear();
     }
-    if ((i + 1) % 100000 == 0 || i + 1 == records) (void)store->checkpointAudit(*key, t0);
+    if ((i + 1) % 100000 == 0 || i + 1 == records) (void)store->checkpointAudit(*key, t0, "vigil.bench/audit");
   }
   double buildSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - build0).count();
   if (!temp) std::ofstream(dir + "/bench.pub.pem") << key->publicKeyPem();

@@ -239,6 +239,10 @@ Result<std::shared_ptr<const Area>> loadAreaFile(const std::string& path, const 
   std::ifstream in(path);
   if (!in) return Status::notFound(path + ":1:1: error: cannot open the area file");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return loadAreaText(text, path, zoneinfoDir);
+}
+
+Result<std::shared_ptr<const Area>> loadAreaText(const std::string& text, const std::string& path, const std::string& zoneinfoDir) {
   if (text.size() > (1 << 20)) return Status::invalidArgument(path + ":1:1: error: an area file must be under 1 MiB");
   // The hardened reader first (duplicate keys, tags, depth, aliases), then yaml-cpp's tree.
   if (auto refused = checkYaml(text)) return Status::invalidArgument(refused->format(path));

@@ -13,6 +13,9 @@ namespace vigil::daemon {
 
 Result<std::shared_ptr<const Area>> loadAreaFile(const std::string& path,
                                                  const std::string& zoneinfoDir = "/usr/share/zoneinfo");
+// The same from the file's text (an area copy in an audit bundle); `path` names it in errors.
+Result<std::shared_ptr<const Area>> loadAreaText(const std::string& text, const std::string& path,
+                                                 const std::string& zoneinfoDir = "/usr/share/zoneinfo");
 
 // Runs record the hash of the area they ran under; the daemon keeps a copy of each area
 // file it used under DATA/areas/HASH.yaml so that replay finds exactly that one.

@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "client.h"
+#include "vigil/audit.h"
+#include "vigil/chained_events.h"
 #include "vigil/loader.h"
 #include "vigil/replay.h"
 #include "vigil/store.h"
@@ -54,6 +56,8 @@ Result<std::shared_ptr<const Area>> areaOf(const std::string& data, const std::v
   return keptArea(data, events.front().data.value("area", ""));
 }
 
+int printReplay(const std::string& run, const ReplayResult& r, bool asJson);
+
 int replayOne(Store& store, const std::string& data, const std::string& run, std::shared_ptr<const Workflow> override, bool asJson) {
   auto state = store.loadRun(run);
   if (!state || !state->has_value()) {
@@ -80,7 +84,78 @@ int replayOne(Store& store, const std::string& data, const std::string& run, std
     std::cerr << "vigil replay: " << area.status().message() << "\n";
     return kExitFailure;
   }
-  ReplayResult r = replayRun(run, *events, wf, *area);
+  return printReplay(run, replayRun(run, *events, wf, *area), asJson);
+}
+
+// A run from an export bundle: its chained events, and the definition and area it started
+// with as the bundle keeps them, once the bundle has verified.
+int replayBundle(const std::string& path, std::string run, const std::string& publicKey,
+                 std::shared_ptr<const Workflow> override, bool asJson) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return usageError("replay", "cannot read bundle '" + path + "'");
+  json b = json::parse(text.str(), nullptr, false);
+  if (!b.is_object()) {
+    std::cerr << "vigil replay: " << path << " is not an audit bundle (not a JSON object)\n";
+    return kExitUsage;
+  }
+  std::string trusted = b.value("public_key", "");
+  if (!publicKey.empty()) {
+    std::ifstream k(publicKey, std::ios::binary);
+    std::stringstream pem;
+    pem << k.rdbuf();
+    if (!k) return usageError("replay", "cannot read public key file '" + publicKey + "'");
+    trusted = pem.str();
+  }
+  AuditVerdict v = verifyAuditBundle(b, trusted);
+  if (!v.ok) {
+    std::cerr << "vigil replay: the bundle does not verify: " << v.problem << ": " << v.detail << "\n";
+    return kExitFailure;
+  }
+  if (run.empty()) run = b.value("query", json::object()).value("run", "");
+  if (run.empty()) return usageError("replay", "this bundle is of every record since a time: give the RUN to replay");
+  ChainedEvents events(run);
+  std::string workflowHash, areaHash;
+  for (const auto& rj : b["records"]) {
+    auto r = auditRecordFromJson(rj.value("record", json()));
+    if (!r || r->entry.runId != run) continue;
+    if (workflowHash.empty()) std::tie(workflowHash, areaHash) = startedWith(*r);
+    if (Status s = events.add(r->entry.kind, r->payloadText); !s) {
+      std::cerr << "vigil replay: " << s.message() << "\n";
+      return kExitFailure;
+    }
+  }
+  std::vector<Event> history = events.take();
+  if (history.empty()) {
+    std::cerr << "vigil replay: the bundle holds no history of run " << run << " (erased, hidden from the exporter, or another run)\n";
+    return kExitFailure;
+  }
+  std::shared_ptr<const Workflow> wf = override;
+  if (!wf) {
+    const json source = b.value("workflows", json::object()).value(workflowHash, json());
+    LoadResult loaded = source.is_string() ? loadWorkflow(source.get<std::string>(), "bundle:" + workflowHash.substr(0, 16)) : LoadResult{};
+    if (!loaded.ok()) {
+      std::cerr << "vigil replay: the bundle does not hold the definition run " << run << " started with\n";
+      return kExitFailure;
+    }
+    wf = loaded.workflow;
+  }
+  std::shared_ptr<const Area> area;
+  if (!areaHash.empty()) {
+    const json areaText = b.value("areas", json::object()).value(areaHash, json());
+    auto loaded = areaText.is_string() ? loadAreaText(areaText.get<std::string>(), "bundle:area " + areaHash.substr(0, 16))
+                                       : Result<std::shared_ptr<const Area>>(Status::notFound("the bundle lacks the area file the run used"));
+    if (!loaded) {
+      std::cerr << "vigil replay: " << loaded.status().message() << "\n";
+      return kExitFailure;
+    }
+    area = *loaded;
+  }
+  return printReplay(run, replayRun(run, history, wf, area), asJson);
+}
+
+int printReplay(const std::string& run, const ReplayResult& r, bool asJson) {
   if (asJson) {
     std::cout << resultJson(run, r).dump() << "\n";
   } else if (r.identical) {
@@ -159,17 +234,21 @@ int whatIf(Store& store, const std::string& data, std::shared_ptr<const Workflow
 }
 
 int runReplay(CommandContext& ctx) {
-  std::string run, data, file, since, name;
+  std::string run, data, file, since, name, bundle, publicKey;
   bool asJson = false;
   po::options_description opts;
   opts.add_options()("run", po::value(&run))("data", po::value(&data))("workflow", po::value(&file))(
-      "since", po::value(&since))("workflow-name", po::value(&name))("json", po::bool_switch(&asJson));
+      "since", po::value(&since))("workflow-name", po::value(&name))("bundle", po::value(&bundle))(
+      "public-key", po::value(&publicKey))("json", po::bool_switch(&asJson));
   po::positional_options_description pos;
   pos.add("run", 1);
   int rc = kExitOk;
   if (!parseOptions("replay", ctx, opts, pos, &rc)) return rc;
-  if (data.empty()) return usageError("replay", "give --data DIR (replay reads the data directory, read-only in effect)");
-  if (run.empty() == since.empty()) return usageError("replay", "give a RUN, or --since DATE with --workflow FILE");
+  if (data.empty() == bundle.empty()) {
+    return usageError("replay", "give --data DIR or --bundle FILE (replay reads a data directory or an export bundle, writing nothing)");
+  }
+  if (!bundle.empty() && !since.empty()) return usageError("replay", "--since replays runs of a data directory, not of a bundle");
+  if (bundle.empty() && run.empty() == since.empty()) return usageError("replay", "give a RUN, or --since DATE with --workflow FILE");
   std::shared_ptr<const Workflow> wf;
   if (!file.empty()) {
     std::string error;
@@ -179,6 +258,7 @@ int runReplay(CommandContext& ctx) {
       return kExitUsage;
     }
   }
+  if (!bundle.empty()) return replayBundle(bundle, run, publicKey, wf, asJson);
   // openSqliteStore creates what is missing; replay must not leave an empty store behind
   // a mistyped path.
   if (auto missing = missingDataDir(data)) return usageError("replay", *missing);
@@ -199,6 +279,7 @@ int runReplay(CommandContext& ctx) {
 Command replayCommand() {
   return Command{"replay", "Replay runs from their recorded history: identical, or what a new version would decide",
                  "vigil replay RUN --data DIR [--workflow FILE] [--json]\n"
+                 "       vigil replay [RUN] --bundle FILE [--public-key FILE] [--workflow FILE] [--json]\n"
                  "       vigil replay --since DATE --workflow FILE --data DIR [--workflow-name W] [--json]",
                  "With RUN: feeds the run's recorded inputs (connector results, timers, people's decisions)\n"
                  "to the definition it pinned (or FILE) at their recorded times, calling nothing, and\n"
@@ -209,6 +290,8 @@ Command replayCommand() {
                  "GREEN (1) -> AMBER (4), so a rule change can be tried on history before publishing.\n"
                  "A run whose new version asks a system something the history never asked stops there\n"
                  "and is counted as incomplete.\n\n"
+                 "With --bundle: the same for a run of an export bundle, once the bundle verifies (against\n"
+                 "--public-key, else the key inside it), with the definition and area file it keeps.\n\n"
                  "Works offline on a data directory; it writes nothing. A DIR that does not exist or\n"
                  "holds no store is refused (exit 2), and nothing is created there.\n",
                  runReplay};

@@ -204,7 +204,8 @@ int runServe(CommandContext& ctx) {
     std::cout << "First start: created user 'admin' (role admin). Its token, shown only now:\n" << *token << "\n" << std::flush;
   }
 
-  auto auditR = AuditService::open(AuditPaths::inDataDir(data), store.get(), systemClock(), ctx.log);
+  auto auditR = AuditService::open(AuditPaths::inDataDir(data), store.get(), systemClock(), ctx.log,
+                                  CheckpointPublishing{config.audit.origin, config.audit.checkpointLog, config.audit.witnesses});
   if (!auditR) {
     ctx.log->error("the audit trail cannot be opened: {}", auditR.status().message());
     return kExitFailure;
@@ -332,6 +333,7 @@ int runServe(CommandContext& ctx) {
   engine->stop();
   audit->stop();
   audit->checkpoint();  // the chain's head at shutdown is signed, so a cut tail shows
+  audit->stopWitnesses(std::chrono::seconds(2));
   ctx.log->info("stopped");
   return kExitOk;
 }

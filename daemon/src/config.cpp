@@ -6,13 +6,58 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <filesystem>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
+#include "vigil/note.h"
 #include "vigil/yaml_check.h"
 
 namespace vigil::daemon {
+namespace {
+
+// audit: { checkpoint_interval_seconds: 60, origin: NAME, checkpoint_log: FILE, witnesses: [URL] }
+void readAudit(FileProblems* p, const YAML::Node& v, ServeConfig* config) {
+  if (!v.IsMap()) {
+    problem(p, v, "'audit' must be a map");
+    return;
+  }
+  for (const auto& a : v) {
+    const std::string k = a.first.as<std::string>("");
+    if (k == "checkpoint_interval_seconds") {
+      long long n = 0;
+      if (readPositive(p, a.second, "audit." + k, 1, 86400, &n)) config->auditCheckpointInterval = std::chrono::seconds(n);
+    } else if (k == "origin") {
+      if (read(p, a.second, "audit.origin", &config->audit.origin) && !note::validName(config->audit.origin)) {
+        problem(p, a.second, "'audit.origin' must be one word of printable ASCII without '+', such as "
+                             "northshire.police.uk/vigil-audit");
+      }
+    } else if (k == "checkpoint_log") {
+      if (read(p, a.second, "audit.checkpoint_log", &config->audit.checkpointLog) && config->audit.checkpointLog.empty()) {
+        problem(p, a.second, "'audit.checkpoint_log' must be a file path");
+      }
+    } else if (k == "witnesses") {
+      if (!a.second.IsSequence()) {
+        problem(p, a.second, "'audit.witnesses' must be a list of URLs (http://HOST:PORT or https://HOST:PORT)");
+        continue;
+      }
+      for (const auto& w : a.second) {
+        std::string url;
+        if (!read(p, w, "audit.witnesses", &url)) continue;
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+          problem(p, w, "witness '" + url + "' must be an http:// or https:// URL");
+          continue;
+        }
+        config->audit.witnesses.push_back(url);
+      }
+    } else {
+      problem(p, a.first, "unknown key 'audit." + k + "' (known: checkpoint_interval_seconds, origin, checkpoint_log, witnesses)");
+    }
+  }
+}
+
+}  // namespace
 
 Status loadServeConfig(const std::string& path, ServeConfig* config) {
   std::ifstream in(path, std::ios::binary);
@@ -49,6 +94,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   // `vigil validate` or `vigil serve` names them all.
   FileProblems problems(path);
   FileProblems* p = &problems;
+  int auditLine = 1;
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
@@ -57,6 +103,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       continue;
     }
     const YAML::Node& v = kv.second;
+    if (key == "audit") auditLine = v.Mark().line + 1;
     if (key == "data") read(p, v, key, &config->data);
     if (key == "secrets_file") read(p, v, key, &config->secretsFile);
     if (key == "area") read(p, v, key, &config->area);
@@ -116,12 +163,10 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
         }
       }
     }
-    if (key == "audit" || key == "approvals") {
-      // audit: { checkpoint_interval_seconds: 60 }
+    if (key == "audit") readAudit(p, v, config);
+    if (key == "approvals") {
       // approvals: { claim_minutes: 15, unactionable_check_seconds: 30, quick_decision_seconds: 10 }
-      const std::vector<std::string> known =
-          key == "audit" ? std::vector<std::string>{"checkpoint_interval_seconds"}
-                         : std::vector<std::string>{"claim_minutes", "unactionable_check_seconds", "quick_decision_seconds"};
+      const std::vector<std::string> known = {"claim_minutes", "unactionable_check_seconds", "quick_decision_seconds"};
       if (!v.IsMap()) {
         problem(p, v, "'" + key + "' must be a map");
         continue;
@@ -137,9 +182,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
         long long n = 0;
         const long long most = k == "claim_minutes" ? 1440 : k == "quick_decision_seconds" ? 3600 : 86400;
         if (!readPositive(p, a.second, key + "." + k, 1, most, &n)) continue;
-        if (k == "checkpoint_interval_seconds") {
-          config->auditCheckpointInterval = std::chrono::seconds(n);
-        } else if (k == "claim_minutes") {
+        if (k == "claim_minutes") {
           config->claimDuration = std::chrono::minutes(n);
         } else if (k == "quick_decision_seconds") {
           config->quickDecision = std::chrono::seconds(n);
@@ -163,6 +206,19 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
         long long n = 0;
         if (readPositive(p, lkv.second, "limits." + lk, it->second.lo, it->second.hi, &n)) it->second.set(config, n);
       }
+    }
+  }
+  if (!config->audit.checkpointLog.empty()) {
+    // The log holds the store to account, so whoever can rewrite the data directory must
+    // not reach it by the same path.
+    std::error_code ec;
+    const auto dataDir = std::filesystem::weakly_canonical(config->data, ec);
+    const auto logPath = std::filesystem::weakly_canonical(config->audit.checkpointLog, ec);
+    const auto rel = logPath.lexically_relative(dataDir);
+    if (!rel.empty() && *rel.begin() != "..") {
+      problems.add(auditLine, 1, "'audit.checkpoint_log' (" + config->audit.checkpointLog +
+                                     ") is inside the data directory; put it on another mount or host, out of reach of "
+                                     "whoever can write the store");
     }
   }
   return problems.status();

@@ -64,6 +64,12 @@ struct ServeConfig {
   std::map<std::string, std::string> webhookSecrets;  // webhook path -> secret (read from a file)
   std::chrono::seconds webhookWindow{std::chrono::minutes(5)};  // webhooks.signature_window_seconds
   std::chrono::milliseconds auditCheckpointInterval{std::chrono::seconds(60)};
+  // Where checkpoints go besides the store, out of its writer's reach (docs/AUDIT.md).
+  struct Audit {
+    std::string origin;         // the log's name in its signed notes; "" = keys/audit-origin
+    std::string checkpointLog;  // an append-only file outside the data directory
+    std::vector<std::string> witnesses;  // `vigil witness` URLs
+  } audit;
   std::chrono::milliseconds claimDuration{std::chrono::minutes(15)};
   // A decision taken within this long of its approver opening the task counts as quick in
   // the approvals report (approvals.quick_decision_seconds): a rubber-stamp indicator.

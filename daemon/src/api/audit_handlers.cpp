@@ -10,13 +10,15 @@ HttpResponse Api::auditVerify(HttpRequest&, const Principal& who) {
   ctx_.audit->checkpoint();  // cover the tail, so the answer speaks for every record
   auto source = openSqliteAuditSource(ctx_.dataDir);
   if (!source) return HttpResponse::error(503, "store_unavailable", "the audit trail cannot be read now");
-  AuditVerdict v = verifyDataDir(ctx_.dataDir, **source, ctx_.audit->publicKeyPem());
+  AuditVerdict v = verifyDataDir(ctx_.dataDir, **source, ctx_.audit->publicKeyPem(), ctx_.audit->logAnchors());
   ctx_.log->info("user {} verified the audit trail: {}", who.user, v.ok ? "ok" : v.problem);
   return HttpResponse::json(200, {{"ok", v.ok},
                                   {"records", v.records},
                                   {"head", v.head},
                                   {"checkpoints", v.checkpoints},
                                   {"erased_payloads", v.erasedPayloads},
+                                  {"anchors", v.anchors},
+                                  {"caveat", v.caveat},
                                   {"first_bad", v.firstBad},
                                   {"problem", v.problem},
                                   {"detail", v.detail},

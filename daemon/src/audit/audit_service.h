@@ -3,6 +3,7 @@
 // records, export bundles, and live verification. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include <spdlog/logger.h>
 
+#include "audit/witness_push.h"
 #include "vigil/audit.h"
 #include "vigil/clock.h"
 #include "vigil/signing.h"
@@ -25,16 +27,43 @@ struct AuditPaths {
   std::string signingKey;   // PEM private key, 0600
   std::string publicKey;    // PEM public key, written beside it for verifiers
   std::string subjectKey;   // 32 random bytes, 0600
+  std::string origin;       // the log's name, chosen at the first start unless configured
+  std::string areas;        // the area files runs used, by hash (area_file.h)
   static AuditPaths inDataDir(const std::string& dataDir);
 };
 
+// Where each checkpoint goes besides the store (docs/AUDIT.md, "Checkpoints outside the
+// store"): an append-only log of signed notes and witnesses that co-sign them.
+struct CheckpointPublishing {
+  std::string origin;  // "" = the one kept in AuditPaths::origin
+  std::string checkpointLog;
+  std::vector<std::string> witnesses;
+};
+
+// The log's origin: `configured`, else the one in `path`, else a new one written there.
+Result<std::string> loadOrCreateOrigin(const std::string& path, const std::string& configured, const std::string& keyId);
+// Appends one signed note and a blank line to the checkpoint log, and fsyncs it.
+Status appendCheckpointLog(const std::string& path, const std::string& note);
+// Checks that the store still holds what the checkpoint log's last note says the log
+// was: at least that many records, with that root. failedPrecondition naming both when not.
+Status holdStoreToLog(Store& store, const std::string& path, const std::string& origin);
+
 class AuditService {
  public:
+  // Refuses to open (failedPrecondition) a store that is shorter than, or differs from,
+  // the last checkpoint in `publishing.checkpointLog`.
   static Result<std::unique_ptr<AuditService>> open(const AuditPaths& paths, Store* store, std::shared_ptr<Clock> clock,
-                                                    std::shared_ptr<spdlog::logger> log);
+                                                    std::shared_ptr<spdlog::logger> log,
+                                                    const CheckpointPublishing& publishing = {});
   ~AuditService();
 
   const std::string& subjectKey() const { return subjectKey_; }
+  const std::string& origin() const { return origin_; }
+  // Checkpoints that could not be appended to the checkpoint log (each also logged).
+  uint64_t checkpointLogFailures() const { return logFailures_.load(); }
+  const WitnessPusher* witnesses() const { return pusher_.get(); }
+  // The checkpoint log's newest note, to hold the store to (none without a log).
+  std::vector<AuditAnchor> logAnchors() const;
   std::string publicKeyPem() const;
   std::string keyId() const;
 
@@ -47,6 +76,8 @@ class AuditService {
   // Checkpoints every `interval` until stop().
   void startTimer(std::chrono::milliseconds interval);
   void stop();
+  // Gives the witnesses up to `drainFor` to take the newest checkpoint, then stops pushing.
+  void stopWitnesses(std::chrono::milliseconds drainFor);
 
   // Workflows with a `retention:` (name -> days). The timer erases their expired runs at
   // start and then hourly; sweepRetention() does it now and returns how many runs.
@@ -61,7 +92,9 @@ class AuditService {
 
  private:
   AuditService(AuditPaths paths, Store* store, std::shared_ptr<Clock> clock, std::shared_ptr<spdlog::logger> log,
-               SigningKey key, std::string subjectKey);
+               SigningKey key, std::string subjectKey, std::string origin, std::string checkpointLog);
+  // Signs a checkpoint (keyMu_ held) and publishes a new one to the log and witnesses.
+  Result<std::optional<AuditCheckpoint>> signAndPublish();
   AuditPaths paths_;
   Store* store_;
   std::shared_ptr<Clock> clock_;
@@ -69,6 +102,10 @@ class AuditService {
   mutable std::mutex keyMu_;
   SigningKey key_;
   std::string subjectKey_;
+  std::string origin_;
+  std::string checkpointLog_;
+  std::atomic<uint64_t> logFailures_{0};
+  std::unique_ptr<WitnessPusher> pusher_;
   std::mutex writerMu_;
   std::function<Status(std::vector<AuditEntry>)> writer_;
   std::mutex retentionMu_;

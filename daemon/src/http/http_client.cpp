@@ -12,8 +12,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 
-Result<HttpClient> HttpClient::create(const std::string& server, const std::string& caFile) {
+Result<HttpClient> HttpClient::create(const std::string& server, const std::string& caFile, std::chrono::seconds timeout) {
   HttpClient c;
+  c.timeout_ = timeout;
   std::string rest;
   if (server.rfind("http://", 0) == 0) {
     rest = server.substr(7);
@@ -34,6 +35,15 @@ Result<HttpClient> HttpClient::create(const std::string& server, const std::stri
 
 namespace {
 
+// Beast's stream deadlines bind only asynchronous operations; these blocking reads and
+// writes are bounded by the socket's own timeouts instead.
+void boundSocket(net::ip::tcp::socket& s, std::chrono::seconds timeout) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count());
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 template <class Stream>
 ClientResponse exchange(Stream& stream, http::request<http::string_body>& req) {
   http::write(stream, req);
@@ -52,19 +62,19 @@ Result<ClientResponse> HttpClient::send(const std::string& method, const std::st
     http::request<http::string_body> req(http::string_to_verb(method), target, 11);
     req.set(http::field::host, host_);
     req.set(http::field::user_agent, "vigil-cli");
-    for (const auto& [k, v] : headers) req.set(k, v);
     if (!body.empty()) {
       req.set(http::field::content_type, "application/json");
       req.body() = body;
     }
+    for (const auto& [k, v] : headers) req.set(k, v);
     req.prepare_payload();
     net::io_context ioc;
     net::ip::tcp::resolver resolver(ioc);
     auto endpoints = resolver.resolve(host_, port_);
     if (!tls_) {
       beast::tcp_stream stream(ioc);
-      stream.expires_after(std::chrono::seconds(60));
       stream.connect(endpoints);
+      boundSocket(stream.socket(), timeout_);
       ClientResponse r = exchange(stream, req);
       beast::error_code ec;
       stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
@@ -82,15 +92,15 @@ Result<ClientResponse> HttpClient::send(const std::string& method, const std::st
     beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
     stream.set_verify_callback(net::ssl::host_name_verification(host_));
     SSL_set_tlsext_host_name(stream.native_handle(), host_.c_str());
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(60));
     beast::get_lowest_layer(stream).connect(endpoints);
+    boundSocket(beast::get_lowest_layer(stream).socket(), timeout_);
     stream.handshake(net::ssl::stream_base::client);
     ClientResponse r = exchange(stream, req);
     beast::error_code ec;
     stream.shutdown(ec);
     return r;
   } catch (const std::exception& e) {
-    return Status::ioError("cannot reach the vigil server at " + host_ + ":" + port_ + ": " + e.what());
+    return Status::ioError("cannot reach " + host_ + ":" + port_ + ": " + e.what());
   }
 }
 

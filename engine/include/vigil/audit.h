@@ -55,18 +55,28 @@ std::string auditHeader(const AuditRecord& r);
 AuditRecord sealAuditRecord(uint64_t seq, const AuditEntry& entry, const std::string& prevHash);
 inline const std::string kAuditGenesis(64, '0');
 
-// A signed statement that the first `size` records have Merkle root `root` and the last
-// of them has hash `head`.
+// A signed statement that the first `size` records have Merkle root `root` (and so that
+// the last of them has hash `head`). Since schema 9 it is a C2SP signed note: the
+// tlog-checkpoint text "ORIGIN\nSIZE\nBASE64(ROOT)\n" signed by the log key under the name
+// ORIGIN, the form the checkpoint log and witnesses keep; `signature` is that signature.
+// Older checkpoints (format 1) signed checkpointMessage() and have no note.
 struct AuditCheckpoint {
   uint64_t size = 0;
   std::string root;  // hex
   std::string head;  // hex
   TimePoint time{};
   std::string keyId;
-  std::string signature;  // hex Ed25519 over checkpointMessage()
+  std::string signature;  // hex Ed25519
   std::vector<std::string> frontier;  // hex; lets the writer resume the tree after a restart
+  std::string note;       // the signed note; "" for format 1
 };
 std::string checkpointMessage(const AuditCheckpoint& c);
+// Signs the tree head (size, root hex, head hex) as a signed note under `origin`.
+AuditCheckpoint signCheckpoint(uint64_t size, const std::string& root, const std::string& head, TimePoint time,
+                               const std::string& origin, const class SigningKey& key);
+// True when the checkpoint's signature is by `publicKey` (PEM): over its note, whose text
+// must name its size and root, or over checkpointMessage() for format 1.
+bool checkpointSignedBy(const AuditCheckpoint& c, const std::string& publicKey);
 
 // A key transition: the new key is introduced by a record signed by the old one, so a
 // verifier that trusts today's key can walk back to the keys of older checkpoints.
@@ -91,15 +101,31 @@ struct AuditVerdict {
   std::string head;          // hex hash of the last record
   uint64_t erasedPayloads = 0;
   uint64_t checkpoints = 0;
+  uint64_t anchors = 0;      // trusted checkpoints from outside the data that it extends
   uint64_t firstBad = 0;     // sequence number of the first bad record (0: none, or not one record)
   std::string problem;       // "modified", "missing", "inserted", "reordered", "truncated", "bad signature", ...
+                             // or, for input that could not be used, "unreadable", "bad key", "bad anchor"
   std::string detail;        // one line for people
+  std::string caveat;        // with ok: what the check could not show (no trust anchor, ...)
+};
+// Whether a failed verdict is about unusable input (exit 2) rather than tampering (exit 1).
+bool unusableInput(const AuditVerdict& v);
+
+// A checkpoint the records must extend, obtained from outside the data being checked: a
+// checkpoint file or log, or a witness. It is a signed tlog-checkpoint note; `from` names
+// where it came from in messages.
+struct AuditAnchor {
+  std::string note;
+  std::string from;
 };
 
-// Checks every link, payload digest, checkpoint root and signature. `trustedKey` is the
-// public key (PEM) the verifier trusts, obtained from outside the data being checked;
-// checkpoints signed by other keys verify only through key transitions from it.
-AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey);
+// Checks every link, payload digest, checkpoint root and signature, and that the records
+// extend every anchor (at least as many records, the same root at its size). `trustedKey`
+// is the public key (PEM) the verifier trusts, obtained from outside the data being
+// checked; checkpoints and anchors signed by other keys verify only through key
+// transitions from it. Without anchors an ok verdict carries a caveat: a store that was
+// wiped or replaced as a whole is consistent in itself.
+AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey, const std::vector<AuditAnchor>& anchors = {});
 
 // The records of a SQLite data directory, opened read-only.
 Result<std::unique_ptr<AuditSource>> openSqliteAuditSource(const std::string& dataDir);
@@ -111,7 +137,8 @@ AuditVerdict verifySqliteCaches(const std::string& dataDir);
 // The whole of a SQLite data directory: verifyAudit on its records (`records` is its
 // audit source), then verifySqliteCaches; the verdict is the chain's, or the caches'
 // problem when the chain holds and a cache does not.
-AuditVerdict verifyDataDir(const std::string& dataDir, AuditSource& records, const std::string& trustedKey);
+AuditVerdict verifyDataDir(const std::string& dataDir, AuditSource& records, const std::string& trustedKey,
+                           const std::vector<AuditAnchor>& anchors = {});
 
 // The message an old key signs to hand over to a new one.
 std::string keyTransitionMessage(const std::string& oldId, const std::string& newId, const std::string& newPem);
@@ -121,12 +148,38 @@ std::string keyTransitionMessage(const std::string& oldId, const std::string& ne
 std::string subjectReference(const struct Workflow& wf, const Json& inputs, const std::string& key);
 
 // Export bundles: the records of one run (or since a time), each with its inclusion proof
-// to a checkpoint signed just before, the public keys, and the workflow definitions used.
-// `payloadVisible` says whether the exporter may see a record's payload; a hidden payload
-// is left out (it verifies as erased).
-inline constexpr const char* kBundleFormat = "vigil-audit-bundle/1";
+// to a checkpoint signed for the export, the signed selection that lists which records
+// the bundle must hold, the public keys, and the workflow definitions and area files the
+// runs used. `payloadVisible` says whether the exporter may see a record's payload; a
+// hidden payload is left out (it verifies as erased).
+inline constexpr const char* kBundleFormat = "vigil-audit-bundle/2";
+
+// What a bundle holds, signed by the log key as a note (so no record can be left out of a
+// bundle unnoticed): either the sequence numbers of every record of a run (and of its
+// sub-workflow runs) up to the checkpoint, or every record from `from` (the first at or
+// after `since`) to it.
+struct AuditSelection {
+  std::string origin;
+  uint64_t size = 0;      // the checkpoint's
+  merkle::Hash root{};
+  std::string runId;      // a run's records, or
+  TimePoint since{};      // every record from `from`
+  uint64_t from = 0;
+  std::vector<uint64_t> seqs;  // a run's: its records' sequence numbers, ascending
+  // The workflow sources the bundle keeps: definition hash -> SHA-256 of the exact text (a
+  // definition's hash is of its canonical form, blind to comments and layout).
+  std::map<std::string, std::string> sources;
+};
+std::string auditSelectionText(const AuditSelection& s);
+std::optional<AuditSelection> parseAuditSelection(std::string_view text);
+
+// Checks a bundle against `trustedKey` (PEM). An ok verdict carries a caveat when the
+// bundle cannot show that it is complete (format 1, before signed selections).
 AuditVerdict verifyAuditBundle(const Json& bundle, const std::string& trustedKey);
 Json auditRecordJson(const AuditRecord& r);
 std::optional<AuditRecord> auditRecordFromJson(const Json& j);
+// The workflow definition hash and area hash a run's first chained record names ("" when
+// the payload is erased or holds no RunStarted event).
+std::pair<std::string, std::string> startedWith(const AuditRecord& r);
 
 }  // namespace vigil

@@ -63,5 +63,7 @@ bool verifySignature(std::string_view publicKey, std::string_view message, std::
 
 // SigningKey::keyId() of a public key given as PEM or 32 raw bytes; "" if malformed.
 std::string keyIdOf(std::string_view publicKey);
+// The 32 raw bytes of a public key given as PEM or raw bytes; "" if malformed.
+std::string rawPublicKeyOf(std::string_view publicKey);
 
 }  // namespace vigil

@@ -122,10 +122,13 @@ class Store {
   // The audit chain. appendAudit is its own transaction (access records, admin actions);
   // run events come in through commit().
   virtual Status appendAudit(const std::vector<AuditEntry>& entries) = 0;
-  // Signs the head when it moved since the last checkpoint; nullopt when it did not.
-  virtual Result<std::optional<AuditCheckpoint>> checkpointAudit(const SigningKey& key, TimePoint now) = 0;
+  // Signs the head, as the log named `origin` (a C2SP note key name), when it moved since
+  // the last checkpoint; nullopt when it did not.
+  virtual Result<std::optional<AuditCheckpoint>> checkpointAudit(const SigningKey& key, TimePoint now,
+                                                                 const std::string& origin) = 0;
   virtual Status addAuditKey(const AuditKey& key, TimePoint now) = 0;
-  // Records of one run (and its sub-workflow runs) or all, from `since`, up to `maxSeq`.
+  // Records of one run (and its sub-workflow runs) from `since`, or (runId "") every record
+  // from the first at or after `since`: one unbroken range. Up to `maxSeq`.
   virtual Result<std::vector<AuditRecord>> auditRecords(const std::string& runId, TimePoint since, uint64_t maxSeq) = 0;
   virtual Result<std::vector<merkle::Hash>> auditLeaves(uint64_t upTo) = 0;
   virtual Result<std::vector<AuditCheckpoint>> auditCheckpoints() = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "vigil/audit.h"
+#include "vigil/note.h"
+#include "vigil/signing.h"
 
 namespace vigil {
 namespace {
@@ -74,6 +76,30 @@ AuditRecord sealAuditRecord(uint64_t seq, const AuditEntry& entry, const std::st
 std::string checkpointMessage(const AuditCheckpoint& c) {
   return "vigil-audit-checkpoint/1\n" + std::to_string(c.size) + "\n" + c.root + "\n" + c.head + "\n" +
          std::to_string(c.time.time_since_epoch().count()) + "\n" + c.keyId + "\n";
+}
+
+AuditCheckpoint signCheckpoint(uint64_t size, const std::string& root, const std::string& head, TimePoint time,
+                               const std::string& origin, const SigningKey& key) {
+  AuditCheckpoint c;
+  c.size = size;
+  c.root = root;
+  c.head = head;
+  c.time = time;
+  c.keyId = key.keyId();
+  note::Note n;
+  n.text = note::checkpointText({origin, size, merkle::fromHex(root).value_or(merkle::Hash{})});
+  n.signatures.push_back(note::signAsLog(n.text, origin, key));
+  c.signature = merkle::bytesToHex(n.signatures.back().bytes);
+  c.note = note::format(n);
+  return c;
+}
+
+bool checkpointSignedBy(const AuditCheckpoint& c, const std::string& publicKey) {
+  if (c.note.empty()) return verifySignature(publicKey, checkpointMessage(c), merkle::hexToBytes(c.signature));
+  auto n = note::parse(c.note);
+  auto body = n ? note::parseCheckpoint(n->text) : std::nullopt;
+  return body && body->size == c.size && merkle::toHex(body->root) == c.root &&
+         note::verifiedByLog(*n, body->origin, rawPublicKeyOf(publicKey));
 }
 
 }  // namespace vigil

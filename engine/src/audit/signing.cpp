@@ -344,4 +344,9 @@ std::string keyIdOf(std::string_view publicKey) {
   return key ? keyIdOfRaw(rawPublicKey(key.get())) : "";
 }
 
+std::string rawPublicKeyOf(std::string_view publicKey) {
+  PkeyPtr key = parsePublicKey(publicKey);
+  return key ? rawPublicKey(key.get()) : "";
+}
+
 }  // namespace vigil

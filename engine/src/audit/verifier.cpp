@@ -6,6 +6,7 @@
 #include <set>
 
 #include "vigil/audit.h"
+#include "vigil/note.h"
 #include "vigil/signing.h"
 
 namespace vigil {
@@ -35,16 +36,36 @@ std::optional<Transition> transitionOf(const AuditRecord& r) {
                     p.value("new_public_key", ""), p.value("signature_by_old", "")};
 }
 
+// An anchor, parsed.
+struct Anchor {
+  note::Note note;
+  note::Checkpoint checkpoint;
+  std::string from;
+};
+
 }  // namespace
+
+bool unusableInput(const AuditVerdict& v) {
+  return !v.ok && (v.problem == "unreadable" || v.problem == "bad key" || v.problem == "bad anchor");
+}
 
 std::string keyTransitionMessage(const std::string& oldId, const std::string& newId, const std::string& newPem) {
   return "vigil-audit-key-transition/1\n" + oldId + "\n" + newId + "\n" + newPem;
 }
 
-AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
+AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey, const std::vector<AuditAnchor>& anchorNotes) {
   AuditVerdict v;
   const std::string anchor = keyIdOf(trustedKey);
   if (anchor.empty()) return bad(v, 0, "bad key", "the trusted public key is not an Ed25519 public key");
+  std::vector<Anchor> anchors;
+  std::multimap<uint64_t, const Anchor*> anchorAt;
+  for (const auto& a : anchorNotes) {
+    auto n = note::parse(a.note);
+    auto c = n ? note::parseCheckpoint(n->text) : std::nullopt;
+    if (!c) return bad(v, 0, "bad anchor", a.from + " is not a signed checkpoint (C2SP tlog-checkpoint note)");
+    anchors.push_back(Anchor{std::move(*n), *c, a.from});
+  }
+  for (const auto& a : anchors) anchorAt.emplace(a.checkpoint.size, &a);
   auto cps = source.checkpoints();
   if (!cps) return bad(v, 0, "unreadable", cps.status().message());
   std::map<uint64_t, const AuditCheckpoint*> bySize;
@@ -98,6 +119,14 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
     }
     tree.append(*stored);
     last = r.hash;
+    for (auto [it, end] = anchorAt.equal_range(r.seq); it != end; ++it) {
+      if (tree.root() != it->second->checkpoint.root) {
+        failure = bad(v, r.seq, "modified",
+                      "the records up to " + std::to_string(r.seq) + " do not match the trusted checkpoint from " +
+                          it->second->from + ": history was rewritten");
+        return false;
+      }
+    }
     if (auto it = bySize.find(r.seq); it != bySize.end()) {
       if (merkle::toHex(tree.root()) != it->second->root || it->second->head != r.hash) {
         failure = bad(v, r.seq, "modified",
@@ -171,6 +200,24 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
     trusted.insert(it->oldId);
     pems[it->oldId] = it->oldPem;
   }
+  // An anchor counts only if a trusted key signed it; then a store shorter than it was cut.
+  for (const auto& a : anchors) {
+    bool signedByTrusted = false;
+    for (const auto& id : trusted) signedByTrusted = signedByTrusted || note::verifiedByLog(a.note, a.checkpoint.origin, rawPublicKeyOf(pems[id]));
+    if (!signedByTrusted) {
+      return bad(v, 0, "bad anchor", "the checkpoint from " + a.from + " is not signed by the trusted key (or a key it handed over from)");
+    }
+  }
+  const Anchor* longest = nullptr;
+  for (const auto& a : anchors) {
+    if (!longest || a.checkpoint.size > longest->checkpoint.size) longest = &a;
+  }
+  if (longest && longest->checkpoint.size > v.records) {
+    return bad(v, v.records + 1, "truncated",
+               "the store holds " + std::to_string(v.records) + " records but the trusted checkpoint from " + longest->from +
+                   " covers " + std::to_string(longest->checkpoint.size) + ": records were removed, or the store was wiped or replaced");
+  }
+  v.anchors = anchors.size();
   // Truncation first: a cut tail may also have taken the key hand-over that trust needs.
   if (!bySize.empty() && bySize.rbegin()->first > v.records) {
     return bad(v, v.records + 1, "truncated",
@@ -182,7 +229,7 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
       return bad(v, size, "bad signature",
                  "the checkpoint at " + std::to_string(size) + " is signed by key " + c->keyId + ", which is not trusted");
     }
-    if (!verifySignature(pems[c->keyId], checkpointMessage(*c), merkle::hexToBytes(c->signature))) {
+    if (!checkpointSignedBy(*c, pems[c->keyId])) {
       return bad(v, size, "bad signature", "the checkpoint at " + std::to_string(size) + " has a bad signature");
     }
     ++v.checkpoints;
@@ -193,6 +240,10 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey) {
                "at start, every audit.checkpoint_interval_seconds and at shutdown; verify again after one)");
   }
   v.ok = true;
+  if (anchors.empty()) {
+    v.caveat = "internal consistency only: no trusted checkpoint from outside the store was given (--checkpoint, --witness "
+               "or --config), so a store wiped, replaced or rewritten as a whole would also pass";
+  }
   return v;
 }
 

@@ -19,8 +19,11 @@ AuditCheckpoint readCheckpoint(SQLite::Statement& q) {
   c.signature = q.getColumn(5).getString();
   Json f = Json::parse(q.getColumn(6).getString(), nullptr, false);
   if (f.is_array()) {
-    for (const auto& h : f) c.frontier.push_back(h.get<std::string>());
+    for (const auto& h : f) {
+      if (h.is_string()) c.frontier.push_back(h.get<std::string>());
+    }
   }
+  if (q.getColumnCount() > 7 && !q.getColumn(7).isNull()) c.note = q.getColumn(7).getString();
   return c;
 }
 
@@ -58,6 +61,7 @@ AuditRecord readAuditRow(SQLite::Statement& q) {
   return r;
 }
 
+// Runs during migrations too (before schema 9 added `note`), so it reads only what it needs.
 void AuditLog::load(SQLite::Database& db) {
   uint64_t from = 0;
   {
@@ -142,25 +146,21 @@ void AuditLog::rollbackTail() {
   if (insert_) insert_->reset();
 }
 
-std::optional<AuditCheckpoint> AuditLog::checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now) {
+std::optional<AuditCheckpoint> AuditLog::checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now,
+                                                    const std::string& origin) {
   SQLite::Statement last(db, "SELECT max(size) FROM audit_checkpoints");
   if (last.executeStep() && !last.getColumn(0).isNull() && static_cast<uint64_t>(last.getColumn(0).getInt64()) >= size_) {
     return std::nullopt;
   }
   if (size_ == 0) return std::nullopt;
-  AuditCheckpoint c;
-  c.size = size_;
-  c.root = merkle::toHex(tree_.root());
-  c.head = head_;
-  c.time = now;
-  c.keyId = key.keyId();
-  c.signature = merkle::bytesToHex(key.sign(checkpointMessage(c)));
+  AuditCheckpoint c = signCheckpoint(size_, merkle::toHex(tree_.root()), head_, now, origin, key);
   Json frontier = Json::array();
   for (const auto& h : tree_.frontier()) {
     frontier.push_back(merkle::toHex(h));
     c.frontier.push_back(merkle::toHex(h));
   }
-  SQLite::Statement q(db, "INSERT INTO audit_checkpoints(size, root, head, time, key_id, signature, frontier) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement q(db, "INSERT INTO audit_checkpoints(size, root, head, time, key_id, signature, frontier, note) "
+                          "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, static_cast<int64_t>(c.size));
   q.bind(2, c.root);
   q.bind(3, c.head);
@@ -168,6 +168,7 @@ std::optional<AuditCheckpoint> AuditLog::checkpoint(SQLite::Database& db, const 
   q.bind(5, c.keyId);
   q.bind(6, c.signature);
   q.bind(7, frontier.dump());
+  q.bind(8, c.note);
   q.exec();
   return c;
 }
@@ -181,8 +182,11 @@ void AuditLog::addKey(SQLite::Database& db, const AuditKey& key, TimePoint now) 
 }
 
 std::vector<AuditRecord> readAuditRecords(SQLite::Database& db, const std::string& runId, TimePoint since, uint64_t maxSeq) {
-  std::string sql = std::string("SELECT ") + kRecordColumns + " FROM audit WHERE seq <= ? AND time >= ?";
-  if (!runId.empty()) sql += " AND (run_id = ? OR run_id LIKE ? ESCAPE '\\')";
+  std::string sql = std::string("SELECT ") + kRecordColumns + " FROM audit WHERE seq <= ?";
+  // A run's records from `since`; or every record from the first at or after `since`, so
+  // that what is read is one unbroken range of the chain.
+  sql += runId.empty() ? " AND seq >= ifnull((SELECT min(seq) FROM audit WHERE time >= ?), 9223372036854775807)"
+                       : " AND time >= ? AND (run_id = ? OR run_id LIKE ? ESCAPE '\\')";
   sql += " ORDER BY seq";
   SQLite::Statement q(db, sql);
   q.bind(1, static_cast<int64_t>(maxSeq));
@@ -211,7 +215,7 @@ std::vector<merkle::Hash> readAuditLeaves(SQLite::Database& db, uint64_t upTo) {
 }
 
 std::vector<AuditCheckpoint> readCheckpoints(SQLite::Database& db) {
-  SQLite::Statement q(db, "SELECT size, root, head, time, key_id, signature, frontier FROM audit_checkpoints ORDER BY size");
+  SQLite::Statement q(db, "SELECT size, root, head, time, key_id, signature, frontier, note FROM audit_checkpoints ORDER BY size");
   std::vector<AuditCheckpoint> out;
   while (q.executeStep()) out.push_back(readCheckpoint(q));
   return out;

@@ -23,8 +23,9 @@ class AuditLog {
   void commitTail();
   void rollbackTail();
 
-  // Signs the current head if it moved since the last checkpoint.
-  std::optional<AuditCheckpoint> checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now);
+  // Signs the current head, as the log named `origin`, if it moved since the last checkpoint.
+  std::optional<AuditCheckpoint> checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now,
+                                            const std::string& origin);
   void addKey(SQLite::Database& db, const AuditKey& key, TimePoint now);
 
   uint64_t size() const { return size_; }

@@ -88,12 +88,14 @@ AuditVerdict verifySqliteCaches(const std::string& dataDir) {
   return v;
 }
 
-AuditVerdict verifyDataDir(const std::string& dataDir, AuditSource& records, const std::string& trustedKey) {
-  AuditVerdict chain = verifyAudit(records, trustedKey);
+AuditVerdict verifyDataDir(const std::string& dataDir, AuditSource& records, const std::string& trustedKey,
+                           const std::vector<AuditAnchor>& anchors) {
+  AuditVerdict chain = verifyAudit(records, trustedKey, anchors);
   if (!chain.ok) return chain;
   AuditVerdict caches = verifySqliteCaches(dataDir);
   if (caches.ok) return chain;
   chain.ok = false;
+  chain.caveat.clear();
   chain.problem = caches.problem;
   chain.detail = caches.detail;
   return chain;

@@ -1,7 +1,4 @@
-// Internal: a run's events as the store keeps them, once, in the payloads of its chained
-// `collection` and `run` audit records. After retention the payloads are gone and the
-// run's `erasure` record holds what stays: each event's sequence, type, time, step and
-// attempt, without its data.
+// Internal: a run's events from its chained audit records in SQLite (ChainedEvents).
 #pragma once
 
 #include <string>
@@ -9,14 +6,11 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "vigil/run.h"
+#include "vigil/chained_events.h"
 
 namespace vigil::sqlite {
 
 // The run's events in order; throws SQLite::Exception when a payload cannot be read.
 std::vector<Event> chainedEvents(SQLite::Database& db, const std::string& runId);
-
-// What an erasure record keeps of a run's events: [{seq, type, time, step, attempt}].
-Json eventSkeleton(const std::vector<Event>& events);
 
 }  // namespace vigil::sqlite

@@ -115,6 +115,11 @@ inline const std::vector<Migration>& migrations() {
         -- (the store appended any the chain lacked just before this, see migrate()).
         DROP TABLE IF EXISTS events;
       )sql"},
+      {9, R"sql(
+        -- Checkpoints as signed notes (C2SP tlog-checkpoint), the form written to the
+        -- checkpoint log and pushed to witnesses; NULL for those signed before (format 1).
+        ALTER TABLE audit_checkpoints ADD COLUMN note TEXT;
+      )sql"},
   };
   return kMigrations;
 }

@@ -312,8 +312,9 @@ class SqliteStore final : public Store {
       return Status::ioError(std::string("appending to the audit trail, nothing stored: ") + e.what());
     }
   }
-  Result<std::optional<AuditCheckpoint>> checkpointAudit(const SigningKey& key, TimePoint now) override {
-    return locked("signing an audit checkpoint", [&] { return audit_.checkpoint(db_, key, now); });
+  Result<std::optional<AuditCheckpoint>> checkpointAudit(const SigningKey& key, TimePoint now,
+                                                         const std::string& origin) override {
+    return locked("signing an audit checkpoint", [&] { return audit_.checkpoint(db_, key, now, origin); });
   }
   Status addAuditKey(const AuditKey& key, TimePoint now) override {
     auto r = locked("recording an audit key", [&] {
@@ -352,7 +353,7 @@ class SqliteStore final : public Store {
         std::vector<AuditEntry> erasures;
         for (const auto& [member, memberSnapshot] : family) {
           // What stays of the history: which events happened when, not what they held.
-          const Json skeleton = sqlite::eventSkeleton(sqlite::chainedEvents(db_, member));
+          const Json skeleton = eventSkeleton(sqlite::chainedEvents(db_, member));
           SQLite::Statement u(db_, "UPDATE audit SET payload = NULL WHERE run_id = ? AND payload IS NOT NULL AND kind <> 'erasure'");
           u.bind(1, member);
           const int records = u.exec();
