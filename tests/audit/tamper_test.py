@@ -17,6 +17,8 @@ import tempfile
 VIGIL, SOURCE = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 from vigiltest import Checks, Daemon  # noqa: E402
+import audit_data  # noqa: E402
+from audit_data import populate, rows, sql  # noqa: E402
 
 checks = Checks()
 check = checks.check
@@ -24,47 +26,13 @@ WORKFLOWS = [os.path.join(SOURCE, "tests", "daemon", "workflows")]
 
 
 def verify(*args):
-    p = subprocess.run([VIGIL, "audit", "verify", *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout.strip(), p.stderr
-
-
-def populate(d, runs):
-    """Runs parked at a four-eyes approval, half decided, some read with a purpose, one exported."""
-    op = d.add_user("olivia", "operator", "auditor")
-    sup = d.add_user("sam", "approver", "mash-supervisor")
-    ids = []
-    for i in range(runs):
-        referral = {"id": f"REF-{i:03d}", "band": "AMBER", "child": {"name": f"Synthetic Child {i}"}}
-        code, body = d.request("POST", "/api/v1/runs", token=op, body={"workflow": "triage-review", "inputs": {"referral": referral}})
-        ids.append(body["id"])
-    for run in ids[: runs // 2]:
-        rc, _, err = d.cli(sup, "approve", f"{run}/review", "--reason", "research supports the rating", "--yes")
-        assert rc == 0, err
-    return op, ids
+    return audit_data.verify(VIGIL, *args)
 
 
 def copy_of(data, name):
     dst = os.path.join(tmp, name)
     shutil.copytree(data, dst)
     return dst
-
-
-def sql(data, *statements):
-    db = sqlite3.connect(os.path.join(data, "vigil.db"))
-    for s in statements:
-        if isinstance(s, tuple):
-            db.execute(*s)
-        else:
-            db.execute(s)
-    db.commit()
-    db.close()
-
-
-def rows(data, query, *params):
-    db = sqlite3.connect(os.path.join(data, "vigil.db"))
-    out = db.execute(query, params).fetchall()
-    db.close()
-    return out
 
 
 tmp = tempfile.mkdtemp(prefix="vigil-audit-")
@@ -119,12 +87,14 @@ try:
     open(old_pub, "w").write(old_key)
     count = rows(data, "SELECT count(*) FROM audit")[0][0]
     rc, out, _ = verify("--data", data)
-    check("an untouched store verifies", rc == 0 and out.startswith(f"OK {count} records, head "), out)
+    check("an untouched store verifies, for internal consistency only without a trust anchor (exit 3)",
+          rc == 3 and out.startswith(f"OK {count} records, head ") and "internal consistency only" in out, out)
     rc, out, err = verify(bundle)
-    check("the export bundle verifies on its own", rc == 0 and out.startswith("OK "), (out, err))
+    check("the export bundle verifies on its own key, which it says (exit 3)",
+          rc == 3 and out.startswith("OK ") and "trusted the key inside the bundle" in out, (out, err))
     pub = os.path.join(data, "keys", "audit-ed25519.pub.pem")
     rc, out, _ = verify(bundle, "--public-key", old_pub)
-    check("the bundle verifies against the key published when it was made", rc == 0, out)
+    check("the bundle verifies against the key published when it was made", rc == 0 and "note:" not in out, out)
     rc, out, _ = verify(bundle, "--public-key", pub)
     check("and not against a later key", rc == 1 and "bad signature" in out, out)
 

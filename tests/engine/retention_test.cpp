@@ -53,7 +53,7 @@ TEST_CASE("retention erases expired runs' personal data and the chain still veri
   f.clock->advance(std::chrono::hours(24 * 20));
   const std::string recent = start("Synthetic Child Four");
   finish(recent);  // ended 20 days after the others: kept at day 31
-  REQUIRE(f.store->checkpointAudit(*key, f.clock->now()).isOk());
+  REQUIRE(f.store->checkpointAudit(*key, f.clock->now(), "vigil.test/audit").isOk());
 
   f.clock->advance(std::chrono::hours(24 * 11));  // day 31
   const TimePoint now = f.clock->now();
@@ -97,7 +97,7 @@ TEST_CASE("retention erases expired runs' personal data and the chain still veri
   REQUIRE(again.isOk());
   CHECK(again->empty());  // erased once
 
-  REQUIRE(f.store->checkpointAudit(*key, now).isOk());
+  REQUIRE(f.store->checkpointAudit(*key, now, "vigil.test/audit").isOk());
   f.engine->stop();
   auto source = openSqliteAuditSource(dir.path.string());
   REQUIRE(source.isOk());

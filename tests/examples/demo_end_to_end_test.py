@@ -457,8 +457,9 @@ if os.path.isdir(data):
     check(f"every run replays identical ({len(replays)} runs, with the area each recorded)",
           len(replays) == len(FILES) + 2 and all(r.returncode == 0 and " identical " in r.stdout for r in replays),
           [r.stdout + r.stderr for r in replays if r.returncode != 0 or " identical " not in r.stdout][:2])
-    p = subprocess.run([VIGIL, "audit", "verify", "--data", data], capture_output=True, text=True)
-    check("the audit trail verifies", p.returncode == 0 and p.stdout.startswith("OK "), p.stdout + p.stderr)
+    p = subprocess.run([VIGIL, "audit", "verify", "--config", os.path.join(demo, "vigil.yaml")], capture_output=True, text=True)
+    check("the audit trail verifies, held to the checkpoint log outside the data directory",
+          p.returncode == 0 and p.stdout.startswith("OK ") and "trusted checkpoint" in p.stdout, p.stdout + p.stderr)
 if not os.environ.get("VIGIL_KEEP_TMP"):
     shutil.rmtree(tmp, ignore_errors=True)
 else:
