@@ -35,7 +35,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 umask 077
-mkdir -p "$DEMO/mail" "$DEMO/connectors" "$DEMO/referrals/inbox" "$DEMO/logs"
+mkdir -p "$DEMO/mail" "$DEMO/connectors" "$DEMO/referrals/inbox" "$DEMO/logs" "$DEMO/audit-log"
 # The force systems' shared token lives only in the demo's 0600 secrets file.
 if [[ ! -s "$DEMO/secrets.yaml" ]]; then
   echo "FORCE_SYSTEMS_TOKEN: $(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$DEMO/secrets.yaml"
@@ -56,7 +56,9 @@ listen: 127.0.0.1:$PORT
 workflows: [$ROOT/workflows]
 secrets_file: $DEMO/secrets.yaml
 area: $ROOT/examples/areas/northshire.yaml
-audit: { checkpoint_interval_seconds: 5 }   # a demo's first records are signed within seconds
+# A demo's first records are signed within seconds; each checkpoint is also appended to a
+# log outside the data directory (in production: another mount or host).
+audit: { checkpoint_interval_seconds: 5, checkpoint_log: $DEMO/audit-log/checkpoints.log }
 connectors:
   dirs: [$DEMO/connectors]
   email:
