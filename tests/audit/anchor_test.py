@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 VIGIL, SOURCE = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
@@ -57,6 +58,10 @@ try:
         code, live = d.request("GET", "/api/v1/audit/verify", token=op)
         check("live verification holds the store to the checkpoint log", code == 200 and live["ok"] and live["anchors"] == 1 and
               live["caveat"] == "", live)
+        req = urllib.request.Request(d.url + "/metrics", headers={"Authorization": f"Bearer {d.admin}"})
+        metrics = urllib.request.urlopen(req, timeout=20).read().decode()
+        check("/metrics counts checkpoints the log could not take (none)",
+              "vigil_audit_checkpoint_log_failures_total 0\n" in metrics, metrics[-300:])
         bundle = os.path.join(tmp, "bundle.json")
         rc, out, err = d.cli(op, "audit", "export", ids[0], "--out", bundle, purpose="evidence for the review board")
         check("an auditor exports a run's bundle", rc == 0, err)

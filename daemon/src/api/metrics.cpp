@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "api/api.h"
+#include "audit/audit_service.h"
 
 namespace vigil::daemon {
 namespace {
@@ -98,6 +99,20 @@ HttpResponse Api::metrics(HttpRequest&, const Principal&) {
     o << "# HELP vigil_approvals_unactionable Open approval tasks nobody can act on (assignees missing, disabled or"
          " excluded), even after escalation to the workflow's owner role.\n# TYPE vigil_approvals_unactionable gauge\n"
       << "vigil_approvals_unactionable " << ctx_.unactionable() << "\n";
+  }
+  if (ctx_.audit != nullptr) {
+    o << "# HELP vigil_audit_checkpoint_log_failures_total Checkpoints that could not be appended to audit.checkpoint_log.\n"
+         "# TYPE vigil_audit_checkpoint_log_failures_total counter\n"
+      << "vigil_audit_checkpoint_log_failures_total " << ctx_.audit->checkpointLogFailures() << "\n";
+    if (const WitnessPusher* w = ctx_.audit->witnesses()) {
+      const auto states = w->states();
+      o << "# HELP vigil_audit_witness_cosigned_records The largest checkpoint (in records) each witness has co-signed.\n"
+           "# TYPE vigil_audit_witness_cosigned_records gauge\n";
+      for (const auto& st : states) o << "vigil_audit_witness_cosigned_records{witness=\"" << label(st.url) << "\"} " << st.cosignedSize << "\n";
+      o << "# HELP vigil_audit_witness_up Whether each witness answered the last push (a refusal still counts as an answer).\n"
+           "# TYPE vigil_audit_witness_up gauge\n";
+      for (const auto& st : states) o << "vigil_audit_witness_up{witness=\"" << label(st.url) << "\"} " << (st.reachable ? 1 : 0) << "\n";
+    }
   }
   HttpResponse r;
   r.contentType = "text/plain; version=0.0.4";
