@@ -9,7 +9,8 @@ std::vector<Command> allCommands() {
   return {serveCommand(),     validateCommand(), describeCommand(), evalCommand(),    runCommand(),
           runsCommand(),      showCommand(),     cancelCommand(),   publishCommand(), approvalsCommand(),
           approveCommand(),   rejectCommand(),   decideCommand(),   claimCommand(),   reassignCommand(),
-          connectorsCommand(), auditCommand(),    replayCommand(),   usersCommand(),    tokensCommand()};
+          connectorsCommand(), auditCommand(),    replayCommand(),   usersCommand(),    tokensCommand(),
+          witnessCommand()};
 }
 
 int usageError(const std::string& command, const std::string& message) {

@@ -54,6 +54,7 @@ Command reassignCommand();
 Command auditCommand();
 Command replayCommand();
 Command connectorsCommand();
+Command witnessCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);
