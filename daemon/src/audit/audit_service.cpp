@@ -65,10 +65,17 @@ AuditPaths AuditPaths::inDataDir(const std::string& dataDir) {
 }
 
 Result<std::string> loadOrCreateOrigin(const std::string& path, const std::string& configured, const std::string& keyId) {
-  if (!configured.empty()) return configured;
   std::ifstream in(path);
   std::string origin;
-  if (in && std::getline(in, origin)) {
+  const bool kept = in && std::getline(in, origin);
+  if (!configured.empty()) {
+    // Kept beside the keys too, so an offline verifier finds the name witnesses know.
+    if (origin != configured) {
+      if (Status s = writePublicKey(path, configured + "\n"); !s) return s;
+    }
+    return configured;
+  }
+  if (kept) {
     if (!note::validName(origin)) return Status::invalidArgument(path + " does not hold a log name (one word of printable ASCII)");
     return origin;
   }

@@ -85,6 +85,15 @@ struct WitnessPusher::Impl {
         uint64_t size = 0;
         const auto end = answer.find('\n');
         auto [p, ec] = std::from_chars(answer.data(), answer.data() + (end == std::string::npos ? answer.size() : end), size);
+        if (ec == std::errc() && size > c.size) {
+          w.held = size;
+          w.refusedSize = c.size;
+          w.state.reachable = true;
+          w.state.lastError = "holds a checkpoint of " + std::to_string(size) + " records, more than the store's " +
+                              std::to_string(c.size) + ": the store was cut, replaced or restored from an older copy";
+          log->error("witness {} {}", w.state.url, w.state.lastError);
+          continue;
+        }
         if (ec == std::errc() && (!w.held || *w.held != size)) {
           w.held = size;
           continue;
