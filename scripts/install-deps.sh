@@ -8,7 +8,7 @@ packages=(
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
   libyaml-cpp-dev libre2-dev libcpp-httplib-dev libsqlitecpp-dev libsqlite3-dev libspdlog-dev catch2
   nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libpq-dev postgresql
-  python3 python3-jsonschema python3-yaml python3-aiosmtpd
+  python3 python3-jsonschema python3-yaml python3-aiosmtpd python3-cryptography
   wrk curl openssl
 )
 missing=()

@@ -118,6 +118,25 @@ try:
     check("a log torn mid-append still anchors with the notes before the tear, and says so",
           rc == 0 and "cut mid-write" in err, (out, err))
 
+    # Someone holding another key (a witness's, say) cannot make a checkpoint that holds the
+    # store to more than the log key signed.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
+    import base64
+    import hashlib
+    last_text = notes.rstrip("\n").split("\n\n")[-2] + "\n"
+    origin = last_text.split("\n")[0]
+    other = Ed25519PrivateKey.generate()
+    raw = other.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    bigger = f"{origin}\n{count + 50}\n{last_text.split(chr(10))[2]}\n"
+    key_hash = hashlib.sha256(origin.encode() + b"\n\x01" + raw).digest()[:4]
+    forged = bigger + "\n\u2014 " + origin + " " + base64.b64encode(key_hash + other.sign(bigger.encode())).decode() + "\n"
+    forged_path = os.path.join(tmp, "forged-checkpoint.txt")
+    open(forged_path, "w").write(forged)
+    rc, out, _ = verify("--data", data, "--checkpoint", forged_path)
+    check("a checkpoint signed by a key other than the log's is no anchor: unusable, not 'truncated' (exit 2)",
+          rc == 2 and "bad anchor" in out and "not signed by the trusted key" in out, out)
+
     # The daemon itself will not sign over a store that no longer matches its log.
     restart = os.path.join(tmp, "restart")
     shutil.copytree(hidden, os.path.join(restart, "data"))
