@@ -119,6 +119,18 @@ try:
     check("10,000-deep JSON: 400", code == 400 and body["error"]["code"] == "json_too_deep", body)
     code, body = request("POST", "/api/v1/runs", token=operator, body=b'{"workflow": "park\xff"}')
     check("invalid UTF-8: 400", code == 400 and body["error"]["code"] == "invalid_json", body)
+    code, body = request("POST", "/api/v1/runs", token=operator, body=b'{"workflow": "park", "workflow": "quick"}')
+    check("a key given twice: 400 naming where, and no run of either", code == 400 and body["error"]["code"] == "duplicate_key" and
+          "/workflow" in body["error"]["message"], body)
+    code, body = request("POST", "/api/v1/runs", token=operator,
+                         body=b'{"workflow": "park", "inputs": {"referral": {"a": [1, {"b": 2, "b": 3}]}}}')
+    check("a nested duplicate key: 400 with its JSON pointer", code == 400 and
+          "/inputs/referral/a/1/b" in body["error"]["message"], body)
+    code, body = request("POST", "/api/v1/runs", token=operator, body=b'{"workflow": "park", "inputs": {"n": 1e999}}')
+    check("a number beyond a double: 400 naming where, not 500", code == 400 and body["error"]["code"] == "number_out_of_range" and
+          "/inputs/n" in body["error"]["message"], body)
+    code, body = request("POST", "/api/v1/runs", token=operator, body=b'{"workflow": "park", "inputs": {"s": "\\ud800"}}')
+    check("a lone surrogate: 400", code == 400 and body["error"]["code"] == "invalid_json", body)
     status = raw(b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 2097152\r\n\r\n{" + b" " * 1000)
     check("2 MB declared body: 413", status.startswith("HTTP/1.1 413"), status)
     status = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n")

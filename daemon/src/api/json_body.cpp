@@ -1,6 +1,47 @@
+#include <cmath>
+#include <set>
+#include <vector>
+
 #include "api/api.h"
 
 namespace vigil::daemon {
+namespace {
+
+// Where the parser is, as a JSON pointer ("/inputs/referral/id"), for error messages that
+// say where without quoting any value.
+struct Frame {
+  bool object = false;
+  std::set<std::string> keys;
+  std::string key;     // the member being read (objects)
+  size_t index = 0;    // the next element (arrays)
+};
+
+struct Refused {
+  std::string code;
+  std::string message;
+};
+
+std::string escapePointer(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string pointer(const std::vector<Frame>& stack) {
+  std::string out;
+  for (const auto& f : stack) out += "/" + (f.object ? escapePointer(f.key) : std::to_string(f.index));
+  return out.empty() ? "/" : out;
+}
+
+}  // namespace
 
 std::optional<HttpResponse> parseJsonBody(const std::string& body, nlohmann::json* out) {
   // Depth is checked before parsing so a 10,000-deep document costs one pass, not a tree.
@@ -27,11 +68,51 @@ std::optional<HttpResponse> parseJsonBody(const std::string& body, nlohmann::jso
       --depth;
     }
   }
+  // A key given twice would otherwise be read as its last value (another reader may take
+  // the first), and a number beyond a double's range as infinity: both are refused.
+  std::vector<Frame> stack;
+  auto afterValue = [&stack] {
+    if (!stack.empty() && !stack.back().object) ++stack.back().index;
+  };
+  auto check = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start:
+        stack.push_back(Frame{event == E::object_start, {}, {}, 0});
+        break;
+      case E::key: {
+        Frame& f = stack.back();
+        f.key = parsed.get<std::string>();
+        if (!f.keys.insert(f.key).second) {
+          throw Refused{"duplicate_key", "the key at " + pointer(stack) + " is given twice"};
+        }
+        break;
+      }
+      case E::object_end:
+      case E::array_end:
+        stack.pop_back();
+        afterValue();
+        break;
+      case E::value:
+        if (parsed.is_number_float() && !std::isfinite(parsed.get<double>())) {
+          throw Refused{"number_out_of_range", "the number at " + pointer(stack) + " is out of range"};
+        }
+        afterValue();
+        break;
+    }
+    return true;
+  };
   try {
-    *out = nlohmann::json::parse(body);
+    *out = nlohmann::json::parse(body, check);
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is a position, never the content, so no personal data reaches the message.
     return HttpResponse::error(400, "invalid_json", "request body is not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::out_of_range&) {
+    // The lexer's overflow (1e999): the stack still says where it was reading.
+    return HttpResponse::error(400, "number_out_of_range", "request body: the number at " + pointer(stack) + " is out of range");
+  } catch (const Refused& r) {
+    return HttpResponse::error(400, r.code, "request body: " + r.message);
   }
   return std::nullopt;
 }
