@@ -122,6 +122,10 @@ struct RunState {
 
  private:
   void refreshView(const std::string& key);
+  void count(StepStatus s, int delta);
+  // How many steps are waiting and running, kept by apply() and fromJson().
+  long waitingSteps_ = 0;
+  long runningSteps_ = 0;
 };
 
 }  // namespace vigil

@@ -128,6 +128,7 @@ Status RunState::apply(const Event& e) {
   lastSeq = e.seq;
   updatedAt = e.time;
   StepState* s = e.step.empty() ? nullptr : &steps[e.step];
+  const StepStatus before = s != nullptr ? s->status : StepStatus::kPending;
   switch (e.type) {
     case EventType::kRunStarted:
       workflow = e.data.value("workflow", "");
@@ -244,18 +245,19 @@ Status RunState::apply(const Event& e) {
       break;
   }
   if (s != nullptr) {
+    count(before, -1);
+    count(s->status, +1);
     refreshView(e.step);
   }
-  if (!isTerminal(status)) {
-    bool waiting = false;
-    bool running = false;
-    for (const auto& [k, st] : steps) {
-      waiting = waiting || st.status == StepStatus::kWaiting;
-      running = running || st.status == StepStatus::kRunning;
-    }
-    status = waiting && !running ? RunStatus::kWaiting : RunStatus::kRunning;
-  }
+  // From counts kept as steps change, not a walk over every step: an event costs what it
+  // changes, whatever the size of the run (a foreach of thousands of items).
+  if (!isTerminal(status)) status = waitingSteps_ > 0 && runningSteps_ == 0 ? RunStatus::kWaiting : RunStatus::kRunning;
   return Status::ok();
+}
+
+void RunState::count(StepStatus s, int delta) {
+  if (s == StepStatus::kWaiting) waitingSteps_ += delta;
+  if (s == StepStatus::kRunning) runningSteps_ += delta;
 }
 
 void RunState::refreshView(const std::string& key) {
@@ -324,6 +326,7 @@ Result<RunState> RunState::fromJson(const Json& j) {
       s.handled = v.value("handled", false);
       s.startedAt = fromMs(v.at("started_at").get<long long>());
       s.finishedAt = fromMs(v.at("finished_at").get<long long>());
+      r.count(s.status, +1);
       r.steps[it.key()] = std::move(s);
       r.refreshView(it.key());
     }

@@ -5,6 +5,10 @@ namespace vigil {
 namespace {
 
 constexpr size_t kMaxForeachItems = 10000;
+// Step instances one run may hold. A constant, not a setting: a replay must hit the limit
+// where the run did. It bounds what a run's history, snapshot and every fold of it cost,
+// so nested loops over input (300 x 300 items) fail the run instead of stalling the engine.
+constexpr size_t kMaxStepsPerRun = 20000;
 
 Command timer(const std::string& key, int attempt, Command::TimerKind kind, TimePoint due) {
   Command t;
@@ -93,6 +97,13 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
       }
       if (items->size() > kMaxForeachItems) {
         fail(idx, key, "limit", "'foreach' of step '" + step.id + "' has more than 10000 items");
+        return;
+      }
+      const size_t body = std::get<ForeachStep>(step.body).body.size();
+      if (st_.steps.size() + items->size() * body > kMaxStepsPerRun) {
+        fail(idx, key, "limit",
+             "'foreach' of step '" + step.id + "' over " + std::to_string(items->size()) + " items would take the run past " +
+                 std::to_string(kMaxStepsPerRun) + " steps (it has " + std::to_string(st_.steps.size()) + ")");
         return;
       }
       emit(EventType::kStepStarted, key, 1, {{"items", std::move(items).value()}});
