@@ -86,6 +86,8 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       {"max_body_bytes", {1024, 64LL << 20, [](ServeConfig* c, long long n) { c->limits.maxBodyBytes = static_cast<size_t>(n); }}},
       {"max_header_bytes", {1024, 1 << 20, [](ServeConfig* c, long long n) { c->limits.maxHeaderBytes = static_cast<size_t>(n); }}},
       {"max_connections", {1, 100000, [](ServeConfig* c, long long n) { c->limits.maxConnections = static_cast<size_t>(n); }}},
+      {"max_connections_per_address", {1, 100000, [](ServeConfig* c, long long n) { c->limits.maxConnectionsPerAddress = static_cast<size_t>(n); }}},
+      {"max_pending_headers_per_address", {1, 100000, [](ServeConfig* c, long long n) { c->limits.maxPendingHeadersPerAddress = static_cast<size_t>(n); }}},
       {"read_timeout_seconds", {1, 3600, [](ServeConfig* c, long long n) { c->limits.readTimeoutSeconds = static_cast<int>(n); }}},
       {"idle_timeout_seconds", {1, 3600, [](ServeConfig* c, long long n) { c->limits.idleTimeoutSeconds = static_cast<int>(n); }}},
       {"requests_per_second_per_token", {1, 100000, [](ServeConfig* c, long long n) { c->requestsPerSecondPerToken = static_cast<int>(n); }}},

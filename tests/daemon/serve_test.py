@@ -151,10 +151,11 @@ try:
     check("a REMOTE_ADDR header grants nothing", status.startswith("HTTP/1.1 401"), status)
     check("still serving after abuse", request("GET", "/healthz") == (200, {"status": "ok"}))
 
-    # 500 slow clients hold connections with half-sent headers while a well-behaved client works.
+    # 500 slow clients (from another address: each address is limited on its own) hold
+    # connections with half-sent headers while a well-behaved client works.
     slow = []
     for _ in range(500):
-        s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+        s = socket.create_connection(("127.0.0.1", PORT), timeout=5, source_address=("127.0.0.2", 0))
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         slow.append(s)
     t0 = time.monotonic()
