@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "containment.h"
+
 namespace vigil::plugin {
 namespace {
 
@@ -105,10 +107,10 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const Spec& spec) {
   posix_spawn_file_actions_adddup2(&setup.actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&setup.actions, err[1], 2);
   posix_spawn_file_actions_addchdir_np(&setup.actions, spec.workingDir.c_str());
-  // Own process group (to kill it whole), empty signal mask (the calling thread may block
-  // SIGPIPE) and default dispositions (the daemon may ignore some signals).
-  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&setup.attr, 0);
+  // Own session, and so own process group (containment.h says why), empty signal mask (the
+  // calling thread may block SIGPIPE) and default dispositions (the daemon may ignore some
+  // signals).
+  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   sigset_t mask;
   sigemptyset(&mask);
   posix_spawnattr_setsigmask(&setup.attr, &mask);
@@ -131,12 +133,21 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const Spec& spec) {
   envp.push_back(nullptr);
 
   std::string path = resolveExecutable(spec.argv[0]);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
-  if (rc != 0) {
+  auto started = Containment::get().start(
+      [&]() -> Result<pid_t> {
+        pid_t pid = -1;
+        int rc = ::posix_spawn(&pid, path.c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+        if (rc != 0) {
+          return Status::ioError("cannot start '" + spec.argv[0] + "': " + ::strerror(rc));
+        }
+        return pid;
+      },
+      spec.ownCgroup);
+  if (!started) {
     closeAll();
-    return Status::ioError("cannot start '" + spec.argv[0] + "': " + ::strerror(rc));
+    return started.status();
   }
+  const pid_t pid = *started;
   closeFd(in[0]);
   closeFd(out[1]);
   closeFd(err[1]);
@@ -202,8 +213,9 @@ std::optional<std::string> ChildProcess::reapIfExited() {
   if (ended_) {
     return ended_;
   }
-  // Peek without reaping: while the leader is an unreaped zombie its pid still names the
-  // group, so killing what it left behind cannot hit a stranger.
+  Containment::get().sweepSometimes();
+  // Peek without reaping: while the leader is an unreaped zombie its pid still names its
+  // group and session, so ending what it left behind cannot hit a stranger.
   siginfo_t info{};
   if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
     if (errno == ECHILD) {
@@ -214,13 +226,7 @@ std::optional<std::string> ChildProcess::reapIfExited() {
   if (info.si_pid != pid_) {
     return std::nullopt;  // still running
   }
-  ::kill(-pid_, SIGKILL);
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid_, &status, 0);
-  } while (r < 0 && errno == EINTR);
-  ended_ = r == pid_ ? describeWaitStatus(status) : "ended";
+  finish();
   return ended_;
 }
 
@@ -237,17 +243,14 @@ std::string ChildProcess::reapWithin(std::chrono::milliseconds grace) {
 }
 
 void ChildProcess::kill() {
-  if (ended_) {
-    return;
+  if (!ended_) {
+    finish();
   }
-  // Until reaped, the leader's pid still names its group, so this cannot hit a stranger.
-  ::kill(-pid_, SIGKILL);
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid_, &status, 0);
-  } while (r < 0 && errno == EINTR);
-  ended_ = r == pid_ ? describeWaitStatus(status) : "ended";
+}
+
+void ChildProcess::finish() {
+  int status = Containment::get().finish(pid_);
+  ended_ = status >= 0 ? describeWaitStatus(status) : "ended";
 }
 
 }  // namespace vigil::plugin

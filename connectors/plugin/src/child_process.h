@@ -1,10 +1,13 @@
-// ChildProcess: one running plugin executable, its pipes and its process group.
+// ChildProcess: one running plugin executable, its pipes, and everything it starts.
 //
-// Spawned with posix_spawn (no shell) as the leader of a new process group, so a kill
-// reaches anything the plugin started too. stdin and stdout are non-blocking pipes for the
-// caller to poll; stderr is drained by a thread of its own and only counted, so a chatty
-// plugin can never block on a full pipe. The destructor kills the group and reaps the child:
-// no zombie outlives the object. Not thread-safe: one owner uses it at a time.
+// Spawned with posix_spawn (no shell) as the leader of a new session (and so of a new
+// process group), registered with Containment (containment.h), which ends whatever the
+// plugin started along with it: its group, its descendants even in sessions of their own,
+// and, where the cgroup v2 hierarchy is writable, its cgroup. stdin and stdout are
+// non-blocking pipes for the caller to poll; stderr is drained by a thread of its own and
+// only counted, so a chatty plugin can never block on a full pipe. Ending the child, by
+// kill(), by reaping it after it exited, or by the destructor, kills what it left behind and
+// reaps it: no zombie outlives the object. Not thread-safe: one owner uses it at a time.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +31,7 @@ class ChildProcess {
     std::vector<std::string> argv;  // argv[0]: a path, or a bare name looked up in a fixed PATH
     std::string workingDir;
     std::vector<std::string> env;   // "NAME=value", the whole environment
+    bool ownCgroup = true;          // a cgroup of its own when the hierarchy allows
   };
 
   // Starts the process. ioError naming the executable (never the arguments) when it cannot start.
@@ -43,16 +47,18 @@ class ChildProcess {
 
   // Closes our end of the plugin's stdin: the polite request to exit.
   void closeStdin();
-  // When the child has already ended, reaps it and says how; nullopt while it runs.
+  // When the child has already ended, kills what it left behind, reaps it and says how;
+  // nullopt while it runs.
   std::optional<std::string> reapIfExited();
-  // Waits up to `grace` for the child to end by itself, then kills the group; says how it ended.
+  // Waits up to `grace` for the child to end by itself, then kills it; says how it ended.
   std::string reapWithin(std::chrono::milliseconds grace);
-  // SIGKILL to the process group, then reaps the child.
+  // SIGKILL to the child and everything it started, then reaps it.
   void kill();
 
  private:
   ChildProcess(pid_t pid, int in, int out, int err, int wake);
   void drainStderr();
+  void finish();  // ends and reaps the child and what it started; sets ended_
 
   pid_t pid_;
   int in_;

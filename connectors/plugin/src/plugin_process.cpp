@@ -20,7 +20,7 @@ std::vector<std::string> minimalEnvironment() {
 std::unique_ptr<PluginProcess> PluginProcess::start(const PluginOptions& options, Deadline deadline,
                                                     CallOutcome& failure) {
   const std::string who = "plugin '" + options.name + "'";
-  auto child = ChildProcess::spawn({options.argv, options.workingDir, minimalEnvironment()});
+  auto child = ChildProcess::spawn({options.argv, options.workingDir, minimalEnvironment(), options.ownCgroup});
   if (!child) {
     failure = CallOutcome::failure("plugin_unavailable", who + ": " + child.status().message(), true);
     return nullptr;

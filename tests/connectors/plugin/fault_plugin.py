@@ -3,11 +3,13 @@
 
 argv[1] picks how the hello goes: ok, bad_hello (not JSON), wrong_protocol, silent (never
 answers), concurrent (declares max_concurrency 4). Once running, each action misbehaves in
-one way; `echo` behaves, so a test can check that the next call works again.
+one way; `echo` behaves, so a test can check that the next call works again. `escape`
+leaves a grandchild that tries to outlive the plugin (see escape() below).
 """
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -20,7 +22,39 @@ def send(message):
 
 
 ACTIONS = ["echo", "segv", "hang", "garbage", "wrong_id", "wrong_type", "flood", "long_line",
-           "exit", "close_stdout", "noisy", "fail", "slow", "close_stdin"]
+           "exit", "close_stdout", "noisy", "fail", "slow", "close_stdin", "escape"]
+
+
+def escape(spec):
+    """Starts `sleep 300` in a session of its own and writes its pid to spec["pidfile"].
+    how: "setsid" runs it with setsid(1) as the plugin's child; "daemonize" double-forks
+    the way daemon(3) does, so the sleep is orphaned at once while the plugin lives on.
+    stdio: "inherit" keeps the plugin's pipes open in the grandchild; "null" does not."""
+    pidfile = spec["pidfile"]
+    null = subprocess.DEVNULL if spec.get("stdio") == "null" else None
+    if spec.get("how") == "daemonize":
+        middle = os.fork()
+        if middle == 0:
+            os.setsid()
+            grandchild = os.fork()
+            if grandchild == 0:
+                if null is not None:
+                    devnull = os.open(os.devnull, os.O_RDWR)
+                    for fd in (0, 1, 2):
+                        os.dup2(devnull, fd)
+                os.execvp("sleep", ["sleep", "300"])
+            with open(pidfile + ".tmp", "w") as f:
+                f.write(str(grandchild))
+            os.rename(pidfile + ".tmp", pidfile)
+            os._exit(0)
+        os.waitpid(middle, 0)
+        return
+    # sh writes its own pid, then becomes the sleep: the pid written is the sleep's.
+    subprocess.Popen(["setsid", "sh", "-c", 'echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec sleep 300', pidfile],
+                     stdin=null, stdout=null, stderr=null)
+    deadline = time.monotonic() + 5
+    while not os.path.exists(pidfile) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 sys.stdin.readline()
 if mode == "bad_hello":
@@ -87,6 +121,13 @@ for line in sys.stdin:
         os.close(0)
         send({"type": "result", "id": cid, "ok": True, "output": {}})
         time.sleep(3600)
+    elif action == "escape":
+        escape(value)
+        if value.get("then") == "exit":
+            os._exit(3)
+        elif value.get("then") == "hang":
+            time.sleep(3600)
+        send({"type": "result", "id": cid, "ok": True, "output": {"pid": os.getpid()}})
     elif action == "fail":
         send({"type": "result", "id": cid, "ok": False, "code": "not_found", "message": "no such record",
               "retryable": False})

@@ -2,8 +2,10 @@
 // plugins/PROTOCOL.md over its stdin/stdout becomes a connector.
 //
 // vigil starts the plugin (no shell; argv as configured; working directory `workingDir`;
-// a minimal environment: PATH, LANG) in its own process group, reads its hello, and keeps
-// it warm for later calls. Each process serves one call at a time; a plugin declaring
+// a minimal environment: PATH, LANG) in a session and process group of its own, reads its
+// hello, and keeps it warm for later calls. Whatever the plugin starts ends with it, even
+// in a session of its own or daemonized (connectors/plugin/src/containment.h; the process
+// becomes a child subreaper when it starts its first plugin). Each process serves one call at a time; a plugin declaring
 // "max_concurrency": N in its hello gets up to N processes, started as calls need them.
 // The plugin's stderr is drained continuously and only counted, never logged (it may hold
 // personal data).
@@ -12,7 +14,7 @@
 // output):
 //   unknown_action      the action is not one the plugin declared                not retryable
 //   timeout             callTimeout, or the call's deadline if sooner, passed;
-//                       the process group is killed (SIGKILL)                   retryable
+//                       the plugin and what it started are killed (SIGKILL)     retryable
 //   plugin_crashed      the process died or closed its stdout mid-call (exit
 //                       status or signal named)                                  retryable
 //   plugin_protocol     a line that is not JSON, a wrong id or type, a line
@@ -23,7 +25,7 @@
 //                       are passed on
 // After any fault the process is gone; the next call starts a fresh one. No zombie is left:
 // every child is reaped, and destroying the connector stops all its processes (stdin
-// closed, then SIGKILL to the group after a short grace).
+// closed, then SIGKILL to each and what it started after a short grace).
 //
 // Thread safety: the registered connector may be called from many threads at once.
 #pragma once
@@ -46,6 +48,9 @@ struct PluginOptions {
   std::chrono::milliseconds callTimeout{30000};  // per call, further cut by the call's deadline
   std::chrono::milliseconds startTimeout{5000};  // for the hello
   std::size_t maxLineBytes = 4 * 1024 * 1024;    // a longer line is garbage
+  // Each process in a cgroup of its own when this process's cgroup v2 directory is
+  // writable (exact containment); false keeps to the session and process-tree rules alone.
+  bool ownCgroup = true;
 };
 
 // Starts the plugin once to read its hello, so its actions are known when workflows load
