@@ -183,12 +183,33 @@ int runServe(CommandContext& ctx) {
   sigaddset(&stopSignals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
+  // A first start is a data directory with no accounts and no runs. Accounts gone beside
+  // runs (auth.db missing, or holding no users) are refused, never replaced by a new admin;
+  // a damaged auth.db is refused by UserStore::open.
+  const std::string authPath = (fs::path(data) / "auth.db").string();
+  const bool authExisted = fs::exists(fs::symlink_status(authPath));
   auto storeR = openSqliteStore(data);
   if (!storeR) {
     ctx.log->error("{}", storeR.status().message());
     return kExitFailure;
   }
   std::shared_ptr<Store> store(std::move(storeR).value());
+  auto counts = store->countRunsByStatus();
+  if (!counts) {
+    ctx.log->error("cannot count the runs in {}/vigil.db: {}", data, counts.status().message());
+    return kExitFailure;
+  }
+  long long runs = 0;
+  for (const auto& [status, n] : *counts) runs += n;
+  auto accountsGone = [&](const std::string& how) {
+    ctx.log->error("{} {} but {}/vigil.db holds {} run(s): its users and tokens are gone, and vigil will not take this for a "
+                   "first start. Restore auth.db from the backup taken with vigil.db (docs/OPERATIONS.md, \"Start-up checks "
+                   "and restoring from a backup\"), or re-create the accounts deliberately with `vigil users add NAME --role "
+                   "admin --data {}` and start again",
+                   authPath, how, data, runs, data);
+    return kExitFailure;
+  };
+  if (!authExisted && runs > 0) return accountsGone("is missing");
   auto usersR = UserStore::open(data);
   if (!usersR) {
     ctx.log->error("{}", usersR.status().message());
@@ -196,6 +217,7 @@ int runServe(CommandContext& ctx) {
   }
   std::shared_ptr<UserStore> users(std::move(usersR).value());
   if (!users->hasUsers()) {
+    if (runs > 0) return accountsGone("holds no users");
     auto token = users->addUser("admin", {"admin"});
     if (!token) {
       ctx.log->error("creating the first admin: {}", token.status().message());

@@ -140,9 +140,9 @@ try:
     # The daemon itself will not sign over a store that no longer matches its log.
     restart = os.path.join(tmp, "restart")
     shutil.copytree(hidden, os.path.join(restart, "data"))
-    os.remove(os.path.join(restart, "data", "auth.db"))
     try:
-        Daemon(VIGIL, WORKFLOWS, restart, extra_args=["--config", config]).stop()
+        Daemon(VIGIL, WORKFLOWS, restart, extra_args=["--config", config],
+               admin=Daemon.issue_token(VIGIL, os.path.join(restart, "data"))).stop()
         refused = False
     except RuntimeError:
         refused = True

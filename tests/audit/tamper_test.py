@@ -165,9 +165,8 @@ try:
              ("UPDATE audit SET payload = replace(payload, ?, 'no concerns at all, none found') WHERE run_id = ? AND payload LIKE '%ApprovalDecided%'", (reason, ids[0])))
     served = os.path.join(tmp, "served")
     shutil.copytree(copy_of(data, "served-data"), os.path.join(served, "data"))
-    os.remove(os.path.join(served, "data", "auth.db"))  # a first start: the helper reads the admin token it prints
     sql(os.path.join(served, "data"), ("UPDATE runs SET snapshot = replace(snapshot, ?, 'no concerns at all, none found') WHERE id = ?", (reason, ids[0])))
-    with Daemon(VIGIL, WORKFLOWS, served) as d:
+    with Daemon(VIGIL, WORKFLOWS, served, admin=Daemon.issue_token(VIGIL, os.path.join(served, "data"))) as d:
         reader = d.add_user("rita", "auditor")
         code, body = d.request("GET", f"/api/v1/runs/{ids[0]}", token=reader, headers={"X-Vigil-Purpose": "tamper check"})
         text = json.dumps(body)

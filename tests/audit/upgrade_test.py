@@ -83,7 +83,11 @@ try:
         os.makedirs(where)
         data = fixture(where, legacy)
         before = table_events(data)
-        with Daemon(VIGIL, WORKFLOWS, where) as d:
+        # The fixture is a store without its auth.db, which serve refuses as users lost:
+        # an admin is added deliberately, as docs/OPERATIONS.md says.
+        added = subprocess.run([VIGIL, "users", "add", "admin", "--role", "admin", "--data", data],
+                               capture_output=True, text=True, timeout=30)
+        with Daemon(VIGIL, WORKFLOWS, where, admin=added.stdout.strip()) as d:
             db = sqlite3.connect(os.path.join(data, "vigil.db"))
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

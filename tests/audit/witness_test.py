@@ -186,10 +186,10 @@ try:
             f.write(f"audit:\n  origin: {ORIGIN}\n  checkpoint_interval_seconds: 1\n  witnesses: [{', '.join(witnesses)}]\n")
 
     def start_daemon():
-        # Daemon reads the first start's admin token: each start here is a first start of auth.db.
-        if os.path.exists(os.path.join(home, "data", "auth.db")):
-            os.remove(os.path.join(home, "data", "auth.db"))
-        d = Daemon(VIGIL, WORKFLOWS, home, extra_args=["--config", config])
+        # The first start prints the admin's token; later ones are given a new one.
+        data_dir = os.path.join(home, "data")
+        admin = Daemon.issue_token(VIGIL, data_dir) if os.path.exists(os.path.join(data_dir, "auth.db")) else None
+        d = Daemon(VIGIL, WORKFLOWS, home, extra_args=["--config", config], admin=admin)
         procs.append(d.proc)
         return d
 
@@ -287,7 +287,7 @@ try:
     rc, out, _ = verify("--data", data)
     check("the rewritten store is consistent in itself (exit 3: nothing inside it shows the rewrite)", rc == 3, out)
     d = start_daemon()
-    op = d.add_user("olivia", "operator", "auditor")
+    op = Daemon.issue_token(VIGIL, data, "olivia")  # populate() added her
     for i in range(8):  # new records, so the rewritten log grows past what the witnesses hold
         code, body = d.request("POST", "/api/v1/runs", token=op, body={"workflow": "quick", "inputs": {"n": i}})
         check("a run starts on the rewritten store", code == 201, body)

@@ -6,6 +6,7 @@ users list, tokens) say so when the path holds none, exit 2 and create nothing t
 Usage: offline_data_dir.py VIGIL_BINARY
 """
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -83,7 +84,10 @@ with tempfile.TemporaryDirectory() as tmp:
     # A folder that holds a store is read as before: the run is simply not there.
     with_store = os.path.join(tmp, "with-store")
     os.mkdir(with_store)
-    open(os.path.join(with_store, "vigil.db"), "wb").close()
+    # An empty SQLite database (a 0-byte file is refused as a store that was lost).
+    db = sqlite3.connect(os.path.join(with_store, "vigil.db"))
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
     rc, out, err = run("replay", "r-1", "--data", with_store)
     check("replay on a data directory looks for the run", rc == 1 and "no run r-1 in this data directory" in err,
           (rc, out, err))

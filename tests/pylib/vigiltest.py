@@ -33,7 +33,9 @@ class Daemon:
     """A real `vigil serve` on an ephemeral loopback port with its own data directory.
     Its log goes to a file (never an unread pipe). Use as a context manager."""
 
-    def __init__(self, vigil, workflow_dirs, tmp, extra_args=()):
+    def __init__(self, vigil, workflow_dirs, tmp, extra_args=(), admin=None):
+        """A first start prints the new admin's token, read here; on a data directory that
+        has accounts already, pass a token of its own as `admin` (`vigil tokens issue`)."""
         import os
         import re
         import subprocess
@@ -46,14 +48,23 @@ class Daemon:
             args += ["--workflows", d]
         self.proc = subprocess.Popen(args + list(extra_args), stdout=subprocess.PIPE,
                                      stderr=open(self.log_path, "a"), text=True)
-        lines = [self.proc.stdout.readline() for _ in range(3)]
-        self.admin = lines[1].strip()
-        m = re.search(r"127\.0\.0\.1:(\d+)", lines[2])
+        lines = [self.proc.stdout.readline() for _ in range(3 if admin is None else 1)]
+        self.admin = lines[1].strip() if admin is None else admin
+        m = re.search(r"127\.0\.0\.1:(\d+)", lines[-1])
         if not m:
             self.stop()
             raise RuntimeError("vigil serve did not start: " + "".join(lines))
         self.port = int(m.group(1))
         self.url = f"http://127.0.0.1:{self.port}"
+
+    @staticmethod
+    def issue_token(vigil, data, user="admin"):
+        """A new token for an existing user of a data directory (offline)."""
+        import subprocess
+        p = subprocess.run([vigil, "tokens", "issue", user, "--data", data], capture_output=True, text=True, timeout=20)
+        if p.returncode != 0:
+            raise RuntimeError(p.stderr)
+        return p.stdout.strip()
 
     def __enter__(self):
         return self

@@ -1,6 +1,8 @@
 #include "auth/user_store.h"
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include <sqlite3.h>
@@ -31,6 +33,68 @@ std::string sha256(const std::string& s) {
   return hex(md, len);
 }
 
+// An existing auth.db is checked before the read-write connection's first write, so that a
+// damaged one is refused as it is and never taken for an empty store (which serve would
+// take for a first start). The read-only connection leaves -wal and -shm files behind; they
+// are removed again when the file is refused.
+Status checkExistingAuthDb(const std::string& path, const std::string& dataDir) {
+  namespace fs = std::filesystem;
+  const std::string remedy =
+      "; it is left as it is, never taken for an empty store. Restore auth.db from the backup taken with vigil.db "
+      "(docs/OPERATIONS.md, \"Start-up checks and restoring from a backup\"), or, to re-create the accounts "
+      "deliberately, move it aside and run `vigil users add NAME --role admin --data " + dataDir + "`";
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (st.type() == fs::file_type::not_found) {
+    return Status::ok();  // created: the caller decides whether that is a first start
+  }
+  if (ec || !fs::is_regular_file(st)) {
+    return Status::failedPrecondition(path + " cannot be read as a file" + (ec ? " (" + ec.message() + ")" : "") + remedy);
+  }
+  std::ifstream in(path, std::ios::binary);
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (!in && !in.eof()) {
+    return Status::failedPrecondition(path + " cannot be read" + remedy);
+  }
+  if (in.gcount() == 0) {
+    return Status::failedPrecondition(path + " is empty (0 bytes): the users and tokens it held are gone" + remedy);
+  }
+  if (in.gcount() < static_cast<std::streamsize>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0) {
+    return Status::failedPrecondition(path + " is not a SQLite database: the users and tokens it held are gone" + remedy);
+  }
+  const std::string wal = path + "-wal";
+  const std::string shm = path + "-shm";
+  const bool hadWal = fs::exists(wal, ec);
+  const bool hadShm = fs::exists(shm, ec);
+  std::string problem;
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement check(db, "PRAGMA quick_check");
+    std::string first = check.executeStep() ? check.getColumn(0).getString() : "ok";
+    if (first.rfind("*** in database main ***\n", 0) == 0) {
+      first.erase(0, first.find('\n') + 1);
+    }
+    if (first != "ok") {
+      problem = "SQLite's PRAGMA quick_check reports \"" + first.substr(0, first.find('\n')) + "\"";
+    } else if (!db.tableExists("users")) {
+      problem = "it holds no table of users";
+    }
+  } catch (const SQLite::Exception& e) {
+    problem = e.what();
+  }
+  if (problem.empty()) {
+    return Status::ok();
+  }
+  if (!hadWal && fs::file_size(wal, ec) == 0 && !ec) {
+    fs::remove(wal, ec);
+  }
+  if (!hadShm) {
+    fs::remove(shm, ec);
+  }
+  return Status::failedPrecondition(path + " is damaged (" + problem + ")" + remedy);
+}
+
 }  // namespace
 
 UserStore::UserStore(const std::string& path) : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {
@@ -50,10 +114,12 @@ Result<std::unique_ptr<UserStore>> UserStore::open(const std::string& dataDir) {
   std::error_code ec;
   std::filesystem::create_directories(dataDir, ec);
   if (ec) return Status::ioError("cannot create data directory " + dataDir + ": " + ec.message());
+  const std::string path = dataDir + "/auth.db";
+  if (Status s = checkExistingAuthDb(path, dataDir); !s) return s;
   try {
-    return std::unique_ptr<UserStore>(new UserStore(dataDir + "/auth.db"));
+    return std::unique_ptr<UserStore>(new UserStore(path));
   } catch (const SQLite::Exception& e) {
-    return Status::ioError(std::string("cannot open the user store: ") + e.what());
+    return Status::ioError("cannot open the user store " + path + ": " + e.what());
   }
 }
 

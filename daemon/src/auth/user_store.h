@@ -47,6 +47,10 @@ bool needsSecondAdmin(const std::set<std::string>& roles);
 
 class UserStore {
  public:
+  // Opens DATA_DIR/auth.db, creating it when there is none. An existing file is checked
+  // before anything is written to it: one that is empty, unreadable, not a SQLite database,
+  // damaged (PRAGMA quick_check) or without the users table is refused (failedPrecondition
+  // naming the file and how to restore or re-create the accounts) and left as it was.
   static Result<std::unique_ptr<UserStore>> open(const std::string& dataDir);
 
   // Creates the user (roles must be known) and returns a first token.

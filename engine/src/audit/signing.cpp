@@ -185,12 +185,21 @@ Result<SigningKey> loadFromFd(int fd, const std::string& path) {
     OPENSSL_cleanse(buf.data(), buf.size());
     return Status::ioError("signing key " + path + " is too large to be an Ed25519 PEM key");
   }
+  // A key file that exists is never replaced: checkpoints signed by a new key would not
+  // verify against the one published.
+  const std::string remedy =
+      "; it is left as it is, never replaced by a new key: restore it from the backup of the data directory's keys/ "
+      "(docs/OPERATIONS.md, \"Start-up checks and restoring from a backup\")";
+  if (used == 0) {
+    return Status::invalidArgument("signing key " + path + " is empty (0 bytes)" + remedy);
+  }
   std::string pem(buf.data(), used);
   OPENSSL_cleanse(buf.data(), buf.size());
   auto key = SigningKey::fromPrivatePem(pem);
   OPENSSL_cleanse(pem.data(), pem.size());
   if (!key.isOk()) {
-    return Status::invalidArgument("signing key " + path + " does not hold an unencrypted Ed25519 private key in PEM");
+    return Status::invalidArgument("signing key " + path + " does not hold an unencrypted Ed25519 private key in PEM" +
+                                   remedy);
   }
   return key;
 }

@@ -10,6 +10,7 @@
 #include "sqlite_approvals.h"
 #include "sqlite_audit.h"
 #include "sqlite_events.h"
+#include "sqlite_fault_vfs.h"
 #include "sqlite_schema.h"
 #include "vigil/store.h"
 
@@ -32,7 +33,7 @@ TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); 
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::string& path)
-      : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {}
+      : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX, 0, sqlite::faultVfsName()) {}
 
   Status open() {
     try {
@@ -574,10 +575,75 @@ class SqliteStore final : public Store {
 
 int sqliteSchemaVersion() { return sqlite::migrations().back().version; }
 
+namespace {
+
+const std::string kRestoreHint =
+    "vigil will not start on it and has not written to it; restore the data directory from its last backup "
+    "(docs/OPERATIONS.md, \"Start-up checks and restoring from a backup\")";
+
+// An existing store is checked whole before anything writes to it: PRAGMA quick_check, which
+// is linear in the file, on a read-only connection of its own (which never checkpoints a
+// WAL into the file). A damaged store is refused as it is, rather than served from pages
+// nobody reads at start, or taken for an empty one and written over. Files the check's
+// connection creates (-wal, -shm) are removed again when it refuses.
+Status checkExistingStore(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (st.type() == fs::file_type::not_found) {
+    return Status::ok();  // a new store
+  }
+  if (ec) {
+    return Status::ioError("cannot read the store " + path + ": " + ec.message());
+  }
+  if (!fs::is_regular_file(st)) {
+    return Status::failedPrecondition(path + " is not a regular file; " + kRestoreHint);
+  }
+  if (fs::file_size(path, ec) == 0 && !ec) {
+    return Status::failedPrecondition(path + " is empty (0 bytes): the store it held is gone; " + kRestoreHint +
+                                      ". If this is a new data directory whose first start was interrupted, delete the "
+                                      "empty file and start again");
+  }
+  const std::string wal = path + "-wal";
+  const std::string shm = path + "-shm";
+  const bool hadWal = fs::exists(wal, ec);
+  const bool hadShm = fs::exists(shm, ec);
+  std::string problem;
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "PRAGMA quick_check");
+    if (q.executeStep()) {
+      std::string row = q.getColumn(0).getString();
+      const std::string prefix = "*** in database main ***\n";
+      if (row.rfind(prefix, 0) == 0) {
+        row.erase(0, prefix.size());
+      }
+      if (row != "ok") {
+        problem = row.substr(0, row.find('\n'));  // the first problem SQLite reports
+      }
+    }
+  } catch (const SQLite::Exception& e) {
+    problem = e.what();
+  }
+  if (problem.empty()) {
+    return Status::ok();
+  }
+  if (!hadWal && fs::file_size(wal, ec) == 0 && !ec) {
+    fs::remove(wal, ec);
+  }
+  if (!hadShm) {
+    fs::remove(shm, ec);
+  }
+  return Status::failedPrecondition(path + " is damaged: SQLite's PRAGMA quick_check reports \"" + problem + "\"; " + kRestoreHint);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dataDir) {
   std::error_code ec;
   std::filesystem::create_directories(dataDir, ec);
   if (ec) return Status::ioError("cannot create data directory " + dataDir + ": " + ec.message());
+  if (Status s = checkExistingStore(dataDir + "/vigil.db"); !s) return s;
   try {
     auto store = std::make_unique<SqliteStore>(dataDir + "/vigil.db");
     Status s = store->open();
