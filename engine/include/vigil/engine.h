@@ -69,6 +69,19 @@ struct EngineMetrics {
   Histogram commitSeconds;
   uint64_t commits = 0;
   uint64_t committedInputs = 0;
+  uint64_t failedCommits = 0;
+};
+
+// Whether the engine can take work now: what /readyz reports.
+struct EngineHealth {
+  // The last group commit failed (disk full, I/O error, locked) and the inputs it held are
+  // queued for a retry; `storeError` says why, without data.
+  bool storeFailing = false;
+  std::string storeError;
+  std::chrono::milliseconds retryIn{0};
+  // How long the batch being processed has taken so far (0 when idle): a stalled committer.
+  std::chrono::milliseconds busyFor{0};
+  size_t queued = 0;  // inputs waiting for the committer
 };
 
 class Engine {
@@ -110,6 +123,7 @@ class Engine {
 
   // A consistent copy of the counters since start.
   virtual EngineMetrics metrics() = 0;
+  virtual EngineHealth health() = 0;
 };
 
 // Checks inputs against declared types and required fields, filling defaults. Errors name

@@ -49,21 +49,49 @@ void EngineImpl::committerLoop() {
     std::vector<EngineInput> batch;
     {
       std::unique_lock lock(inMu_);
-      inCv_.wait(lock, [this] { return stopping_ || !inputs_.empty(); });
-      if (inputs_.empty() && stopping_) return;
+      while (true) {
+        // Stopping while the store refuses writes: what is queued is redone from the store
+        // at the next start (pending work rows and timers are durable).
+        if (stopping_ && (inputs_.empty() || storeFailing_)) {
+          for (auto& in : inputs_) {
+            if (in.done) in.done->set_value(Status::ioError("vigil stopped while the store refused writes: " + storeError_));
+          }
+          return;
+        }
+        if (!inputs_.empty() && (!storeFailing_ || std::chrono::steady_clock::now() >= retryAt_)) break;
+        if (inputs_.empty()) {
+          inCv_.wait(lock);
+        } else {
+          inCv_.wait_until(lock, retryAt_);
+        }
+      }
       while (!inputs_.empty() && batch.size() < o_.maxBatch) {
         batch.push_back(std::move(inputs_.front()));
         inputs_.pop_front();
       }
       processing_ = true;
+      batchStarted_ = std::chrono::steady_clock::now();
     }
     processBatch(batch);
     {
       std::lock_guard lock(inMu_);
       processing_ = false;
+      batchStarted_ = {};
     }
     idleCv_.notify_all();
   }
+}
+
+EngineHealth EngineImpl::health() {
+  std::lock_guard lock(inMu_);
+  EngineHealth h;
+  h.storeFailing = storeFailing_;
+  h.storeError = storeError_;
+  const auto now = std::chrono::steady_clock::now();
+  if (storeFailing_ && retryAt_ > now) h.retryIn = std::chrono::duration_cast<std::chrono::milliseconds>(retryAt_ - now);
+  if (processing_) h.busyFor = std::chrono::duration_cast<std::chrono::milliseconds>(now - batchStarted_);
+  h.queued = inputs_.size();
+  return h;
 }
 
 std::shared_ptr<const RunMachine> EngineImpl::machineForName(const std::string& name) {
@@ -285,14 +313,41 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     metrics_.committedInputs += batchInputs.size();
   }
   if (!committed) {
-    o_.log->error("group commit of {} run(s) failed: {}", batch.runs.size(), committed.message());
     for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store
-    for (auto& [p, s] : replies) p->set_value(committed);
+    for (auto& [p, s] : replies) p->set_value(committed);  // not acknowledged: the caller hears so
     std::lock_guard lock(inMu_);
-    for (auto& in : external) {
-      if (++in.retries <= 5) inputs_.push_back(std::move(in));  // else redone from the store on restart
+    // Results and timers were acknowledged when their work was committed: they wait, in
+    // order and ahead of newer inputs, until the store takes writes again.
+    // Timers stay in the store and the timer poll delivers them again; only call results,
+    // which nothing else holds, are queued (re-queuing timers too would pile up copies).
+    size_t kept = 0;
+    for (auto it = external.rbegin(); it != external.rend(); ++it) {
+      if (it->kind == EngineInput::Kind::kTimer) continue;
+      ++it->retries;
+      inputs_.push_front(std::move(*it));
+      ++kept;
+    }
+    if (!storeFailing_) {
+      o_.log->error("group commit of {} run(s) failed: {}; {} input(s) kept for a retry", batch.runs.size(), committed.message(),
+                    kept);
+    }
+    storeFailing_ = true;
+    storeError_ = committed.message();
+    backoff_ = std::min<std::chrono::milliseconds>(std::max<std::chrono::milliseconds>(backoff_ * 2, std::chrono::milliseconds(100)),
+                                                   std::chrono::seconds(5));
+    retryAt_ = std::chrono::steady_clock::now() + backoff_;
+    {
+      std::lock_guard m(metricsMu_);
+      ++metrics_.failedCommits;
     }
     return;
+  }
+  {
+    std::lock_guard lock(inMu_);
+    if (storeFailing_) o_.log->info("the store takes writes again; the inputs kept for a retry are committed");
+    storeFailing_ = false;
+    storeError_.clear();
+    backoff_ = std::chrono::milliseconds(0);
   }
   for (auto& [id, lr] : created) {
     cache_[id] = std::move(lr);

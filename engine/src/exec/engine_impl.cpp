@@ -168,6 +168,13 @@ Status EngineImpl::appendAudit(std::vector<AuditEntry> entries) {
 }
 
 Result<size_t> EngineImpl::fireDueTimers() {
+  {
+    // While the store refuses writes a fired timer cannot be committed; it stays due in
+    // the store and is fired again at each retry (the probe that finds the store well),
+    // instead of piling up in the queue at every poll.
+    std::lock_guard lock(inMu_);
+    if (storeFailing_ && std::chrono::steady_clock::now() < retryAt_) return size_t{0};
+  }
   auto due = o_.store->dueTimers(o_.clock->now(), 10000);
   if (!due) return due.status();
   for (auto& t : *due) {

@@ -62,6 +62,7 @@ class EngineImpl final : public Engine {
   Result<size_t> fireDueTimers() override;
   bool waitIdle(std::chrono::milliseconds max) override;
   EngineMetrics metrics() override;
+  EngineHealth health() override;
 
  private:
   struct LiveRun {
@@ -100,6 +101,12 @@ class EngineImpl final : public Engine {
   std::deque<EngineInput> inputs_;
   bool processing_ = false;
   bool stopping_ = false;
+  // A failed group commit: its external inputs wait for retryAt_, the wait doubling to 5 s.
+  bool storeFailing_ = false;
+  std::string storeError_;
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point retryAt_{};
+  std::chrono::steady_clock::time_point batchStarted_{};
   bool started_ = false;
 
   // Owned by the committer thread only.
