@@ -21,24 +21,10 @@ struct Refused {
   std::string message;
 };
 
-std::string escapePointer(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string pointer(const std::vector<Frame>& stack) {
-  std::string out;
-  for (const auto& f : stack) out += "/" + (f.object ? escapePointer(f.key) : std::to_string(f.index));
-  return out.empty() ? "/" : out;
+  nlohmann::json::json_pointer p;  // escapes '~' and '/' as RFC 6901 says
+  for (const auto& f : stack) p.push_back(f.object ? f.key : std::to_string(f.index));
+  return p.to_string().empty() ? "/" : p.to_string();
 }
 
 }  // namespace
