@@ -143,7 +143,7 @@ void AuditLog::commitTail() {
 
 void AuditLog::rollbackTail() {
   pending_ = false;
-  if (insert_) insert_->reset();
+  insert_.reset();  // reset() would rethrow the failed step's error; prepare afresh instead
 }
 
 std::optional<AuditCheckpoint> AuditLog::checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now,

@@ -435,10 +435,10 @@ class SqliteStore final : public Store {
     }
     return *s;
   }
+  // After a failed statement, reset() would throw the same error again (SQLite reports a
+  // step's failure at reset too); the statements are dropped and prepared afresh instead.
   void resetStatements() {
-    for (auto& s : stmts_) {
-      if (s) s->reset();
-    }
+    for (auto& s : stmts_) s.reset();
   }
 
   void writeRun(const RunWrite& w) {
