@@ -170,7 +170,11 @@ bool EngineImpl::runExists(const std::string& runId) {
 }
 
 void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
-  const TimePoint now = o_.clock->now();
+  const TimePoint batchNow = now();
+  std::vector<std::string> timersTaken;
+  for (const auto& in : batchInputs) {
+    if (in.kind == EngineInput::Kind::kTimer) timersTaken.push_back(timerKey(in.timer));
+  }
   Batch batch;
   std::map<std::string, size_t> writeOf;          // run id -> index in batch.runs
   std::map<std::string, LiveRun> created;         // runs started in this batch
@@ -246,7 +250,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
       } else {
         LiveRun& lr = created[in.runId];
         lr.machine = machine;
-        Transition t = machine->start(lr.state, in.runId, in.payload, in.startedBy, now, in.parent);
+        Transition t = machine->start(lr.state, in.runId, in.payload, in.startedBy, batchNow, in.parent);
         record(in.runId, std::move(t), true);
       }
     } else {
@@ -255,6 +259,9 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
         result = lr.status();
       } else {
         LiveRun& r = **lr;
+        // A run's history stays in time order even if this process's clock is behind the
+        // one that wrote its last event (a restart after the wall clock was stepped back).
+        const TimePoint now = std::max(batchNow, r.state.updatedAt);
         Transition t;
         switch (in.kind) {
           case EngineInput::Kind::kCallResult:
@@ -301,7 +308,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     if (touchesApprovals(w)) {
       for (auto& row : approvalRowsOf(w.snapshot)) batch.approvals.push_back(std::move(row));
     }
-    appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, o_.connectors.get(), now, &batch.audit);
+    appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, o_.connectors.get(), batchNow, &batch.audit);
   }
 
   auto t0 = std::chrono::steady_clock::now();
@@ -311,6 +318,12 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     metrics_.commitSeconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     ++metrics_.commits;
     metrics_.committedInputs += batchInputs.size();
+  }
+  {
+    // Committed, the timers' rows are gone; refused, they are still due and the poll may
+    // deliver them again.
+    std::lock_guard lock(inMu_);
+    for (const auto& k : timersTaken) firing_.erase(k);
   }
   if (!committed) {
     for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store

@@ -131,7 +131,7 @@ Result<std::string> EngineImpl::startRun(const std::string& workflow, const Json
   if (!checked) return checked.status();
   EngineInput in;
   in.kind = EngineInput::Kind::kStart;
-  const std::string id = runId.empty() ? newRunId(o_.clock->now()) : runId;
+  const std::string id = runId.empty() ? newRunId(now()) : runId;
   in.runId = id;
   in.workflow = workflow;
   in.payload = std::move(checked).value();
@@ -175,9 +175,15 @@ Result<size_t> EngineImpl::fireDueTimers() {
     std::lock_guard lock(inMu_);
     if (storeFailing_ && std::chrono::steady_clock::now() < retryAt_) return size_t{0};
   }
-  auto due = o_.store->dueTimers(o_.clock->now(), 10000);
+  auto due = o_.store->dueTimers(now(), 10000);
   if (!due) return due.status();
+  size_t fired = 0;
   for (auto& t : *due) {
+    {
+      std::lock_guard lock(inMu_);
+      if (!firing_.insert(timerKey(t)).second) continue;
+    }
+    ++fired;
     EngineInput in;
     in.kind = EngineInput::Kind::kTimer;
     in.runId = t.runId;
@@ -186,7 +192,19 @@ Result<size_t> EngineImpl::fireDueTimers() {
     in.timer = t;
     push(std::move(in));
   }
-  return due->size();
+  return fired;
+}
+
+TimePoint EngineImpl::now() {
+  long long t = o_.clock->now().time_since_epoch().count();
+  long long seen = lastNow_.load();
+  while (t > seen && !lastNow_.compare_exchange_weak(seen, t)) {
+  }
+  return TimePoint(std::chrono::milliseconds(std::max(t, seen)));
+}
+
+std::string EngineImpl::timerKey(const TimerItem& t) {
+  return t.runId + '\n' + t.step + '\n' + std::to_string(t.attempt) + '\n' + t.kind;
 }
 
 void EngineImpl::timerLoop() {

@@ -5,8 +5,10 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "vigil/engine.h"
@@ -87,6 +89,10 @@ class EngineImpl final : public Engine {
   Status submit(EngineInput in, bool wait);
   void push(EngineInput in);
   void timerLoop();
+  // The clock as the engine uses it: never earlier than a reading it has already acted on,
+  // so a wall clock stepped back (NTP, a restored VM) cannot put history out of order.
+  TimePoint now();
+  static std::string timerKey(const TimerItem& t);
 
   EngineOptions o_;
 
@@ -108,6 +114,11 @@ class EngineImpl final : public Engine {
   std::chrono::steady_clock::time_point retryAt_{};
   std::chrono::steady_clock::time_point batchStarted_{};
   bool started_ = false;
+  // Timers handed to the committer and not yet committed or refused: a poll while the
+  // committer is slow (or the store refuses writes) must not deliver them a second time.
+  std::set<std::string> firing_;
+
+  std::atomic<long long> lastNow_{0};
 
   // Owned by the committer thread only.
   std::map<std::string, LiveRun> cache_;
