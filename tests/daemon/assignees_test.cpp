@@ -170,7 +170,7 @@ TEST_CASE("nearestName suggests only close names", "[daemon][approvals]") {
   CHECK(nearestName("s.smyth", {"s.smith", "j.jones"}) == "s.smith");
 }
 
-TEST_CASE("the roles a workflow names in need_to_know see its sensitive fields unmasked; others see them masked", "[daemon][approvals]") {
+TEST_CASE("the roles a workflow names in need_to_know see its sensitive fields unmasked, others see them masked", "[daemon][approvals]") {
   World w(R"yaml(workflow: review
 version: 1
 owner: mash-supervisor

@@ -96,7 +96,7 @@ TEST_CASE("an incident late on the Friday before half term is notified before th
   CHECK_FALSE(isTerminal(f.runState(*id).status));
 }
 
-TEST_CASE("a child with no school known becomes the coordinator's task; the acknowledgement shows the school and the e-mail",
+TEST_CASE("a child with no school known becomes the coordinator's task, the acknowledgement shows the school and the e-mail",
           "[encompass]") {
   Encompass e("2026-11-24T19:00:00Z");
   Fixture& f = *e.f;

@@ -83,7 +83,7 @@ TEST_CASE("a cron trigger fires once per slot on the manual clock, even when fir
   CHECK(rig.runs("sweep") == 3);
 }
 
-TEST_CASE("a dropped file starts a run and moves to processed/; a bad one moves to rejected/ with the reason",
+TEST_CASE("a dropped file starts a run and moves to processed/, a bad one moves to rejected/ with the reason",
           "[daemon][triggers][watch]") {
   Rig rig;
   auto wf = rig.publish("workflow: intake\nversion: 1\nowner: o\ninputs: { referral_id: string }\n"

@@ -111,7 +111,7 @@ TEST_CASE("publishing a workflow that names a calendar or timescale the area lac
   CHECK(restored.kind == Kind::kInvalid);
 }
 
-TEST_CASE("a version names one definition, whichever way it comes; an older one is refused through the API", "[daemon][catalog]") {
+TEST_CASE("a version names one definition, whichever way it comes, an older one is refused through the API", "[daemon][catalog]") {
   World w;
   const std::string v2 = "workflow: intake\nversion: 2\nowner: approver\ntriggers:\n  - webhook: /referrals/new\nsteps:\n  - { id: s, set: { x: 2 } }\n";
   const std::string v1 = "workflow: intake\nversion: 1\nowner: approver\ntriggers:\n  - webhook: /referrals/old\nsteps:\n  - { id: s, set: { x: 1 } }\n";

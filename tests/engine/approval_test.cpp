@@ -260,7 +260,7 @@ TEST_CASE("an admin reassigns a task with a recorded reason", "[approval]") {
   CHECK(h.st.status == RunStatus::kCompleted);
 }
 
-TEST_CASE("decisions record agreement with the recommendation; overriding needs a reason", "[approval]") {
+TEST_CASE("decisions record agreement with the recommendation, overriding needs a reason", "[approval]") {
   const std::string wf = std::string(kHeader) + R"yaml(steps:
   - { id: assess, set: { band: AMBER } }
   - id: review

@@ -188,7 +188,7 @@ steps:
   f.engine->stop();
 }
 
-TEST_CASE("an older data directory is upgraded in place; a newer one is refused", "[store][migration]") {
+TEST_CASE("an older data directory is upgraded in place, a newer one is refused", "[store][migration]") {
   DataDir dir;
   {
     SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
@@ -199,7 +199,12 @@ TEST_CASE("an older data directory is upgraded in place; a newer one is refused"
     db.exec("INSERT INTO runs(id, workflow, version, hash, status, started_by, started_at, updated_at, last_seq, snapshot) "
             "VALUES('old-run', 'w', 1, 'h', 'completed', 'u', 0, 0, 1, '{\"id\":\"old-run\",\"status\":\"completed\","
             "\"workflow\":\"w\",\"version\":1,\"hash\":\"h\",\"started_by\":\"u\",\"parent\":\"\",\"started_at\":0,"
-            "\"updated_at\":0,\"inputs\":{},\"outputs\":null,\"error\":null,\"last_seq\":1,\"steps\":{}}')");
+            "\"updated_at\":0,\"inputs\":{},\"outputs\":null,\"error\":null,\"last_seq\":2,\"steps\":{}}')");
+    // Its history: readers fold the events, the snapshot being only a cache.
+    db.exec("UPDATE runs SET last_seq = 2 WHERE id = 'old-run'");
+    db.exec("INSERT INTO events(run_id, seq, type, time, data) VALUES"
+            "('old-run', 1, 'RunStarted', 0, '{\"workflow\":\"w\",\"version\":1,\"hash\":\"h\",\"started_by\":\"u\"}'),"
+            "('old-run', 2, 'RunCompleted', 0, '{\"outputs\":null}')");
   }
   auto s = openSqliteStore(dir.path.string());
   REQUIRE(s.isOk());

@@ -93,7 +93,7 @@ steps:
   CHECK(h.st.step("look[3]")->output["echo"]["n"] == 3);
 }
 
-TEST_CASE("switch takes the first true case; if skips", "[machine][switch]") {
+TEST_CASE("switch takes the first true case, if skips", "[machine][switch]") {
   Harness h(std::string(kHeader) + R"yaml(inputs: { band: string }
 steps:
   - id: route
@@ -293,7 +293,7 @@ TEST_CASE("with cancel: single, one person's cancellation ends the run and later
   CHECK(h.st.status == RunStatus::kCancelled);
 }
 
-TEST_CASE("cancelling a run needs a second person holding the owner role; until then the run carries on", "[machine][cancel]") {
+TEST_CASE("cancelling a run needs a second person holding the owner role, until then the run carries on", "[machine][cancel]") {
   using K = RunMachine::CancelInput::Kind;
   Harness h("workflow: t\nversion: 1\nowner: mash-supervisor\nsteps:\n  - { id: s, uses: a.b }\n  - { id: t, wait: 1h }\n");
   h.start();

@@ -89,7 +89,7 @@ TEST_CASE("a witness cosignature carries its time and verifies only with the wit
   CHECK(note::verifiedByLog(*parsed, "o/log", log->publicKeyRaw()));
 }
 
-TEST_CASE("a checkpoint log is read note by note; a tear is reported, the notes before it kept", "[audit][note]") {
+TEST_CASE("a checkpoint log is read note by note, a tear is reported, the notes before it kept", "[audit][note]") {
   auto key = SigningKey::generate();
   std::string logText;
   for (uint64_t size : {1, 5, 9}) {

@@ -307,7 +307,7 @@ TEST_CASE("postgres: query with params maps column types", "[sql][postgres]") {
   CHECK(h.call("rms", "query", {{"name", "series"}, {"params", {{"n", 3}}}}).output["count"] == 3);
 }
 
-TEST_CASE("postgres: injection is data; writes need a writable connection and `execute`", "[sql][postgres]") {
+TEST_CASE("postgres: injection is data, writes need a writable connection and `execute`", "[sql][postgres]") {
   auto* s = server();
   if (s == nullptr) return;
   std::string why;
@@ -360,7 +360,7 @@ TEST_CASE("postgres: invalid requests, timeout, too many rows", "[sql][postgres]
   CHECK(h.call("rms", "query", {{"name", "series"}, {"params", {{"n", 10}}}}).output["count"] == 10);
 }
 
-TEST_CASE("postgres: password from the secret lookup, never in a message; unreachable", "[sql][postgres]") {
+TEST_CASE("postgres: password from the secret lookup, never in a message, unreachable", "[sql][postgres]") {
   auto* s = server();
   if (s == nullptr) return;
   Harness wrong({postgres("rms", *s, false)}, 5s, 100, "wrong-SECRETVALUE");
