@@ -132,7 +132,8 @@ TEST_CASE("per approver: override rate, quick share from opening, and --yes deci
   CHECK(leo.quick == 0);
 
   // The threshold is the caller's: at a minute, ines's 30 s decision is quick too.
-  const auto& ines60 = find(stats(f, DecisionStats::By::kApprover, 60s), "ines//");
+  const auto byApprover60 = stats(f, DecisionStats::By::kApprover, 60s);
+  const auto& ines60 = find(byApprover60, "ines//");
   CHECK(ines60.quick == 2);
 }
 
