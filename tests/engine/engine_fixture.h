@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
 
 #include "vigil/engine.h"
 #include "vigil/loader.h"
@@ -28,7 +29,8 @@ struct DataDir {
 
 struct Fixture {
   explicit Fixture(const std::filesystem::path& dir, SecretLookup secrets = nullptr,
-                   std::shared_ptr<const Area> area = nullptr, const char* now = "2026-11-26T09:00:00Z")
+                   std::shared_ptr<const Area> area = nullptr, const char* now = "2026-11-26T09:00:00Z",
+                   const std::function<void(EngineOptions&)>& tweak = nullptr)
       : clock(std::make_shared<ManualClock>(*parseTime(now))) {
     auto s = openSqliteStore(dir.string());
     REQUIRE(s.isOk());
@@ -43,6 +45,7 @@ struct Fixture {
     o.area = std::move(area);
     o.workers = 4;
     o.timerThread = false;
+    if (tweak) tweak(o);
     auto e = Engine::create(o);
     REQUIRE(e.isOk());
     engine = std::move(e).value();

@@ -67,7 +67,13 @@ HttpResponse Api::metrics(HttpRequest&, const Principal&) {
   histogram(o, "vigil_store_commit_seconds", "", m.commitSeconds);
   o << "# HELP vigil_store_committed_inputs_total Inputs applied by group commits.\n"
        "# TYPE vigil_store_committed_inputs_total counter\n"
-       "vigil_store_committed_inputs_total " << m.committedInputs << "\n";
+       "vigil_store_committed_inputs_total " << m.committedInputs << "\n"
+       "# HELP vigil_store_failed_commits_total Group commits the store refused (disk full, I/O error, locked).\n"
+       "# TYPE vigil_store_failed_commits_total counter\n"
+       "vigil_store_failed_commits_total " << m.failedCommits << "\n"
+       "# HELP vigil_engine_deferred_inputs_total Inputs a batch left for the next one when it reached its time slice.\n"
+       "# TYPE vigil_engine_deferred_inputs_total counter\n"
+       "vigil_engine_deferred_inputs_total " << m.deferredInputs << "\n";
   auto approvals = ctx_.store->approvalStats(ctx_.clock->now());
   if (!approvals) return HttpResponse::error(503, "store_unavailable", "the store cannot be read");
   struct Family {

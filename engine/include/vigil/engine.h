@@ -45,6 +45,10 @@ struct EngineOptions {
   SecretLookup secrets;
   int workers = 8;                // connector calls in flight at once, over all connectors
   size_t maxBatch = 1024;         // inputs per group commit
+  // How long the committer applies a batch's inputs before it commits what it has and
+  // leaves the rest for the next batch, behind inputs that arrived meanwhile for other runs:
+  // one run's heavy transitions cannot hold every other run's acknowledgement.
+  std::chrono::milliseconds batchSlice{100};
   // Poll interval of the timer thread when no timer is known to be due sooner. Tests that
   // drive time by hand call fireDueTimers() instead and set `timerThread` to false.
   std::chrono::milliseconds timerPoll{1000};
@@ -70,6 +74,7 @@ struct EngineMetrics {
   uint64_t commits = 0;
   uint64_t committedInputs = 0;
   uint64_t failedCommits = 0;
+  uint64_t deferredInputs = 0;  // left by a batch that reached its time slice, for the next
 };
 
 // Whether the engine can take work now: what /readyz reports.

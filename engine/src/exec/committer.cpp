@@ -82,6 +82,24 @@ void EngineImpl::committerLoop() {
   }
 }
 
+// Inputs a batch had no time for go back to the queue behind what arrived meanwhile, except
+// that each run's inputs keep their order: a run that has inputs deferred has its newer
+// ones queued after them.
+void EngineImpl::deferInputs(std::vector<EngineInput> later) {
+  std::set<std::string> deferredRuns;
+  for (const auto& in : later) deferredRuns.insert(in.runId);
+  std::lock_guard lock(inMu_);
+  std::deque<EngineInput> others, sameRuns;
+  for (auto& in : inputs_) (deferredRuns.count(in.runId) ? sameRuns : others).push_back(std::move(in));
+  inputs_ = std::move(others);
+  for (auto& in : later) inputs_.push_back(std::move(in));
+  for (auto& in : sameRuns) inputs_.push_back(std::move(in));
+  {
+    std::lock_guard m(metricsMu_);
+    metrics_.deferredInputs += later.size();
+  }
+}
+
 EngineHealth EngineImpl::health() {
   std::lock_guard lock(inMu_);
   EngineHealth h;
@@ -227,7 +245,22 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     }
   };
 
+  // The batch's own inputs are at the front of `work`, what their transitions caused
+  // (children started or ended) behind them; only the former may wait for the next batch.
+  const auto sliceEnd = std::chrono::steady_clock::now() + o_.batchSlice;
+  size_t ownLeft = work.size();
+  size_t deferred = 0;
   for (size_t guard = 0; !work.empty() && guard < 100000; ++guard) {
+    if (ownLeft > 0 && ownLeft < batchInputs.size() && std::chrono::steady_clock::now() >= sliceEnd) {
+      std::vector<EngineInput> later(std::make_move_iterator(work.begin()),
+                                     std::make_move_iterator(work.begin() + static_cast<std::ptrdiff_t>(ownLeft)));
+      work.erase(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(ownLeft));
+      ownLeft = 0;
+      deferred = later.size();
+      deferInputs(std::move(later));
+      if (work.empty()) break;
+    }
+    if (ownLeft > 0) --ownLeft;
     EngineInput in = std::move(work.front());
     work.pop_front();
     Status result = Status::ok();
@@ -313,11 +346,11 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
 
   auto t0 = std::chrono::steady_clock::now();
   Status committed = batch.empty() ? Status::ok() : o_.store->commit(batch);
-  if (!batch.empty()) {
+  if (!batch.empty() && committed) {
     std::lock_guard lock(metricsMu_);
     metrics_.commitSeconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     ++metrics_.commits;
-    metrics_.committedInputs += batchInputs.size();
+    metrics_.committedInputs += batchInputs.size() - deferred;
   }
   {
     // Committed, the timers' rows are gone; refused, they are still due and the poll may

@@ -39,8 +39,11 @@ struct EngineInput {
 void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey,
                         const ConnectorRegistry* connectors, TimePoint now, std::vector<AuditEntry>* out);
 
-// secrets.cpp: calls that fill in `secrets.NAME` markers and scrub the answer.
+// secrets.cpp: calls that fill in `secrets.NAME` markers and scrub the answer; text from
+// outside has the marker byte replaced (U+FFFD), so it can never name a secret.
 CallOutcome callWithSecrets(Connector& connector, ConnectorCall call, const SecretLookup& lookup);
+void neutralizeSecretMarkers(Json& j);
+void neutralizeSecretMarkers(std::string& s);
 
 struct CallJob {
   std::string runId;
@@ -75,6 +78,7 @@ class EngineImpl final : public Engine {
   // committer.cpp
   void committerLoop();
   void processBatch(std::vector<EngineInput>& inputs);
+  void deferInputs(std::vector<EngineInput> later);
   bool runExists(const std::string& runId);
   Result<LiveRun*> live(const std::string& runId, std::map<std::string, LiveRun>& created);
   Result<std::shared_ptr<const RunMachine>> machineForHash(const std::string& hash, const std::string& areaHash);
