@@ -135,6 +135,7 @@ Result<std::string> EngineImpl::startRun(const std::string& workflow, const Json
   in.runId = id;
   in.workflow = workflow;
   in.payload = std::move(checked).value();
+  neutralizeSecretMarkers(in.payload);
   in.startedBy = startedBy;
   Status s = submit(std::move(in), true);
   if (!s) return s;
@@ -146,6 +147,7 @@ Status EngineImpl::cancelRun(const std::string& runId, const RunMachine::CancelI
   in.kind = EngineInput::Kind::kCancel;
   in.runId = runId;
   in.cancel = cancel;
+  neutralizeSecretMarkers(in.cancel.reason);
   return submit(std::move(in), true);
 }
 
@@ -155,6 +157,9 @@ Status EngineImpl::actOnApproval(const std::string& runId, const std::string& st
   in.runId = runId;
   in.step = step;
   in.approval = action;
+  neutralizeSecretMarkers(in.approval.reason);
+  neutralizeSecretMarkers(in.approval.form);
+  neutralizeSecretMarkers(in.approval.rating);
   return submit(std::move(in), true);
 }
 

@@ -1,7 +1,9 @@
 // Secrets in connector calls. An expression `secrets.NAME` evaluates to a marker naming the
 // secret, so the value never enters the run's state, events, work items or audit trail;
 // the worker puts the values in just before the call and takes them back out of whatever
-// the connector returns.
+// the connector returns. Text from outside that holds the marker byte is changed where it
+// enters a run (start inputs, decisions, cancellations, connector answers): otherwise a
+// partner could write a marker into a referral and have vigil fill in a secret and send it on.
 #include "engine_impl.h"
 
 namespace vigil {
@@ -64,6 +66,30 @@ void scrubJson(Json& j, const std::vector<std::string>& values) {
 
 std::string secretMarker(const std::string& name) { return kPrefix + name + kMark; }
 
+void neutralizeSecretMarkers(Json& j) {
+  if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    if (s.find(kMark) == std::string::npos) return;
+    std::string out;
+    for (char c : s) {
+      if (c == kMark) {
+        out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      } else {
+        out += c;
+      }
+    }
+    j = std::move(out);
+  } else if (j.is_array() || j.is_object()) {
+    for (auto& v : j) neutralizeSecretMarkers(v);
+  }
+}
+
+void neutralizeSecretMarkers(std::string& s) {
+  Json j = std::move(s);
+  neutralizeSecretMarkers(j);
+  s = j.get<std::string>();
+}
+
 CallOutcome callWithSecrets(Connector& connector, ConnectorCall call, const SecretLookup& lookup) {
   std::vector<std::string> used;
   std::string missing;
@@ -72,6 +98,8 @@ CallOutcome callWithSecrets(Connector& connector, ConnectorCall call, const Secr
     return CallOutcome::failure("secret_missing", "secret '" + missing + "' is not configured", false);
   }
   CallOutcome o = connector.call(call);
+  neutralizeSecretMarkers(o.output);
+  neutralizeSecretMarkers(o.message);
   if (!used.empty()) {
     scrubJson(o.output, used);
     scrub(o.message, used);
