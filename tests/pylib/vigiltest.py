@@ -71,6 +71,19 @@ class Daemon:
 
     def __exit__(self, *exc):
         self.stop()
+        if exc[0] is None:
+            self.check_sanitizers()
+
+    # What the sanitizer builds write when they find a fault (scripts/test.sh); a daemon that
+    # wrote one fails its test even where the fault did not change an answer.
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer", "runtime error:")
+
+    def check_sanitizers(self):
+        text = open(self.log_path, errors="replace").read()
+        for mark in self.SANITIZER_MARKS:
+            at = text.find(mark)
+            if at >= 0:
+                raise AssertionError(f"vigil serve reported a fault ({self.log_path}):\n" + text[max(0, at - 200):at + 3000])
 
     def stop(self):
         import subprocess
@@ -83,7 +96,7 @@ class Daemon:
                 self.proc.wait()
         return self.proc.returncode
 
-    def request(self, method, path, token=None, body=None, headers=None):
+    def request(self, method, path, token=None, body=None, headers=None, timeout=20):
         import json
         import urllib.error
         import urllib.request
@@ -94,7 +107,7 @@ class Daemon:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=20) as r:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.status, json.loads(r.read() or b"null")
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
