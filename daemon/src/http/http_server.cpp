@@ -1,9 +1,8 @@
 // The Beast server: one session object per connection, asynchronous reads and writes on
 // two I/O threads, handlers on a separate pool.
 #include "http/http_server.h"
+#include "http/http_framing.h"
 
-#include <array>
-#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -59,79 +58,10 @@ struct HttpServer::Impl {
 
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // One address per host whatever the listening socket's family.
 net::ip::address peerKey(const net::ip::address& a) {
   if (a.is_v6() && a.to_v6().is_v4_mapped()) return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6());
   return a;
-}
-
-// Finds the end of a request's header block in the raw bytes, before Beast sees them,
-// and spots obs-fold there: Beast joins a continued line into one value, after which a
-// folded `Authorization` cannot be told from a plain one.
-class HeaderScan {
- public:
-  enum class Verdict { needMore, complete, folded };
-
-  Verdict feed(const char* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      const char c = p[i];
-      ++length_;
-      if (c == '\n') {
-        if (lineLength_ == 0) return Verdict::complete;
-        lineLength_ = 0;
-        atLineStart_ = true;
-        firstLine_ = false;
-        continue;
-      }
-      if (c == '\r') continue;  // a stray CR is Beast's to refuse
-      if (atLineStart_ && !firstLine_ && (c == ' ' || c == '\t')) return Verdict::folded;
-      atLineStart_ = false;
-      ++lineLength_;
-    }
-    return Verdict::needMore;
-  }
-  size_t length() const { return length_; }  // bytes fed so far
-
- private:
-  size_t length_ = 0;
-  size_t lineLength_ = 0;
-  bool atLineStart_ = true;
-  bool firstLine_ = true;
-};
-
-using Request = http::request<http::string_body>;
-
-// Why a parsed header block is refused, or empty. Beast settles the rest: Content-Length
-// after `Transfer-Encoding: chunked` and the reverse, two differing Content-Lengths.
-std::string framingProblem(const Request& req) {
-  // Headers that decide who asks, how much is read, or why: a second copy would let two
-  // readers of the same bytes disagree.
-  static constexpr std::array<const char*, 7> kOnce = {"Authorization",   "Content-Length",    "Content-Type",   "Host",
-                                                       "Idempotency-Key", "Transfer-Encoding", "X-Vigil-Purpose"};
-  std::array<int, kOnce.size()> seen{};
-  for (const auto& f : req) {
-    for (size_t i = 0; i < kOnce.size(); ++i) {
-      if (beast::iequals(f.name_string(), kOnce[i]) && ++seen[i] > 1) {
-        return "header " + std::string(kOnce[i]) + " given more than once";
-      }
-    }
-  }
-  auto te = req.find(http::field::transfer_encoding);
-  auto cl = req.find(http::field::content_length);
-  if (te != req.end() && !beast::iequals(te->value(), "chunked")) {
-    return "Transfer-Encoding other than chunked is not supported";
-  }
-  if (te != req.end() && cl != req.end()) return "both Transfer-Encoding and Content-Length";
-  if (cl != req.end()) {
-    const auto v = cl->value();
-    if (v.empty() || v.find_first_not_of("0123456789") != beast::string_view::npos) return "Content-Length is not one number";
-  }
-  return {};
 }
 
 // A complete 503 written at accept, before anything is parsed.
@@ -142,8 +72,8 @@ std::string busyResponse(const std::string& message) {
 }
 
 // One connection. Stream is beast::tcp_stream (HTTP) or beast::ssl_stream over it (HTTPS).
-// A request is read in two steps: its header block is gathered raw (HeaderScan), then
-// parsed and checked whole (framingProblem) before any of the body is read.
+// A request is read in the steps of its RequestFramer (http_framing.h): its header block is
+// gathered raw, then parsed and checked whole before any of the body is read.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -156,7 +86,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       : stream_(makeStream(std::move(socket), impl)),
         impl_(impl),
         address_(std::move(address)),
-        buffer_(impl.limits.maxHeaderBytes + 65536) {}
+        buffer_(readBufferBytes(impl.limits)) {}
   ~Session() {
     endPending();
     impl_.release(address_);
@@ -183,11 +113,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  private:
   void read() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(impl_.limits.maxHeaderBytes));
-    parser_->body_limit(impl_.limits.maxBodyBytes);
-    parser_->eager(false);
-    scan_ = HeaderScan();
+    framer_.emplace(impl_.limits);
     beast::get_lowest_layer(stream_).expires_after(
         std::chrono::seconds(served_ == 0 ? impl_.limits.readTimeoutSeconds : impl_.limits.idleTimeoutSeconds));
     gatherHeader();
@@ -195,7 +121,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void gatherHeader() {
     const size_t have = buffer_.size();
-    if (have > scan_.length()) {
+    if (have > framer_->scanned()) {
       if (!pending_) {
         // A keep-alive request's first byte: from here it is sending headers, and the
         // whole request must arrive within the read timeout, not the idle one.
@@ -207,27 +133,19 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         pending_ = true;
         beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(impl_.limits.readTimeoutSeconds));
       }
-      const auto* bytes = static_cast<const char*>(buffer_.data().data());
-      const auto verdict = scan_.feed(bytes + scan_.length(), have - scan_.length());
-      if (verdict == HeaderScan::Verdict::folded) {
-        refuse(HttpResponse::error(400, "bad_request", "malformed HTTP request: obs-fold (a header line continued on the next)"),
-               "obs-fold");
+      bool complete = false;
+      if (auto refused = framer_->scanHeader(std::string_view(static_cast<const char*>(buffer_.data().data()), have), &complete)) {
+        refuse(std::move(*refused));
         return;
       }
-      if (scan_.length() > impl_.limits.maxHeaderBytes) {
-        refuse(HttpResponse::error(431, "headers_too_large",
-                                   "request headers exceed " + std::to_string(impl_.limits.maxHeaderBytes) + " bytes"),
-               "header block too large");
-        return;
-      }
-      if (verdict == HeaderScan::Verdict::complete) {
+      if (complete) {
         parseHeader();
         return;
       }
     }
     const size_t room = beast::read_size(buffer_, 65536);
     if (room == 0) {
-      refuseUnreadable(make_error_code(http::error::buffer_overflow));
+      refuse(unreadableRequest(http::error::buffer_overflow, impl_.limits));
       return;
     }
     stream_.async_read_some(buffer_.prepare(room), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
@@ -243,29 +161,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void parseHeader() {
     endPending();
-    beast::error_code ec;
-    while (!parser_->is_header_done()) {
-      const size_t used = parser_->put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec == http::error::need_more) ec = {};
-      if (ec || used == 0) break;
-    }
-    if (ec) {
-      refuseUnreadable(ec);
+    if (auto refused = framer_->parseHeader(buffer_)) {
+      refuse(std::move(*refused));
       return;
     }
-    if (!parser_->is_header_done()) {
-      // HeaderScan saw a blank line where Beast sees none (a bare LF among CRLFs).
-      refuse(HttpResponse::error(400, "bad_request", "malformed HTTP request: bad line ending"), "bad line ending");
-      return;
-    }
-    const std::string problem = framingProblem(parser_->get());
-    if (!problem.empty()) {
-      refuse(HttpResponse::error(400, "bad_request", "malformed HTTP request: " + problem), problem);
-      return;
-    }
-    headerFields_ = static_cast<size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, this->shared_from_this()));
+    http::async_read(stream_, buffer_, framer_->parser(), beast::bind_front_handler(&Session::onRead, this->shared_from_this()));
   }
 
   void onRead(beast::error_code ec, std::size_t) {
@@ -275,37 +175,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     if (ec) {
-      refuseUnreadable(ec);
+      refuse(unreadableRequest(ec, impl_.limits));
       return;
     }
-    auto& req = parser_->get();
-    if (static_cast<size_t>(std::distance(req.begin(), req.end())) != headerFields_) {
-      // Beast adds trailer fields to the headers; refusing them is the one way to be
-      // sure none is taken for a header (an Authorization sent after the body, say).
-      refuse(HttpResponse::error(400, "bad_request", "malformed HTTP request: trailer fields are not accepted"), "trailer fields");
+    RequestFramer::Framed framed;
+    if (auto refused = framer_->finish(&framed)) {
+      refuse(std::move(*refused));
       return;
     }
-    HttpRequest r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    size_t q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos) {
-      std::string_view qs = std::string_view(r.target).substr(q + 1);
-      size_t pos = 0;
-      while (pos <= qs.size()) {
-        size_t amp = qs.find('&', pos);
-        std::string_view pair = qs.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
-        size_t eq = pair.find('=');
-        if (!pair.empty()) r.query[percentDecode(pair.substr(0, eq), true)] = eq == std::string_view::npos ? "" : percentDecode(pair.substr(eq + 1), true);
-        if (amp == std::string_view::npos) break;
-        pos = amp + 1;
-      }
-    }
-    for (const auto& f : req) r.headers[lower(std::string(f.name_string()))] = std::string(f.value());
-    r.body = std::move(req.body());
+    HttpRequest r = std::move(framed.request);
     r.peer = peer();
-    keepAlive_ = req.keep_alive();
+    keepAlive_ = framed.keepAlive;
     ++served_;
     net::post(impl_.pool, [self = this->shared_from_this(), r = std::move(r)]() mutable {
       HttpResponse resp;
@@ -321,17 +201,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // The request could not be read safely: answer once and close, so a confused framing
   // can never be read as a second request.
-  void refuseUnreadable(beast::error_code ec) {
-    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      refuse(HttpResponse::error(431, "headers_too_large", "request headers exceed " + std::to_string(impl_.limits.maxHeaderBytes) + " bytes"),
-             ec.message());
-    } else if (ec == http::error::body_limit) {
-      refuse(HttpResponse::error(413, "body_too_large", "request body exceeds " + std::to_string(impl_.limits.maxBodyBytes) + " bytes"),
-             ec.message());
-    } else {
-      refuse(HttpResponse::error(400, "bad_request", "malformed HTTP request: " + ec.message()), ec.message());
-    }
-  }
+  void refuse(FramingRefusal r) { refuse(std::move(r.response), r.why); }
 
   void refuse(HttpResponse r, const std::string& why) {
     impl_.log->info("refused request from {}: {}", peer(), why);
@@ -416,9 +286,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   HttpServer::Impl& impl_;
   const net::ip::address address_;  // the key of impl_.peers
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  HeaderScan scan_;
-  size_t headerFields_ = 0;  // fields in the header block; more after the body are trailers
+  std::optional<RequestFramer> framer_;  // the request being read
   bool pending_ = true;      // counted in impl_.peers as sending headers (admitted so)
   bool keepAlive_ = false;
   int served_ = 0;
