@@ -155,7 +155,7 @@ int verify(CommandContext& ctx) {
     if (b.is_discarded()) return unusable(bundle + " is not JSON", asJson);
     std::string caveat;
     if (trusted.empty()) {
-      trusted = b.is_object() ? b.value("public_key", "") : "";
+      trusted = b.is_object() && b.value("public_key", json()).is_string() ? b["public_key"].get<std::string>() : "";
       caveat = "trusted the key inside the bundle (id " + keyIdOf(trusted) +
                "); compare it with your force's published key id, or give --public-key FILE";
     }

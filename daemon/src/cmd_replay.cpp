@@ -37,6 +37,11 @@ std::shared_ptr<const Workflow> loadFile(const std::string& path, std::string* e
   return r.workflow;
 }
 
+// A member of one of a bundle's objects, or null. What no signature covers (the key, the
+// query) may be any JSON at all, and so may the kept sources of a format 1 bundle.
+json memberOf(const json& j, const std::string& key) { return j.is_object() && j.contains(key) ? j[key] : json(); }
+std::string textOf(const json& j) { return j.is_string() ? j.get<std::string>() : std::string(); }
+
 json resultJson(const std::string& run, const ReplayResult& r) {
   return {{"id", run},
           {"identical", r.identical},
@@ -100,7 +105,7 @@ int replayBundle(const std::string& path, std::string run, const std::string& pu
     std::cerr << "vigil replay: " << path << " is not an audit bundle (not a JSON object)\n";
     return kExitUsage;
   }
-  std::string trusted = b.value("public_key", "");
+  std::string trusted = textOf(memberOf(b, "public_key"));
   if (!publicKey.empty()) {
     std::ifstream k(publicKey, std::ios::binary);
     std::stringstream pem;
@@ -113,7 +118,7 @@ int replayBundle(const std::string& path, std::string run, const std::string& pu
     std::cerr << "vigil replay: the bundle does not verify: " << v.problem << ": " << v.detail << "\n";
     return kExitFailure;
   }
-  if (run.empty()) run = b.value("query", json::object()).value("run", "");
+  if (run.empty()) run = textOf(memberOf(memberOf(b, "query"), "run"));
   if (run.empty()) return usageError("replay", "this bundle is of every record since a time: give the RUN to replay");
   ChainedEvents events(run);
   std::string workflowHash, areaHash;
@@ -133,7 +138,7 @@ int replayBundle(const std::string& path, std::string run, const std::string& pu
   }
   std::shared_ptr<const Workflow> wf = override;
   if (!wf) {
-    const json source = b.value("workflows", json::object()).value(workflowHash, json());
+    const json source = memberOf(memberOf(b, "workflows"), workflowHash);
     LoadResult loaded = source.is_string() ? loadWorkflow(source.get<std::string>(), "bundle:" + workflowHash.substr(0, 16)) : LoadResult{};
     if (!loaded.ok()) {
       std::cerr << "vigil replay: the bundle does not hold the definition run " << run << " started with\n";
@@ -143,7 +148,7 @@ int replayBundle(const std::string& path, std::string run, const std::string& pu
   }
   std::shared_ptr<const Area> area;
   if (!areaHash.empty()) {
-    const json areaText = b.value("areas", json::object()).value(areaHash, json());
+    const json areaText = memberOf(memberOf(b, "areas"), areaHash);
     auto loaded = areaText.is_string() ? loadAreaText(areaText.get<std::string>(), "bundle:area " + areaHash.substr(0, 16))
                                        : Result<std::shared_ptr<const Area>>(Status::notFound("the bundle lacks the area file the run used"));
     if (!loaded) {

@@ -213,6 +213,23 @@ try:
     json.dump(dropped, open(dropped_path, "w"))
     rp = subprocess.run([VIGIL, "replay", "--bundle", dropped_path, "--public-key", pub], capture_output=True, text=True, timeout=120)
     check("vigil replay refuses a bundle that does not verify", rp.returncode == 1 and "does not verify" in rp.stderr, (rp.stdout, rp.stderr))
+
+    # What no signature covers (the key inside, the query) may be any JSON: read as absent,
+    # never an internal error (found by fuzz_audit_bundle).
+    odd = json.loads(json.dumps(b))
+    odd["public_key"], odd["query"] = 7, [1]
+    odd_path = os.path.join(tmp, "odd-types.json")
+    json.dump(odd, open(odd_path, "w"))
+    rc, out, err = verify(odd_path)
+    check("audit verify: a bundle whose public_key is not text has no key to trust (exit 2, no internal error)",
+          rc == 2 and "bad key" in out and "internal error" not in err, (rc, out, err))
+    rp = subprocess.run([VIGIL, "replay", "--bundle", odd_path, "--public-key", pub], capture_output=True, text=True, timeout=120)
+    check("replay: a bundle whose query is not an object needs the RUN given (exit 2, no internal error)",
+          rp.returncode == 2 and "give the RUN" in rp.stderr and "internal error" not in rp.stderr, (rp.stdout, rp.stderr))
+    rp = subprocess.run([VIGIL, "replay", ids[0], "--bundle", odd_path, "--public-key", pub], capture_output=True, text=True,
+                        timeout=120)
+    check("replay: ... and with it, replays identical", rp.returncode == 0 and rp.stdout.startswith(f"{ids[0]} identical"),
+          (rp.stdout, rp.stderr))
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 checks.finish()

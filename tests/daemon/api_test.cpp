@@ -185,3 +185,62 @@ TEST_CASE("a signed delivery's timestamp is judged by the injected clock, within
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("a body field of the wrong type is answered 400 naming it and never as an internal error", "[daemon][api]") {
+  fs::path dir = fs::temp_directory_path() / ("vigil-api-types-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  {
+    auto store = std::shared_ptr<Store>(std::move(openSqliteStore(dir.string())).value());
+    auto users = std::move(UserStore::open(dir.string())).value();
+    EngineOptions o;
+    o.store = store;
+    o.clock = systemClock();
+    o.connectors = std::make_shared<ConnectorRegistry>();
+    o.timerThread = false;
+    auto engine = std::move(Engine::create(o)).value();
+    const char* yaml =
+        "workflow: w\nversion: 1\nowner: o\nsteps:\n  - id: review\n    approval: { assign: reviewers, options: [approve, reject] }\n";
+    auto wf = loadWorkflow(yaml, "w.yaml");
+    REQUIRE(wf.ok());
+    WorkflowCatalog catalog(*engine, o.connectors.get(), nullptr, nullptr);
+    REQUIRE(catalog.publish({{wf.workflow, yaml}}, WorkflowCatalog::Origin::kFolder).front().ok());
+    REQUIRE(engine->start().isOk());
+    ApiContext c;
+    c.engine = engine.get();
+    c.catalog = &catalog;
+    c.store = store.get();
+    c.users = users.get();
+    c.clock = o.clock;
+    c.log = std::make_shared<spdlog::logger>("test");
+    Api api(c);
+    const std::string operatorToken = *users->addUser("ola", {"operator", "author"});
+    const std::string approverToken = *users->addUser("bea", {"approver", "reviewers"});
+
+    auto call = [&](const std::string& method, const std::string& path, const std::string& token, const std::string& body) {
+      HttpRequest req;
+      req.method = method;
+      req.path = req.target = path;
+      req.headers["authorization"] = "Bearer " + token;
+      req.headers["x-vigil-purpose"] = "type checks of request bodies";
+      req.body = body;
+      HttpResponse r = api.handle(req);
+      return std::make_pair(r.status, nlohmann::json::parse(r.body));
+    };
+    auto [started, run] = call("POST", "/api/v1/runs", operatorToken, R"({"workflow": "w"})");
+    REQUIRE(started == 201);
+    REQUIRE(engine->waitIdle(std::chrono::seconds(10)));
+    const std::string task = "/api/v1/approvals/" + run["id"].get<std::string>() + "/review";
+    auto [opened, shown] = call("GET", task, approverToken, "");
+    REQUIRE(opened == 200);  // opened, so a decision reaches the digest check
+
+    auto [status, answer] = call("POST", task + "/decide", approverToken,
+                                 R"({"decision": "approve", "reason": "checked the referral", "shown_digest": {"x": 1}})");
+    CHECK(status == 400);
+    CHECK(answer["error"].value("field", "") == "shown_digest");
+    std::tie(status, answer) = call("POST", "/api/v1/workflows/validate", operatorToken, R"({"source": "workflow: x\n", "file": 7})");
+    CHECK(status == 400);
+    CHECK(answer["error"].value("field", "") == "file");
+    engine->stop();
+  }
+  fs::remove_all(dir);
+}

@@ -278,6 +278,9 @@ HttpResponse Api::decideApproval(HttpRequest& req, const Principal& who) {
   if (body.contains("reason") && !body["reason"].is_string()) {
     return HttpResponse::error(400, "invalid_request", "reason must be a string", "reason");
   }
+  if (body.contains("shown_digest") && !body["shown_digest"].is_string()) {
+    return HttpResponse::error(400, "invalid_request", "shown_digest must be a string", "shown_digest");
+  }
   // How the client had the person confirm (the vigil CLI: a prompt, or --yes); recorded in
   // the vote as the client states it, so scripted decisions can be told apart.
   std::optional<Confirmation> confirmed = Confirmation::kUnstated;

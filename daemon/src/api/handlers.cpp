@@ -105,6 +105,9 @@ std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* sour
   if (!body.is_object() || !body.contains("source") || !body["source"].is_string()) {
     return HttpResponse::error(400, "invalid_request", "body must be {\"source\": WORKFLOW_YAML, \"file\": NAME}", "source");
   }
+  if (body.contains("file") && !body["file"].is_string()) {
+    return HttpResponse::error(400, "invalid_request", "file must be a file name", "file");
+  }
   *source = body["source"].get<std::string>();
   const std::string file = body.value("file", std::string("workflow.yaml"));
   LoadResult r = loadWorkflow(*source, file);
