@@ -40,7 +40,7 @@ if [ ${#selected[@]} -eq 0 ]; then echo "unknown target '$target'; $usage" >&2; 
 
 if [ ! -f build-fuzz/build.ninja ]; then
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DVIGIL_FUZZ=ON -DVIGIL_BUILD_TESTS=OFF -DVIGIL_BUILD_BENCH=OFF
+    -DVIGIL_FUZZ=ON -DVIGIL_UI=OFF -DVIGIL_BUILD_TESTS=OFF -DVIGIL_BUILD_BENCH=OFF
 fi
 build=(ninja -C build-fuzz ${VIGIL_FUZZ_JOBS:+-j "$VIGIL_FUZZ_JOBS"})
 for t in "${selected[@]}"; do build+=("fuzz_${t%% *}"); done

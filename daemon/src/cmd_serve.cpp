@@ -280,6 +280,8 @@ int runServe(CommandContext& ctx) {
   apiContext.audit = audit.get();
   apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;
+  apiContext.tls = !config.tlsCert.empty();
+  apiContext.sessions = config.sessions;
   WorkflowCatalog catalog(*engine, eo.connectors.get(), area, [&users]() -> std::optional<Assignees> {
     auto people = Assignees::load(*users);
     if (!people) return std::nullopt;

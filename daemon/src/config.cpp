@@ -75,7 +75,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   }
   if (root.IsNull()) return Status::ok();
   if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
-  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks", "audit", "approvals",
+  static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks", "audit", "approvals", "sessions",
                                               "secrets_file", "connectors", "area"};
   struct LimitKey {
     long long lo;
@@ -190,6 +190,24 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
           config->quickDecision = std::chrono::seconds(n);
         } else {
           config->unactionableCheckInterval = std::chrono::seconds(n);
+        }
+      }
+    }
+    if (key == "sessions") {
+      // sessions: { idle_minutes: 30, hours: 8 }: browser sessions of the workbench
+      if (!v.IsMap()) {
+        problem(p, v, "'sessions' must be a map");
+        continue;
+      }
+      for (const auto& a : v) {
+        const std::string k = a.first.as<std::string>("");
+        long long n = 0;
+        if (k == "idle_minutes") {
+          if (readPositive(p, a.second, "sessions.idle_minutes", 1, 24 * 60, &n)) config->sessions.idleSeconds = n * 60;
+        } else if (k == "hours") {
+          if (readPositive(p, a.second, "sessions.hours", 1, 24, &n)) config->sessions.absoluteSeconds = n * 3600;
+        } else {
+          problem(p, a.first, "unknown key 'sessions." + k + "' (known: idle_minutes, hours)");
         }
       }
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/user_store.h"
 #include "http/http_server.h"
 #include "vigil/status.h"
 
@@ -76,6 +77,7 @@ struct ServeConfig {
   std::chrono::seconds quickDecision{10};
   // How often open tasks are checked for having nobody who can act on them.
   std::chrono::milliseconds unactionableCheckInterval{std::chrono::seconds(30)};
+  SessionPolicy sessions;  // sessions: { idle_minutes, hours } of the web workbench
   std::string secretsFile;
   std::string area;  // an area file: calendars and decision timescales (area_file.h)
   ConnectorConfig connectors;

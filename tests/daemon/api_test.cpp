@@ -41,7 +41,10 @@ TEST_CASE("every route is in docs/openapi.yaml and every documented route exists
     }
   }
   std::map<std::string, std::string> served;
-  for (const auto& r : Api::routes()) {
+  ApiContext none;  // the routes are fixed at construction; no handler runs here
+  Api api(none);
+  for (const auto& r : api.routes()) {
+    if (r.pattern == "/" || r.pattern.rfind("/ui/", 0) == 0 || r.pattern.rfind("/assets/", 0) == 0) continue;  // the UI's files
     served[r.method + " " + r.pattern] = r.isPublic ? "public" : r.permission ? permissionName(*r.permission) : "authenticated";
   }
   CHECK(documented == served);
@@ -82,7 +85,7 @@ TEST_CASE("each route answers 401 without a valid token and 403 to roles without
       if (u.name == "gone") REQUIRE(users->revokeToken(u.activeTokenIds.at(0)).isOk());
     }
 
-    auto call = [&](const Api::Route& r, const std::string& token) {
+    auto call = [&](const Route& r, const std::string& token) {
       HttpRequest req;
       req.method = r.method;
       req.path = concrete(r.pattern);
@@ -92,10 +95,13 @@ TEST_CASE("each route answers 401 without a valid token and 403 to roles without
       req.body = "{}";
       return api.handle(req).status;
     };
-    for (const auto& r : Api::routes()) {
+    for (const auto& r : api.routes()) {
       INFO(r.method << " " << r.pattern);
       if (r.isPublic) {
-        CHECK(call(r, "") == 200);
+        const int status = call(r, "");
+        CHECK(status != 401);
+        CHECK(status != 403);
+        CHECK(status < 500);
         continue;
       }
       CHECK(call(r, "") == 401);

@@ -1,6 +1,6 @@
 // GET /api/v1/connectors: each configured connector with its actions, their parameters and
 // outputs and what a call does with personal data; and its limits.
-#include "api/api.h"
+#include "api/resources.h"
 
 namespace vigil::daemon {
 namespace {
@@ -15,7 +15,7 @@ nlohmann::json params(const std::vector<ParamSpec>& ps) {
 
 }  // namespace
 
-HttpResponse Api::listConnectors(HttpRequest&, const Principal&) {
+HttpResponse OpsResource::listConnectors(HttpRequest&, Call&) {
   nlohmann::json items = nlohmann::json::array();
   if (ctx_.connectors != nullptr) {
     for (const auto& name : ctx_.connectors->names()) {

@@ -2,7 +2,7 @@
 #include <functional>
 #include <sstream>
 
-#include "api/api.h"
+#include "api/resources.h"
 #include "audit/audit_service.h"
 
 namespace vigil::daemon {
@@ -43,7 +43,7 @@ void histogram(std::ostringstream& o, const std::string& name, const std::string
 
 }  // namespace
 
-HttpResponse Api::metrics(HttpRequest&, const Principal&) {
+HttpResponse OpsResource::metrics(HttpRequest&, Call&) {
   std::ostringstream o;
   auto counts = ctx_.store->countRunsByStatus();
   if (!counts) return HttpResponse::error(503, "store_unavailable", "the store cannot be read");

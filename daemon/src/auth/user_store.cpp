@@ -106,7 +106,9 @@ UserStore::UserStore(const std::string& path) : db_(path, SQLite::OPEN_READWRITE
       " created_at INTEGER NOT NULL DEFAULT (unixepoch()), revoked_at INTEGER);"
       "CREATE TABLE IF NOT EXISTS role_grants(id INTEGER PRIMARY KEY, user TEXT NOT NULL, roles TEXT NOT NULL,"
       " requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL DEFAULT (unixepoch()), status TEXT NOT NULL,"
-      " decided_by TEXT NOT NULL DEFAULT '', decided_at INTEGER NOT NULL DEFAULT 0);");
+      " decided_by TEXT NOT NULL DEFAULT '', decided_at INTEGER NOT NULL DEFAULT 0);"
+      "CREATE TABLE IF NOT EXISTS sessions(hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, csrf TEXT NOT NULL,"
+      " created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL, expires_at INTEGER NOT NULL, ended_at INTEGER);");
   db_.setBusyTimeout(5000);
 }
 

@@ -42,6 +42,23 @@ struct RoleGrant {
   long long decidedAt = 0;
 };
 
+// How long a browser session lasts: it ends after `idle` without a request, and at
+// `absolute` after sign-in whatever happens.
+struct SessionPolicy {
+  long long idleSeconds = 30 * 60;
+  long long absoluteSeconds = 8 * 60 * 60;
+};
+
+// A browser session, as sign-in made it from a token. The cookie carries its id; auth.db
+// keeps only the id's SHA-256. It speaks for its token's user with the user's roles now,
+// so revoking the token (or removing the user) ends it at once.
+struct Session {
+  Principal who;
+  std::string csrf;         // sent back by the page on every state-changing request
+  long long expiresAt = 0;  // Unix seconds: the absolute end
+  long long idleUntil = 0;  // Unix seconds: the end if no request comes before
+};
+
 // Whether granting `roles` reads run data or decides, and so needs a second admin.
 bool needsSecondAdmin(const std::set<std::string>& roles);
 
@@ -60,6 +77,16 @@ class UserStore {
   std::optional<Principal> authenticate(const std::string& token);
   Result<std::vector<UserInfo>> list();
   bool hasUsers();
+
+  // Sign-in: a session for the holder of `token` (nullopt: not a valid token), and its id
+  // (shown once, for the cookie). `now` is Unix seconds from the daemon's clock.
+  Result<std::optional<std::pair<std::string, Session>>> startSession(const std::string& token, long long now,
+                                                                      const SessionPolicy& policy);
+  // The live session with this id, its idle time renewed; nullopt when unknown, ended,
+  // expired, idle too long, or its token was revoked.
+  std::optional<Session> session(const std::string& id, long long now, const SessionPolicy& policy);
+  // Sign-out: the id no longer works. Ending an unknown or ended session is not an error.
+  Status endSession(const std::string& id, long long now);
 
   // A pending grant for a new account (the same checks as addUser, nothing created yet).
   // Refused when the user exists or a grant for the name is already pending.

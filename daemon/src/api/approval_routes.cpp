@@ -1,60 +1,14 @@
 // Approvals over the API: the inbox, one task as its approver sees it, claim, decide,
 // reassign, and the override and SLA report. The rules themselves live in the engine
 // (RunMachine::onApproval); this layer says who the caller is and what they were shown.
-#include <openssl/evp.h>
-
 #include <cmath>
 #include <map>
 
-#include "api/api.h"
-#include "api/masking.h"
+#include "api/resources.h"
 #include "auth/assignees.h"
 
 namespace vigil::daemon {
 namespace {
-
-nlohmann::json rowJson(const ApprovalRow& r, TimePoint now) {
-  auto opt = [](const std::optional<TimePoint>& t) { return t ? nlohmann::json(formatTime(*t)) : nlohmann::json(); };
-  nlohmann::json j = {{"id", r.runId + "/" + r.step},
-                      {"run", r.runId},
-                      {"step", r.step},
-                      {"workflow", r.workflow},
-                      {"version", r.version},
-                      {"status", r.status},
-                      {"roles", r.roles},
-                      {"users", r.users},
-                      {"requested_at", formatTime(r.requestedAt)},
-                      {"due", opt(r.due)},
-                      {"overdue", r.status == "open" && r.due && *r.due < now},
-                      {"escalations", r.escalations},
-                      {"priority", r.priority},
-                      {"summary", r.summary},
-                      {"recommendation", r.recommendation.empty() ? nlohmann::json() : nlohmann::json(r.recommendation)}};
-  if (!r.claimedBy.empty() && r.claimUntil && *r.claimUntil > now) {
-    j["claimed_by"] = r.claimedBy;
-    j["claim_until"] = formatTime(*r.claimUntil);
-  }
-  if (r.status == "decided") {
-    j["decision"] = r.decision;
-    j["decided_by"] = r.decidedBy;
-    j["decided_at"] = opt(r.decidedAt);
-    j["agreed"] = r.agreed ? nlohmann::json(*r.agreed) : nlohmann::json();
-  }
-  return j;
-}
-
-std::string sha256Hex(const std::string& s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(s.data(), s.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
 
 // The engine's refusal as an HTTP answer. Its messages end in "; field: NAME" when one
 // field is at fault.
@@ -81,39 +35,38 @@ ApprovalActor actorOf(const Principal& who) {
 
 }  // namespace
 
-std::optional<HttpResponse> Api::loadTask(HttpRequest& req, TaskView* out, const Principal& who) {
-  out->runId = req.params["run"];
-  out->step = req.params["step"];
-  auto run = ctx_.store->loadRun(out->runId);
+std::vector<Route> ApprovalResource::routes() {
+  using P = Permission;
+  using R = ApprovalResource;
+  return {
+      {.method = "GET", .pattern = "/api/v1/approvals", .permission = P::kDecide, .handler = bind(&R::inbox)},
+      {.method = "GET", .pattern = "/api/v1/approvals/report", .permission = P::kManageApprovals, .handler = bind(&R::report)},
+      {.method = "GET", .pattern = "/api/v1/reports/late-decisions", .permission = P::kReadReports, .handler = bind(&R::lateDecisions)},
+      // Opening a task is a consultation whose purpose is the decision itself.
+      {.method = "GET", .pattern = "/api/v1/approvals/{run}/{step}", .permission = P::kDecide, .readsRunData = true,
+       .purposeRequired = false, .handler = bind(&R::show)},
+      {.method = "POST", .pattern = "/api/v1/approvals/{run}/{step}/claim", .permission = P::kDecide, .handler = bind(&R::claim)},
+      {.method = "POST", .pattern = "/api/v1/approvals/{run}/{step}/decide", .permission = P::kDecide, .handler = bind(&R::decide)},
+      {.method = "POST", .pattern = "/api/v1/approvals/{run}/{step}/reassign", .permission = P::kManageApprovals,
+       .handler = bind(&R::reassign)},
+  };
+}
+
+std::optional<HttpResponse> ApprovalResource::loadTask(HttpRequest& req, TaskView* out, const Principal& who) {
+  const std::string runId = req.params["run"];
+  const std::string step = req.params["step"];
+  auto run = ctx_.store->loadRun(runId);
   if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
-  const StepState* s = run->has_value() ? (*run)->step(out->step) : nullptr;
+  const StepState* s = run->has_value() ? (*run)->step(step) : nullptr;
   if (s == nullptr || !s->approval.is_object() || !s->approval.contains("request")) {
     return HttpResponse::error(404, "not_found", "no approval task with that id");
   }
-  // Least privilege: a task's contents (personal data) are for the people it is assigned
-  // to now, and those who have voted on it; not for every approver in the force.
-  const nlohmann::json assigned = s->approval.value("assigned", nlohmann::json::object());
-  bool mine = false;
-  for (const auto& r : assigned.value("roles", nlohmann::json::array())) mine = mine || who.roles.count(r.get<std::string>()) != 0;
-  for (const auto& u : assigned.value("users", nlohmann::json::array())) mine = mine || u == who.user;
-  for (const auto& v : s->approval.value("votes", nlohmann::json::array())) mine = mine || v.value("decided_by", "") == who.user;
-  if (!mine) return HttpResponse::error(403, "forbidden", "this approval task is not assigned to you");
-  const RunState& st = **run;
-  const nlohmann::json& request = s->approval["request"];
-  auto wf = workflowOf(st);
-  std::vector<std::string> sensitive = wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"};
-  const bool unmasked = mayReadSensitive(who, wf.get());
-  // Exactly what this person is shown; its digest is the evidence of what they decided on.
-  out->shown = {{"summary", request.value("summary", "")},
-                {"workflow", st.workflow},
-                {"version", st.version},
-                {"step", out->step},
-                {"options", request.value("options", nlohmann::json::array())},
-                {"recommendation", request.value("recommendation", nlohmann::json())},
-                {"show", maskShown(request.value("show", nlohmann::json::object()), sensitive, unmasked)}};
-  out->digest = sha256Hex(out->shown.dump());
-  out->state = s->approval;
-  out->stepStatus = s->status;
+  if (!taskIsFor(s->approval, who)) return HttpResponse::error(403, "forbidden", "this approval task is not assigned to you");
+  auto events = ctx_.store->events(runId);
+  if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
+  auto wf = workflowOf(**run);
+  *out = taskView(**run, step, *s, who, wf.get(), *events);
+  out->form = decisionFormJson(wf.get(), step, s->approval["request"]);
   return std::nullopt;
 }
 
@@ -167,7 +120,8 @@ std::optional<ApprovalFilter::Position> decodeCursor(const std::string& hex) {
 
 }  // namespace
 
-HttpResponse Api::approvalInbox(HttpRequest& req, const Principal& who) {
+HttpResponse ApprovalResource::inbox(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   const TimePoint now = ctx_.clock->now();
   ApprovalFilter f;
   f.roles.assign(who.roles.begin(), who.roles.end());
@@ -224,7 +178,7 @@ HttpResponse Api::approvalInbox(HttpRequest& req, const Principal& who) {
   auto page = ctx_.store->listApprovals(f);
   if (!page) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& r : page->rows) items.push_back(rowJson(r, now));
+  for (const auto& r : page->rows) items.push_back(taskRowJson(r, now));
   // Every matching task is reachable: `total` says how many there are and `next_cursor`
   // continues after the last row shown, so nothing is ever cut off without saying so.
   nlohmann::json j = {{"items", items}, {"total", page->total}};
@@ -232,21 +186,28 @@ HttpResponse Api::approvalInbox(HttpRequest& req, const Principal& who) {
   return HttpResponse::json(200, j);
 }
 
-HttpResponse Api::showApproval(HttpRequest& req, const Principal& who) {
+HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   TaskView t;
   if (auto bad = loadTask(req, &t, who)) return *bad;
   auto opened = ctx_.store->recordApprovalOpened(t.runId, t.step, who.user, ctx_.clock->now());
   if (!opened) return HttpResponse::error(503, "store_unavailable", "the task cannot be opened now");
-  if (!recordAccess(who, "consultation", t.runId, t.step, "deciding approval '" + t.step + "'")) {
-    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
-  }
+  AccessRecord access;
+  access.runId = t.runId;
+  access.step = t.step;
+  access.purpose = "deciding approval '" + t.step + "'";
+  call.access = std::move(access);
   nlohmann::json j = t.shown;
   j["id"] = t.runId + "/" + t.step;
   j["run"] = t.runId;
   j["shown_digest"] = t.digest;
   j["opened_at"] = formatTime(*opened);
-  j["status"] = t.state.contains("decision") ? "decided" : (t.stepStatus == StepStatus::kWaiting ? "open" : "closed");
+  j["status"] = t.status();
   j["assigned"] = t.state.value("assigned", nlohmann::json::object());
+  j["decision_form"] = t.form;
+  const nlohmann::json& request = t.state["request"];
+  j["due"] = request.value("due", nlohmann::json());
+  j["escalations"] = t.state.value("escalations", 0);
   j["votes"] = nlohmann::json::array();
   for (const auto& v : t.state.value("votes", nlohmann::json::array())) {
     j["votes"].push_back({{"decision", v.value("decision", "")}, {"decided_by", v.value("decided_by", "")}});
@@ -254,7 +215,8 @@ HttpResponse Api::showApproval(HttpRequest& req, const Principal& who) {
   return HttpResponse::json(200, j);
 }
 
-HttpResponse Api::claimApproval(HttpRequest& req, const Principal& who) {
+HttpResponse ApprovalResource::claim(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   ApprovalAction a;
   a.kind = ApprovalAction::Kind::kClaim;
   a.actor = actorOf(who);
@@ -267,7 +229,8 @@ HttpResponse Api::claimApproval(HttpRequest& req, const Principal& who) {
                                   {"claim_until", formatTime(ctx_.clock->now() + a.claimFor)}});
 }
 
-HttpResponse Api::decideApproval(HttpRequest& req, const Principal& who) {
+HttpResponse ApprovalResource::decide(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
@@ -325,7 +288,8 @@ HttpResponse Api::decideApproval(HttpRequest& req, const Principal& who) {
   return HttpResponse::json(200, j);
 }
 
-HttpResponse Api::reassignApproval(HttpRequest& req, const Principal& who) {
+HttpResponse ApprovalResource::reassign(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object()) return HttpResponse::error(400, "invalid_request", "body must be {\"users\", \"roles\", \"reason\"}");
@@ -383,7 +347,7 @@ nlohmann::json decisionJson(const DecisionStats& d) {
 
 }  // namespace
 
-HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
+HttpResponse ApprovalResource::report(HttpRequest&, Call&) {
   const TimePoint now = ctx_.clock->now();
   auto stats = ctx_.store->approvalStats(now);
   if (!stats) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
@@ -430,7 +394,7 @@ HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
   auto rows = ctx_.store->listApprovals(open);
   if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json tasks = nlohmann::json::array();
-  for (const auto& r : rows->rows) tasks.push_back(rowJson(r, now));
+  for (const auto& r : rows->rows) tasks.push_back(taskRowJson(r, now));
   return HttpResponse::json(200, {{"steps", steps},
                                   {"quick_decision_seconds", ctx_.quickDecision.count()},
                                   {"approvers", approvers},
@@ -441,7 +405,7 @@ HttpResponse Api::approvalReport(HttpRequest&, const Principal&) {
 
 // Decisions that missed their due time (the SLA), and open tasks already past it, oldest
 // request first. Run ids, steps and times only: no personal data, so no purpose needed.
-HttpResponse Api::lateDecisions(HttpRequest& req, const Principal&) {
+HttpResponse ApprovalResource::lateDecisions(HttpRequest& req, Call&) {
   const TimePoint now = ctx_.clock->now();
   ApprovalFilter f;
   f.status = "";
@@ -464,7 +428,7 @@ HttpResponse Api::lateDecisions(HttpRequest& req, const Principal&) {
   if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json items = nlohmann::json::array();
   for (const auto& r : rows->rows) {
-    nlohmann::json j = rowJson(r, now);
+    nlohmann::json j = taskRowJson(r, now);
     const TimePoint until = r.status == "decided" && r.decidedAt ? *r.decidedAt : now;
     j["late_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(until - *r.due).count();
     items.push_back(std::move(j));

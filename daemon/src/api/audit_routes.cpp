@@ -1,11 +1,25 @@
 // The audit trail over the API: live verification, export bundles (a recorded disclosure),
 // the public key, and key rotation.
-#include "api/api.h"
+#include "api/resources.h"
 #include "audit/audit_service.h"
 
 namespace vigil::daemon {
 
-HttpResponse Api::auditVerify(HttpRequest&, const Principal& who) {
+std::vector<Route> AuditResource::routes() {
+  using P = Permission;
+  using R = AuditResource;
+  return {
+      {.method = "GET", .pattern = "/api/v1/audit/verify", .permission = P::kAudit, .handler = bind(&R::verify)},
+      // An export is a disclosure: its purpose is required, and it is recorded as one.
+      {.method = "GET", .pattern = "/api/v1/audit/export", .permission = P::kAudit, .readsRunData = true,
+       .handler = bind(&R::exportBundle)},
+      {.method = "GET", .pattern = "/api/v1/audit/public-key", .permission = P::kAudit, .handler = bind(&R::publicKey)},
+      {.method = "POST", .pattern = "/api/v1/audit/rotate-key", .permission = P::kManageKeys, .handler = bind(&R::rotateKey)},
+  };
+}
+
+HttpResponse AuditResource::verify(HttpRequest&, Call& call) {
+  const Principal& who = call.who;
   if (ctx_.audit == nullptr) return HttpResponse::error(503, "unavailable", "the audit trail is not open");
   ctx_.audit->checkpoint();  // cover the tail, so the answer speaks for every record
   auto source = openSqliteAuditSource(ctx_.dataDir);
@@ -25,13 +39,9 @@ HttpResponse Api::auditVerify(HttpRequest&, const Principal& who) {
                                   {"key_id", ctx_.audit->keyId()}});
 }
 
-HttpResponse Api::auditExport(HttpRequest& req, const Principal& who) {
+HttpResponse AuditResource::exportBundle(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   if (ctx_.audit == nullptr) return HttpResponse::error(503, "unavailable", "the audit trail is not open");
-  std::string purpose = req.header("x-vigil-purpose");
-  if (purpose.empty() && req.query.count("purpose")) purpose = req.query.at("purpose");
-  if (purpose.size() < 3 || purpose.size() > 500) {
-    return HttpResponse::error(400, "purpose_required", "an export is a disclosure: state its purpose (X-Vigil-Purpose)", "purpose");
-  }
   std::string run = req.query.count("run") ? req.query.at("run") : "";
   std::string sinceText = req.query.count("since") ? req.query.at("since") : "";
   if (run.empty() == sinceText.empty()) {
@@ -49,20 +59,22 @@ HttpResponse Api::auditExport(HttpRequest& req, const Principal& who) {
     return HttpResponse::error(503, "unavailable", "the bundle could not be made now");
   }
   const std::string recipient = req.query.count("recipient") ? req.query.at("recipient") : who.user;
-  if (!recordAccess(who, "disclosure", run, "", purpose,
-               {{"event", "audit_export"}, {"query", (*bundle)["query"]}, {"records", (*bundle)["records"].size()}},
-               recipient)) {
-    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
-  }
+  AccessRecord access;
+  access.kind = "disclosure";
+  access.runId = run;
+  access.what = {{"event", "audit_export"}, {"query", (*bundle)["query"]}, {"records", (*bundle)["records"].size()}};
+  access.recipient = recipient;
+  call.access = std::move(access);
   return HttpResponse::json(200, *bundle);
 }
 
-HttpResponse Api::auditPublicKey(HttpRequest&, const Principal&) {
+HttpResponse AuditResource::publicKey(HttpRequest&, Call&) {
   if (ctx_.audit == nullptr) return HttpResponse::error(503, "unavailable", "the audit trail is not open");
   return HttpResponse::json(200, {{"key_id", ctx_.audit->keyId()}, {"public_key", ctx_.audit->publicKeyPem()}});
 }
 
-HttpResponse Api::auditRotateKey(HttpRequest&, const Principal& who) {
+HttpResponse AuditResource::rotateKey(HttpRequest&, Call& call) {
+  const Principal& who = call.who;
   if (ctx_.audit == nullptr) return HttpResponse::error(503, "unavailable", "the audit trail is not open");
   const std::string old = ctx_.audit->keyId();
   Status s = ctx_.audit->rotateKey();

@@ -1,9 +1,22 @@
 // Users and tokens through the API (admins only); the same operations as `vigil users`.
-#include "api/api.h"
+#include "api/resources.h"
 
 namespace vigil::daemon {
 
-HttpResponse Api::listUsers(HttpRequest&, const Principal&) {
+std::vector<Route> UserResource::routes() {
+  using P = Permission;
+  using R = UserResource;
+  return {
+      {.method = "GET", .pattern = "/api/v1/users", .permission = P::kManageUsers, .handler = bind(&R::listUsers)},
+      {.method = "POST", .pattern = "/api/v1/users", .permission = P::kManageUsers, .handler = bind(&R::addUser)},
+      {.method = "GET", .pattern = "/api/v1/users/grants", .permission = P::kManageUsers, .handler = bind(&R::listGrants)},
+      {.method = "POST", .pattern = "/api/v1/users/grants/{id}/{decision}", .permission = P::kManageUsers,
+       .handler = bind(&R::decideGrant)},
+      {.method = "POST", .pattern = "/api/v1/tokens/{id}/revoke", .permission = P::kManageUsers, .handler = bind(&R::revokeToken)},
+  };
+}
+
+HttpResponse UserResource::listUsers(HttpRequest&, Call&) {
   auto list = ctx_.users->list();
   if (!list) return HttpResponse::error(503, "unavailable", "users cannot be read now");
   nlohmann::json items = nlohmann::json::array();
@@ -11,7 +24,8 @@ HttpResponse Api::listUsers(HttpRequest&, const Principal&) {
   return HttpResponse::json(200, {{"items", items}});
 }
 
-HttpResponse Api::addUser(HttpRequest& req, const Principal& who) {
+HttpResponse UserResource::addUser(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("roles") ||
@@ -73,7 +87,8 @@ HttpResponse grantRefusal(const Status& s) {
 
 }  // namespace
 
-HttpResponse Api::decideGrant(HttpRequest& req, const Principal& who) {
+HttpResponse UserResource::decideGrant(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   auto id = grantId(req.params["id"]);
   if (!id) return HttpResponse::error(400, "invalid_request", "a grant id is a number", "id");
   const bool confirm = req.params["decision"] == "confirm";
@@ -95,7 +110,7 @@ HttpResponse Api::decideGrant(HttpRequest& req, const Principal& who) {
 }
 
 // The report of role changes: every grant asked for, by whom, and who decided it.
-HttpResponse Api::listGrants(HttpRequest&, const Principal&) {
+HttpResponse UserResource::listGrants(HttpRequest&, Call&) {
   auto list = ctx_.users->grants();
   if (!list) return HttpResponse::error(503, "unavailable", "grants cannot be read now");
   nlohmann::json items = nlohmann::json::array();
@@ -108,7 +123,8 @@ HttpResponse Api::listGrants(HttpRequest&, const Principal&) {
   return HttpResponse::json(200, {{"items", items}});
 }
 
-HttpResponse Api::revokeToken(HttpRequest& req, const Principal& who) {
+HttpResponse UserResource::revokeToken(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   Status s = ctx_.users->revokeToken(req.params["id"]);
   if (!s) {
     if (s.code() == Status::Code::kNotFound) return HttpResponse::error(404, "not_found", s.message());

@@ -1,33 +1,29 @@
-// The handlers behind the API routes.
+// Runs over the API: start (and start once per Idempotency-Key, as webhooks do), list,
+// show, cancel with a second person's confirmation.
 #include <algorithm>
-#include <mutex>
 
-#include "api/api.h"
 #include "api/masking.h"
+#include "api/resources.h"
 #include "vigil/loader.h"
 #include "vigil/merkle.h"
 
 namespace vigil::daemon {
+
+std::vector<Route> RunResource::routes() {
+  using P = Permission;
+  using R = RunResource;
+  return {
+      {.method = "POST", .pattern = "/api/v1/runs", .permission = P::kStartRuns, .handler = bind(&R::start)},
+      {.method = "GET", .pattern = "/api/v1/runs", .permission = P::kReadRuns, .readsRunData = true, .handler = bind(&R::list)},
+      {.method = "GET", .pattern = "/api/v1/runs/{id}", .permission = P::kReadRuns, .readsRunData = true, .handler = bind(&R::show)},
+      {.method = "POST", .pattern = "/api/v1/runs/{id}/cancel", .permission = P::kCancelRuns, .handler = bind(&R::cancel)},
+      {.method = "POST", .pattern = "/api/v1/runs/{id}/cancellation", .permission = P::kDecide, .handler = bind(&R::decideCancellation)},
+      {.method = "POST", .pattern = "/api/v1/hooks/{path*}", .permission = P::kStartRuns, .signedDelivery = true,
+       .handler = bind(&R::webhook)},
+  };
+}
+
 namespace {
-
-nlohmann::json workflowSummary(const Workflow& wf) {
-  return {{"name", wf.name},   {"version", wf.version}, {"sha256", wf.hash},
-          {"owner", wf.owner}, {"description", wf.description}};
-}
-
-// Reads of run data must say why (data protection: who consulted what, and for what).
-std::optional<HttpResponse> requirePurpose(const HttpRequest& req, std::string* purpose) {
-  *purpose = req.header("x-vigil-purpose");
-  if (purpose->empty()) {
-    auto it = req.query.find("purpose");
-    if (it != req.query.end()) *purpose = it->second;
-  }
-  if (purpose->size() < 3 || purpose->size() > 500) {
-    return HttpResponse::error(400, "purpose_required",
-                               "state why you are reading run data: X-Vigil-Purpose header or ?purpose=", "purpose");
-  }
-  return std::nullopt;
-}
 
 // The Idempotency-Key header into *key: 8 to 200 printable ASCII characters (the key is part
 // of a signed delivery's signed text, so its bytes must be unambiguous). Absent: "" when
@@ -59,99 +55,8 @@ std::string keyedRunId(const std::string& caller, const std::string& key) {
 
 }  // namespace
 
-HttpResponse Api::listWorkflows(HttpRequest&, const Principal&) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& wf : ctx_.catalog->active()) items.push_back(workflowSummary(*wf));
-  return HttpResponse::json(200, {{"items", items}});
-}
-
-HttpResponse Api::showWorkflow(HttpRequest& req, const Principal&) {
-  auto all = ctx_.catalog->versions(req.params["name"]);
-  if (all.empty()) return HttpResponse::error(404, "not_found", "no workflow with that name");
-  nlohmann::json versions = nlohmann::json::array();
-  for (const auto& wf : all) versions.push_back(workflowSummary(*wf));
-  const Workflow& latest = *all.back();
-  nlohmann::json steps = nlohmann::json::array();
-  for (const auto& s : latest.steps) steps.push_back({{"id", s.id}, {"kind", stepKindName(s.kind())}, {"purpose", s.purpose}});
-  nlohmann::json j = workflowSummary(latest);
-  j["versions"] = versions;
-  j["steps"] = steps;
-  j["definition"] = nlohmann::json::parse(latest.canonicalJson);
-  return HttpResponse::json(200, j);
-}
-
-namespace {
-
-nlohmann::json diagnosticsJson(const std::vector<Diagnostic>& diags) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& d : diags) {
-    list.push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)},
-                    {"severity", severityName(d.severity)}, {"message", d.message}});
-  }
-  return list;
-}
-
-HttpResponse invalidWorkflow(const std::vector<Diagnostic>& diags) {
-  return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
-                                  {"diagnostics", diagnosticsJson(diags)}});
-}
-
-}  // namespace
-
-std::optional<HttpResponse> Api::checkSource(HttpRequest& req, std::string* source, LoadResult* result,
-                                             std::vector<Diagnostic>* warnings) {
-  nlohmann::json body;
-  if (auto bad = parseJsonBody(req.body, &body)) return *bad;
-  if (!body.is_object() || !body.contains("source") || !body["source"].is_string()) {
-    return HttpResponse::error(400, "invalid_request", "body must be {\"source\": WORKFLOW_YAML, \"file\": NAME}", "source");
-  }
-  if (body.contains("file") && !body["file"].is_string()) {
-    return HttpResponse::error(400, "invalid_request", "file must be a file name", "file");
-  }
-  *source = body["source"].get<std::string>();
-  const std::string file = body.value("file", std::string("workflow.yaml"));
-  LoadResult r = loadWorkflow(*source, file);
-  std::vector<Diagnostic> diags = r.diagnostics;
-  if (r.ok()) diags = ctx_.catalog->check(*r.workflow);
-  if (!r.ok() || hasErrors(diags)) return invalidWorkflow(diags);
-  *warnings = std::move(diags);
-  *result = std::move(r);
-  return std::nullopt;
-}
-
-HttpResponse Api::validateWorkflow(HttpRequest& req, const Principal&) {
-  std::string source;
-  LoadResult r;
-  std::vector<Diagnostic> warnings;
-  if (auto answer = checkSource(req, &source, &r, &warnings)) return *answer;
-  return HttpResponse::json(200, {{"valid", true}, {"name", r.workflow->name}, {"version", r.workflow->version},
-                                  {"sha256", r.workflow->hash}, {"diagnostics", diagnosticsJson(warnings)}});
-}
-
-HttpResponse Api::publishWorkflow(HttpRequest& req, const Principal& who) {
-  std::string source;
-  LoadResult r;
-  std::vector<Diagnostic> warnings;
-  if (auto answer = checkSource(req, &source, &r, &warnings)) return *answer;
-  const Workflow& wf = *r.workflow;
-  using K = WorkflowCatalog::Outcome::Kind;
-  auto outcome = ctx_.catalog->publish({{r.workflow, source}}, WorkflowCatalog::Origin::kApi).front();
-  nlohmann::json answer = {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash},
-                           {"published", outcome.kind == K::kPublished}, {"diagnostics", diagnosticsJson(outcome.diagnostics)}};
-  switch (outcome.kind) {
-    case K::kUnchanged: return HttpResponse::json(200, answer);
-    case K::kInvalid: return invalidWorkflow(outcome.diagnostics);  // something changed since the check
-    case K::kVersionExists: return HttpResponse::error(409, "version_exists", outcome.message, "version");
-    case K::kVersionTooOld: return HttpResponse::error(409, "version_too_old", outcome.message, "version");
-    case K::kUnavailable: return HttpResponse::error(503, "unavailable", "the workflow could not be stored; nothing was published");
-    case K::kPublished: break;
-  }
-  ctx_.log->info("user {} published workflow {} version {} ({})", who.user, wf.name, wf.version, wf.hash.substr(0, 12));
-  recordAdmin(who, "publish workflow", {{"event", "workflow_published"}, {"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}});
-  return HttpResponse::json(201, answer);
-}
-
-HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
+HttpResponse RunResource::start(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object() || !body.contains("workflow") || !body["workflow"].is_string()) {
@@ -172,7 +77,8 @@ HttpResponse Api::startRun(HttpRequest& req, const Principal& who) {
   return HttpResponse::json(201, {{"id", *id}, {"workflow", body["workflow"]}, {"status", "started"}});
 }
 
-HttpResponse Api::webhook(HttpRequest& req, const Principal& who) {
+HttpResponse RunResource::webhook(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   const std::string workflow = ctx_.catalog->webhookWorkflow("/" + req.params["path"]);
   if (workflow.empty()) return HttpResponse::error(404, "not_found", "no workflow listens on this webhook");
   std::string key;
@@ -182,7 +88,7 @@ HttpResponse Api::webhook(HttpRequest& req, const Principal& who) {
   return startOnce(workflow, inputs, who, key, "webhook /" + req.params["path"]);
 }
 
-HttpResponse Api::startOnce(const std::string& workflow, const nlohmann::json& inputs, const Principal& who,
+HttpResponse RunResource::startOnce(const std::string& workflow, const nlohmann::json& inputs, const Principal& who,
                             const std::string& key, const std::string& via) {
   const std::string id = keyedRunId(who.user, key);
   const char* kRetry = "the run could not be started; deliver again with the same key";
@@ -208,7 +114,7 @@ HttpResponse Api::startOnce(const std::string& workflow, const nlohmann::json& i
   return HttpResponse::json(201, {{"id", id}, {"workflow", workflow}, {"status", "started"}, {"duplicate", false}});
 }
 
-HttpResponse Api::repeatedKey(const RunState& first, const std::string& workflow, const nlohmann::json& inputs,
+HttpResponse RunResource::repeatedKey(const RunState& first, const std::string& workflow, const nlohmann::json& inputs,
                               const Principal& who, const std::string& via) {
   // This request, read as the first run's definition read its inputs (defaults filled in),
   // against what the first run was started with: the key is bound to the request.
@@ -232,9 +138,8 @@ HttpResponse Api::repeatedKey(const RunState& first, const std::string& workflow
       200, {{"id", first.id}, {"workflow", workflow}, {"status", runStatusName(first.status)}, {"duplicate", true}});
 }
 
-HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {
-  std::string purpose;
-  if (auto bad = requirePurpose(req, &purpose)) return *bad;
+HttpResponse RunResource::list(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   RunFilter f;
   if (auto it = req.query.find("status"); it != req.query.end()) {
     f.status = parseRunStatus(it->second);
@@ -254,24 +159,19 @@ HttpResponse Api::listRuns(HttpRequest& req, const Principal& who) {
   auto runs = ctx_.store->listRuns(f);
   if (!runs) return HttpResponse::error(503, "store_unavailable", "runs cannot be read now");
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& r : *runs) {
-    items.push_back({{"id", r.id}, {"workflow", r.workflow}, {"version", r.version}, {"status", runStatusName(r.status)},
-                     {"started_by", r.startedBy}, {"started_at", formatTime(r.startedAt)},
-                     {"updated_at", formatTime(r.updatedAt)}});
-  }
+  for (const auto& r : *runs) items.push_back(runSummaryJson(r));
   nlohmann::json listed = nlohmann::json::array();
   for (const auto& r : *runs) listed.push_back(r.id);
-  if (!recordAccess(who, "consultation", "", "", purpose, {{"listed_runs", listed}, {"token", who.tokenId}})) {
-    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
-  }
+  AccessRecord access;
+  access.what = {{"listed_runs", listed}, {"token", who.tokenId}};
+  call.access = std::move(access);
   nlohmann::json j = {{"items", items}};
   if (items.size() == f.limit) j["next"] = items.back()["id"];
   return HttpResponse::json(200, j);
 }
 
-HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
-  std::string purpose;
-  if (auto bad = requirePurpose(req, &purpose)) return *bad;
+HttpResponse RunResource::show(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   const std::string& id = req.params["id"];
   auto run = ctx_.store->loadRun(id);
   if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
@@ -286,9 +186,9 @@ HttpResponse Api::showRun(HttpRequest& req, const Principal& who) {
     // A definition that cannot be read leaves us not knowing what is sensitive: mask it all.
     j = maskRun(std::move(j), wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"});
   }
-  if (!recordAccess(who, "consultation", id, "", purpose)) {
-    return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
-  }
+  AccessRecord access;
+  access.runId = id;
+  call.access = std::move(access);
   return HttpResponse::json(200, j);
 }
 
@@ -313,7 +213,8 @@ HttpResponse cancelRefusal(const Status& s) {
 // The first person's request. Unless the workflow allows one person (`cancel: single`), the
 // run carries on and the request waits, as an inbox task, for someone holding the
 // workflow's owner role to confirm or decline it.
-HttpResponse Api::cancelRun(HttpRequest& req, const Principal& who) {
+HttpResponse RunResource::cancel(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   nlohmann::json body = nlohmann::json::object();
   if (!req.body.empty()) {
     if (auto bad = parseJsonBody(req.body, &body)) return *bad;
@@ -337,7 +238,8 @@ HttpResponse Api::cancelRun(HttpRequest& req, const Principal& who) {
 
 // A second person confirms (the run is cancelled) or declines (it carries on). A refusal is
 // itself recorded in the audit trail: who tried to confirm what, and why it was refused.
-HttpResponse Api::decideCancellation(HttpRequest& req, const Principal& who) {
+HttpResponse RunResource::decideCancellation(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   const std::string decision = body.is_object() && body.value("decision", nlohmann::json()).is_string() ? body.value("decision", "") : "";

@@ -1,0 +1,154 @@
+#include "api/views.h"
+
+#include "api/masking.h"
+#include "vigil/merkle.h"
+
+namespace vigil::daemon {
+
+std::string TaskView::status() const {
+  if (state.contains("decision")) return "decided";
+  return stepStatus == StepStatus::kWaiting ? "open" : "closed";
+}
+
+bool taskIsFor(const nlohmann::json& approval, const Principal& who) {
+  const nlohmann::json assigned = approval.value("assigned", nlohmann::json::object());
+  for (const auto& r : assigned.value("roles", nlohmann::json::array())) {
+    if (r.is_string() && who.roles.count(r.get<std::string>()) != 0) return true;
+  }
+  for (const auto& u : assigned.value("users", nlohmann::json::array())) {
+    if (u == who.user) return true;
+  }
+  for (const auto& v : approval.value("votes", nlohmann::json::array())) {
+    if (v.is_object() && v.value("decided_by", "") == who.user) return true;
+  }
+  return false;
+}
+
+namespace {
+
+const Step* stepOf(const Workflow* wf, const std::string& id) {
+  if (wf == nullptr) return nullptr;
+  for (const auto& st : wf->steps) {
+    if (st.id == id) return &st;
+  }
+  return nullptr;
+}
+
+// Every rule of each decide step the task shows ("steps.ID.output"), in definition order.
+nlohmann::json rulesShown(const nlohmann::json& show, const Workflow* wf, const std::vector<Event>& events,
+                          const std::vector<std::string>& sensitive, bool unmasked) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!show.is_object()) return out;
+  for (const auto& [path, value] : show.items()) {
+    if (path.rfind("steps.", 0) != 0 || path.size() < 14 || path.compare(path.size() - 7, 7, ".output") != 0) continue;
+    const std::string id = path.substr(6, path.size() - 13);
+    const Step* st = stepOf(wf, id);
+    if (st == nullptr || st->kind() != StepKind::kDecide) continue;
+    const Event* recorded = nullptr;
+    for (const auto& e : events) {
+      if (e.type == EventType::kDecisionRecorded && e.step == id) recorded = &e;  // the last attempt's
+    }
+    nlohmann::json evaluated = recorded ? recorded->data.value("rules", nlohmann::json::array()) : nlohmann::json::array();
+    nlohmann::json rules = nlohmann::json::array();
+    for (const auto& rule : std::get<DecideStep>(st->body).rules) {
+      nlohmann::json r = {{"id", rule.id}, {"reason", rule.reason}, {"score", rule.score}, {"when", rule.when.text()},
+                          {"fired", nullptr}, {"read", nlohmann::json::object()}};
+      for (const auto& ev : evaluated) {
+        if (!ev.is_object() || ev.value("id", "") != rule.id) continue;
+        r["fired"] = ev.value("fired", nlohmann::json());
+        r["read"] = maskShown(ev.value("inputs", nlohmann::json::object()), sensitive, unmasked);
+      }
+      rules.push_back(std::move(r));
+    }
+    out[id] = std::move(rules);
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const nlohmann::json& request) {
+  const Step* st = stepOf(wf, step);
+  if (st == nullptr || st->kind() != StepKind::kApproval) return nullptr;
+  const auto& a = std::get<ApprovalStep>(st->body);
+  nlohmann::json fields = nlohmann::json::array();
+  for (const auto& [name, t] : a.form) {
+    fields.push_back({{"name", name}, {"type", t.type}, {"description", t.description},
+                      {"default", t.defaultValue ? *t.defaultValue : nlohmann::json()}, {"enum", t.enumValues}});
+  }
+  return {{"options", a.options},
+          {"ratings", a.ratings},
+          {"reason", {{"required", request.value("reason_required", a.reasonRequired)},
+                      {"min_length", request.value("reason_min_length", a.reasonMinLength)}}},
+          {"fields", fields}};
+}
+
+TaskView taskView(const RunState& run, const std::string& step, const StepState& s, const Principal& who, const Workflow* wf,
+                  const std::vector<Event>& events) {
+  TaskView out;
+  out.runId = run.id;
+  out.step = step;
+  const nlohmann::json& request = s.approval["request"];
+  std::vector<std::string> sensitive = wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"};
+  const bool unmasked = mayReadSensitive(who, wf);
+  // Exactly what this person is shown; its digest is the evidence of what they decided on.
+  out.shown = {{"summary", request.value("summary", "")},
+               {"workflow", run.workflow},
+               {"version", run.version},
+               {"step", step},
+               {"options", request.value("options", nlohmann::json::array())},
+               {"recommendation", request.value("recommendation", nlohmann::json())},
+               {"show", maskShown(request.value("show", nlohmann::json::object()), sensitive, unmasked)},
+               {"rules", rulesShown(request.value("show", nlohmann::json::object()), wf, events, sensitive, unmasked)}};
+  out.digest = merkle::toHex(merkle::sha256(out.shown.dump()));
+  out.state = s.approval;
+  out.stepStatus = s.status;
+  return out;
+}
+
+nlohmann::json taskRowJson(const ApprovalRow& r, TimePoint now) {
+  auto opt = [](const std::optional<TimePoint>& t) { return t ? nlohmann::json(formatTime(*t)) : nlohmann::json(); };
+  nlohmann::json j = {{"id", r.runId + "/" + r.step},
+                      {"run", r.runId},
+                      {"step", r.step},
+                      {"workflow", r.workflow},
+                      {"version", r.version},
+                      {"status", r.status},
+                      {"roles", r.roles},
+                      {"users", r.users},
+                      {"requested_at", formatTime(r.requestedAt)},
+                      {"due", opt(r.due)},
+                      {"overdue", r.status == "open" && r.due && *r.due < now},
+                      {"escalations", r.escalations},
+                      {"priority", r.priority},
+                      {"summary", r.summary},
+                      {"recommendation", r.recommendation.empty() ? nlohmann::json() : nlohmann::json(r.recommendation)}};
+  if (!r.claimedBy.empty() && r.claimUntil && *r.claimUntil > now) {
+    j["claimed_by"] = r.claimedBy;
+    j["claim_until"] = formatTime(*r.claimUntil);
+  }
+  if (r.status == "decided") {
+    j["decision"] = r.decision;
+    j["decided_by"] = r.decidedBy;
+    j["decided_at"] = opt(r.decidedAt);
+    j["agreed"] = r.agreed ? nlohmann::json(*r.agreed) : nlohmann::json();
+  }
+  return j;
+}
+
+nlohmann::json workflowSummaryJson(const Workflow& wf) {
+  return {{"name", wf.name},   {"version", wf.version}, {"sha256", wf.hash},
+          {"owner", wf.owner}, {"description", wf.description}};
+}
+
+nlohmann::json runSummaryJson(const RunSummary& r) {
+  return {{"id", r.id},
+          {"workflow", r.workflow},
+          {"version", r.version},
+          {"status", runStatusName(r.status)},
+          {"started_by", r.startedBy},
+          {"started_at", formatTime(r.startedAt)},
+          {"updated_at", formatTime(r.updatedAt)}};
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,55 @@
+// Typed views: what a task, a run or a workflow shows, computed once for the JSON API and
+// therefore for the web workbench, which reads only the API. Masking and the digest of
+// what an approver was shown are decided here and nowhere else.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/user_store.h"
+#include "vigil/run.h"
+#include "vigil/store.h"
+#include "vigil/workflow.h"
+
+namespace vigil::daemon {
+
+// One approval task as one person is shown it.
+struct TaskView {
+  std::string runId;
+  std::string step;
+  nlohmann::json shown;   // what the caller sees, masked for their roles
+  std::string digest;     // SHA-256 of `shown`: the evidence of what they decided on
+  nlohmann::json state;   // the step's approval state
+  StepStatus stepStatus = StepStatus::kPending;
+  nlohmann::json form;    // decisionFormJson: what deciding asks for (not part of `shown`)
+
+  std::string status() const;  // open, decided or closed
+};
+
+// Whether `who` may see the task at all: it is assigned to them (by name or role) now, or
+// they have voted on it. Least privilege: not every approver in the force.
+bool taskIsFor(const nlohmann::json& approval, const Principal& who);
+
+// The task of `step` in `run` as `who` sees it; `wf` null masks everything sensitive-looking
+// (a definition that cannot be read leaves us not knowing what is sensitive). For each
+// `decide` step whose output the task shows, `shown.rules` holds every rule, fired or not,
+// with its reason and the values it read (masked as the rest), from the run's `events`.
+TaskView taskView(const RunState& run, const std::string& step, const StepState& s, const Principal& who, const Workflow* wf,
+                  const std::vector<Event>& events);
+
+// What the decision form asks for, from the definition: the options, the rating each
+// stands for, the reason's rules and the form's fields. Null when `wf` is.
+nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const nlohmann::json& request);
+
+// An inbox row (the approval index), as of `now`.
+nlohmann::json taskRowJson(const ApprovalRow& r, TimePoint now);
+
+// A workflow in the catalogue: name, version, digest, owner, description.
+nlohmann::json workflowSummaryJson(const Workflow& wf);
+
+// A run in a list: no inputs, no outputs.
+nlohmann::json runSummaryJson(const RunSummary& r);
+
+}  // namespace vigil::daemon

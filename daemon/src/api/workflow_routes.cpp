@@ -1,0 +1,121 @@
+// Workflows over the API: the catalogue, one workflow with its versions and definition,
+// validation and publication.
+#include "api/resources.h"
+#include "vigil/loader.h"
+
+namespace vigil::daemon {
+
+std::vector<Route> WorkflowResource::routes() {
+  using P = Permission;
+  using R = WorkflowResource;
+  return {
+      {.method = "GET", .pattern = "/api/v1/workflows", .permission = P::kReadWorkflows, .handler = bind(&R::list)},
+      {.method = "POST", .pattern = "/api/v1/workflows", .permission = P::kPublishWorkflows, .handler = bind(&R::publish)},
+      {.method = "POST", .pattern = "/api/v1/workflows/validate", .permission = P::kPublishWorkflows, .handler = bind(&R::validate)},
+      {.method = "GET", .pattern = "/api/v1/workflows/{name}", .permission = P::kReadWorkflows, .handler = bind(&R::show)},
+  };
+}
+
+HttpResponse WorkflowResource::list(HttpRequest&, Call&) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& wf : ctx_.catalog->active()) items.push_back(workflowSummaryJson(*wf));
+  return HttpResponse::json(200, {{"items", items}});
+}
+
+HttpResponse WorkflowResource::show(HttpRequest& req, Call&) {
+  auto all = ctx_.catalog->versions(req.params["name"]);
+  if (all.empty()) return HttpResponse::error(404, "not_found", "no workflow with that name");
+  nlohmann::json versions = nlohmann::json::array();
+  for (const auto& wf : all) versions.push_back(workflowSummaryJson(*wf));
+  // ?version=N shows that version (a run's page draws the version the run is pinned to).
+  const Workflow* shown = all.back().get();
+  if (auto it = req.query.find("version"); it != req.query.end()) {
+    shown = nullptr;
+    for (const auto& wf : all) {
+      if (std::to_string(wf->version) == it->second) shown = wf.get();
+    }
+    if (shown == nullptr) return HttpResponse::error(404, "not_found", "no version " + it->second + " of that workflow", "version");
+  }
+  const Workflow& latest = *shown;
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : latest.steps) steps.push_back({{"id", s.id}, {"kind", stepKindName(s.kind())}, {"purpose", s.purpose}});
+  nlohmann::json j = workflowSummaryJson(latest);
+  j["versions"] = versions;
+  j["steps"] = steps;
+  j["definition"] = nlohmann::json::parse(latest.canonicalJson);
+  return HttpResponse::json(200, j);
+}
+
+namespace {
+
+nlohmann::json diagnosticsJson(const std::vector<Diagnostic>& diags) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : diags) {
+    list.push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)},
+                    {"severity", severityName(d.severity)}, {"message", d.message}});
+  }
+  return list;
+}
+
+HttpResponse invalidWorkflow(const std::vector<Diagnostic>& diags) {
+  return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
+                                  {"diagnostics", diagnosticsJson(diags)}});
+}
+
+}  // namespace
+
+std::optional<HttpResponse> WorkflowResource::checkSource(HttpRequest& req, std::string* source, LoadResult* result,
+                                             std::vector<Diagnostic>* warnings) {
+  nlohmann::json body;
+  if (auto bad = parseJsonBody(req.body, &body)) return *bad;
+  if (!body.is_object() || !body.contains("source") || !body["source"].is_string()) {
+    return HttpResponse::error(400, "invalid_request", "body must be {\"source\": WORKFLOW_YAML, \"file\": NAME}", "source");
+  }
+  if (body.contains("file") && !body["file"].is_string()) {
+    return HttpResponse::error(400, "invalid_request", "file must be a file name", "file");
+  }
+  *source = body["source"].get<std::string>();
+  const std::string file = body.value("file", std::string("workflow.yaml"));
+  LoadResult r = loadWorkflow(*source, file);
+  std::vector<Diagnostic> diags = r.diagnostics;
+  if (r.ok()) diags = ctx_.catalog->check(*r.workflow);
+  if (!r.ok() || hasErrors(diags)) return invalidWorkflow(diags);
+  *warnings = std::move(diags);
+  *result = std::move(r);
+  return std::nullopt;
+}
+
+HttpResponse WorkflowResource::validate(HttpRequest& req, Call&) {
+  std::string source;
+  LoadResult r;
+  std::vector<Diagnostic> warnings;
+  if (auto answer = checkSource(req, &source, &r, &warnings)) return *answer;
+  return HttpResponse::json(200, {{"valid", true}, {"name", r.workflow->name}, {"version", r.workflow->version},
+                                  {"sha256", r.workflow->hash}, {"diagnostics", diagnosticsJson(warnings)}});
+}
+
+HttpResponse WorkflowResource::publish(HttpRequest& req, Call& call) {
+  const Principal& who = call.who;
+  std::string source;
+  LoadResult r;
+  std::vector<Diagnostic> warnings;
+  if (auto answer = checkSource(req, &source, &r, &warnings)) return *answer;
+  const Workflow& wf = *r.workflow;
+  using K = WorkflowCatalog::Outcome::Kind;
+  auto outcome = ctx_.catalog->publish({{r.workflow, source}}, WorkflowCatalog::Origin::kApi).front();
+  nlohmann::json answer = {{"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash},
+                           {"published", outcome.kind == K::kPublished}, {"diagnostics", diagnosticsJson(outcome.diagnostics)}};
+  switch (outcome.kind) {
+    case K::kUnchanged: return HttpResponse::json(200, answer);
+    case K::kInvalid: return invalidWorkflow(outcome.diagnostics);  // something changed since the check
+    case K::kVersionExists: return HttpResponse::error(409, "version_exists", outcome.message, "version");
+    case K::kVersionTooOld: return HttpResponse::error(409, "version_too_old", outcome.message, "version");
+    case K::kUnavailable: return HttpResponse::error(503, "unavailable", "the workflow could not be stored; nothing was published");
+    case K::kPublished: break;
+  }
+  ctx_.log->info("user {} published workflow {} version {} ({})", who.user, wf.name, wf.version, wf.hash.substr(0, 12));
+  recordAdmin(who, "publish workflow", {{"event", "workflow_published"}, {"name", wf.name}, {"version", wf.version}, {"sha256", wf.hash}});
+  return HttpResponse::json(201, answer);
+}
+
+}  // namespace vigil::daemon
