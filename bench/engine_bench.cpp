@@ -111,15 +111,18 @@ Status makeRig(Rig& rig, const std::string& dir, const char* yaml, int workers) 
   o.clock = systemClock();
   o.connectors = reg;
   o.workers = workers;
-  o.onRunEnded = [&rig](const std::string& id, RunStatus) {
+  o.onCommitted = [&rig](const std::vector<RunCommitted>& runs) {
     std::lock_guard lock(rig.mu);
-    auto it = rig.waiters.find(id);
-    if (it == rig.waiters.end()) {
-      rig.ended.insert(id);
-      return;
+    for (const auto& r : runs) {
+      if (r.status == RunStatus::kRunning || r.status == RunStatus::kWaiting) continue;
+      auto it = rig.waiters.find(r.runId);
+      if (it == rig.waiters.end()) {
+        rig.ended.insert(r.runId);
+        continue;
+      }
+      it->second->set_value();
+      rig.waiters.erase(it);
     }
-    it->second->set_value();
-    rig.waiters.erase(it);
   };
   auto e = Engine::create(o);
   if (!e) return e.status();

@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 
 #include "api/api.h"
+#include "api/change_hub.h"
 #include "connector_setup.h"
 #include "approvals/approval_watch.h"
 #include "audit/audit_service.h"
@@ -234,7 +235,11 @@ int runServe(CommandContext& ctx) {
   }
   std::unique_ptr<AuditService> audit = std::move(auditR).value();
 
+  // What commits are followed by (event streams, waiting starts); declared before the
+  // engine, which calls it, and stopped before the server.
+  ChangeHub changes;
   EngineOptions eo;
+  eo.onCommitted = [&changes](const std::vector<RunCommitted>& committed) { changes.publish(committed); };
   eo.store = store;
   eo.clock = systemClock();
   eo.subjectKey = audit->subjectKey();
@@ -281,6 +286,7 @@ int runServe(CommandContext& ctx) {
   apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;
   apiContext.tls = !config.tlsCert.empty();
+  apiContext.changes = &changes;
   apiContext.sessions = config.sessions;
   WorkflowCatalog catalog(*engine, eo.connectors.get(), area, [&users]() -> std::optional<Assignees> {
     auto people = Assignees::load(*users);
@@ -348,6 +354,7 @@ int runServe(CommandContext& ctx) {
     ctx.log->info("SIGHUP: reloaded workflows ({} invalid file(s) kept at their previous version)", invalid);
   }
   ctx.log->info("signal {}: stopping; calls in flight may finish for up to 10 s", sig);
+  changes.stop();  // waiting starts are answered with their run's state; streams end
   server.stop();
   catalog.onChange(nullptr);
   triggers.stop();

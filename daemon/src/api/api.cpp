@@ -10,16 +10,17 @@ namespace vigil::daemon {
 
 struct Api::Resources {
   explicit Resources(ApiContext& ctx)
-      : ops(ctx), workflows(ctx), runs(ctx), approvals(ctx), audit(ctx), users(ctx), sessions(ctx), ui(ctx) {}
+      : ops(ctx), workflows(ctx), runs(ctx), approvals(ctx), events(ctx), audit(ctx), users(ctx), sessions(ctx), ui(ctx) {}
   OpsResource ops;
   WorkflowResource workflows;
   RunResource runs;
   ApprovalResource approvals;
+  EventResource events;
   AuditResource audit;
   UserResource users;
   SessionResource sessions;
   UiResource ui;
-  std::vector<Resource*> all() { return {&ops, &workflows, &runs, &approvals, &audit, &users, &sessions, &ui}; }
+  std::vector<Resource*> all() { return {&ops, &workflows, &runs, &approvals, &events, &audit, &users, &sessions, &ui}; }
 };
 
 Api::Api(ApiContext ctx) : ctx_(std::move(ctx)), resources_(std::make_unique<Resources>(ctx_)) {

@@ -46,6 +46,7 @@ struct ApiContext {
   std::string dataDir;                  // for live verification (read-only)
   // Open approval tasks nobody can act on (approvals/approval_watch.h), for /metrics.
   std::function<long long()> unactionable;
+  class ChangeHub* changes = nullptr;  // live streams and waiting starts (null: neither is offered)
   SessionPolicy sessions;  // browser sessions' idle and absolute limits
   bool tls = false;        // served over HTTPS: session cookies are Secure and __Host-
 };

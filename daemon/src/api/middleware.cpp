@@ -190,6 +190,22 @@ Middleware authorize(ApiContext& ctx) {
   };
 }
 
+bool recordAccess(ApiContext& ctx, const Principal& who, const AccessRecord& a, const std::string& statedPurpose) {
+  // The log says that it happened; the audit trail says why (a purpose may name a person).
+  ctx.log->info("{} of run {}{}{} by user {}", a.kind, a.runId, a.step.empty() ? "" : " step ", a.step, who.user);
+  if (ctx.audit == nullptr) return true;
+  AuditEntry e;
+  e.kind = a.kind;
+  e.actor = who.user;
+  e.runId = a.runId;
+  e.step = a.step;
+  e.system = "api";
+  e.purpose = a.purpose.empty() ? statedPurpose : a.purpose;
+  e.recipient = a.recipient;
+  e.payload = a.what.is_null() ? nlohmann::json{{"token", who.tokenId}} : a.what;
+  return ctx.audit->record(std::move(e)).isOk();
+}
+
 Middleware auditReads(ApiContext& ctx) {
   return [&ctx](HttpRequest& req, const Route& route, Call& call, const Next& next) -> HttpResponse {
     if (!route.readsRunData) return next();
@@ -211,20 +227,7 @@ Middleware auditReads(ApiContext& ctx) {
       ctx.log->error("{} {} answered without naming what it disclosed; answer withheld", req.method, route.pattern);
       return HttpResponse::error(500, "internal", "internal error");
     }
-    const AccessRecord& a = *call.access;
-    // The log says that it happened; the audit trail says why (a purpose may name a person).
-    ctx.log->info("{} of run {}{}{} by user {}", a.kind, a.runId, a.step.empty() ? "" : " step ", a.step, call.who.user);
-    if (ctx.audit == nullptr) return answer;
-    AuditEntry e;
-    e.kind = a.kind;
-    e.actor = call.who.user;
-    e.runId = a.runId;
-    e.step = a.step;
-    e.system = "api";
-    e.purpose = a.purpose.empty() ? call.purpose : a.purpose;
-    e.recipient = a.recipient;
-    e.payload = a.what.is_null() ? nlohmann::json{{"token", call.who.tokenId}} : a.what;
-    if (!ctx.audit->record(std::move(e)).isOk()) {
+    if (!recordAccess(ctx, call.who, *call.access, call.purpose)) {
       return HttpResponse::error(503, "unavailable", "the access could not be recorded in the audit trail; nothing was returned");
     }
     return answer;

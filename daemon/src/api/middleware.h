@@ -26,6 +26,11 @@ Middleware authorize(ApiContext& ctx);
 Middleware auditReads(ApiContext& ctx);
 void securityHeaders(const HttpRequest& req, HttpResponse& resp);
 
+// Records a read of run data (the log line and the audit record); false when the audit
+// trail would not take it, and the data must then not be served. `statedPurpose` is used
+// when the record names none.
+bool recordAccess(ApiContext& ctx, const Principal& who, const AccessRecord& a, const std::string& statedPurpose);
+
 // The session cookie's name: __Host- prefixed over HTTPS (Secure, no Domain, Path=/).
 std::string sessionCookieName(bool tls);
 // A cookie's value from a Cookie header ("a=1; b=2"); empty when absent.

@@ -71,6 +71,13 @@ class RunResource : public Resource {
 
  private:
   HttpResponse start(HttpRequest&, Call&);
+  HttpResponse startNow(HttpRequest& req, const Principal& who);
+  // ?wait=: "30s" or "30", 1 to 120 seconds.
+  static std::optional<std::chrono::seconds> parseWait(const std::string& text);
+  // The answer to a start that waits: given later, when the run ends or parks (its status,
+  // what it waits on, its outputs masked and recorded), or 202 when still running at the end.
+  HttpResponse awaitSettled(HttpResponse started, const Principal& who, std::chrono::seconds wait);
+  HttpResponse settledAnswer(const std::string& id, const Principal& who, std::chrono::seconds wait, int code);
   HttpResponse list(HttpRequest&, Call&);
   HttpResponse show(HttpRequest&, Call&);
   HttpResponse cancel(HttpRequest&, Call&);
@@ -127,6 +134,16 @@ class UserResource : public Resource {
   HttpResponse decideGrant(HttpRequest&, Call&);
   HttpResponse listGrants(HttpRequest&, Call&);
   HttpResponse revokeToken(HttpRequest&, Call&);
+};
+
+// Server-sent events: a run's changes, or that the caller's inbox changed.
+class EventResource : public Resource {
+ public:
+  using Resource::Resource;
+  std::vector<Route> routes() override;
+
+ private:
+  HttpResponse events(HttpRequest&, Call&);
 };
 
 // Browser sessions: sign-in with a token, who am I, sign-out.

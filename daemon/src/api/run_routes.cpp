@@ -2,7 +2,9 @@
 // show, cancel with a second person's confirmation.
 #include <algorithm>
 
+#include "api/change_hub.h"
 #include "api/masking.h"
+#include "api/middleware.h"
 #include "api/resources.h"
 #include "vigil/loader.h"
 #include "vigil/merkle.h"
@@ -57,6 +59,80 @@ std::string keyedRunId(const std::string& caller, const std::string& key) {
 
 HttpResponse RunResource::start(HttpRequest& req, Call& call) {
   const Principal& who = call.who;
+  std::optional<std::chrono::seconds> wait;
+  if (auto it = req.query.find("wait"); it != req.query.end()) {
+    wait = parseWait(it->second);
+    if (!wait) return HttpResponse::error(400, "invalid_request", "wait must be a number of seconds from 1 to 120 (\"30s\" or \"30\")", "wait");
+    if (ctx_.changes == nullptr) return HttpResponse::error(400, "invalid_request", "this server does not offer waiting starts", "wait");
+  }
+  HttpResponse started = startNow(req, who);
+  return wait ? awaitSettled(std::move(started), who, *wait) : started;
+}
+
+std::optional<std::chrono::seconds> RunResource::parseWait(const std::string& text) {
+  std::string digits = text;
+  if (!digits.empty() && digits.back() == 's') digits.pop_back();
+  if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const int n = std::stoi(digits);
+  if (n < 1 || n > 120) return std::nullopt;
+  return std::chrono::seconds(n);
+}
+
+HttpResponse RunResource::awaitSettled(HttpResponse started, const Principal& who, std::chrono::seconds wait) {
+  if (started.status != 200 && started.status != 201) return started;
+  const nlohmann::json first = nlohmann::json::parse(started.body, nullptr, false);
+  if (!first.is_object() || !first.contains("id")) return started;
+  const std::string id = first["id"].get<std::string>();
+  const int code = started.status;
+  HttpResponse later;
+  later.later = [this, id, who, wait, code](std::function<void(HttpResponse)> reply) {
+    ctx_.changes->awaitRun(id, std::chrono::steady_clock::now() + wait,
+                           [this, id, who, wait, code, reply](std::optional<RunCommitted>) { reply(settledAnswer(id, who, wait, code)); });
+    // It may have ended or parked before the wait began: then answer at once.
+    auto run = ctx_.store->loadRun(id);
+    if (run && run->has_value() && (*run)->status != RunStatus::kRunning) {
+      ctx_.changes->publish({{id, (*run)->status, (*run)->lastSeq, false}});
+    }
+  };
+  return later;
+}
+
+HttpResponse RunResource::settledAnswer(const std::string& id, const Principal& who, std::chrono::seconds wait, int code) {
+  auto run = ctx_.store->loadRun(id);
+  if (!run || !run->has_value()) {
+    return HttpResponse::error(503, "unavailable", "the run " + id + " was started but cannot be read now; follow it at GET /api/v1/runs/" + id);
+  }
+  const RunState& st = **run;
+  nlohmann::json j = {{"id", id}, {"workflow", st.workflow}, {"status", runStatusName(st.status)}, {"duplicate", code == 200}};
+  if (st.status == RunStatus::kRunning) {
+    j["message"] = "still running after " + std::to_string(wait.count()) + " s; follow it at GET /api/v1/runs/" + id +
+                   " or GET /api/v1/events?run=" + id;
+    return HttpResponse::json(202, j);
+  }
+  nlohmann::json waitingOn = nlohmann::json::array();
+  for (const auto& [key, step] : st.steps) {
+    if (step.status == StepStatus::kWaiting) waitingOn.push_back(key);
+  }
+  if (!waitingOn.empty()) j["waiting_on"] = waitingOn;
+  if (!st.error.is_null()) j["error"] = st.error;
+  if (!st.outputs.is_null() && !st.outputs.empty()) {
+    // The result handed back is a read of run data like any other: masked and recorded.
+    auto wf = workflowOf(st);
+    j["outputs"] = mayReadSensitive(who, wf.get())
+                       ? st.outputs
+                       : maskAt(st.outputs, "outputs", wf ? wf->sensitive : std::vector<std::string>{"outputs"});
+    AccessRecord access;
+    access.runId = id;
+    if (!recordAccess(ctx_, who, access, "the result of a run this caller started and waited for")) {
+      return HttpResponse::error(503, "unavailable",
+                                 "the run " + id + " is " + runStatusName(st.status) +
+                                     " but reading its outputs could not be recorded in the audit trail; they were not returned");
+    }
+  }
+  return HttpResponse::json(code, j);
+}
+
+HttpResponse RunResource::startNow(HttpRequest& req, const Principal& who) {
   nlohmann::json body;
   if (auto bad = parseJsonBody(req.body, &body)) return *bad;
   if (!body.is_object() || !body.contains("workflow") || !body["workflow"].is_string()) {

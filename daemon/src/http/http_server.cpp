@@ -3,6 +3,7 @@
 #include "http/http_server.h"
 #include "http/http_framing.h"
 
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -195,8 +196,123 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         self->impl_.log->error("handler for {} {} failed: {}", r.method, r.path, e.what());
         resp = HttpResponse::error(500, "internal", "internal error");
       }
-      net::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable { self->write(std::move(resp), false); });
+      if (resp.later) {
+        // The answer comes when it is known; no handler thread waits for it.
+        auto later = std::move(resp.later);
+        later([self](HttpResponse answer) {
+          net::post(self->stream_.get_executor(), [self, a = std::move(answer)]() mutable { self->write(std::move(a), false); });
+        });
+        return;
+      }
+      net::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+        if (resp.stream) {
+          self->startStream(std::move(resp));
+        } else {
+          self->write(std::move(resp), false);
+        }
+      });
     });
+  }
+
+  // A streamed answer's sink: chunks go to the session's executor, in order.
+  class Sink : public StreamSink {
+   public:
+    explicit Sink(std::shared_ptr<Session> s) : session_(std::move(s)) {}
+    void send(std::string chunk) override {
+      std::lock_guard lock(mu_);
+      if (!session_) return;
+      net::post(session_->stream_.get_executor(), [s = session_, c = std::move(chunk)]() mutable { s->queueChunk(std::move(c)); });
+    }
+    void close() override {
+      std::shared_ptr<Session> s;
+      {
+        std::lock_guard lock(mu_);
+        s = std::move(session_);
+      }
+      if (s) net::post(s->stream_.get_executor(), [s] { s->finishStream(); });
+    }
+    bool closed() const override {
+      std::lock_guard lock(mu_);
+      return !session_;
+    }
+    void gone() {
+      std::lock_guard lock(mu_);
+      session_.reset();
+    }
+
+   private:
+    mutable std::mutex mu_;
+    std::shared_ptr<Session> session_;  // GUARDED_BY(mu_); null once closed
+  };
+
+  // Sends the status and headers, chunked, then hands the body's sink to its owner.
+  void startStream(HttpResponse r) {
+    endPending();
+    auto res = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), 11);
+    res->set(http::field::server, "vigil");
+    res->set(http::field::content_type, r.contentType);
+    res->set(http::field::cache_control, "no-store");
+    res->set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->chunked(true);
+    res->keep_alive(false);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(impl_.limits.readTimeoutSeconds));
+    http::async_write_header(stream_, *sr, [self = this->shared_from_this(), res, sr, open = std::move(r.stream)](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->close();
+        return;
+      }
+      auto sink = std::make_shared<Sink>(self);
+      self->sink_ = sink;
+      open(sink);
+    });
+  }
+
+  void queueChunk(std::string chunk) {
+    if (finishing_ || chunk.empty()) return;
+    out_.push_back(std::move(chunk));
+    writeNext();
+  }
+
+  void finishStream() {
+    finishing_ = true;
+    writeNext();
+  }
+
+  void writeNext() {
+    if (writing_) return;
+    if (out_.empty()) {
+      if (!finishing_ || ended_) return;
+      ended_ = true;
+      writing_ = true;
+      net::async_write(stream_, http::make_chunk_last(), [self = this->shared_from_this()](beast::error_code, std::size_t) {
+        self->writing_ = false;
+        self->dropSink();
+        self->lingerClose();
+      });
+      return;
+    }
+    writing_ = true;
+    auto data = std::make_shared<std::string>(std::move(out_.front()));
+    out_.pop_front();
+    // A client that stops reading is dropped after the read timeout, not kept for ever.
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(impl_.limits.readTimeoutSeconds));
+    net::async_write(stream_, http::make_chunk(net::buffer(*data)), [self = this->shared_from_this(), data](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->dropSink();
+        self->close();
+        return;
+      }
+      self->writeNext();
+    });
+  }
+
+  void dropSink() {
+    if (sink_) sink_->gone();
+    sink_.reset();
+    out_.clear();
   }
 
   // The request could not be read safely: answer once and close, so a confused framing
@@ -288,6 +404,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<RequestFramer> framer_;  // the request being read
   bool pending_ = true;      // counted in impl_.peers as sending headers (admitted so)
+  // A streamed answer (startStream): chunks waiting to be written, and its state.
+  std::shared_ptr<Sink> sink_;
+  std::deque<std::string> out_;
+  bool writing_ = false;
+  bool finishing_ = false;
+  bool ended_ = false;
   bool keepAlive_ = false;
   int served_ = 0;
 };

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cctype>
+#include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <string_view>
@@ -46,11 +48,29 @@ struct HttpRequest {
   }
 };
 
+// Where a streamed answer's body goes (server-sent events). Thread-safe; once closed, by
+// the owner or because the client went away, whatever is sent is dropped.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual void send(std::string chunk) = 0;
+  virtual void close() = 0;
+  virtual bool closed() const = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string contentType = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;
+  // Set when the whole answer is not known when the handler returns (a start that waits for
+  // its run): the server calls it once, off its handler threads being held, with `reply`;
+  // reply(answer) may then be called once, from any thread. Status, body and headers above
+  // are not used.
+  std::function<void(std::function<void(HttpResponse)> reply)> later;
+  // Set when the body comes over time: the status and headers are sent at once, then every
+  // chunk the sink is given, until it is closed; the connection then closes.
+  std::function<void(std::shared_ptr<StreamSink>)> stream;
 
   static HttpResponse json(int status, const nlohmann::json& j) {
     HttpResponse r;

@@ -29,6 +29,14 @@
 
 namespace vigil {
 
+// One run as a group commit left it.
+struct RunCommitted {
+  std::string runId;
+  RunStatus status = RunStatus::kRunning;
+  uint64_t lastSeq = 0;
+  bool approvalsChanged = false;  // its inbox rows were rewritten (a task opened, moved or closed)
+};
+
 struct EngineOptions {
   std::shared_ptr<Store> store;
   std::shared_ptr<Clock> clock;
@@ -53,9 +61,10 @@ struct EngineOptions {
   // drive time by hand call fireDueTimers() instead and set `timerThread` to false.
   std::chrono::milliseconds timerPoll{1000};
   bool timerThread = true;
-  // Called on the committer thread after a run's end is durable; must be quick and must
-  // not call back into the engine.
-  std::function<void(const std::string& runId, RunStatus status)> onRunEnded;
+  // Called on the committer thread after each group commit, with every run it wrote: what
+  // live views (server-sent events, starts that wait for their run) follow. Must be quick
+  // and must not call back into the engine.
+  std::function<void(const std::vector<RunCommitted>& runs)> onCommitted;
 };
 
 // Counters and histograms for /metrics. Histogram buckets are upper bounds in seconds.

@@ -200,7 +200,6 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   std::vector<std::pair<std::shared_ptr<std::promise<Status>>, Status>> replies;
   std::deque<EngineInput> work(std::make_move_iterator(batchInputs.begin()), std::make_move_iterator(batchInputs.end()));
   std::vector<EngineInput> external;  // to retry if the commit fails
-  std::vector<std::pair<std::string, RunStatus>> ended;
 
   auto record = [&](const std::string& runId, Transition t, bool isNew) {
     if (t.events.empty() && t.commands.empty()) return;
@@ -231,7 +230,6 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
           break;
         }
         case Command::Kind::kRunEnded:
-          ended.emplace_back(runId, lr->state.status);
           if (!lr->state.parentRun.empty()) {
             EngineInput up;
             up.kind = EngineInput::Kind::kChildEnded;
@@ -333,14 +331,17 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
 
   // Snapshots are taken once per run, after all of its inputs in this batch; so are the
   // inbox rows of runs whose approvals (or whose end) changed.
+  std::vector<RunCommitted> committedRuns;
   for (auto& [id, idx] : writeOf) {
     RunWrite& w = batch.runs[idx];
     auto lr = live(id, created);
     w.snapshot = (*lr)->state;
     w.snapshotText = w.snapshot.toJson().dump();
-    if (touchesApprovals(w)) {
+    const bool approvals = touchesApprovals(w);
+    if (approvals) {
       for (auto& row : approvalRowsOf(w.snapshot)) batch.approvals.push_back(std::move(row));
     }
+    committedRuns.push_back({id, w.snapshot.status, w.snapshot.lastSeq, approvals});
     appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, o_.connectors.get(), batchNow, &batch.audit);
   }
 
@@ -408,9 +409,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   }
   for (auto& job : toDispatch) dispatch(std::move(job));
   for (auto& [p, s] : replies) p->set_value(s);
-  if (o_.onRunEnded) {
-    for (const auto& [id, status] : ended) o_.onRunEnded(id, status);
-  }
+  if (o_.onCommitted && !committedRuns.empty()) o_.onCommitted(committedRuns);
 }
 
 }  // namespace vigil
