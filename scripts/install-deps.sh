@@ -10,7 +10,12 @@ packages=(
   nlohmann-json3-dev libssl-dev libcurl4-openssl-dev libpq-dev postgresql
   python3 python3-jsonschema python3-yaml python3-aiosmtpd python3-cryptography
   wrk curl openssl
+  chromium
 )
+# Node.js and npm build the web workbench and drive the browser tests; Debian's nodejs (18)
+# is enough, and a newer one already installed is kept.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -128,6 +128,10 @@ export function Task({ run, step }) {
   const df = task.decision_form || { options: task.options, ratings: {}, reason: { required: true, min_length: 10 }, fields: [] };
   const rules = task.rules || {};
   const open = task.status === 'open';
+  // Someone else decided (or the task closed) while this person was filling in the form:
+  // the form stays, with what they typed, and says why it can no longer be sent.
+  const typed = decision !== '' || reason !== '';
+  const overtaken = !open && typed && !outcome;
   return html`<h1>Decision: ${task.summary}</h1>
     <p class="meta">Workflow ${task.workflow} v${task.version}, step ${task.step} ·
       run <a href=${`/ui/runs/${encodeURIComponent(task.run)}`}>${task.run}</a> · status <strong>${task.status}</strong></p>
@@ -148,7 +152,10 @@ export function Task({ run, step }) {
     ${outcome && html`<${Status}>Decision recorded: ${outcome.decision} by ${outcome.decided_by} (${outcome.status === 'decided' ? 'the run continues' : 'waiting for the other decisions'}).
       <a href=${`/ui/runs/${encodeURIComponent(task.run)}`}>See the run's timeline</a>.<//>`}
     ${refusal && html`<${Alert}>${refusal}<//>`}
-    ${open ? html`<form class="decide" onSubmit=${submit} aria-labelledby="decide-h">
+    ${overtaken && html`<${Alert}>This task was ${task.status} by someone else while you had it open
+      (${task.votes.map((v) => `${v.decided_by}: ${v.decision}`).join('; ') || 'no decision recorded'}). Your decision was not recorded;
+      what you typed is kept below so you can copy it into a note or a new referral.<//>`}
+    ${open || overtaken ? html`<form class="decide" onSubmit=${submit} aria-labelledby="decide-h">
       <h2 id="decide-h">Your decision</h2>
       <fieldset>
         <legend>Decision</legend>
@@ -161,7 +168,7 @@ export function Task({ run, step }) {
         <textarea id="reason" name="reason" rows="4" required=${df.reason.required} minlength=${df.reason.min_length}
           value=${reason} onInput=${(e) => setReason(e.target.value)}></textarea>
       </div>
-      <button type="submit" disabled=${busy || !decision}>Record decision</button>
+      <button type="submit" disabled=${busy || !decision || !open}>Record decision</button>
     </form>` : html`<p>This task is ${task.status}; it cannot be decided here.</p>`}
     <p class="meta">Opened ${formatTime(task.opened_at)}; what you see is recorded with your decision (digest ${task.shown_digest.slice(0, 12)}…).</p>`;
 }
