@@ -125,6 +125,7 @@ grep -q "listening on" "$DEMO/logs/vigil.log" || { echo "start.sh: vigil did not
 cat <<TEXT
 
 vigil is running: http://127.0.0.1:$PORT   (API under /api/v1; docs/API.md)
+  workbench      open http://127.0.0.1:$PORT/ in a browser and sign in with a token below
   force systems  pnd :$SYSTEMS  rms :$((SYSTEMS + 1))  csc :$((SYSTEMS + 2))  education :$((SYSTEMS + 3))
   SMTP sink      127.0.0.1:$SMTP, messages in $DEMO/mail
   drop referrals into $DEMO/referrals/inbox

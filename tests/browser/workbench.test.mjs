@@ -131,6 +131,7 @@ await test('approving with a reason continues the run, and its open timeline upd
   // The other page was not reloaded: the event stream brought the change.
   await timeline.getByRole('cell', { name: 'ApprovalDecided', exact: true }).waitFor();
   await watcher.getByText(/status completed/).waitFor();
+  await watcher.getByRole('heading', { name: 'Timeline' }).evaluate((h) => h.scrollIntoView());
   await shot(watcher, 'run-timeline');
   await context.close();
 });
