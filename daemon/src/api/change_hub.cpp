@@ -25,6 +25,7 @@ void ChangeHub::awaitRun(const std::string& runId, std::chrono::steady_clock::ti
     std::lock_guard lock(mu_);
     if (!stopping_) {
       waiters_.emplace(runId, Waiter{deadline, std::move(done)});
+      replan_ = true;  // its deadline may come before the loop's next wake-up
       cv_.notify_one();
       return;
     }
@@ -115,7 +116,8 @@ void ChangeHub::loop() {
   while (!stopping_) {
     auto wake = nextBeat;
     for (const auto& [id, w] : waiters_) wake = std::min(wake, w.deadline);
-    cv_.wait_until(lock, wake, [this] { return stopping_ || !queue_.empty(); });
+    cv_.wait_until(lock, wake, [this] { return stopping_ || !queue_.empty() || replan_; });
+    replan_ = false;
     if (stopping_) break;
     while (!queue_.empty()) {
       auto runs = std::move(queue_.front());

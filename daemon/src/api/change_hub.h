@@ -80,6 +80,7 @@ class ChangeHub {
   std::map<std::string, size_t> reserved_;                  // GUARDED_BY(mu_) streams by user
   size_t reservedTotal_ = 0;                                // GUARDED_BY(mu_)
   bool stopping_ = false;                                   // GUARDED_BY(mu_)
+  bool replan_ = false;  // GUARDED_BY(mu_) a waiter was added: work out the next wake-up again
   std::thread thread_;
 };
 
