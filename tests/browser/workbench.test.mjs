@@ -55,12 +55,12 @@ async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
 
+// A new tab asks once why run data is read (the page keeps it for the tab).
 async function statePurpose(page) {
   const box = page.getByLabel('Why are you reading run data? (recorded in the audit trail)');
-  if (await box.count()) {
-    await box.fill('browser test of the workbench');
-    await page.getByRole('button', { name: /Continue|Change purpose/ }).click();
-  }
+  await box.waitFor();
+  await box.fill('browser test of the workbench');
+  await page.getByRole('button', { name: /Continue|Change purpose/ }).click();
 }
 
 async function openTask(page, run) {
@@ -95,6 +95,15 @@ await test('a supervisor signs in and sees the referral in the inbox', async () 
   await row.waitFor();
   await page.getByRole('status').filter({ hasText: /open task/ }).waitFor();
   await shot(page, 'inbox');
+  // Search by referral id: only that referral's task is left.
+  await page.getByRole('searchbox', { name: 'Referral' }).fill('syn-ref-0004');
+  await page.getByRole('searchbox', { name: 'Referral' }).press('Enter');
+  await page.getByRole('status').filter({ hasText: /^1 open task\./ }).waitFor();
+  assert.equal(await page.getByRole('link', { name: /SYN-REF-0005/ }).count(), 0);
+  await page.getByRole('link', { name: /SYN-REF-0004/ }).waitFor();
+  // The team's workload: every open task of the supervisor's roles, by who holds it.
+  await page.getByText(/^Team workload/).click();
+  await page.getByRole('rowheader', { name: 'not claimed' }).waitFor();
   await context.close();
 });
 
@@ -276,7 +285,7 @@ await test('no serious or critical accessibility violation on any page (axe-core
   for (const [token, path, heading] of pages) {
     const { context, page } = await signedIn(token, { bypassCSP: true });
     await page.goto(`${URL_}${path}`);
-    await statePurpose(page);
+    if (/^\/ui\/(runs|audit)/.test(path)) await statePurpose(page);
     await page.getByRole('heading', { name: heading }).first().waitFor();
     // Event streams stay open, so "network idle" never comes: wait for what loads last.
     if (path.includes('/workflows/') || path.includes('/runs/')) await page.getByRole('img').first().waitFor();

@@ -41,6 +41,7 @@ std::vector<Route> ApprovalResource::routes() {
   return {
       {.method = "GET", .pattern = "/api/v1/approvals", .permission = P::kDecide, .handler = bind(&R::inbox)},
       {.method = "GET", .pattern = "/api/v1/approvals/report", .permission = P::kManageApprovals, .handler = bind(&R::report)},
+      {.method = "GET", .pattern = "/api/v1/approvals/workload", .permission = P::kDecide, .handler = bind(&R::workload)},
       {.method = "GET", .pattern = "/api/v1/reports/late-decisions", .permission = P::kReadReports, .handler = bind(&R::lateDecisions)},
       // Opening a task is a consultation whose purpose is the decision itself.
       {.method = "GET", .pattern = "/api/v1/approvals/{run}/{step}", .permission = P::kDecide, .readsRunData = true,
@@ -142,6 +143,10 @@ HttpResponse ApprovalResource::inbox(HttpRequest& req, Call& call) {
   if (const auto* v = q("workflow")) f.workflow = *v;
   if (const auto* v = q("run")) f.runId = *v;
   if (const auto* v = q("band")) f.recommendation = *v;
+  if (const auto* v = q("q")) {
+    if (v->empty() || v->size() > 100) return HttpResponse::error(400, "invalid_request", "q must be 1 to 100 characters", "q");
+    f.summaryContains = *v;
+  }
   if (const auto* v = q("overdue")) {
     if (*v != "true" && *v != "false") return HttpResponse::error(400, "invalid_request", "overdue must be true or false", "overdue");
     if (*v == "true") f.overdueAsOf = now;
@@ -213,6 +218,46 @@ HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
     j["votes"].push_back({{"decision", v.value("decision", "")}, {"decided_by", v.value("decided_by", "")}});
   }
   return HttpResponse::json(200, j);
+}
+
+// The open tasks of the caller's roles by who holds them (claimed, or nobody): how many,
+// how many are due within the hour, how many are overdue. Counts and names only.
+HttpResponse ApprovalResource::workload(HttpRequest&, Call& call) {
+  const TimePoint now = ctx_.clock->now();
+  ApprovalFilter f;
+  f.roles.assign(call.who.roles.begin(), call.who.roles.end());
+  f.user = call.who.user;
+  f.assigned = ApprovalFilter::Assigned::kMyRoles;
+  f.now = now;
+  f.limit = 10000;
+  auto page = ctx_.store->listApprovals(f);
+  if (!page) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
+  struct Load {
+    long long open = 0, dueSoon = 0, overdue = 0;
+  };
+  std::map<std::string, Load> by;
+  for (const auto& r : page->rows) {
+    const bool held = !r.claimedBy.empty() && r.claimUntil && *r.claimUntil > now;
+    Load& l = by[held ? r.claimedBy : ""];
+    ++l.open;
+    if (r.due && *r.due < now) {
+      ++l.overdue;
+    } else if (r.due && *r.due < now + std::chrono::hours(1)) {
+      ++l.dueSoon;
+    }
+  }
+  nlohmann::json people = nlohmann::json::array();
+  for (const auto& [who, l] : by) {
+    people.push_back({{"user", who.empty() ? nlohmann::json() : nlohmann::json(who)},
+                      {"open", l.open},
+                      {"due_within_hour", l.dueSoon},
+                      {"overdue", l.overdue}});
+  }
+  return HttpResponse::json(200, {{"as_of", formatTime(now)},
+                                  {"roles", f.roles},
+                                  {"people", people},
+                                  {"total", page->total},
+                                  {"counted", page->rows.size()}});
 }
 
 HttpResponse ApprovalResource::claim(HttpRequest& req, Call& call) {

@@ -106,6 +106,7 @@ class ApprovalResource : public Resource {
   HttpResponse decide(HttpRequest&, Call&);
   HttpResponse reassign(HttpRequest&, Call&);
   HttpResponse report(HttpRequest&, Call&);
+  HttpResponse workload(HttpRequest&, Call&);
   HttpResponse lateDecisions(HttpRequest&, Call&);
   // The task as `who` is shown it, or the answer to send (not found, not assigned to them).
   std::optional<HttpResponse> loadTask(HttpRequest& req, TaskView* out, const Principal& who);

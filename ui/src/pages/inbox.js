@@ -13,8 +13,25 @@ const ASSIGNED = [
   ['unclaimed', 'Not claimed by anyone'],
 ];
 
+// The open tasks of the caller's teams by who holds them: what a supervisor balances.
+function Workload({ tick }) {
+  const [load, setLoad] = useState(null);
+  useEffect(() => {
+    api('GET', '/api/v1/approvals/workload').then((r) => r.ok && setLoad(r.data));
+  }, [tick]);
+  if (!load || load.people.length === 0) return null;
+  return html`<details class="workload"><summary>Team workload (${load.total} open for your roles)</summary>
+    <table>
+      <caption class="visually-hidden">Open tasks of your roles by who holds them</caption>
+      <thead><tr><th scope="col">Held by</th><th scope="col">Open</th><th scope="col">Due within the hour</th><th scope="col">Overdue</th></tr></thead>
+      <tbody>${load.people.map((p) => html`<tr>
+        <th scope="row">${p.user || 'not claimed'}</th><td>${p.open}</td><td>${p.due_within_hour}</td><td>${p.overdue}</td>
+      </tr>`)}</tbody>
+    </table></details>`;
+}
+
 export function Inbox() {
-  const [filters, setFilters] = useState({ assigned: 'any', band: '', overdue: false, workflow: '', run: '' });
+  const [filters, setFilters] = useState({ assigned: 'any', band: '', overdue: false, workflow: '', q: '' });
   const [cursors, setCursors] = useState([]);  // the cursors of the pages before this one
   const [cursor, setCursor] = useState('');
   const [page, setPage] = useState(null);
@@ -28,7 +45,7 @@ export function Inbox() {
     if (filters.band) q.set('band', filters.band);
     if (filters.overdue) q.set('overdue', 'true');
     if (filters.workflow) q.set('workflow', filters.workflow);
-    if (filters.run) q.set('run', filters.run);
+    if (filters.q) q.set('q', filters.q);
     if (cursor) q.set('cursor', cursor);
     let live = true;
     api('GET', `/api/v1/approvals?${q}`).then((r) => {
@@ -59,9 +76,10 @@ export function Inbox() {
       </select></label>
       <label><input type="checkbox" name="overdue" checked=${filters.overdue} onChange=${set('overdue')} /> Overdue only</label>
       <label>Workflow <input name="workflow" value=${filters.workflow} onChange=${set('workflow')} size="16" /></label>
-      <label>Run id <input name="run" value=${filters.run} onChange=${set('run')} size="16" /></label>
+      <label>Referral <input name="q" type="search" value=${filters.q} onChange=${set('q')} size="16" placeholder="SYN-REF-0005" /></label>
     </form>
     ${error && html`<${Alert}>${error}<//>`}
+    <${Workload} tick=${tick} />
     ${page && html`
       <p role="status" aria-live="polite">${page.total} open task${page.total === 1 ? '' : 's'}${page.items.length < page.total ? `, ${page.items.length} shown` : ''}.</p>
       ${page.items.length === 0 ? html`<p>Nothing is waiting for you.</p>` : html`
