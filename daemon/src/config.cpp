@@ -101,7 +101,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
       problem(p, kv.first, "unknown key '" + key +
-                               "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors, area)");
+                               "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area)");
       continue;
     }
     const YAML::Node& v = kv.second;

@@ -27,7 +27,7 @@ TEST_CASE("a configuration with six mistakes reports all six with their lines an
   std::filesystem::remove(path);
   const std::string p = path.string();
   CHECK(s.message() ==
-        p + ":1:1: error: unknown key 'listn' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, secrets_file, connectors, area)\n" +
+        p + ":1:1: error: unknown key 'listn' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area)\n" +
         p + ":3:20: error: 'limits.max_connections' must be between 1 and 100000\n" +
         p + ":4:3: error: unknown key 'limits.max_bodies'\n" +
         p + ":6:18: error: 'approvals.claim_minutes' has the wrong type\n" +
@@ -36,4 +36,20 @@ TEST_CASE("a configuration with six mistakes reports all six with their lines an
   // A value that was right is still read; one that was wrong leaves the default.
   CHECK(config.connectors.emailHost == "smtp");
   CHECK(config.limits.maxConnections == daemon::HttpLimits().maxConnections);
+}
+
+// Found by fuzzing (tests/fuzz/corpus/config_file/regress-key-with-line-break.yaml): a key
+// holding a line break was quoted as it was, so one problem became two lines and the second
+// named no file.
+TEST_CASE("a key holding a line break is reported on one line that names the file", "[config]") {
+  auto path = std::filesystem::temp_directory_path() / ("vigil-config-break-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << "connectors:\n  \"out\\nbound\": []\n\"li\\rsten\\u0007\": x\n";
+  daemon::ServeConfig config;
+  Status s = daemon::loadServeConfig(path.string(), &config);
+  std::filesystem::remove(path);
+  const std::string p = path.string();
+  REQUIRE_FALSE(s.isOk());
+  CHECK(s.message() ==
+        p + ":2:3: error: unknown key 'connectors.out\\nbound' (known: outbound, ca_file, dirs, sql, files, plugins, native_plugins, email, limits)\n" +
+        p + ":3:1: error: unknown key 'li\\rsten\\x07' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area)");
 }

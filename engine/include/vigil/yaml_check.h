@@ -55,10 +55,12 @@ class FileProblems {
   const std::string& file() const { return file_; }
   bool empty() const { return problems_.empty(); }
 
-  // A problem at a 1-based line and column of the file.
+  // A problem at a 1-based line and column of the file. Control characters in the
+  // message (a key quoted from the file may hold a line break) are written as escapes, so
+  // each problem stays one line.
   void add(int line, int column, std::string_view message) {
     problems_.push_back({line, column,
-                         file_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + std::string(message)});
+                         file_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + oneLine(message)});
   }
   // A problem already written as "FILE:LINE:COL: error: MESSAGE" (a YamlRefusal's
   // format(), or a line another reader of the same file returned). A line that does not
@@ -85,6 +87,29 @@ class FileProblems {
       if (end > at) add(m.substr(at, end - at));
       at = end + 1;
     }
+  }
+
+  static std::string oneLine(std::string_view text) {
+    static const char* kHex = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (u < 0x20 || u == 0x7f) {
+        out += "\\x";
+        out += kHex[u >> 4];
+        out += kHex[u & 15];
+      } else {
+        out += c;
+      }
+    }
+    return out;
   }
 
   // ok when nothing was added; otherwise invalidArgument holding one problem a line.
