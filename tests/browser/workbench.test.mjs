@@ -221,6 +221,12 @@ await test('an auditor reads a timeline and exports the run bundle', async () =>
   await save.waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
   await download.saveAs(join(process.env.DOWNLOADS, download.suggestedFilename()));
+  // The access log: who read the run and why, narrowed to one person.
+  await page.getByLabel('Person').fill('sam');
+  await page.getByLabel('Run', { exact: true }).fill(RUNS.approve);
+  await page.getByRole('button', { name: 'Show accesses' }).click();
+  await page.getByRole('status').filter({ hasText: /accesses since/ }).waitFor();
+  await page.getByRole('cell', { name: "deciding approval 'review'" }).first().waitFor();
   await context.close();
 });
 

@@ -5,7 +5,47 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 
 import { api, errorText } from '../api.js';
-import { Alert, PurposeForm, Status, storedPurpose } from '../util.js';
+import { Alert, PurposeForm, Status, formatTime, storedPurpose } from '../util.js';
+
+// Who read or disclosed run data, and why: the consultation and disclosure records of an
+// export since a date (itself a recorded disclosure), filtered here by person and run.
+function AccessLog({ purpose }) {
+  const [since, setSince] = useState(new Date(Date.now() - 7 * 86400000).toISOString().slice(0, 10));
+  const [person, setPerson] = useState('');
+  const [run, setRun] = useState('');
+  const [rows, setRows] = useState(null);
+  const [error, setError] = useState('');
+  const load = async (e) => {
+    e.preventDefault();
+    const r = await api('GET', `/api/v1/audit/export?${new URLSearchParams({ since })}`, { purpose });
+    if (!r.ok) {
+      setError(errorText(r));
+      return;
+    }
+    setError('');
+    setRows(r.data.records.map((x) => x.record).filter((x) => x && (x.kind === 'consultation' || x.kind === 'disclosure')));
+  };
+  const shown = (rows || []).filter((x) => (!person || x.actor === person) && (!run || x.run === run));
+  return html`<section aria-labelledby="access-h">
+    <h2 id="access-h">Who read what, and why</h2>
+    <form class="filters" onSubmit=${load} aria-label="Access log">
+      <label>Since <input type="date" name="since" required value=${since} onInput=${(e) => setSince(e.target.value)} /></label>
+      <label>Person <input name="person" value=${person} onInput=${(e) => setPerson(e.target.value)} size="12" /></label>
+      <label>Run <input name="run" value=${run} onInput=${(e) => setRun(e.target.value)} size="24" /></label>
+      <button type="submit" disabled=${!purpose}>Show accesses</button>
+    </form>
+    ${error && html`<${Alert}>${error}<//>`}
+    ${rows && html`<p role="status">${shown.length} of ${rows.length} accesses since ${since}.</p>
+      <table>
+        <caption class="visually-hidden">Reads and disclosures of run data</caption>
+        <thead><tr><th scope="col">When</th><th scope="col">Person</th><th scope="col">Kind</th><th scope="col">Run</th><th scope="col">Step</th><th scope="col">Purpose</th><th scope="col">Recipient</th></tr></thead>
+        <tbody>${shown.slice(0, 500).map((x) => html`<tr>
+          <td>${formatTime(x.time)}</td><td>${x.actor}</td><td>${x.kind}</td><td>${x.run || html`<span class="muted">(a list)</span>`}</td>
+          <td>${x.step || ''}</td><td>${x.purpose}</td><td>${x.recipient || ''}</td>
+        </tr>`)}</tbody>
+      </table>${shown.length > 500 ? html`<p>The first 500 are shown; narrow the filters.</p>` : ''}`}
+  </section>`;
+}
 
 export function Audit() {
   const [verdict, setVerdict] = useState(null);
@@ -62,5 +102,6 @@ export function Audit() {
       </form>
       ${download && html`<${Status}>Bundle ready: ${download.records} records. <a href=${download.href} download=${download.name}>Save ${download.name}</a><//>`}
     </section>
+    <${AccessLog} purpose=${purpose} />
     ${error && html`<${Alert}>${error}<//>`}`;
 }
