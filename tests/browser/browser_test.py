@@ -51,6 +51,7 @@ try:
         # (four-eyes: they may not decide the referral they started).
         mo = demo.add_user("mo", "approver", "mash-supervisor")
         priya = demo.add_user("priya", "operator", "approver", "mash-supervisor")
+        author = demo.add_user("alex", "author")
 
         def start(token, workflow, inputs):
             code, body = call(f"{demo.url}/api/v1/runs?wait=60s", "POST", token, {"workflow": workflow, "inputs": inputs})
@@ -72,7 +73,7 @@ try:
         os.makedirs(downloads)
         env = dict(os.environ, VIGIL_URL=demo.url, DOWNLOADS=downloads, SCREENSHOTS=SHOTS,
                    SUPERVISOR=t["SUPERVISOR_TOKEN"], SUPERVISOR2=mo, OFFICER=t["OFFICER_TOKEN"], STARTER_SUPERVISOR=priya,
-                   AUDITOR=t["AUDITOR_TOKEN"], ADMIN=t["ADMIN_TOKEN"], RUNS=json.dumps(runs),
+                   AUDITOR=t["AUDITOR_TOKEN"], ADMIN=t["ADMIN_TOKEN"], AUTHOR=author, RUNS=json.dumps(runs),
                    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
         p = subprocess.run(["node", os.path.join(SOURCE, "tests", "browser", "workbench.test.mjs")], env=env,
                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)

@@ -22,6 +22,7 @@ const T = {
   starterSupervisor: process.env.STARTER_SUPERVISOR,
   auditor: process.env.AUDITOR,
   admin: process.env.ADMIN,
+  author: process.env.AUTHOR,
 };
 const SHOTS = process.env.SCREENSHOTS || '';
 const STEP_MS = 15000;
@@ -227,6 +228,17 @@ await test('an auditor reads a timeline and exports the run bundle', async () =>
   await page.getByRole('button', { name: 'Show accesses' }).click();
   await page.getByRole('status').filter({ hasText: /accesses since/ }).waitFor();
   await page.getByRole('cell', { name: "deciding approval 'review'" }).first().waitFor();
+  await context.close();
+});
+
+await test("an author checks a workflow and sees each problem with its line and column", async () => {
+  const { context, page } = await signedIn(T.author);
+  await page.goto(`${URL_}/ui/workflows`);
+  await page.getByLabel('File name').fill('draft.yaml');
+  await page.getByLabel('Workflow YAML').fill('workflow: draft\nversion: 1\nowner: mash-supervisor\nsteps:\n  - id: a\n    sett: { x: 1 }\n');
+  await page.getByRole('button', { name: 'Check' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Not valid' }).waitFor();
+  await page.getByRole('cell', { name: /^draft\.yaml:\d+:\d+$/ }).first().waitFor();
   await context.close();
 });
 

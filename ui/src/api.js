@@ -3,9 +3,19 @@
 // stated purpose on reads of run data. The token a person signs in with is sent once and
 // kept nowhere.
 let csrfToken = null;
+let caller = null;  // GET /api/v1/session: who is signed in, and what their roles allow
 
 export function setCsrf(token) {
   csrfToken = token || null;
+}
+
+export function setCaller(who) {
+  caller = who || null;
+}
+
+// Whether the caller's roles allow `permission` (the server checks again on every call).
+export function may(permission) {
+  return !!caller && caller.permissions.includes(permission);
 }
 
 export async function api(method, path, { body, purpose } = {}) {

@@ -3,7 +3,7 @@
 import { html, render } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, errorText, setCsrf } from './api.js';
+import { api, errorText, setCaller, setCsrf } from './api.js';
 import { Alert } from './util.js';
 import { SignIn } from './pages/signin.js';
 import { Inbox } from './pages/inbox.js';
@@ -70,6 +70,7 @@ function App() {
     const r = await api('GET', '/api/v1/session');
     if (r.ok) {
       setCsrf(r.data.csrf_token);
+      setCaller(r.data);
       setMe(r.data);
     } else if (r.status === 401) {
       setCsrf(null);
@@ -105,6 +106,7 @@ function App() {
   if (me === null) {
     return html`<${SignIn} onSignedIn=${(who) => {
       setCsrf(who.csrf_token);
+      setCaller(who);
       setMe(who);
       const here = PAGES.find((p) => decodePath(path).match(p.path));
       if (!here || !who.permissions.includes(here.needs)) navigate(firstPage(who));
