@@ -12,9 +12,12 @@ function actor(e) {
   const d = e.data || {};
   return d.decided_by || d.by || d.started_by || d.actor || '';
 }
-function why(e) {
+function why(e, purposes) {
   const d = e.data || {};
+  const step = (e.step || '').replace(/\[.*$/, '');
+  if (e.type === 'StepStarted' && purposes[step]) return `purpose: ${purposes[step]}`;
   if (d.reason) return d.reason;
+  if (d.purpose) return `purpose: ${d.purpose}`;
   if (d.error && d.error.message) return d.error.message;
   if (d.message) return d.message;
   if (e.type === 'DecisionRecorded') return `score ${d.score}, band ${d.band}`;
@@ -65,6 +68,8 @@ export function Run({ id }) {
   if (error) return html`<h1>Run ${id}</h1><${Alert}>${error}<//>`;
   if (!run) return html`<p role="status">Loading the run…</p>`;
   const taken = new Set(Object.keys(run.steps || {}).map((k) => k.replace(/\[.*$/, '')));
+  // What each connector call is for, as the workflow declares it (recorded with every call).
+  const purposes = Object.fromEntries(((workflow && workflow.steps) || []).filter((st) => st.purpose).map((st) => [st.id, st.purpose]));
   return html`<h1>Run ${run.id}</h1>
     <p class="meta">Workflow ${run.workflow} v${run.version} · started by ${run.started_by} on ${formatTime(run.started_at)} ·
       status <strong aria-live="polite">${run.status}</strong></p>
@@ -74,9 +79,11 @@ export function Run({ id }) {
       <h2 id="timeline-h">Timeline</h2>
       <table class="timeline">
         <caption class="visually-hidden">Every event of the run, in order</caption>
-        <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event</th><th scope="col">Step</th><th scope="col">Who</th><th scope="col">Why</th></tr></thead>
+        <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Event</th><th scope="col">Step</th><th scope="col">Who</th><th scope="col">Why</th><th scope="col">Recorded</th></tr></thead>
         <tbody>${(run.events || []).map((e) => html`<tr>
-          <td>${e.seq}</td><td>${formatTime(e.time)}</td><td>${e.type}</td><td>${e.step || ''}</td><td>${actor(e)}</td><td>${why(e)}</td>
+          <td>${e.seq}</td><td>${formatTime(e.time)}</td><td>${e.type}</td><td>${e.step || ''}</td><td>${actor(e)}</td><td>${why(e, purposes)}</td>
+          <td>${e.data && Object.keys(e.data).length ? html`<details><summary>Details<span class="visually-hidden"> of event ${e.seq}</span></summary>
+            <${Value} value=${e.data} /></details>` : ''}</td>
         </tr>`)}</tbody>
       </table>
     </section>
