@@ -56,12 +56,17 @@ export function errorText(r) {
 }
 
 // A live stream of changes (server-sent events) that calls `onChange` for each one, and
-// once when (re)connected, so a page can re-read what it shows. Returns a function that
-// closes it.
+// on each reconnection (changes may have been missed meanwhile), so a page can re-read
+// what it shows. The first connection is not a change: the page has just read. Returns a
+// function that closes it.
 export function watch(path, onChange) {
   if (typeof EventSource === 'undefined') return () => {};
   const source = new EventSource(path, { withCredentials: true });
-  source.addEventListener('open', () => onChange({ type: 'open' }));
+  let connected = false;
+  source.addEventListener('open', () => {
+    if (connected) onChange({ type: 'open' });
+    connected = true;
+  });
   source.addEventListener('change', (e) => {
     let data = null;
     try {

@@ -29,7 +29,7 @@ std::string rowText(const ApprovalRow& r) {
 // "" when that record predates the digests.
 std::string chainedSnapshotDigest(SQLite::Database& db, const std::string& runId) {
   SQLite::Statement q(db,
-                      "SELECT payload FROM audit WHERE run_id = ? AND kind IN ('collection', 'run', 'erasure')"
+                      "SELECT payload FROM audit WHERE run_id = ? AND run_id <> '' AND kind IN ('collection', 'run', 'erasure')"
                       " AND payload IS NOT NULL ORDER BY seq DESC LIMIT 1");
   q.bind(1, runId);
   if (!q.executeStep()) return "";

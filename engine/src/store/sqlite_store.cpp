@@ -355,7 +355,7 @@ class SqliteStore final : public Store {
         for (const auto& [member, memberSnapshot] : family) {
           // What stays of the history: which events happened when, not what they held.
           const Json skeleton = eventSkeleton(sqlite::chainedEvents(db_, member));
-          SQLite::Statement u(db_, "UPDATE audit SET payload = NULL WHERE run_id = ? AND payload IS NOT NULL AND kind <> 'erasure'");
+          SQLite::Statement u(db_, "UPDATE audit SET payload = NULL WHERE run_id = ? AND run_id <> '' AND payload IS NOT NULL AND kind <> 'erasure'");
           u.bind(1, member);
           const int records = u.exec();
           SQLite::Statement v(db_, "DELETE FROM approval_views WHERE run_id = ?");

@@ -14,20 +14,22 @@ const ASSIGNED = [
 ];
 
 // The open tasks of the caller's teams by who holds them: what a supervisor balances.
+// Read only while the panel is open: it counts every open task of the caller's roles.
 function Workload({ tick }) {
+  const [open, setOpen] = useState(false);
   const [load, setLoad] = useState(null);
   useEffect(() => {
-    api('GET', '/api/v1/approvals/workload').then((r) => r.ok && setLoad(r.data));
-  }, [tick]);
-  if (!load || load.people.length === 0) return null;
-  return html`<details class="workload"><summary>Team workload (${load.total} open for your roles)</summary>
-    <table>
+    if (open) api('GET', '/api/v1/approvals/workload').then((r) => r.ok && setLoad(r.data));
+  }, [open, tick]);
+  return html`<details class="workload" onToggle=${(e) => setOpen(e.target.open)}>
+    <summary>Team workload${load ? ` (${load.total} open for your roles)` : ''}</summary>
+    ${!load ? html`<p role="status">${open ? 'Counting…' : ''}</p>` : load.people.length === 0 ? html`<p>No open tasks for your roles.</p>` : html`<table>
       <caption class="visually-hidden">Open tasks of your roles by who holds them</caption>
       <thead><tr><th scope="col">Held by</th><th scope="col">Open</th><th scope="col">Due within the hour</th><th scope="col">Overdue</th></tr></thead>
       <tbody>${load.people.map((p) => html`<tr>
         <th scope="row">${p.user || 'not claimed'}</th><td>${p.open}</td><td>${p.due_within_hour}</td><td>${p.overdue}</td>
       </tr>`)}</tbody>
-    </table></details>`;
+    </table>`}</details>`;
 }
 
 export function Inbox() {
