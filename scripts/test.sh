@@ -22,6 +22,8 @@ if [ "$scope" = thread-all ]; then
   bash scripts/build.sh thread
   (cd build-tsan && ctest --output-on-failure -j "$jobs" --timeout 900 -R '^(engine|daemon|connectors|audit):')
 else
-  bash scripts/build.sh thread vigil_engine_tests vigil-crash-worker
-  (cd build-tsan && ctest --output-on-failure -j "$jobs" --timeout 900 -R '^engine:')
+  # The crash test (SIGKILLs of a worker process) runs on the ASan build; under TSan it would
+  # cost minutes of CI time for what the engine's own threaded tests already cover.
+  bash scripts/build.sh thread vigil_engine_tests
+  (cd build-tsan && ctest --output-on-failure -j "$jobs" --timeout 900 -R '^engine:' -E '^engine:crash-recovery$')
 fi
