@@ -89,6 +89,18 @@ function App() {
     return () => window.removeEventListener('vigil:signed-out', out);
   }, []);
 
+  // After a change of page, focus goes to its content, so a keyboard or screen-reader user
+  // starts there (as after a full page load) instead of on the link they left.
+  const first = useState({ done: false })[0];
+  useEffect(() => {
+    if (!first.done) {
+      first.done = true;
+      return;
+    }
+    const main = document.getElementById('main');
+    if (main) main.focus({ preventScroll: false });
+  }, [path]);
+
   // Links inside the app change the page without reloading it.
   useEffect(() => {
     const click = (e) => {
