@@ -228,9 +228,14 @@ try:
     reached = poll(both_at_latest)
     check("both witnesses reach the daemon's newest checkpoint", bool(reached),
           (latest_checkpoint(data)[0], wa.held_size(), wb.held_size()))
-    size, daemon_note = reached or latest_checkpoint(data)
     for w in (wa, wb):
-        note = w.held() or ""
+        # The daemon may sign a newer checkpoint meanwhile (the decided runs finish after the
+        # CLI returns): compare the witness's note with the daemon's at one moment.
+        def same_checkpoint(w=w):
+            held, (_, latest) = w.held() or "", latest_checkpoint(data)
+            return held and latest and split_note(held)[0] == split_note(latest)[0] and (held, latest)
+
+        note, daemon_note = poll(same_checkpoint) or (w.held() or "", latest_checkpoint(data)[1])
         t = cosigned_at(note, w.name, keys[w.name]) if note else None
         check(f"{w.name} holds the daemon's checkpoint text, signed by the log's key", note and
               split_note(note)[0] == split_note(daemon_note)[0] and log_signed(note, log_raw), (note, daemon_note))
