@@ -242,6 +242,22 @@ await test("an author checks a workflow and sees each problem with its line and 
   await context.close();
 });
 
+await test('the runs list is filtered by who started the runs and when', async () => {
+  const { context, page } = await signedIn(T.auditor);
+  await page.goto(`${URL_}/ui/runs`);
+  await statePurpose(page);
+  await page.getByRole('link', { name: RUNS.approve }).waitFor();
+  await page.getByLabel('Started by').fill('priya');
+  await page.getByLabel('Started by').press('Enter');
+  await page.getByRole('link', { name: RUNS.foureyes }).waitFor();
+  assert.equal(await page.getByRole('link', { name: RUNS.approve }).count(), 0, 'olivia\'s runs are filtered out');
+  await page.getByLabel('Started from').fill('2000-01-01');
+  await page.getByLabel('Started up to').fill('2000-01-02');
+  await page.getByLabel('Started up to').press('Enter');
+  await page.getByRole('link', { name: RUNS.foureyes }).waitFor({ state: 'detached' });
+  await context.close();
+});
+
 await test('an officer cannot reach the admin page, by navigation or by address', async () => {
   const { context, page } = await signedIn(T.officer);
   await page.goto(`${URL_}/ui/runs`);

@@ -222,6 +222,21 @@ HttpResponse RunResource::list(HttpRequest& req, Call& call) {
     if (!f.status) return HttpResponse::error(400, "invalid_request", "status must be running, waiting, completed, failed or cancelled", "status");
   }
   if (auto it = req.query.find("workflow"); it != req.query.end()) f.workflow = it->second;
+  if (auto it = req.query.find("started_by"); it != req.query.end()) f.startedBy = it->second;
+  // from= and to=: a date (the whole day, UTC) or a UTC time; to= is exclusive for a time and
+  // takes in its whole day for a date.
+  for (const char* key : {"from", "to"}) {
+    auto it = req.query.find(key);
+    if (it == req.query.end()) continue;
+    const bool date = it->second.size() == 10;
+    auto t = parseTime(date ? it->second + "T00:00:00Z" : it->second);
+    if (!t) return HttpResponse::error(400, "invalid_request", std::string(key) + " must be a date (2026-12-01) or a UTC time", key);
+    if (std::string(key) == "from") {
+      f.startedFrom = *t;
+    } else {
+      f.startedTo = date ? *t + std::chrono::hours(24) : *t;
+    }
+  }
   if (auto it = req.query.find("after"); it != req.query.end()) f.after = it->second;
   if (auto it = req.query.find("limit"); it != req.query.end()) {
     try {

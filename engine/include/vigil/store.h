@@ -72,10 +72,16 @@ struct RunSummary {
 };
 
 struct RunFilter {
+  RunFilter() = default;
+  RunFilter(std::optional<RunStatus> s, std::string w, size_t l, std::string a)
+      : status(s), workflow(std::move(w)), limit(l), after(std::move(a)) {}
   std::optional<RunStatus> status;
   std::string workflow;
   size_t limit = 100;
   std::string after;  // paging: runs with id greater than this
+  std::string startedBy;
+  std::optional<TimePoint> startedFrom;  // started at or after
+  std::optional<TimePoint> startedTo;    // started before
 };
 
 class Store {

@@ -181,12 +181,18 @@ class SqliteStore final : public Store {
       std::string sql = "SELECT id, workflow, version, status, started_by, started_at, updated_at FROM runs WHERE id > ?";
       if (f.status) sql += " AND status = ?";
       if (!f.workflow.empty()) sql += " AND workflow = ?";
+      if (!f.startedBy.empty()) sql += " AND started_by = ?";
+      if (f.startedFrom) sql += " AND started_at >= ?";
+      if (f.startedTo) sql += " AND started_at < ?";
       sql += " ORDER BY id LIMIT ?";
       SQLite::Statement q(db_, sql);
       int i = 1;
       q.bind(i++, f.after);
       if (f.status) q.bind(i++, runStatusName(*f.status));
       if (!f.workflow.empty()) q.bind(i++, f.workflow);
+      if (!f.startedBy.empty()) q.bind(i++, f.startedBy);
+      if (f.startedFrom) q.bind(i++, static_cast<int64_t>(ms(*f.startedFrom)));
+      if (f.startedTo) q.bind(i++, static_cast<int64_t>(ms(*f.startedTo)));
       q.bind(i, static_cast<int64_t>(f.limit));
       std::vector<RunSummary> out;
       while (q.executeStep()) {

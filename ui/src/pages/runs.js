@@ -9,7 +9,7 @@ const STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled'];
 
 export function Runs() {
   const [purpose, setPurpose] = useState(storedPurpose());
-  const [filters, setFilters] = useState({ status: '', workflow: '' });
+  const [filters, setFilters] = useState({ status: '', workflow: '', started_by: '', from: '', to: '' });
   const [after, setAfter] = useState([]);  // the `after` of each page shown so far
   const [page, setPage] = useState(null);
   const [error, setError] = useState('');
@@ -18,7 +18,7 @@ export function Runs() {
     if (!purpose) return undefined;
     const q = new URLSearchParams({ limit: '50' });
     if (filters.status) q.set('status', filters.status);
-    if (filters.workflow) q.set('workflow', filters.workflow);
+    for (const k of ['workflow', 'started_by', 'from', 'to']) if (filters[k]) q.set(k, filters[k]);
     if (after.length) q.set('after', after[after.length - 1]);
     let live = true;
     api('GET', `/api/v1/runs?${q}`, { purpose }).then((r) => {
@@ -44,6 +44,9 @@ export function Runs() {
         <option value="">Any status</option>${STATUSES.map((s) => html`<option>${s}</option>`)}
       </select></label>
       <label>Workflow <input name="workflow" value=${filters.workflow} onChange=${set('workflow')} size="16" /></label>
+      <label>Started by <input name="started_by" value=${filters.started_by} onChange=${set('started_by')} size="12" /></label>
+      <label>Started from <input type="date" name="from" value=${filters.from} onChange=${set('from')} /></label>
+      <label>Started up to <input type="date" name="to" value=${filters.to} onChange=${set('to')} /></label>
     </form>`}
     ${error && html`<${Alert}>${error}<//>`}
     ${purpose && page && html`
