@@ -23,7 +23,7 @@ function Workload({ tick }) {
   }, [open, tick]);
   return html`<details class="workload" onToggle=${(e) => setOpen(e.target.open)}>
     <summary>Team workload${load ? ` (${load.total} open for your roles)` : ''}</summary>
-    ${!load ? html`<p role="status">${open ? 'Counting…' : ''}</p>` : load.people.length === 0 ? html`<p>No open tasks for your roles.</p>` : html`<table>
+    ${!load ? (open ? html`<p role="status">Counting…</p>` : '') : load.people.length === 0 ? html`<p>No open tasks for your roles.</p>` : html`<table>
       <caption class="visually-hidden">Open tasks of your roles by who holds them</caption>
       <thead><tr><th scope="col">Held by</th><th scope="col">Open</th><th scope="col">Due within the hour</th><th scope="col">Overdue</th></tr></thead>
       <tbody>${load.people.map((p) => html`<tr>
