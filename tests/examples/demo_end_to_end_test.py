@@ -15,11 +15,9 @@ with everything stopped, the audit trail verifies and every run replays identica
 import glob
 import json
 import os
-import random
 import shutil
 import sqlite3
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ SOURCE, BUILD = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 VIGIL = os.path.join(BUILD, "daemon", "vigil")
 sys.path.insert(0, os.path.join(SOURCE, "tests", "pylib"))
 sys.path.insert(0, os.path.join(SOURCE, "examples", "referrals"))
+from demo import free_ports  # noqa: E402
 from vigiltest import Checks  # noqa: E402
 import compute_expected  # noqa: E402
 
@@ -43,26 +42,6 @@ CSC_DOWN = FILES[56:60]      # the workflow carries on without the social care a
 EDU_DOWN = FILES[60:62]      # no school known: +1, and no school to notify
 PND_DOWN = FILES[62:64]      # the person search is required: retried, then the run fails
 OVERRIDE = {f: ("override_to_amber" if EXPECTED[f]["band"] == "RED" else "override_to_red") for f in FILES[3:56:9]}
-
-
-def free_ports():
-    """A vigil port, an SMTP port and four consecutive ports for the force systems."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000)
-        ports = list(range(base, base + 6))
-        try:
-            socks = []
-            for p in ports:
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                socks.append(s)
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        return ports[0], ports[1], ports[2]
-    raise RuntimeError("no free ports")
 
 
 def call(url, method="GET", token=None, body=None, headers=None):
