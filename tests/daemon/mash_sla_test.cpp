@@ -78,7 +78,7 @@ struct Mash {
     REQUIRE(f->engine->waitIdle(10s));
     return *id;
   }
-  Json review(const std::string& id) { return f->runState(id).step("review")->approval; }
+  Json review(const std::string& id) { return f->runState(id).step("review")->approval->toJson(); }
   Json roles(const std::string& id) { return review(id)["assigned"]["roles"]; }
   void decide(const std::string& id) {
     ApprovalAction a;

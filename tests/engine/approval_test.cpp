@@ -104,10 +104,10 @@ TEST_CASE("a quorum of 2 needs two distinct people who agree", "[approval]") {
   CHECK(h.st.status == RunStatus::kWaiting);  // 1 approve, 1 reject: no option has 2 yet
   CHECK(act(h, "review", decide("duty-dci", {"operator"}, "approve")).empty());  // assigned by name
   CHECK(h.st.status == RunStatus::kCompleted);
-  const Json& ap = h.st.step("review")->approval;
-  CHECK(ap["decision"] == "approve");
-  CHECK(ap["approvers"] == Json({"sup-a", "duty-dci"}));
-  CHECK(ap["votes"].size() == 3);
+  const ApprovalState& ap = *h.st.step("review")->approval;
+  CHECK(ap.outcome->decision == "approve");
+  CHECK(ap.outcome->approvers == std::vector<std::string>{"sup-a", "duty-dci"});
+  CHECK(ap.votes.size() == 3);
   CHECK(h.st.step("out")->output["d"] == "approve");
   CHECK(act(h, "review", decide("sup-c", {"supervisor"}, "approve")) ==
         "approval 'review' is not open: it has been decided, or the run has moved on");
@@ -123,7 +123,7 @@ TEST_CASE("four-eyes refuses the run's starter, and roles are enforced", "[appro
   CHECK(act(h, "review", decide("sup-b", {"supervisor"}, "maybe")) == "decision must be one of: approve, reject; field: decision");
   CHECK(act(h, "review", decide("sup-b", {"supervisor"}, "approve", "ok")) ==
         "this decision needs a reason of at least 10 characters; field: reason");
-  CHECK(h.st.step("review")->approval["votes"].empty());
+  CHECK(h.st.step("review")->approval->votes.empty());
   CHECK(act(h, "nope", decide("sup-b", {"supervisor"}, "approve")) == "run run-1 has no approval step 'nope'");
 }
 
@@ -134,7 +134,7 @@ TEST_CASE("two people deciding at once: exactly one decision counts", "[approval
   CHECK(act(h, "review", decide("sup-a", {"supervisor"}, "approve")).empty());
   CHECK(act(h, "review", decide("sup-b", {"supervisor"}, "reject")) ==
         "approval 'review' is not open: it has been decided, or the run has moved on");
-  CHECK(h.st.step("review")->approval["decided_by"] == "sup-a");
+  CHECK(h.st.step("review")->approval->outcome->decidedBy == "sup-a");
 }
 
 TEST_CASE("a claim keeps others out until it expires", "[approval]") {
@@ -178,7 +178,7 @@ TEST_CASE("approval timeouts fail the run, take a default or follow the escalati
     INFO(Json(h.trace()).dump());
     CHECK(h.st.status == RunStatus::kCompleted);
     REQUIRE(h.st.step("referred") != nullptr);
-    CHECK(h.st.step("review")->approval["decided_by"] == "system:timeout");
+    CHECK(h.st.step("review")->approval->outcome->decidedBy == "system:timeout");
     CHECK(h.st.step("referred")->status == StepStatus::kCompleted);
     CHECK(h.st.step("approved") == nullptr);  // the default branch was not taken
     CHECK(h.st.step("review")->output["approvers"] == Json::array());  // same shape as a person's decision
@@ -215,11 +215,11 @@ TEST_CASE("approval timeouts fail the run, take a default or follow the escalati
     CHECK(act(h, "review", decide("insp-1", {"duty-inspector"}, "approve")) ==
           "'insp-1' is not assigned to approval 'review' (by role or by name); field: roles");
     h.advance(1h);
-    CHECK(h.st.step("review")->approval["assigned"]["roles"] == Json({"mash-supervisor", "duty-inspector"}));
-    CHECK(h.st.step("review")->approval["escalations"] == 1);
+    CHECK(h.st.step("review")->approval->roles == std::vector<std::string>{"mash-supervisor", "duty-inspector"});
+    CHECK(h.st.step("review")->approval->escalations == 1);
     h.advance(2h);
-    CHECK(h.st.step("review")->approval["assigned"]["roles"] ==
-          Json({"mash-supervisor", "duty-inspector", "superintendent"}));
+    CHECK(h.st.step("review")->approval->roles ==
+          std::vector<std::string>{"mash-supervisor", "duty-inspector", "superintendent"});
     auto rows = approvalRowsOf(h.st);
     CHECK(rows[0].escalations == 2);
     CHECK(rows[0].status == "open");
@@ -277,7 +277,7 @@ TEST_CASE("decisions record agreement with the recommendation, overriding needs 
     ApprovalAction a = decide("sup", {"supervisor"}, "approve", "");
     a.form = {{"notes", "seen"}};
     CHECK(act(h, "review", a).empty());
-    const Json& vote = h.st.step("review")->approval["votes"][0];
+    const Json& vote = h.st.step("review")->approval->votes[0].recorded;
     CHECK(vote["agreed"] == true);
     CHECK(vote["recommendation"] == "AMBER");
     CHECK(vote["form"] == Json({{"notes", "seen"}, {"visits", 0}}));
@@ -292,7 +292,7 @@ TEST_CASE("decisions record agreement with the recommendation, overriding needs 
     CHECK(act(h, "review", a) == "overriding the recommendation needs a reason of at least 10 characters; field: reason");
     a.reason = "school reports a new injury today";
     CHECK(act(h, "review", a).empty());
-    CHECK(h.st.step("review")->approval["votes"][0]["agreed"] == false);
+    CHECK(h.st.step("review")->approval->votes[0].agreed == std::optional<bool>(false));
     CHECK(h.st.step("out")->output["rating"] == "RED");
     CHECK(approvalRowsOf(h.st)[0].agreed == std::optional<bool>(false));
   }
@@ -337,7 +337,7 @@ TEST_CASE("two people deciding the same task at the same instant: one decision, 
     CHECK(refused.code() == Status::Code::kFailedPrecondition);
     RunState st = f.runState(*id);
     CHECK(st.status == RunStatus::kCompleted);
-    CHECK(st.step("review")->approval["votes"].size() == 1);
+    CHECK(st.step("review")->approval->votes.size() == 1);
     CHECK(st.step("after")->output["d"] == (results[0].isOk() ? "approve" : "reject"));
   }
 }

@@ -93,7 +93,7 @@ TEST_CASE("a clock stepped back and forward fires each timer once and keeps the 
   f.clock->advance(-24h);
   REQUIRE(f.engine->fireDueTimers().isOk());
   REQUIRE(f.engine->waitIdle(10s));
-  CHECK(f.runState(*id).step("review")->approval.value("escalations", 0) == 0);
+  CHECK(f.runState(*id).step("review")->approval->escalations == 0);
 
   // A step forward past every deadline at once: each escalation level fires once, the
   // approval's timeout once, and nothing fires again at a second poll.
@@ -168,7 +168,7 @@ TEST_CASE("a timer polled again while its commit is held up is delivered once", 
   REQUIRE(f.engine->fireDueTimers().isOk());
   other.exec("COMMIT");
   REQUIRE(f.engine->waitIdle(20s));
-  for (int i = 0; i < 100 && f.runState(*id).step("review")->approval.value("escalations", 0) == 0; ++i) {
+  for (int i = 0; i < 100 && f.runState(*id).step("review")->approval->escalations == 0; ++i) {
     REQUIRE(f.engine->fireDueTimers().isOk());  // after a refused commit the poll delivers it again
     REQUIRE(f.engine->waitIdle(10s));
   }

@@ -151,7 +151,7 @@ steps:
   REQUIRE(f.engine->waitIdle(10s));
   auto st = f.runState(*id);
   CHECK(st.status == RunStatus::kWaiting);
-  const Json& request = st.step("review")->approval["request"];
+  const Json& request = st.step("review")->approval->request->recorded;
   CHECK(request["priority"].get<double>() >= 1e9);
   CHECK(request["priority_error"] == "priority must be a number, got string");
 }

@@ -259,7 +259,7 @@ TEST_CASE("approvals park until decided or timed out", "[machine][approval]") {
   t.advance(4h);
   CHECK(t.st.status == RunStatus::kCompleted);
   CHECK(t.st.step("out")->output["d"] == "agree");
-  CHECK(t.st.step("review")->approval["decided_by"] == "system:timeout");
+  CHECK(t.st.step("review")->approval->outcome->decidedBy == "system:timeout");
 }
 
 TEST_CASE("a call starts a child run and waits for it", "[machine][call]") {

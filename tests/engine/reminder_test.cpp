@@ -64,7 +64,7 @@ steps:
 
   RunState st = f.runState(*id);
   CHECK(st.status == RunStatus::kWaiting);
-  CHECK(st.step("review")->approval["assigned"]["roles"] == Json({"mash-supervisor", "duty-inspector", "superintendent"}));
+  CHECK(st.step("review")->approval->roles == std::vector<std::string>{"mash-supervisor", "duty-inspector", "superintendent"});
   auto events = f.store->events(*id);
   REQUIRE(events.isOk());
   std::vector<std::string> trace;

@@ -59,15 +59,15 @@ std::optional<HttpResponse> ApprovalResource::loadTask(HttpRequest& req, TaskVie
   auto run = ctx_.store->loadRun(runId);
   if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
   const StepState* s = run->has_value() ? (*run)->step(step) : nullptr;
-  if (s == nullptr || !s->approval.is_object() || !s->approval.contains("request")) {
+  if (s == nullptr || !s->approval || !s->approval->requested()) {
     return HttpResponse::error(404, "not_found", "no approval task with that id");
   }
-  if (!taskIsFor(s->approval, who)) return HttpResponse::error(403, "forbidden", "this approval task is not assigned to you");
+  if (!taskIsFor(*s->approval, who)) return HttpResponse::error(403, "forbidden", "this approval task is not assigned to you");
   auto events = ctx_.store->events(runId);
   if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
   auto wf = workflowOf(**run);
   *out = taskView(**run, step, *s, who, wf.get(), *events);
-  out->form = decisionFormJson(wf.get(), step, s->approval["request"]);
+  out->form = decisionFormJson(wf.get(), step, *s->approval->request);
   return std::nullopt;
 }
 
@@ -208,15 +208,12 @@ HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
   j["shown_digest"] = t.digest;
   j["opened_at"] = formatTime(*opened);
   j["status"] = t.status();
-  j["assigned"] = t.state.value("assigned", nlohmann::json::object());
+  j["assigned"] = {{"roles", t.state.roles}, {"users", t.state.users}};
   j["decision_form"] = t.form;
-  const nlohmann::json& request = t.state["request"];
-  j["due"] = request.value("due", nlohmann::json());
-  j["escalations"] = t.state.value("escalations", 0);
+  j["due"] = t.state.request->due ? nlohmann::json(formatTime(*t.state.request->due)) : nlohmann::json();
+  j["escalations"] = t.state.escalations;
   j["votes"] = nlohmann::json::array();
-  for (const auto& v : t.state.value("votes", nlohmann::json::array())) {
-    j["votes"].push_back({{"decision", v.value("decision", "")}, {"decided_by", v.value("decided_by", "")}});
-  }
+  for (const auto& v : t.state.votes) j["votes"].push_back({{"decision", v.decision}, {"decided_by", v.decidedBy}});
   return HttpResponse::json(200, j);
 }
 
@@ -328,7 +325,7 @@ HttpResponse ApprovalResource::decide(HttpRequest& req, Call& call) {
   if (a.confirmed != Confirmation::kUnstated) j["confirmed"] = confirmationName(a.confirmed);
   if (run && run->has_value()) {
     const StepState* st = (*run)->step(t.step);
-    j["status"] = st != nullptr && st->approval.contains("decision") ? "decided" : "waiting_for_quorum";
+    j["status"] = st != nullptr && st->approval && st->approval->decided() ? "decided" : "waiting_for_quorum";
   }
   return HttpResponse::json(200, j);
 }

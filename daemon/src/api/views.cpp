@@ -1,27 +1,22 @@
 #include "api/views.h"
 
+#include <algorithm>
+
 #include "api/masking.h"
 #include "vigil/merkle.h"
 
 namespace vigil::daemon {
 
 std::string TaskView::status() const {
-  if (state.contains("decision")) return "decided";
+  if (state.decided()) return "decided";
   return stepStatus == StepStatus::kWaiting ? "open" : "closed";
 }
 
-bool taskIsFor(const nlohmann::json& approval, const Principal& who) {
-  const nlohmann::json assigned = approval.value("assigned", nlohmann::json::object());
-  for (const auto& r : assigned.value("roles", nlohmann::json::array())) {
-    if (r.is_string() && who.roles.count(r.get<std::string>()) != 0) return true;
+bool taskIsFor(const ApprovalState& approval, const Principal& who) {
+  for (const auto& r : approval.roles) {
+    if (who.roles.count(r) != 0) return true;
   }
-  for (const auto& u : assigned.value("users", nlohmann::json::array())) {
-    if (u == who.user) return true;
-  }
-  for (const auto& v : approval.value("votes", nlohmann::json::array())) {
-    if (v.is_object() && v.value("decided_by", "") == who.user) return true;
-  }
-  return false;
+  return std::find(approval.users.begin(), approval.users.end(), who.user) != approval.users.end() || approval.votedBy(who.user);
 }
 
 namespace {
@@ -67,7 +62,7 @@ nlohmann::json rulesShown(const nlohmann::json& show, const Workflow* wf, const 
 
 }  // namespace
 
-nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const nlohmann::json& request) {
+nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const ApprovalRequest& request) {
   const Step* st = stepOf(wf, step);
   if (st == nullptr || st->kind() != StepKind::kApproval) return nullptr;
   const auto& a = std::get<ApprovalStep>(st->body);
@@ -78,8 +73,8 @@ nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, con
   }
   return {{"options", a.options},
           {"ratings", a.ratings},
-          {"reason", {{"required", request.value("reason_required", a.reasonRequired)},
-                      {"min_length", request.value("reason_min_length", a.reasonMinLength)}}},
+          {"reason", {{"required", request.recorded.contains("reason_required") ? request.reasonRequired : a.reasonRequired},
+                      {"min_length", request.recorded.contains("reason_min_length") ? request.reasonMinLength : a.reasonMinLength}}},
           {"fields", fields}};
 }
 
@@ -88,20 +83,20 @@ TaskView taskView(const RunState& run, const std::string& step, const StepState&
   TaskView out;
   out.runId = run.id;
   out.step = step;
-  const nlohmann::json& request = s.approval["request"];
+  const ApprovalRequest& request = *s.approval->request;
   std::vector<std::string> sensitive = wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"};
   const bool unmasked = mayReadSensitive(who, wf);
   // Exactly what this person is shown; its digest is the evidence of what they decided on.
-  out.shown = {{"summary", request.value("summary", "")},
+  out.shown = {{"summary", request.summary},
                {"workflow", run.workflow},
                {"version", run.version},
                {"step", step},
-               {"options", request.value("options", nlohmann::json::array())},
-               {"recommendation", request.value("recommendation", nlohmann::json())},
-               {"show", maskShown(request.value("show", nlohmann::json::object()), sensitive, unmasked)},
-               {"rules", rulesShown(request.value("show", nlohmann::json::object()), wf, events, sensitive, unmasked)}};
+               {"options", request.options},
+               {"recommendation", request.recommendation},
+               {"show", maskShown(request.show, sensitive, unmasked)},
+               {"rules", rulesShown(request.show, wf, events, sensitive, unmasked)}};
   out.digest = merkle::toHex(merkle::sha256(out.shown.dump()));
-  out.state = s.approval;
+  out.state = *s.approval;
   out.stepStatus = s.status;
   return out;
 }

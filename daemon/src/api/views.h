@@ -21,7 +21,7 @@ struct TaskView {
   std::string step;
   nlohmann::json shown;   // what the caller sees, masked for their roles
   std::string digest;     // SHA-256 of `shown`: the evidence of what they decided on
-  nlohmann::json state;   // the step's approval state
+  ApprovalState state;    // the step's approval
   StepStatus stepStatus = StepStatus::kPending;
   nlohmann::json form;    // decisionFormJson: what deciding asks for (not part of `shown`)
 
@@ -30,7 +30,7 @@ struct TaskView {
 
 // Whether `who` may see the task at all: it is assigned to them (by name or role) now, or
 // they have voted on it. Least privilege: not every approver in the force.
-bool taskIsFor(const nlohmann::json& approval, const Principal& who);
+bool taskIsFor(const ApprovalState& approval, const Principal& who);
 
 // The task of `step` in `run` as `who` sees it; `wf` null masks everything sensitive-looking
 // (a definition that cannot be read leaves us not knowing what is sensitive). For each
@@ -41,7 +41,7 @@ TaskView taskView(const RunState& run, const std::string& step, const StepState&
 
 // What the decision form asks for, from the definition: the options, the rating each
 // stands for, the reason's rules and the form's fields. Null when `wf` is.
-nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const nlohmann::json& request);
+nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const ApprovalRequest& request);
 
 // An inbox row (the approval index), as of `now`.
 nlohmann::json taskRowJson(const ApprovalRow& r, TimePoint now);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "vigil/approval_state.h"
 #include "vigil/clock.h"
 #include "vigil/expr.h"
 #include "vigil/status.h"
@@ -77,9 +78,9 @@ struct StepState {
   Json error;
   TimePoint startedAt{};
   TimePoint finishedAt{};
-  // Approval steps: {request, assigned: {roles, users}, claim, votes, escalations} while
-  // open, plus {decision, reason, decided_by, approvers} once a quorum agrees.
-  Json approval;
+  // Approval steps: what was asked, who may act, the claim, the votes and, once a quorum
+  // agrees, the outcome. Empty for every other step.
+  std::optional<ApprovalState> approval;
   Json items;     // foreach: the list being iterated
   int branch = -1;  // switch: the case taken; -2 for default, -3 for none
   bool handled = false;  // a failure that on_error handles (continue or handler steps)

@@ -9,59 +9,42 @@
 namespace vigil {
 namespace {
 
-bool contains(const Json& list, const std::string& v) {
-  if (!list.is_array()) return false;
-  return std::any_of(list.begin(), list.end(), [&](const Json& x) { return x.is_string() && x.get<std::string>() == v; });
-}
-
-// Whether the actor is one of the step's current assignees (by name or by role).
-bool assigned(const Json& approval, const ApprovalActor& actor) {
-  const Json& a = approval["assigned"];
-  if (contains(a.value("users", Json::array()), actor.user)) return true;
-  const Json roles = a.value("roles", Json::array());
-  return std::any_of(actor.roles.begin(), actor.roles.end(), [&](const std::string& r) { return contains(roles, r); });
+bool contains(const std::vector<std::string>& list, const std::string& v) {
+  return std::find(list.begin(), list.end(), v) != list.end();
 }
 
 Status conflict(std::string msg) { return Status::failedPrecondition(std::move(msg)); }
 
 // Four-eyes and assignment: may `actor` act on this open approval at all?
-Status mayAct(const Json& approval, const ApprovalActor& actor, const std::string& step) {
+Status mayAct(const ApprovalState& approval, const ApprovalActor& actor, const std::string& step) {
   if (actor.user.empty()) return Status::invalidArgument("the approver has no name");
-  if (!assigned(approval, actor)) {
+  if (!approval.assignedTo(actor.user, actor.roles)) {
     return Status::invalidArgument("'" + actor.user + "' is not assigned to approval '" + step +
                                    "' (by role or by name); field: roles");
   }
-  const Json& request = approval["request"];
-  if (contains(request.value("distinct_from", Json::array()), actor.user)) {
+  if (contains(approval.request->distinctFrom, actor.user)) {
     return Status::invalidArgument("four-eyes: '" + actor.user + "' may not decide approval '" + step +
                                    "' (started the run or is excluded by distinct_from)");
   }
-  for (const auto& v : approval["votes"]) {
-    if (v.value("decided_by", "") == actor.user) {
-      return Status::invalidArgument("four-eyes: '" + actor.user + "' has already decided approval '" + step +
-                                     "'; a quorum needs distinct people");
-    }
+  if (approval.votedBy(actor.user)) {
+    return Status::invalidArgument("four-eyes: '" + actor.user + "' has already decided approval '" + step +
+                                   "'; a quorum needs distinct people");
   }
   return Status::ok();
 }
 
-Status claimedByOther(const Json& approval, const ApprovalActor& actor, TimePoint now) {
-  if (!approval.contains("claim")) return Status::ok();
-  const Json& c = approval["claim"];
-  auto until = parseTime(c.value("until", ""));
-  if (until && *until > now && c.value("by", "") != actor.user) {
-    return conflict("claimed by '" + c.value("by", "") + "' until " + c.value("until", ""));
-  }
-  return Status::ok();
+Status claimedByOther(const ApprovalState& approval, const ApprovalActor& actor, TimePoint now) {
+  if (!approval.claim || !approval.claim->heldAgainst(actor.user, now)) return Status::ok();
+  return conflict("claimed by '" + approval.claim->by + "' until " + formatTime(*approval.claim->until));
 }
 
 // Did the person agree with the workflow's recommendation? A recommendation that is one of
 // the options is agreed with by choosing it; any other (a band such as "AMBER") is agreed
 // with unless the person gives a different rating.
-std::optional<bool> agreement(const Json& request, const ApprovalAction& a) {
-  const Json rec = request.value("recommendation", Json());
+std::optional<bool> agreement(const ApprovalRequest& request, const ApprovalAction& a) {
+  const Json& rec = request.recommendation;
   if (rec.is_null()) return std::nullopt;
-  if (rec.is_string() && contains(request.value("options", Json::array()), rec.get<std::string>())) {
+  if (rec.is_string() && contains(request.options, rec.get<std::string>())) {
     return a.decision == rec.get<std::string>();
   }
   return a.rating.is_null() || a.rating == rec;
@@ -79,14 +62,13 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
     out.refused = Status::notFound("run " + state.id + " has no approval step '" + step + "'");
     return out;
   }
-  if (isTerminal(state.status) || s->status != StepStatus::kWaiting || !s->approval.is_object() ||
-      !s->approval.contains("request") || s->approval.contains("decision")) {
+  if (isTerminal(state.status) || s->status != StepStatus::kWaiting || !s->approval || !s->approval->pending()) {
     out.refused = conflict("approval '" + step + "' is not open: it has been decided, or the run has moved on");
     return out;
   }
   const ApprovalStep& spec = std::get<ApprovalStep>(workflow().steps[*idx].body);
-  const Json& approval = s->approval;
-  const Json& request = approval["request"];
+  const ApprovalState& approval = *s->approval;
+  const ApprovalRequest& request = *approval.request;
 
   if (a.kind == ApprovalAction::Kind::kReassign) {
     if (a.reason.size() < 10) {
@@ -116,9 +98,9 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
     return out;
   }
 
-  if (!contains(request.value("options", Json::array()), a.decision)) {
+  if (!contains(request.options, a.decision)) {
     std::string opts;
-    for (const auto& o : request.value("options", Json::array())) opts += (opts.empty() ? "" : ", ") + o.get<std::string>();
+    for (const auto& o : request.options) opts += (opts.empty() ? "" : ", ") + o;
     out.refused = Status::invalidArgument("decision must be one of: " + opts + "; field: decision");
     return out;
   }
@@ -133,7 +115,7 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
       return out;
     }
     d.rating = r->second;
-  } else if (!spec.ratings.empty() && !d.rating.is_null() && d.rating != request.value("recommendation", Json())) {
+  } else if (!spec.ratings.empty() && !d.rating.is_null() && d.rating != request.recommendation) {
     // The step says which options change the rating; any other option ("agree") keeps the
     // recommendation, so an "agree" can never be recorded as an override (nor a typo kept).
     std::string overrides;
@@ -144,8 +126,8 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
   }
   auto agreed = agreement(request, d);
   const bool overriding = agreed.has_value() && !*agreed;
-  const size_t minLength = static_cast<size_t>(std::max(request.value("reason_min_length", 10), overriding ? 10 : 0));
-  if ((request.value("reason_required", true) || overriding) && d.reason.size() < minLength) {
+  const size_t minLength = static_cast<size_t>(std::max(request.reasonMinLength, overriding ? 10 : 0));
+  if ((request.reasonRequired || overriding) && d.reason.size() < minLength) {
     out.refused = Status::invalidArgument(
         std::string(overriding ? "overriding the recommendation needs" : "this decision needs") + " a reason of at least " +
         std::to_string(minLength) + " characters; field: reason");
@@ -179,7 +161,7 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
 
   if (!spec.require.empty()) {
     Scope scope = w.scopeOfKey(step);
-    const Json rating = d.rating.is_null() ? request.value("recommendation", Json()) : d.rating;
+    const Json rating = d.rating.is_null() ? request.recommendation : d.rating;
     scope.locals.emplace_back("decision", Json{{"decision", d.decision}, {"rating", rating}, {"form", form}, {"reason", d.reason}});
     for (const auto& r : spec.require) {
       std::string why;
@@ -191,7 +173,7 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
   }
   Json vote = {{"decision", d.decision},     {"reason", d.reason},  {"decided_by", d.actor.user},
                {"roles", d.actor.roles},     {"form", form},        {"shown_digest", d.shownDigest},
-               {"recommendation", request.value("recommendation", Json())}};
+               {"recommendation", request.recommendation}};
   if (agreed) vote["agreed"] = *agreed;
   if (!d.rating.is_null()) vote["rating"] = d.rating;
   if (d.confirmed != Confirmation::kUnstated) vote["confirmed"] = confirmationName(d.confirmed);
@@ -201,15 +183,16 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
   }
   w.emit(EventType::kApprovalDecided, step, 1, std::move(vote));
   const StepState* after = state.step(step);
-  if (after->approval.contains("decision")) {
+  if (after->approval->decided()) {
     // The form's fields sit beside the decision, as `steps.ID.output.FIELD`; `rating` is
     // the approver's own rating, or the recommendation they agreed with.
+    const ApprovalOutcome& o = *after->approval->outcome;
     Json output = form;
-    output["decision"] = after->approval["decision"];
-    output["reason"] = after->approval["reason"];
-    output["decided_by"] = after->approval["decided_by"];
-    output["approvers"] = after->approval["approvers"];
-    output["rating"] = d.rating.is_null() ? request.value("recommendation", Json()) : d.rating;
+    output["decision"] = o.decision;
+    output["reason"] = o.reason;
+    output["decided_by"] = o.decidedBy;
+    output["approvers"] = o.approvers;
+    output["rating"] = d.rating.is_null() ? after->approval->request->recommendation : d.rating;
     w.emit(EventType::kStepCompleted, step, 1, {{"output", std::move(output)}});
     w.advance();
   }
@@ -219,61 +202,53 @@ Transition RunMachine::onApproval(RunState& state, const std::string& step, cons
 std::vector<ApprovalRow> approvalRowsOf(const RunState& state) {
   std::vector<ApprovalRow> rows;
   for (const auto& [key, s] : state.steps) {
-    if (!s.approval.is_object() || !s.approval.contains("request")) continue;
-    const Json& a = s.approval;
-    const Json& request = a["request"];
+    if (!s.approval || !s.approval->requested()) continue;
+    const ApprovalState& a = *s.approval;
+    const ApprovalRequest& request = *a.request;
     ApprovalRow r;
     r.runId = state.id;
     r.step = key;
     r.workflow = state.workflow;
     r.version = state.version;
-    if (a.contains("decision")) {
+    if (a.decided()) {
       r.status = "decided";
     } else if (s.status == StepStatus::kWaiting && !isTerminal(state.status)) {
       r.status = "open";
     } else {
       r.status = "closed";
     }
-    for (const auto& v : a["assigned"].value("roles", Json::array())) r.roles.push_back(v.get<std::string>());
-    for (const auto& v : a["assigned"].value("users", Json::array())) r.users.push_back(v.get<std::string>());
-    for (const auto& v : request.value("distinct_from", Json::array())) {
-      if (v.is_string()) r.excluded.push_back(v.get<std::string>());
-    }
+    r.roles = a.roles;
+    r.users = a.users;
+    r.excluded = request.distinctFrom;
     r.requestedAt = s.startedAt;
-    if (request.contains("due")) r.due = parseTime(request["due"].get<std::string>());
-    if (a.contains("claim")) {
-      r.claimedBy = a["claim"].value("by", "");
-      r.claimUntil = parseTime(a["claim"].value("until", ""));
+    r.due = request.due;
+    if (a.claim) {
+      r.claimedBy = a.claim->by;
+      r.claimUntil = a.claim->until;
     }
-    if (r.status == "decided") {
-      r.decision = a.value("decision", "");
-      r.decidedBy = a.value("decided_by", "");
+    if (a.decided()) {
+      r.decision = a.outcome->decision;
+      r.decidedBy = a.outcome->decidedBy;
       r.decidedAt = s.finishedAt == TimePoint{} ? state.updatedAt : s.finishedAt;
-      const Json& votes = a["votes"];
-      for (const auto& v : votes) {
-        if (v.value("decision", "") == r.decision && v.contains("agreed")) r.agreed = v["agreed"].get<bool>();
+      for (const auto& v : a.votes) {
+        if (v.decision == r.decision && v.agreed) r.agreed = v.agreed;
       }
     }
-    r.escalations = a.value("escalations", 0);
-    if (request.contains("priority") && request["priority"].is_number()) r.priority = request["priority"].get<double>();
-    r.summary = request.value("summary", "");
-    if (request.contains("recommendation") && request["recommendation"].is_string()) {
-      r.recommendation = request["recommendation"].get<std::string>();
-    }
-    const Json votes = a.value("votes", Json::array());
-    for (size_t i = 0; i < votes.size(); ++i) {
-      const Json& v = votes[i];
+    r.escalations = a.escalations;
+    r.priority = request.priority;
+    r.summary = request.summary;
+    r.recommendation = request.recommendationText();
+    for (size_t i = 0; i < a.votes.size(); ++i) {
+      const ApprovalVoteRecord& v = a.votes[i];
+      if (v.bySystem()) continue;  // a timeout's decision is nobody's
       ApprovalVote vote;
       vote.seq = static_cast<int>(i);
-      vote.decidedBy = v.value("decided_by", "");
-      if (vote.decidedBy.rfind("system:", 0) == 0) continue;  // a timeout's decision is nobody's
-      vote.decision = v.value("decision", "");
-      if (v.contains("agreed") && v["agreed"].is_boolean()) vote.agreed = v["agreed"].get<bool>();
-      vote.openedAt = parseTime(v.value("opened_at", ""));
-      if (v.contains("seconds_to_decide") && v["seconds_to_decide"].is_number()) {
-        vote.secondsFromOpening = v["seconds_to_decide"].get<double>();
-      }
-      vote.confirmed = parseConfirmation(v.value("confirmed", "")).value_or(Confirmation::kUnstated);
+      vote.decidedBy = v.decidedBy;
+      vote.decision = v.decision;
+      vote.agreed = v.agreed;
+      vote.openedAt = v.openedAt;
+      vote.secondsFromOpening = v.secondsToDecide;
+      vote.confirmed = parseConfirmation(v.confirmed).value_or(Confirmation::kUnstated);
       r.votes.push_back(std::move(vote));
     }
     rows.push_back(std::move(r));

@@ -87,7 +87,7 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
       w.emit(EventType::kStepCompleted, step, 1, {{"output", {{"until", formatTime(now)}}}});
       break;
     case Command::TimerKind::kEscalation: {
-      if (s->status != StepStatus::kWaiting || !s->approval.is_object() || s->approval.contains("decision")) return out;
+      if (s->status != StepStatus::kWaiting || !s->approval || s->approval->decided()) return out;
       const auto& a = std::get<ApprovalStep>(workflow().steps[*idx].body);
       if (attempt < 1 || attempt > static_cast<int>(a.escalate.size())) return out;
       w.emit(EventType::kTimerFired, step, attempt, {{"timer", "escalation"}});
@@ -96,7 +96,7 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
       return out;  // still waiting for a person: nothing else can move
     }
     case Command::TimerKind::kApprovalTimeout: {
-      if (s->status != StepStatus::kWaiting || !s->approval.is_object() || s->approval.contains("decision")) return out;
+      if (s->status != StepStatus::kWaiting || !s->approval || s->approval->decided()) return out;
       const auto& a = std::get<ApprovalStep>(workflow().steps[*idx].body);
       w.emit(EventType::kTimerFired, step, attempt, {{"timer", "approval_timeout"}});
       if (a.onTimeout == "fail" || a.onTimeout == "escalate") {
@@ -109,7 +109,7 @@ Transition RunMachine::onTimer(RunState& state, const std::string& step, int att
         Json output = decision;
         auto r = a.ratings.find(a.onTimeout);
         output["rating"] = r != a.ratings.end() ? Json(r->second)
-                                                : s->approval["request"].value("recommendation", Json());
+                                                : s->approval->request ? s->approval->request->recommendation : Json();
         output["approvers"] = Json::array();
         w.emit(EventType::kStepCompleted, step, 1, {{"output", std::move(output)}});
       }

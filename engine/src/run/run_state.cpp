@@ -22,37 +22,14 @@ Json stepView(const StepState& s) {
   Json v = {{"status", stepStatusName(s.status)}, {"output", s.output}, {"error", s.error}, {"attempts", s.attempt}};
   v["started_at"] = s.startedAt == TimePoint{} ? Json() : Json(formatTime(s.startedAt));
   v["finished_at"] = s.finishedAt == TimePoint{} ? Json() : Json(formatTime(s.finishedAt));
-  if (s.approval.is_object()) {
-    for (const char* k : {"decision", "reason", "decided_by", "approvers"}) {
-      v[k] = s.approval.value(k, Json());
-    }
+  if (s.approval) {
+    const auto& o = s.approval->outcome;
+    v["decision"] = o ? Json(o->decision) : Json();
+    v["reason"] = o ? Json(o->reason) : Json();
+    v["decided_by"] = o ? Json(o->decidedBy) : Json();
+    v["approvers"] = o ? Json(o->approvers) : Json();
   }
   return v;
-}
-
-// One person's vote; the approval is decided once `quorum` votes name the same option.
-// A vote recorded without an open request (histories written before approvals had
-// quorums, or a timeout's default outcome) decides at once.
-void applyVote(StepState& s, const Event& e) {
-  if (!s.approval.is_object() || !s.approval.contains("request")) {
-    s.approval = {{"votes", Json::array({e.data})}};
-  } else {
-    s.approval["votes"].push_back(e.data);
-  }
-  const std::string decision = e.data.value("decision", "");
-  Json approvers = Json::array();
-  for (const auto& v : s.approval["votes"]) {
-    if (v.value("decision", "") == decision) approvers.push_back(v.value("decided_by", ""));
-  }
-  int quorum = s.approval.contains("request") ? s.approval["request"].value("quorum", 1) : 1;
-  if (e.data.value("decided_by", "") == "system:timeout") quorum = 1;
-  if (static_cast<int>(approvers.size()) >= quorum) {
-    s.approval["decision"] = decision;
-    s.approval["reason"] = e.data.value("reason", "");
-    s.approval["decided_by"] = e.data.value("decided_by", "");
-    s.approval["approvers"] = std::move(approvers);
-    s.approval.erase("claim");
-  }
 }
 
 }  // namespace
@@ -180,35 +157,22 @@ Status RunState::apply(const Event& e) {
     case EventType::kApprovalRequested:
       s->status = StepStatus::kWaiting;
       if (s->startedAt == TimePoint{}) s->startedAt = e.time;
-      s->approval = {{"request", e.data},
-                     {"assigned", {{"roles", e.data.value("roles", Json::array())}, {"users", e.data.value("users", Json::array())}}},
-                     {"votes", Json::array()},
-                     {"escalations", 0}};
+      s->approval.emplace().onRequested(e.data);
       break;
     case EventType::kApprovalDecided:
-      applyVote(*s, e);
+      if (!s->approval) s->approval.emplace();
+      s->approval->onVote(e.data);
       break;
     case EventType::kApprovalClaimed:
-      if (s->approval.is_object()) s->approval["claim"] = e.data;
+      if (s->approval) s->approval->onClaimed(e.data);
       break;
     case EventType::kApprovalReassigned:
-      if (s->approval.is_object()) {
-        s->approval["assigned"] = {{"roles", e.data.value("roles", Json::array())}, {"users", e.data.value("users", Json::array())}};
-        s->approval.erase("claim");
-      }
+      if (s->approval) s->approval->onReassigned(e.data);
       break;
     case EventType::kApprovalReminded:
       break;  // a record that the reminder went out; the approval itself is unchanged
     case EventType::kApprovalEscalated:
-      if (s->approval.is_object()) {
-        Json& roles = s->approval["assigned"]["roles"];
-        for (const auto& r : e.data.value("to", Json::array())) {
-          if (std::find(roles.begin(), roles.end(), r) == roles.end()) roles.push_back(r);
-        }
-        // Levels can fire out of order (one due at once, another at a deadline already
-        // past): count them rather than take the last level's number.
-        s->approval["escalations"] = s->approval.value("escalations", 0) + 1;
-      }
+      if (s->approval) s->approval->onEscalated(e.data);
       break;
     case EventType::kChildRunStarted:
       s->status = StepStatus::kWaiting;
@@ -276,7 +240,7 @@ Json RunState::toJson() const {
     Json j = {{"status", stepStatusName(s.status)}, {"attempt", s.attempt}};
     if (!s.output.is_null()) j["output"] = s.output;
     if (!s.error.is_null()) j["error"] = s.error;
-    if (!s.approval.is_null()) j["approval"] = s.approval;
+    if (s.approval) j["approval"] = s.approval->toJson();
     if (!s.items.is_null()) j["items"] = s.items;
     if (s.branch != -1) j["branch"] = s.branch;
     if (s.handled) j["handled"] = true;
@@ -320,7 +284,7 @@ Result<RunState> RunState::fromJson(const Json& j) {
       s.attempt = v.at("attempt").get<int>();
       s.output = v.value("output", Json());
       s.error = v.value("error", Json());
-      s.approval = v.value("approval", Json());
+      if (auto ap = v.find("approval"); ap != v.end() && ap->is_object()) s.approval = ApprovalState::of(*ap);
       s.items = v.value("items", Json());
       s.branch = v.value("branch", -1);
       s.handled = v.value("handled", false);
