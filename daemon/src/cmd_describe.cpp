@@ -127,7 +127,8 @@ int runDescribe(CommandContext& ctx) {
     }
     for (const auto& t : wf.triggers) {
       const char* kind = t.kind == Trigger::Kind::kCron ? "cron" : t.kind == Trigger::Kind::kWebhook ? "webhook" : "watch";
-      std::cout << "  trigger: " << kind << " " << t.spec << (t.pattern.empty() ? "" : " " + t.pattern) << "\n";
+      std::cout << "  trigger: " << kind << " " << t.spec << (t.pattern.empty() ? "" : " " + t.pattern)
+                << (t.wait ? " (answers when done, waiting up to " + std::to_string(t.wait->count() / 1000) + " s)" : "") << "\n";
     }
     if (!wf.sensitive.empty()) {
       std::cout << "  sensitive:";

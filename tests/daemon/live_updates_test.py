@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Live updates and waiting starts over real HTTP on a loopback `vigil serve`: a start with
-?wait= answers with the finished run's outputs (a recorded read) or the approval it parked
+?wait= (or a webhook whose trigger says `wait:`) answers with the finished run's outputs (a recorded read) or the approval it parked
 at, 202 when it is still running at the deadline, 400 for a bad wait; server-sent events
 follow a run to its decision and tell an approver's inbox that a task opened, and refuse
 what the caller may not follow."""
@@ -200,6 +200,20 @@ try:
               (len(before["items"]), len(after["items"])))
         code, body = d.request("POST", "/api/v1/runs?wait=120", token=operator, body={"workflow": "quick"})
         check("wait=120, the largest, is accepted", code == 201 and body.get("status") == "completed", (code, body))
+
+        # A webhook whose trigger opts in with `wait:` answers with the finished run's outputs;
+        # its repeat (the same key) is answered the same way; another path of the same
+        # workflow without `wait:` answers at the start.
+        hook_key = {"Idempotency-Key": "live-updates-answer-1"}
+        for attempt in ("the delivery", "its repeat"):
+            code, body = d.request("POST", "/api/v1/hooks/answer/when-done", token=operator, body={"n": 5}, headers=hook_key)
+            check(f"webhook with wait:, {attempt}: {201 if attempt == 'the delivery' else 200}, completed, outputs.n == 15",
+                  code == (201 if attempt == "the delivery" else 200) and (body or {}).get("status") == "completed" and
+                  body.get("outputs", {}).get("n") == 15 and body.get("duplicate") is (attempt != "the delivery"), (code, body))
+        code, body = d.request("POST", "/api/v1/hooks/answer/at-start", token=operator, body={"n": 5},
+                               headers={"Idempotency-Key": "live-updates-answer-2"})
+        check("webhook without wait: answered at the start, with no outputs",
+              code == 201 and (body or {}).get("status") == "started" and "outputs" not in body, (code, body))
 
         # A run still going at the deadline: 202, running. pause.yaml parks on a durable timer
         # (its run is "waiting", so it is answered at once, like an approval, and checked below);

@@ -129,8 +129,10 @@ TEST_CASE("a version names one definition, whichever way it comes, an older one 
   CHECK(w.publish(v1, Origin::kFolder).kind == Kind::kPublished);
   CHECK(w.catalog->versions("intake").size() == 2);
   CHECK(w.catalog->latest("intake")->version == 2);
-  CHECK(w.catalog->webhookWorkflow("/referrals/new") == "intake");
-  CHECK(w.catalog->webhookWorkflow("/referrals/old").empty());
+  REQUIRE(w.catalog->webhook("/referrals/new"));
+  CHECK(w.catalog->webhook("/referrals/new")->workflow == "intake");
+  CHECK_FALSE(w.catalog->webhook("/referrals/new")->wait);
+  CHECK_FALSE(w.catalog->webhook("/referrals/old"));
   CHECK(told == std::vector<size_t>{0, 1, 1});
   // The engine starts the active version.
   REQUIRE(w.engine->start().isOk());

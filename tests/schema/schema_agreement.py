@@ -389,6 +389,10 @@ CASES = [
     ("bad cron minute", "semantic", wf(OK_STEP, "triggers: [{cron: '61 * * * *'}]\n")),
     ("pattern on a cron trigger is not checked", "semantic", wf(OK_STEP, "triggers: [{cron: '* * * * *', pattern: [1]}]\n")),
     ("pattern of a watch trigger must be text", "schema", wf(OK_STEP, "triggers: [{watch: ./in, pattern: 5}]\n")),
+    ("webhook answered when done", "ok", wf(OK_STEP, "triggers: [{webhook: /a, wait: 30s}]\n")),
+    ("webhook wait as a bare number", "schema", wf(OK_STEP, "triggers: [{webhook: /a, wait: 30}]\n")),
+    ("webhook wait over 120s", "semantic", wf(OK_STEP, "triggers: [{webhook: /a, wait: 5m}]\n")),
+    ("wait on a cron trigger", "semantic", wf(OK_STEP, "triggers: [{cron: '* * * * *', wait: 30s}]\n")),
 
     # --- common step keys
     ("step without id", "schema", wf("- {set: {x: 1}}")),

@@ -155,13 +155,17 @@ HttpResponse RunResource::startNow(HttpRequest& req, const Principal& who) {
 
 HttpResponse RunResource::webhook(HttpRequest& req, Call& call) {
   const Principal& who = call.who;
-  const std::string workflow = ctx_.catalog->webhookWorkflow("/" + req.params["path"]);
-  if (workflow.empty()) return HttpResponse::error(404, "not_found", "no workflow listens on this webhook");
+  const auto hook = ctx_.catalog->webhook("/" + req.params["path"]);
+  if (!hook) return HttpResponse::error(404, "not_found", "no workflow listens on this webhook");
   std::string key;
   if (auto bad = readIdempotencyKey(req, true, &key)) return *bad;
   nlohmann::json inputs;
   if (auto bad = parseJsonBody(req.body, &inputs)) return *bad;
-  return startOnce(workflow, inputs, who, key, "webhook /" + req.params["path"]);
+  HttpResponse started = startOnce(hook->workflow, inputs, who, key, "webhook /" + req.params["path"]);
+  // The trigger's `wait:` opts its deliveries in to "answer when done"; a repeated delivery
+  // waits the same way, so a retry after a dropped answer still gets the outcome.
+  if (!hook->wait || ctx_.changes == nullptr) return started;
+  return awaitSettled(std::move(started), who, std::chrono::duration_cast<std::chrono::seconds>(*hook->wait));
 }
 
 HttpResponse RunResource::startOnce(const std::string& workflow, const nlohmann::json& inputs, const Principal& who,

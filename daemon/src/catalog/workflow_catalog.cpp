@@ -43,7 +43,7 @@ std::vector<Diagnostic> WorkflowCatalog::checkLocked(const Workflow& wf, const s
       }
     }
     auto it = hooks_.find(path);
-    return it == hooks_.end() ? "" : it->second;
+    return it == hooks_.end() ? "" : it->second.workflow;
   };
   for (auto& d : publicationProblems(wf, ctx)) out.push_back(std::move(d));
   sortDiagnostics(out);
@@ -99,9 +99,9 @@ WorkflowCatalog::Outcome WorkflowCatalog::admitLocked(const Candidate& c, Origin
   versions[wf.version] = c.workflow;
   if (newest) {
     // The active version's webhook paths; an older version's go with it.
-    for (auto it = hooks_.begin(); it != hooks_.end();) it = it->second == wf.name ? hooks_.erase(it) : std::next(it);
+    for (auto it = hooks_.begin(); it != hooks_.end();) it = it->second.workflow == wf.name ? hooks_.erase(it) : std::next(it);
     for (const auto& t : wf.triggers) {
-      if (t.kind == Trigger::Kind::kWebhook) hooks_[t.spec] = wf.name;
+      if (t.kind == Trigger::Kind::kWebhook) hooks_[t.spec] = WebhookRoute{wf.name, t.wait};
     }
   }
   return Outcome{Outcome::Kind::kPublished, std::move(warnings), ""};
@@ -142,10 +142,11 @@ std::vector<std::shared_ptr<const Workflow>> WorkflowCatalog::activeLocked() con
   return out;
 }
 
-std::string WorkflowCatalog::webhookWorkflow(const std::string& path) const {
+std::optional<WorkflowCatalog::WebhookRoute> WorkflowCatalog::webhook(const std::string& path) const {
   std::shared_lock lock(mu_);
   auto it = hooks_.find(path);
-  return it == hooks_.end() ? "" : it->second;
+  if (it == hooks_.end()) return std::nullopt;
+  return it->second;
 }
 
 void WorkflowCatalog::onChange(std::function<void(const std::vector<std::shared_ptr<const Workflow>>&)> listener) {

@@ -67,8 +67,12 @@ class WorkflowCatalog {
   std::vector<std::shared_ptr<const Workflow>> versions(const std::string& name) const;
   // The active version of each workflow, by name.
   std::vector<std::shared_ptr<const Workflow>> active() const;
-  // The workflow listening on a webhook path ("" when none).
-  std::string webhookWorkflow(const std::string& path) const;
+  // The workflow listening on a webhook path and how its deliveries are answered.
+  struct WebhookRoute {
+    std::string workflow;
+    std::optional<Millis> wait;  // the trigger's `wait:`
+  };
+  std::optional<WebhookRoute> webhook(const std::string& path) const;
 
   // Told the active set after every change (and at once when set), outside the lock: the
   // triggers and the retention sweep follow it.
@@ -86,7 +90,7 @@ class WorkflowCatalog {
   std::function<std::optional<Assignees>()> people_;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::map<int, std::shared_ptr<const Workflow>>> versions_;  // name -> version
-  std::map<std::string, std::string> hooks_;  // webhook path -> workflow name
+  std::map<std::string, WebhookRoute> hooks_;  // by webhook path
   std::mutex listenerMu_;  // held while telling the listener, so it sees changes in order
   std::function<void(const std::vector<std::shared_ptr<const Workflow>>&)> listener_;
 };

@@ -175,6 +175,9 @@ struct Trigger {
   std::optional<CronSchedule> cron;
   std::optional<TimeZone> zone;  // cron: the zone its fields are read in (UTC when absent)
   std::string pattern;  // watch: file name glob
+  // webhook `wait:`: the delivery's answer waits until the run ends or parks, at most this
+  // long, and carries its outputs (the sender's "respond when done"); unset: answered at start.
+  std::optional<Millis> wait;
   SourcePos pos;
 };
 

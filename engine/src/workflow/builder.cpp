@@ -194,7 +194,7 @@ void Builder::parseTriggers(const Node& n) {
     return;
   }
   for (const auto& item : n.items) {
-    if (!c_.checkMap(item, {"cron", "webhook", "watch", "pattern", "timezone"}, {}, "trigger")) {
+    if (!c_.checkMap(item, {"cron", "webhook", "watch", "pattern", "timezone", "wait"}, {}, "trigger")) {
       if (!item.isMap()) continue;
     }
     int kinds = (item.find("cron") ? 1 : 0) + (item.find("webhook") ? 1 : 0) + (item.find("watch") ? 1 : 0);
@@ -253,6 +253,18 @@ void Builder::parseTriggers(const Node& n) {
           c_.error(*tz, DiagnosticCategory::kSemantic, zone.status().message());
         } else {
           t.zone = std::move(zone).value();
+        }
+      }
+    }
+    if (const Node* w = item.find("wait")) {
+      if (t.kind != Trigger::Kind::kWebhook) {
+        c_.error(*w, DiagnosticCategory::kSemantic, "'wait' only applies to a 'webhook' trigger");
+      } else if (auto d = c_.duration(*w, "'wait'")) {
+        // The same bounds as POST /api/v1/runs?wait=: a delivery holds a connection open.
+        if (*d < Millis(1000) || *d > Millis(120000)) {
+          c_.error(*w, DiagnosticCategory::kSemantic, "'wait' must be from 1s to 120s (a delivery holds a connection open)");
+        } else {
+          t.wait = *d;
         }
       }
     }
