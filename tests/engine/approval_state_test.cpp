@@ -23,7 +23,7 @@ Event ev(uint64_t seq, EventType type, Json data, const std::string& step = "rev
 RunState fold(const std::vector<Event>& events) {
   RunState st;
   st.id = "r1";
-  for (const auto& e : events) st.apply(e);
+  for (const auto& e : events) REQUIRE(st.apply(e).isOk());
   return st;
 }
 
@@ -63,7 +63,7 @@ TEST_CASE("an approval's events fold into typed fields", "[approval]") {
   CHECK_FALSE(a.assignedTo("anyone", {"officer"}));
   CHECK(a.votedBy("sam"));
 
-  st.apply(ev(6, EventType::kApprovalDecided, {{"decision", "agree"}, {"reason", "agreed on review"}, {"decided_by", "alex"}}));
+  REQUIRE(st.apply(ev(6, EventType::kApprovalDecided, {{"decision", "agree"}, {"reason", "agreed on review"}, {"decided_by", "alex"}})).isOk());
   const ApprovalState& d = *st.step("review")->approval;
   REQUIRE(d.decided());
   CHECK(d.outcome->decidedBy == "alex");

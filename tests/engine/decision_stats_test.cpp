@@ -210,9 +210,10 @@ TEST_CASE("upgrading a data directory fills the votes from the runs' recorded de
     f.engine->stop();
   }
   {
-    // As a version-6 directory was: no votes table, checkpoints without notes.
+    // As a version-6 directory was: no votes table, checkpoints without notes, no run index.
     SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE);
     db.exec("DROP TABLE approval_votes");
+    db.exec("DROP TABLE run_index");
     db.exec("ALTER TABLE audit_checkpoints DROP COLUMN note");
     db.exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
   }

@@ -6,6 +6,7 @@
 #include "api/masking.h"
 #include "api/middleware.h"
 #include "api/resources.h"
+#include "area_file.h"
 #include "vigil/loader.h"
 #include "vigil/merkle.h"
 
@@ -227,6 +228,14 @@ HttpResponse RunResource::list(HttpRequest& req, Call& call) {
   }
   if (auto it = req.query.find("workflow"); it != req.query.end()) f.workflow = it->second;
   if (auto it = req.query.find("started_by"); it != req.query.end()) f.startedBy = it->second;
+  if (auto it = req.query.find("band"); it != req.query.end()) {
+    if (it->second.empty() || it->second.size() > 40) return HttpResponse::error(400, "invalid_request", "band must be 1 to 40 characters", "band");
+    f.band = it->second;
+  }
+  if (auto it = req.query.find("q"); it != req.query.end()) {
+    if (it->second.empty() || it->second.size() > 100) return HttpResponse::error(400, "invalid_request", "q must be 1 to 100 characters", "q");
+    f.search = it->second;
+  }
   // from= and to=: a date (the whole day, UTC) or a UTC time; to= is exclusive for a time and
   // takes in its whole day for a date.
   for (const char* key : {"from", "to"}) {
@@ -273,14 +282,20 @@ HttpResponse RunResource::show(HttpRequest& req, Call& call) {
   if (!run->has_value()) return HttpResponse::error(404, "not_found", "no run with that id");
   auto events = ctx_.store->events(id);
   if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
-  nlohmann::json j = (*run)->toJson();  // the fold of the chained history (Store::loadRun)
-  nlohmann::json ev = nlohmann::json::array();
-  for (const auto& e : *events) ev.push_back(e.toJson());
-  j["events"] = std::move(ev);
-  if (auto wf = workflowOf(**run); !mayReadSensitive(who, wf.get())) {
-    // A definition that cannot be read leaves us not knowing what is sensitive: mask it all.
-    j = maskRun(std::move(j), wf ? wf->sensitive : std::vector<std::string>{"inputs", "steps"});
+  RunViewContext view;
+  view.workflow = workflowOf(**run);
+  view.unmasked = mayReadSensitive(who, view.workflow.get());
+  view.connectors = ctx_.connectors;
+  if (!(*run)->areaHash.empty()) {
+    // The calendars and timescales it started under, as kept: a replay uses exactly them.
+    auto area = keptArea(ctx_.dataDir, (*run)->areaHash);
+    if (area) {
+      view.area = *area;
+    } else {
+      view.areaProblem = "the area it started under cannot be read";
+    }
   }
+  nlohmann::json j = runViewJson(**run, *events, view);  // the fold of the chained history (Store::loadRun)
   AccessRecord access;
   access.runId = id;
   call.access = std::move(access);

@@ -143,7 +143,9 @@ nlohmann::json runSummaryJson(const RunSummary& r) {
           {"status", runStatusName(r.status)},
           {"started_by", r.startedBy},
           {"started_at", formatTime(r.startedAt)},
-          {"updated_at", formatTime(r.updatedAt)}};
+          {"updated_at", formatTime(r.updatedAt)},
+          {"reference", r.reference},
+          {"band", r.band}};
 }
 
 }  // namespace vigil::daemon

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/user_store.h"
+#include "vigil/area.h"
+#include "vigil/connector.h"
 #include "vigil/run.h"
 #include "vigil/store.h"
 #include "vigil/workflow.h"
@@ -51,5 +53,22 @@ nlohmann::json workflowSummaryJson(const Workflow& wf);
 
 // A run in a list: no inputs, no outputs.
 nlohmann::json runSummaryJson(const RunSummary& r);
+
+// What a run's page needs besides the run: the definition it pinned (null when it cannot be
+// read: then everything is masked and nothing replayed), the area it started under, the
+// connectors (for each call's declared access), and whether the caller sees it unmasked.
+struct RunViewContext {
+  std::shared_ptr<const Workflow> workflow;
+  std::shared_ptr<const Area> area;
+  std::string areaProblem;  // why the area could not be read ("" when it could, or there is none)
+  const ConnectorRegistry* connectors = nullptr;
+  bool unmasked = false;
+};
+
+// A run as GET /runs/{id} returns it: the snapshot, every event, its band, `calls` (each
+// connector call: step, attempt, action, purpose, access, the input the definition computed
+// for it, and what came back) and `replay` (the history fed again to the definition:
+// identical or where it diverges), masked for the caller.
+nlohmann::json runViewJson(const RunState& run, const std::vector<Event>& events, const RunViewContext& ctx);
 
 }  // namespace vigil::daemon

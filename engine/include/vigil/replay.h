@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "vigil/area.h"
+#include "vigil/machine.h"
 #include "vigil/run.h"
 #include "vigil/workflow.h"
 
@@ -29,6 +30,9 @@ struct ReplayResult {
   std::map<std::string, Json> recordedDecisions;
   std::map<std::string, Json> replayedDecisions;
   std::vector<Event> replayed;
+  // The connector calls the replay made, in order, with the inputs the definition computed
+  // for them (what each call was sent; the history records only what came back).
+  std::vector<Command> calls;
 };
 
 ReplayResult replayRun(const std::string& runId, const std::vector<Event>& history, std::shared_ptr<const Workflow> workflow,

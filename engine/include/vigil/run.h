@@ -95,6 +95,7 @@ struct RunState {
   std::string areaHash;  // the area file it started under ("" for none)
   std::string startedBy;
   std::string parentRun;
+  std::string reference;  // the workflow's `reference:` for this run ("" when none)
   TimePoint startedAt{};
   TimePoint updatedAt{};
   Json inputs = Json::object();
@@ -115,6 +116,11 @@ struct RunState {
   // Applies one event. The event must be the next in sequence (seq == lastSeq + 1).
   Status apply(const Event& e);
   const StepState* step(const std::string& key) const;
+  // The run's current rating: the most recent band it was given (a decide step's or a set
+  // step's `band`, an approval's decided rating) or, while one waits, the recommendation
+  // the approver is asked about; "" before any. Kept by apply(), so a commit does not
+  // look through every step for it.
+  const std::string& band() const { return band_; }
 
   Json toJson() const;  // snapshot
   static Result<RunState> fromJson(const Json& j);
@@ -127,6 +133,8 @@ struct RunState {
   // How many steps are waiting and running, kept by apply() and fromJson().
   long waitingSteps_ = 0;
   long runningSteps_ = 0;
+  std::string band_;
+  std::string bandFromSteps() const;  // band() of a state read from a snapshot
 };
 
 }  // namespace vigil

@@ -69,6 +69,8 @@ struct RunSummary {
   std::string startedBy;
   TimePoint startedAt{};
   TimePoint updatedAt{};
+  std::string reference;  // RunState::reference
+  std::string band;       // RunState::band(), as of the run's latest commit
 };
 
 struct RunFilter {
@@ -82,6 +84,8 @@ struct RunFilter {
   std::string startedBy;
   std::optional<TimePoint> startedFrom;  // started at or after
   std::optional<TimePoint> startedTo;    // started before
+  std::string band;                      // exactly, as RunSummary::band
+  std::string search;                    // case-insensitive text in the reference, or a run id's start
 };
 
 class Store {

@@ -187,6 +187,11 @@ struct Workflow {
   std::string description;
   std::string owner;
   SourcePos ownerPos;
+  // `reference:` the run's business key (a referral id), computed from its inputs when it
+  // starts and recorded in RunStarted; the runs list is searched by it. It may not read a
+  // sensitive value: every list shows it, and it outlives the erasure of personal data.
+  std::optional<Template> reference;
+  SourcePos referencePos;
   // Who may cancel a run that has not ended: a second person holding the owner role
   // confirms (the default), or anyone allowed to cancel, alone (`cancel: single`).
   enum class CancelPolicy { kConfirm, kSingle };

@@ -18,6 +18,17 @@ Transition RunMachine::start(RunState& state, const std::string& runId, const Js
   Json data = {{"workflow", wf_->name}, {"version", wf_->version}, {"hash", wf_->hash},
                {"inputs", inputs.is_null() ? Json::object() : inputs}, {"started_by", startedBy}};
   if (!parentRun.empty()) data["parent"] = parentRun;
+  if (wf_->reference) {
+    // The business key, from the inputs alone (the loader allows nothing else). One that
+    // cannot be computed leaves the run without one: it is still listed by workflow, date
+    // and band, never lost for want of a search key.
+    state.inputs = data["inputs"];
+    state.startedBy = startedBy;
+    state.workflow = wf_->name;
+    state.version = wf_->version;
+    state.startedAt = now;
+    if (std::string ref = w.reference(); !ref.empty()) data["reference"] = std::move(ref);
+  }
   // The area's timescales and calendars feed expressions: record which ones, so a replay
   // (and an auditor) uses exactly them.
   if (area_ && !area_->hash.empty()) data["area"] = area_->hash;

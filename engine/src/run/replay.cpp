@@ -72,6 +72,9 @@ ReplayResult replayRun(const std::string& runId, const std::vector<Event>& histo
                          obj(first).value("parent", ""));
   auto take = [&](Transition&& tr) {
     for (auto& e : tr.events) out.replayed.push_back(std::move(e));
+    for (auto& c : tr.commands) {
+      if (c.kind == Command::Kind::kCallConnector) out.calls.push_back(std::move(c));
+    }
   };
   take(std::move(t));
 

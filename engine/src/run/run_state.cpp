@@ -114,6 +114,7 @@ Status RunState::apply(const Event& e) {
       areaHash = e.data.value("area", "");
       startedBy = e.data.value("started_by", "");
       parentRun = e.data.value("parent", "");
+      reference = e.data.value("reference", "");
       inputs = e.data.value("inputs", Json::object());
       startedAt = e.time;
       status = RunStatus::kRunning;
@@ -132,6 +133,11 @@ Status RunState::apply(const Event& e) {
       s->status = StepStatus::kCompleted;
       s->output = e.data.value("output", Json());
       s->finishedAt = e.time;
+      if (s->output.is_object()) {
+        // Events come in time order, so the latest band is the last one seen.
+        const Json& b = s->output.value(s->approval ? "rating" : "band", Json());
+        if (b.is_string() && !b.get_ref<const std::string&>().empty()) band_ = b.get<std::string>();
+      }
       break;
     case EventType::kStepFailed:
       s->status = StepStatus::kFailed;
@@ -158,6 +164,9 @@ Status RunState::apply(const Event& e) {
       s->status = StepStatus::kWaiting;
       if (s->startedAt == TimePoint{}) s->startedAt = e.time;
       s->approval.emplace().onRequested(e.data);
+      if (s->approval->request && !s->approval->request->recommendationText().empty()) {
+        band_ = s->approval->request->recommendationText();
+      }
       break;
     case EventType::kApprovalDecided:
       if (!s->approval) s->approval.emplace();
@@ -219,6 +228,33 @@ Status RunState::apply(const Event& e) {
   return Status::ok();
 }
 
+std::string RunState::bandFromSteps() const {
+  // The latest by time; on a tie the decision of a person outranks what it followed.
+  std::string best;
+  TimePoint at{};
+  int rank = -1;
+  auto offer = [&](const Json& v, TimePoint t, int r) {
+    if (!v.is_string() || v.get_ref<const std::string&>().empty()) return;
+    if (t > at || (t == at && r >= rank)) {
+      best = v.get<std::string>();
+      at = t;
+      rank = r;
+    }
+  };
+  for (const auto& [key, s] : steps) {
+    if (s.status == StepStatus::kCompleted && s.output.is_object()) {
+      if (s.approval) {
+        if (auto it = s.output.find("rating"); it != s.output.end()) offer(*it, s.finishedAt, 2);
+      } else if (auto it = s.output.find("band"); it != s.output.end()) {
+        offer(*it, s.finishedAt, 1);
+      }
+    } else if (s.status == StepStatus::kWaiting && s.approval && s.approval->request) {
+      offer(Json(s.approval->request->recommendationText()), s.startedAt, 0);
+    }
+  }
+  return best;
+}
+
 void RunState::count(StepStatus s, int delta) {
   if (s == StepStatus::kWaiting) waitingSteps_ += delta;
   if (s == StepStatus::kRunning) runningSteps_ += delta;
@@ -248,11 +284,14 @@ Json RunState::toJson() const {
     j["finished_at"] = ms(s.finishedAt);
     st[k] = std::move(j);
   }
-  return {{"id", id},           {"status", runStatusName(status)}, {"workflow", workflow},
+  Json out = {{"id", id},           {"status", runStatusName(status)}, {"workflow", workflow},
           {"version", version}, {"hash", workflowHash},            {"started_by", startedBy},
           {"parent", parentRun}, {"started_at", ms(startedAt)},    {"updated_at", ms(updatedAt)},
           {"inputs", inputs},   {"outputs", outputs},              {"error", error},
           {"last_seq", lastSeq}, {"steps", std::move(st)}, {"area", areaHash}, {"cancellation", cancellation}};
+  // Written only when set, so snapshots of runs without one keep their old text.
+  if (!reference.empty()) out["reference"] = reference;
+  return out;
 }
 
 Result<RunState> RunState::fromJson(const Json& j) {
@@ -275,6 +314,7 @@ Result<RunState> RunState::fromJson(const Json& j) {
     r.error = j.at("error");
     r.lastSeq = j.at("last_seq").get<uint64_t>();
     r.cancellation = j.value("cancellation", Json());  // snapshots from before have none
+    r.reference = j.value("reference", "");
     for (auto it = j.at("steps").begin(); it != j.at("steps").end(); ++it) {
       StepState s;
       const Json& v = it.value();
@@ -297,6 +337,7 @@ Result<RunState> RunState::fromJson(const Json& j) {
   } catch (const Json::exception&) {
     return Status::invalidArgument("run snapshot is malformed");
   }
+  r.band_ = r.bandFromSteps();
   return r;
 }
 

@@ -93,6 +93,15 @@ Result<Json> RunMachine::Walk::eval(const ValueTemplate& v, const Scope& scope) 
   return v.evaluate(context(scope, b));
 }
 
+std::string RunMachine::Walk::reference() const {
+  if (!wf_.reference) return "";
+  auto v = eval(*wf_.reference, Scope{});
+  if (!v || v->is_null()) return "";
+  std::string text = v->is_string() ? v->get<std::string>() : v->dump();
+  if (text.size() > 200) text.resize(200);
+  return text;
+}
+
 bool RunMachine::Walk::holds(const Expression& e, const Scope& scope, std::string* why) const {
   auto v = condition(e, scope, "requirement");
   if (!v) {

@@ -32,6 +32,9 @@ class RunMachine::Walk {
   // A condition in `scope`, for the rules of approvals (an error or a non-boolean is false
   // with why in `why`).
   bool holds(const Expression& e, const Scope& scope, std::string* why) const;
+  // The workflow's `reference:` over the run's inputs: at most 200 characters, "" when it has
+  // none or it cannot be computed.
+  std::string reference() const;
 
  private:
   enum class Outcome { kDone, kBusy, kFailed };

@@ -120,6 +120,15 @@ inline const std::vector<Migration>& migrations() {
         -- checkpoint log and pushed to witnesses; NULL for those signed before (format 1).
         ALTER TABLE audit_checkpoints ADD COLUMN note TEXT;
       )sql"},
+      {10, R"sql(
+        -- What the runs list filters and searches by, beside the run's row so listing never
+        -- reads a snapshot: the workflow's reference (a referral id) and the run's current
+        -- band. A row only for runs with either; runs from before are filled in by migrate().
+        CREATE TABLE run_index(
+          run_id TEXT PRIMARY KEY, reference TEXT NOT NULL, band TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX run_index_band ON run_index(band, run_id) WHERE band <> '';
+        CREATE INDEX run_index_reference ON run_index(reference COLLATE NOCASE) WHERE reference <> '';
+      )sql"},
   };
   return kMigrations;
 }

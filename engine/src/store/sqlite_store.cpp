@@ -19,7 +19,7 @@ namespace {
 
 long long ms(TimePoint t) { return t.time_since_epoch().count(); }
 
-// For LIKE 'prefix%' with an ESCAPE '\' clause: ids may hold '%' or '_'.
+// For LIKE with an ESCAPE '\' clause: ids and references may hold '%' or '_'.
 std::string likeEscaped(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -178,8 +178,13 @@ class SqliteStore final : public Store {
   Result<std::vector<RunSummary>> listRuns(const RunFilter& f) override {
     std::lock_guard lock(mu_);
     try {
-      std::string sql = "SELECT id, workflow, version, status, started_by, started_at, updated_at FROM runs WHERE id > ?";
+      std::string sql =
+          "SELECT id, workflow, version, status, started_by, started_at, updated_at, ifnull(x.reference, ''), ifnull(x.band, '')"
+          " FROM runs LEFT JOIN run_index x ON x.run_id = runs.id WHERE id > ?";
       if (f.status) sql += " AND status = ?";
+      if (!f.band.empty()) sql += " AND x.band = ?";
+      // The reference's text anywhere (LIKE is case-insensitive for ASCII), or a run id's start.
+      if (!f.search.empty()) sql += " AND (x.reference LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')";
       if (!f.workflow.empty()) sql += " AND workflow = ?";
       if (!f.startedBy.empty()) sql += " AND started_by = ?";
       if (f.startedFrom) sql += " AND started_at >= ?";
@@ -189,6 +194,12 @@ class SqliteStore final : public Store {
       int i = 1;
       q.bind(i++, f.after);
       if (f.status) q.bind(i++, runStatusName(*f.status));
+      if (!f.band.empty()) q.bind(i++, f.band);
+      if (!f.search.empty()) {
+        const std::string escaped = likeEscaped(f.search);
+        q.bind(i++, "%" + escaped + "%");
+        q.bind(i++, escaped + "%");
+      }
       if (!f.workflow.empty()) q.bind(i++, f.workflow);
       if (!f.startedBy.empty()) q.bind(i++, f.startedBy);
       if (f.startedFrom) q.bind(i++, static_cast<int64_t>(ms(*f.startedFrom)));
@@ -204,6 +215,8 @@ class SqliteStore final : public Store {
         r.startedBy = q.getColumn(4).getString();
         r.startedAt = fromMs(q.getColumn(5).getInt64());
         r.updatedAt = fromMs(q.getColumn(6).getInt64());
+        r.reference = q.getColumn(7).getString();
+        r.band = q.getColumn(8).getString();
         out.push_back(std::move(r));
       }
       return out;
@@ -428,7 +441,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  enum StmtId { kInsRun, kUpdRun, kDelWork, kAddWork, kDelTimer, kAddTimer, kStmtCount };
+  enum StmtId { kInsRun, kUpdRun, kPutIndex, kDelWork, kAddWork, kDelTimer, kAddTimer, kStmtCount };
 
   // Cached prepared statements, reset before each use.
   SQLite::Statement& stmt(StmtId id, const char* sql) {
@@ -479,6 +492,33 @@ class SqliteStore final : public Store {
         throw SQLite::Exception("run " + r.id + " changed concurrently", SQLITE_CONSTRAINT);
       }
     }
+    putRunIndex(r.id, r.reference, r.band());
+  }
+
+  // The runs list's reference and band for one run; a band is never taken away, so a run
+  // with neither has no row, and an unchanged row is not written again.
+  void putRunIndex(const std::string& id, const std::string& reference, const std::string& band) {
+    if (reference.empty() && band.empty()) return;
+    auto& q = stmt(kPutIndex,
+                   "INSERT INTO run_index(run_id, reference, band) VALUES(?, ?, ?) ON CONFLICT(run_id) DO UPDATE"
+                   " SET reference = excluded.reference, band = excluded.band"
+                   " WHERE reference <> excluded.reference OR band <> excluded.band");
+    q.bind(1, id);
+    q.bind(2, reference);
+    q.bind(3, band);
+    q.exec();
+  }
+
+  // Schema 10 added run_index: the runs from before get their band from their snapshots
+  // (none has a reference: the key came with it). A snapshot that cannot be read adds none.
+  void indexExistingRuns() {
+    SQLite::Statement q(db_, "SELECT snapshot FROM runs");
+    while (q.executeStep()) {
+      auto j = Json::parse(q.getColumn(0).getString(), nullptr, false);
+      if (j.is_discarded()) continue;
+      auto st = RunState::fromJson(j);
+      if (st) putRunIndex(st->id, st->reference, st->band());
+    }
   }
 
   // The events of a transition are stored only in its chained record: a batch whose
@@ -520,6 +560,7 @@ class SqliteStore final : public Store {
       SQLite::Transaction tx(db_);
       if (m.version == 8) moveEventsIntoChain();
       db_.exec(m.sql);
+      if (m.version == 10) indexExistingRuns();
       SQLite::Statement v(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', ?)");
       v.bind(1, std::to_string(m.version));
       v.exec();

@@ -6,7 +6,7 @@
 namespace vigil::loader {
 namespace {
 
-const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "cancel", "need_to_know", "not_sensitive", "retention", "inputs", "outputs",
+const std::vector<std::string_view> kTopKeys = {"workflow", "version", "description", "owner", "cancel", "need_to_know", "not_sensitive", "retention", "reference", "inputs", "outputs",
                                                 "sensitive", "triggers", "steps", "on_error"};
 const std::vector<std::string_view> kTypeNames = {"string", "number", "integer", "boolean", "object", "array", "any"};
 
@@ -89,6 +89,16 @@ void Builder::build(const Node& root) {
     }
   }
   if (const Node* n = root.find("outputs")) parseOutputs(*n);
+  if (const Node* n = root.find("reference")) {
+    OffsetMap where;
+    if (!n->isScalar()) {
+      c_.error(*n, DiagnosticCategory::kSchema, "'reference' must be a one-line text, such as \"${{ inputs.referral.id }}\"");
+    } else if (auto t = c_.templ(*n, "'reference'", &where)) {
+      addTemplateUses(*t, where, "'reference'", &referenceUses_);
+      wf_.reference = std::move(t);
+      wf_.referencePos = {n->line, n->column};
+    }
+  }
   if (const Node* n = root.find("sensitive")) parseSensitive(*n, false);
   if (const Node* n = root.find("not_sensitive")) parseSensitive(*n, true);
   checkReferences();

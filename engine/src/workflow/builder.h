@@ -59,6 +59,8 @@ class Builder {
   Json compileInto(const Node& n, const std::string& path, const std::string& what,
                    std::vector<ValueTemplate::Slot>& slots, std::vector<ExprUse>* uses, int depth);
   void checkSummaries();
+  // The sensitive path a template reads ("" when none), with why, for lines every list shows.
+  std::string sensitiveReadBy(const Template& t) const;
   void deriveSensitive();
   void addTemplateUses(const Template& t, const OffsetMap& where, const std::string& what, std::vector<ExprUse>* uses);
 
@@ -81,6 +83,7 @@ class Builder {
   std::vector<std::vector<ExprUse>> stepUses_;      // by StepIndex
   std::vector<std::vector<ExprUse>> onErrorUses_;   // handler-time uses, by StepIndex
   std::vector<ExprUse> outputUses_;
+  std::vector<ExprUse> referenceUses_;
   std::vector<ExprUse> sensitiveUses_;
   std::map<std::string, StepIndex> ids_;
   std::map<std::string, std::set<std::string>> setKeys_;  // set step -> keys it sets

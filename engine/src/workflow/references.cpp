@@ -43,6 +43,17 @@ void Builder::checkReferences() {
   for (const auto& use : outputUses_) {
     checkUse(use, top, Scope::kOutputs, std::nullopt);
   }
+  // The reference is computed before the first step: from the inputs and the run alone.
+  for (const auto& use : referenceUses_) {
+    bool readsSteps = false;
+    for (const auto& ref : use.expr.paths()) {
+      if (ref.segments[0] != "steps") continue;
+      c_.error(use.where(ref.offset), DiagnosticCategory::kSemantic,
+               "'reference' is computed when the run starts, from its inputs: it cannot read steps");
+      readsSteps = true;
+    }
+    if (!readsSteps) checkUse(use, Visible{}, Scope::kOutputs, std::nullopt);
+  }
   Visible all;
   for (StepIndex s : wf_.topLevel) {
     addCompleted(s, all);
@@ -59,29 +70,38 @@ void Builder::checkReferences() {
   checkSummaries();
 }
 
-// A task's summary is shown unmasked in every assignee's list: it may not read a sensitive
-// value (or an object holding one), which would put a child's name in every inbox.
+std::string Builder::sensitiveReadBy(const Template& t) const {
+  for (const auto& part : t.parts()) {
+    if (!part.expr) continue;
+    for (const auto& ref : part.expr->paths()) {
+      std::string path;
+      for (const auto& seg : ref.segments) path += (path.empty() ? "" : ".") + seg;
+      for (const auto& sens : wf_.sensitive) {
+        const bool under = path == sens || path.rfind(sens + ".", 0) == 0;
+        const bool holds = sens.rfind(path + ".", 0) == 0;
+        if (under || holds) return "'" + path + "', which " + (under ? "is sensitive" : "holds the sensitive '" + sens + "'");
+      }
+    }
+  }
+  return "";
+}
+
+// A task's summary and a run's reference are shown unmasked in every list: they may not
+// read a sensitive value (or an object holding one), which would put a child's name there.
 void Builder::checkSummaries() {
   for (const auto& step : wf_.steps) {
     const auto* a = std::get_if<ApprovalStep>(&step.body);
     if (a == nullptr || !a->summary) continue;
-    for (const auto& part : a->summary->parts()) {
-      if (!part.expr) continue;
-      for (const auto& ref : part.expr->paths()) {
-        std::string path;
-        for (const auto& seg : ref.segments) path += (path.empty() ? "" : ".") + seg;
-        for (const auto& sens : wf_.sensitive) {
-          const bool under = path == sens || path.rfind(sens + ".", 0) == 0;
-          const bool holds = sens.rfind(path + ".", 0) == 0;
-          if (under || holds) {
-            c_.error(step.pos, DiagnosticCategory::kSemantic,
-                     "the 'summary' of step '" + step.id + "' reads '" + path + "', which " +
-                         (under ? "is sensitive" : "holds the sensitive '" + sens + "'") +
-                         ": every list shows the summary unmasked, so leave personal data out");
-            break;
-          }
-        }
-      }
+    if (std::string read = sensitiveReadBy(*a->summary); !read.empty()) {
+      c_.error(step.pos, DiagnosticCategory::kSemantic,
+               "the 'summary' of step '" + step.id + "' reads " + read +
+                   ": every list shows the summary unmasked, so leave personal data out");
+    }
+  }
+  if (wf_.reference) {
+    if (std::string read = sensitiveReadBy(*wf_.reference); !read.empty()) {
+      c_.error(wf_.referencePos, DiagnosticCategory::kSemantic,
+               "'reference' reads " + read + ": every runs list shows the reference unmasked, so leave personal data out");
     }
   }
 }

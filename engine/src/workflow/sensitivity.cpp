@@ -65,6 +65,22 @@ void Builder::deriveSensitive() {
     const std::string path = "outputs." + key;
     if (readsSensitive(value, sensitive, "")) sensitive.push_back(path);
   }
+  // What a connector call is sent ("steps.ID.input.KEY"): a run page shows each call's
+  // input, masked as the values it was computed from are.
+  for (const auto& step : wf_.steps) {
+    const auto* u = std::get_if<UsesStep>(&step.body);
+    if (u == nullptr) continue;
+    const std::string path = "steps." + step.id + ".input";
+    if (!u->with.literal().is_object()) {
+      if (readsSensitive(u->with, sensitive, "")) sensitive.push_back(path);
+      continue;
+    }
+    for (auto it = u->with.literal().begin(); it != u->with.literal().end(); ++it) {
+      if (readsSensitive(u->with, sensitive, it.key())) {
+        sensitive.push_back(path + "." + it.key());
+      }
+    }
+  }
 }
 
 }  // namespace vigil::loader

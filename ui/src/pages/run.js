@@ -1,10 +1,11 @@
-// One run: its status, the timeline of every event (who, when, why), the steps, and
-// cancellation. The timeline follows the run live while the page is open.
+// One run: its status and band, the timeline of every event (who, when, why), the steps,
+// each connector call (what it was sent and what came back, masked for the reader), the
+// replay verdict, and cancellation. The page follows the run live while it is open.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 
 import { api, errorText, watch } from '../api.js';
-import { Alert, PurposeForm, Status, Value, formatTime, storedPurpose } from '../util.js';
+import { Alert, Band, PurposeForm, Status, Value, formatTime, storedPurpose } from '../util.js';
 import { StepGraph } from './graph.js';
 
 // Who acted in an event and why, from what its data records.
@@ -22,6 +23,37 @@ function why(e, purposes) {
   if (d.message) return d.message;
   if (e.type === 'DecisionRecorded') return `score ${d.score}, band ${d.band}`;
   return '';
+}
+
+// The history fed again to the definition the run pinned, calling nothing.
+function Replay({ replay }) {
+  if (!replay) return '';
+  let verdict;
+  if (replay.identical) verdict = `Identical: the recorded history, fed again to the definition, gives the same ${replay.events} events.`;
+  else if (replay.diverged_at) verdict = `Diverges at event ${replay.diverged_at}.`;
+  else verdict = 'Not identical.';
+  return html`<section aria-labelledby="replay-h"><h2 id="replay-h">Replay</h2>
+    <p><strong>${verdict}</strong>${replay.complete === false ? ' The replay could not reach the end.' : ''}${replay.note ? ` ${replay.note}.` : ''}</p>
+    ${replay.expected !== undefined && html`<dl class="verdict"><dt>Recorded</dt><dd><code>${replay.expected}</code></dd>
+      <dt>Replayed</dt><dd><code>${replay.got}</code></dd></dl>`}
+  </section>`;
+}
+
+function Calls({ calls }) {
+  if (!calls || calls.length === 0) return '';
+  return html`<section aria-labelledby="calls-h"><h2 id="calls-h">Connector calls</h2>
+    <table class="calls">
+      <caption class="visually-hidden">Each call to another system: why, what it was sent and what came back</caption>
+      <thead><tr><th scope="col">Step</th><th scope="col">Action</th><th scope="col">Purpose</th><th scope="col">Access</th><th scope="col">Outcome</th><th scope="col">Sent</th><th scope="col">Came back</th></tr></thead>
+      <tbody>${calls.map((c) => html`<tr>
+        <td>${c.step}${c.attempt > 1 ? ` (attempt ${c.attempt})` : ''}</td><td><code>${c.action}</code></td><td>${c.purpose}</td>
+        <td>${c.access}${c.recipient ? ` to ${c.recipient}` : ''}</td>
+        <td>${c.outcome}${c.answered_at ? html`<br /><span class="muted">${formatTime(c.answered_at)}</span>` : ''}</td>
+        <td><details><summary>Sent<span class="visually-hidden"> by ${c.step}</span></summary><${Value} value=${c.input} /></details></td>
+        <td>${c.output !== undefined || c.error ? html`<details><summary>Came back<span class="visually-hidden"> to ${c.step}</span></summary>
+          <${Value} value=${c.output !== undefined ? c.output : c.error} /></details>` : ''}</td>
+      </tr>`)}</tbody>
+    </table></section>`;
 }
 
 export function Run({ id }) {
@@ -72,7 +104,7 @@ export function Run({ id }) {
   const purposes = Object.fromEntries(((workflow && workflow.steps) || []).filter((st) => st.purpose).map((st) => [st.id, st.purpose]));
   return html`<h1>Run ${run.id}</h1>
     <p class="meta">Workflow ${run.workflow} v${run.version} · started by ${run.started_by} on ${formatTime(run.started_at)} ·
-      status <strong aria-live="polite">${run.status}</strong></p>
+      status <strong aria-live="polite">${run.status}</strong>${run.reference ? ` · reference ${run.reference}` : ''} · band <${Band} band=${run.band} /></p>
     ${workflow && html`<section aria-labelledby="graph-h"><h2 id="graph-h">Steps (the path taken is highlighted)</h2>
       <${StepGraph} workflow=${workflow} taken=${taken} statuses=${run.steps} /></section>`}
     <section aria-labelledby="timeline-h">
@@ -87,6 +119,8 @@ export function Run({ id }) {
         </tr>`)}</tbody>
       </table>
     </section>
+    <${Calls} calls=${run.calls} />
+    <${Replay} replay=${run.replay} />
     ${run.outputs && Object.keys(run.outputs).length > 0 && html`<section aria-labelledby="out-h"><h2 id="out-h">Outputs</h2><${Value} value=${run.outputs} /></section>`}
     ${notice && html`<${Status}>${notice}<//>`}
     ${(run.status === 'running' || run.status === 'waiting') && html`<form class="cancel" onSubmit=${cancel} aria-labelledby="cancel-h">
