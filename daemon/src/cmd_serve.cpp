@@ -15,6 +15,7 @@
 #include "audit/audit_service.h"
 #include "cli.h"
 #include "area_file.h"
+#include "catalog/folder_loads.h"
 #include "catalog/workflow_catalog.h"
 #include "config.h"
 #include "http/http_server.h"
@@ -29,9 +30,10 @@ namespace vigil::daemon {
 namespace {
 
 // Loads every workflow file in `dirs` and publishes the valid ones through the catalog (a
-// definition already published is a no-op); returns how many files were refused.
-int loadWorkflowDirs(const std::vector<std::string>& dirs, WorkflowCatalog& catalog, const ConnectorRegistry& connectors,
-                     spdlog::logger& log) {
+// definition already published is a no-op); records what became of each file in `loads`,
+// which then lists this load's files alone. Returns how many files were refused.
+int loadWorkflowDirs(const std::vector<std::string>& dirs, WorkflowCatalog& catalog, FolderLoads& loads,
+                     const ConnectorRegistry& connectors, TimePoint now, spdlog::logger& log) {
   std::vector<std::string> files;
   for (const auto& dir : dirs) {
     std::error_code ec;
@@ -44,11 +46,13 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, WorkflowCatalog& cata
   std::sort(files.begin(), files.end());
   LoadedFiles loaded = loadWithLibrary(files, {});
   int bad = 0;
+  std::vector<FolderLoads::File> record;
   std::vector<WorkflowCatalog::Candidate> batch;
   for (const auto& f : loaded.files) {
     const LoadResult& r = loaded.results.at(f);
     if (!r.ok()) {
       for (const auto& d : r.diagnostics) log.error("{}", d.format());
+      record.push_back(FolderLoads::refusedFile(f, now, r.partial.get(), r.diagnostics));
       ++bad;
       continue;
     }
@@ -70,17 +74,22 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, WorkflowCatalog& cata
     }
     if (!o.ok()) {
       if (!o.message.empty()) log.error("{}: {}", wf.sourceFile, o.message);
+      auto problems = o.message.empty() ? o.diagnostics
+                                        : std::vector<Diagnostic>{FolderLoads::wholeFileProblem(wf.sourceFile, batch[i].source, o.message)};
+      record.push_back(FolderLoads::refusedFile(wf.sourceFile, now, &wf, problems));
       ++bad;
       continue;
     }
+    const bool published = o.kind == WorkflowCatalog::Outcome::Kind::kPublished;
+    record.push_back({wf.sourceFile, now, published ? FolderLoads::Result::kPublished : FolderLoads::Result::kUnchanged,
+                      wf.name, wf.version, {}});
     // A connector not configured here only fails the runs that reach it: a warning.
     for (const auto& name : connectors.missing(wf)) {
       log.warn("{}: workflow {} uses connector '{}', which is not configured; its calls will fail", wf.sourceFile, wf.name, name);
     }
-    if (o.kind == WorkflowCatalog::Outcome::Kind::kPublished) {
-      log.info("loaded workflow {} version {} from {}", wf.name, wf.version, wf.sourceFile);
-    }
+    if (published) log.info("loaded workflow {} version {} from {}", wf.name, wf.version, wf.sourceFile);
   }
+  loads.record(std::move(record));
   return bad;
 }
 
@@ -294,6 +303,8 @@ int runServe(CommandContext& ctx) {
     return std::move(people).value();
   });
   apiContext.catalog = &catalog;
+  FolderLoads folderLoads;  // what the latest load of the folders made of each file, for the API
+  apiContext.folderLoads = &folderLoads;
   std::unique_ptr<ApprovalWatch> watch;
   apiContext.unactionable = [&watch] { return watch ? watch->unactionable() : 0LL; };
   Api api(apiContext);
@@ -304,7 +315,7 @@ int runServe(CommandContext& ctx) {
                                           },
                                           ctx.log);
 
-  int bad = loadWorkflowDirs(workflowDirs, catalog, *eo.connectors, *ctx.log);
+  int bad = loadWorkflowDirs(workflowDirs, catalog, folderLoads, *eo.connectors, eo.clock->now(), *ctx.log);
   restorePublished(*store, catalog, *ctx.log);
   if (bad > 0) {
     ctx.log->error("{} workflow file(s) are invalid; fix them (vigil validate) and start again", bad);
@@ -350,7 +361,8 @@ int runServe(CommandContext& ctx) {
   while (sigwait(&stopSignals, &sig) == 0 && sig == SIGHUP) {
     // Reload: new and changed workflow files are validated and published; an invalid file
     // keeps its previous version running. Runs in flight keep the definition they pinned.
-    int invalid = loadWorkflowDirs(workflowDirs, catalog, *eo.connectors, *ctx.log);
+    // The API lists the refused files and their problems (GET /api/v1/workflows).
+    int invalid = loadWorkflowDirs(workflowDirs, catalog, folderLoads, *eo.connectors, eo.clock->now(), *ctx.log);
     ctx.log->info("SIGHUP: reloaded workflows ({} invalid file(s) kept at their previous version)", invalid);
   }
   ctx.log->info("signal {}: stopping; calls in flight may finish for up to 10 s", sig);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Starts the whole demo on loopback: the synthetic force systems (PND-style person search,
 # RMS, children's social care, education), an SMTP sink that keeps every e-mail, and
-# `vigil serve` with the shipped workflows, the example REST connectors and the Northshire
-# area (calendars and decision timescales), on the embedded SQLite store. Prints the URL
-# and the demo users' tokens; Ctrl-C (or SIGTERM) stops everything it started.
+# `vigil serve` with the shipped workflows (and any of your own in VIGIL_DEMO_DIR/workflows),
+# the example REST connectors and the Northshire area (calendars and decision timescales),
+# on the embedded SQLite store. Prints the URL and the demo users' tokens; Ctrl-C (or
+# SIGTERM) stops everything it started.
 #
 # Settings (environment):
 #   VIGIL_DEMO_DIR     where the demo keeps its state (default ./vigil-demo); reused on a rerun
@@ -35,7 +36,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 umask 077
-mkdir -p "$DEMO/mail" "$DEMO/connectors" "$DEMO/referrals/inbox" "$DEMO/logs" "$DEMO/audit-log"
+mkdir -p "$DEMO/mail" "$DEMO/connectors" "$DEMO/referrals/inbox" "$DEMO/logs" "$DEMO/audit-log" "$DEMO/workflows"
 # The force systems' shared token lives only in the demo's 0600 secrets file.
 if [[ ! -s "$DEMO/secrets.yaml" ]]; then
   echo "FORCE_SYSTEMS_TOKEN: $(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$DEMO/secrets.yaml"
@@ -53,7 +54,7 @@ cat > "$DEMO/vigil.yaml" <<YAML
 # Written by examples/demo/start.sh; edit that script, not this file.
 data: $DEMO/data
 listen: 127.0.0.1:$PORT
-workflows: [$ROOT/workflows]
+workflows: [$ROOT/workflows, $DEMO/workflows]
 secrets_file: $DEMO/secrets.yaml
 area: $ROOT/examples/areas/northshire.yaml
 # A demo's first records are signed within seconds; each checkpoint is also appended to a
@@ -107,6 +108,8 @@ pids+=($!)
 # is $DEMO/referrals/inbox.
 (cd "$DEMO" && exec "$VIGIL" serve --config "$DEMO/vigil.yaml") > "$DEMO/logs/vigil.out" 2> "$DEMO/logs/vigil.log" &
 pids+=($!)
+# Its process id, for `kill -HUP` after editing a workflow file (a reload).
+echo "${pids[2]}" > "$DEMO/vigil.pid"
 
 # Ready when our daemon says it is listening (not merely when something answers on the
 # port) and the other two have written their first line.
@@ -129,6 +132,8 @@ vigil is running: http://127.0.0.1:$PORT   (API under /api/v1; docs/API.md)
   force systems  pnd :$SYSTEMS  rms :$((SYSTEMS + 1))  csc :$((SYSTEMS + 2))  education :$((SYSTEMS + 3))
   SMTP sink      127.0.0.1:$SMTP, messages in $DEMO/mail
   drop referrals into $DEMO/referrals/inbox
+  your workflows $DEMO/workflows; after editing one: kill -HUP \$(cat $DEMO/vigil.pid)
+                 (the workbench's Workflows page shows a file that was refused, and why)
 
 Tokens (also in $DEMO/tokens.env):
 $(sed 's/^export /  /' "$DEMO/tokens.env")

@@ -91,11 +91,13 @@ try:
             db = sqlite3.connect(os.path.join(data, "vigil.db"))
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
             moved = db.execute("SELECT count(*) FROM audit WHERE purpose LIKE 'history written before the audit trail%'").fetchone()[0]
             db.close()
             label = " (with a run written before the audit trail)" if legacy else ""
-            check(f"the store upgrades to the current schema (10) and the events table is gone{label}", version == "10" and "events" not in tables,
+            check(f"the store upgrades to the current schema (11) and the events table is gone{label}", version == "11" and "events" not in tables,
                   (version, sorted(tables)))
+            check(f"schema 11 indexes the access log{label}", {"audit_access", "audit_access_actor"} <= indexes, sorted(indexes))
             check(f"events only the table held are moved into the chain, and no others{label}", moved == (1 if legacy else 0), moved)
             auditor = d.add_user("ada", "auditor")
             wrong = []

@@ -2,7 +2,8 @@
 """The web workbench in a real headless Chromium (Debian's chromium, driven by
 playwright-core), against the demo: the shipped workflows, the synthetic force systems and
 `vigil serve` on the embedded store. Referrals are started here through the API (waiting
-until each parks at its review); workbench.test.mjs then works the pages as officers,
+until each parks at its review), and a workflow file of the demo's own folder is broken and
+reloaded (SIGHUP) so that it is refused; workbench.test.mjs then works the pages as officers,
 supervisors, an auditor and an admin would; the bundle the auditor exported in the browser
 is verified offline here afterwards.
 
@@ -11,9 +12,11 @@ is verified offline here afterwards.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -43,10 +46,38 @@ def referral(name):
     return json.load(open(os.path.join(RDIR, name)))
 
 
+# A workflow in the demo's own folder (VIGIL_DEMO_DIR/workflows): valid at start, then
+# broken at a known line and reloaded, so the Workflows page has a refused file to show.
+NOTE = ("workflow: referral-note\nversion: 1\ndescription: A note kept with a referral (browser test)\n"
+        "owner: mash-supervisor\ninputs:\n  text: { type: string, default: \"\" }\nsteps:\n  - id: keep\n"
+        "    set: { note: \"${{ inputs.text }}\" }\n")
+
+
+def refuse_note(demo, note_file):
+    """Breaks the note's step kind (line 9, column 5), sends the demo's vigil SIGHUP and waits
+    (at most 10 s) until the catalogue lists the file as refused; returns what it lists."""
+    open(note_file, "w").write(NOTE.replace("    set:", "    sett:"))
+    os.kill(int(open(os.path.join(demo.folder, "vigil.pid")).read()), signal.SIGHUP)
+    for _ in range(100):
+        code, body = call(f"{demo.url}/api/v1/workflows", "GET", demo.tokens["ADMIN_TOKEN"])
+        listed = [p for p in (body or {}).get("load_problems", []) if p["file"] == note_file] if code == 200 else []
+        if listed:
+            return listed[0]
+        time.sleep(0.1)
+    return {}
+
+
 tmp = tempfile.mkdtemp(prefix="vigil-browser-")
 try:
+    note_file = os.path.join(tmp, "demo", "workflows", "referral-note.yaml")
+    os.makedirs(os.path.dirname(note_file))
+    open(note_file, "w").write(NOTE)
     with Demo(SOURCE, BUILD, os.path.join(tmp, "demo")) as demo:
         t = demo.tokens
+        refused = refuse_note(demo, note_file)
+        check("a broken workflow file is refused on SIGHUP, its version 1 kept",
+              refused.get("active") == {"workflow": "referral-note", "version": 1}
+              and [(d["line"], d["column"]) for d in refused.get("diagnostics", [])] == [(9, 5)], refused)
         # A second supervisor (for the conflict), and an officer who is also a supervisor
         # (four-eyes: they may not decide the referral they started).
         mo = demo.add_user("mo", "approver", "mash-supervisor")
@@ -74,6 +105,7 @@ try:
         env = dict(os.environ, VIGIL_URL=demo.url, DOWNLOADS=downloads, SCREENSHOTS=SHOTS,
                    SUPERVISOR=t["SUPERVISOR_TOKEN"], SUPERVISOR2=mo, OFFICER=t["OFFICER_TOKEN"], STARTER_SUPERVISOR=priya,
                    AUDITOR=t["AUDITOR_TOKEN"], ADMIN=t["ADMIN_TOKEN"], AUTHOR=author, RUNS=json.dumps(runs),
+                   REFUSED_FILE=note_file,
                    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
         p = subprocess.run(["node", os.path.join(SOURCE, "tests", "browser", "workbench.test.mjs")], env=env,
                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)

@@ -25,6 +25,7 @@ const T = {
   author: process.env.AUTHOR,
 };
 const SHOTS = process.env.SCREENSHOTS || '';
+const REFUSED_FILE = process.env.REFUSED_FILE;  // a workflow file browser_test.py broke and reloaded
 const STEP_MS = 15000;
 
 const browser = await chromium.launch({
@@ -216,18 +217,24 @@ await test('an auditor reads a timeline and exports the run bundle', async () =>
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByRole('button', { name: 'Verify the audit trail now' }).click();
   await page.getByText('OK: the chain and its signatures verify').waitFor();
+  // The newest checkpoint: when, how many records it signs, and by which key.
+  await page.getByRole('definition').filter({ hasText: /^.+ \(record \d+\), key [0-9a-f]+$/ }).waitFor();
   await page.getByLabel('Run id').fill(RUNS.approve);
   await page.getByRole('button', { name: 'Export bundle' }).click();
   const save = page.getByRole('link', { name: /^Save vigil-bundle-/ });
   await save.waitFor();
   const [download] = await Promise.all([page.waitForEvent('download'), save.click()]);
   await download.saveAs(join(process.env.DOWNLOADS, download.suggestedFilename()));
-  // The access log: who read the run and why, narrowed to one person.
+  // The access log, filtered by the server to one person: sam's reads only, among them his
+  // opening of the task he decided.
   await page.getByLabel('Person').fill('sam');
-  await page.getByLabel('Run', { exact: true }).fill(RUNS.approve);
   await page.getByRole('button', { name: 'Show accesses' }).click();
-  await page.getByRole('status').filter({ hasText: /accesses since/ }).waitFor();
-  await page.getByRole('cell', { name: "deciding approval 'review'" }).first().waitFor();
+  await page.getByRole('status').filter({ hasText: /^Accesses 1 to \d+, newest first/ }).waitFor();
+  const accesses = page.getByRole('table', { name: 'Reads and disclosures of run data' });
+  await accesses.getByRole('cell', { name: "deciding approval 'review'" }).first().waitFor();
+  const rows = (await accesses.getByRole('row').count()) - 1;  // less the header
+  assert.ok(rows > 0, 'sam read something');
+  assert.equal(await accesses.getByRole('cell', { name: 'sam', exact: true }).count(), rows, "every row is one of sam's reads");
   await context.close();
 });
 
@@ -239,6 +246,22 @@ await test("an author checks a workflow and sees each problem with its line and 
   await page.getByRole('button', { name: 'Check' }).click();
   await page.getByRole('alert').filter({ hasText: 'Not valid' }).waitFor();
   await page.getByRole('cell', { name: /^draft\.yaml:\d+:\d+$/ }).first().waitFor();
+  await context.close();
+});
+
+await test("the admin's Workflows page shows a refused file's problem, where it is, and the version that stays active", async () => {
+  const { context, page } = await signedIn(T.admin);
+  await page.goto(`${URL_}/ui/workflows`);
+  const section = page.getByRole('region', { name: 'Files that failed to load' });
+  await section.getByRole('status').filter({ hasText: /^1 file failed to load/ }).waitFor();
+  await section.getByRole('heading', { name: `${REFUSED_FILE} (referral-note v1)` }).waitFor();
+  const problems = section.getByRole('list', { name: `Problems in ${REFUSED_FILE}` });
+  await problems.getByRole('listitem').filter({ hasText: `${REFUSED_FILE}:9:5 unknown step kind 'sett'` }).waitFor();
+  await section.getByText(/Refused when loaded at .*: 1 problem\. Version 1 stays active\./).waitFor();
+  // In the catalogue, in words: the refused file's workflow, and one whose file loaded.
+  const row = page.getByRole('row', { name: /^referral-note / });
+  await row.getByRole('cell', { name: 'Latest file refused: 1 problem' }).waitFor();
+  await page.getByRole('row', { name: /^mash-triage / }).getByRole('cell', { name: 'Valid', exact: true }).waitFor();
   await context.close();
 });
 

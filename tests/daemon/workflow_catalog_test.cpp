@@ -1,11 +1,13 @@
 // Publication: every way to an active version goes through the catalog and its checks
-// (people, area names, webhook paths, versions), and the active set is held there alone.
+// (people, area names, webhook paths, versions), and the active set is held there alone;
+// beside it, what the latest folder load made of each file.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "area_file.h"
+#include "catalog/folder_loads.h"
 #include "catalog/workflow_catalog.h"
 #include "vigil/loader.h"
 
@@ -157,4 +159,54 @@ TEST_CASE("a webhook path another workflow listens on is refused, within a folde
   CHECK(World::messages(both[1]) == "second.yaml:5:5: error: webhook path '/referrals/intake' is already used by workflow 'first'\n");
   REQUIRE(w.publish(yaml("first")).kind == Kind::kPublished);
   CHECK(w.publish(yaml("second")).kind == Kind::kInvalid);
+}
+
+TEST_CASE("a folder load's record lists refused files with their problems, clears them on a clean load, drops deleted files",
+          "[daemon][catalog]") {
+  using Result = FolderLoads::Result;
+  FolderLoads loads;
+  CHECK(loads.files().empty());
+  const TimePoint first = *parseTime("2026-03-02T09:00:00Z");
+  const TimePoint second = *parseTime("2026-03-02T09:05:00Z");
+  Diagnostic late{"flows/b.yaml", 9, 7, DiagnosticCategory::kSchema, "unknown key 'sett'"};
+  Diagnostic early{"flows/b.yaml", 4, 3, DiagnosticCategory::kSemantic, "owner role is empty"};
+  loads.record({{"flows/b.yaml", first, Result::kRefused, "intake", 2, {late, early}},
+                {"flows/a.yaml", first, Result::kPublished, "quick", 1, {}},
+                {"flows/c.yaml", first, Result::kRefused, "", 0, {Diagnostic{"flows/c.yaml", 1, 1, DiagnosticCategory::kYaml, "bad"}}}});
+  auto all = loads.files();
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].path == "flows/a.yaml");  // by path
+  auto refused = loads.refused();
+  REQUIRE(refused.size() == 2);
+  CHECK(refused[0].workflow == "intake");
+  CHECK(refused[0].loadedAt == first);
+  REQUIRE(refused[0].problems.size() == 2);
+  CHECK(refused[0].problems[0].line == 4);  // sorted by position
+  CHECK(refused[0].problems[1].column == 7);
+  CHECK(refused[1].workflow.empty());
+  // b.yaml now loads (unchanged from the version already active); c.yaml was deleted.
+  loads.record({{"flows/a.yaml", second, Result::kUnchanged, "quick", 1, {}},
+                {"flows/b.yaml", second, Result::kUnchanged, "intake", 2, {}}});
+  CHECK(loads.refused().empty());
+  all = loads.files();
+  REQUIRE(all.size() == 2);
+  CHECK(all[1].path == "flows/b.yaml");
+  CHECK(all[1].loadedAt == second);
+  CHECK(all[1].problems.empty());
+}
+
+TEST_CASE("a refused file keeps its errors only, and a refusal of the whole file is shown at its version line", "[daemon][catalog]") {
+  Diagnostic warning{"w.yaml", 3, 8, DiagnosticCategory::kSemantic, "owner role 'x' has no member", Severity::kWarning};
+  Diagnostic error{"w.yaml", 6, 5, DiagnosticCategory::kSchema, "unknown key"};
+  auto partial = loadWorkflow("workflow: w\nversion: 4\nowner: x\nsteps:\n  - id: a\n    sett: 1\n", "w.yaml").partial;
+  REQUIRE(partial);  // what could be read of a file that did not load
+  auto f = FolderLoads::refusedFile("w.yaml", TimePoint{}, partial.get(), {warning, error});
+  CHECK(f.result == FolderLoads::Result::kRefused);
+  CHECK((f.workflow == "w" && f.version == 4));
+  REQUIRE(f.problems.size() == 1);
+  CHECK(f.problems[0].line == 6);
+  CHECK(FolderLoads::refusedFile("x.yaml", TimePoint{}, nullptr, {error}).workflow.empty());
+  auto d = FolderLoads::wholeFileProblem("w.yaml", "# intake\nworkflow: w\nversion: 2\n", "version 2 of w is already published");
+  CHECK(d.format() == "w.yaml:3:1: error: version 2 of w is already published");
+  CHECK(FolderLoads::wholeFileProblem("w.yaml", "{workflow: w, version: 2}", "m").line == 1);
 }

@@ -210,10 +210,13 @@ TEST_CASE("upgrading a data directory fills the votes from the runs' recorded de
     f.engine->stop();
   }
   {
-    // As a version-6 directory was: no votes table, checkpoints without notes, no run index.
+    // As a version-6 directory was: no votes table, checkpoints without notes, no run index,
+    // no access log indexes.
     SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE);
     db.exec("DROP TABLE approval_votes");
     db.exec("DROP TABLE run_index");
+    db.exec("DROP INDEX audit_access");
+    db.exec("DROP INDEX audit_access_actor");
     db.exec("ALTER TABLE audit_checkpoints DROP COLUMN note");
     db.exec("UPDATE meta SET value = '6' WHERE key = 'schema_version'");
   }

@@ -16,6 +16,7 @@
 
 #include "auth/roles.h"
 #include "auth/user_store.h"
+#include "catalog/folder_loads.h"
 #include "catalog/workflow_catalog.h"
 #include "api/router.h"
 #include "http/http_types.h"
@@ -28,6 +29,9 @@ namespace vigil::daemon {
 struct ApiContext {
   Engine* engine = nullptr;
   WorkflowCatalog* catalog = nullptr;  // what is published; publishing goes through it
+  // What the latest load of the workflow folders made of each file (null: no folders, as
+  // in tests that drive the API alone; nothing is then listed as refused).
+  const FolderLoads* folderLoads = nullptr;
   Store* store = nullptr;
   UserStore* users = nullptr;
   std::shared_ptr<Clock> clock;

@@ -120,6 +120,9 @@ class AuditResource : public Resource {
  private:
   HttpResponse verify(HttpRequest&, Call&);
   HttpResponse exportBundle(HttpRequest&, Call&);
+  // Who read or disclosed run data: a page of the access log's record headers, newest
+  // first; itself a recorded consultation.
+  HttpResponse accessLog(HttpRequest&, Call&);
   HttpResponse publicKey(HttpRequest&, Call&);
   HttpResponse rotateKey(HttpRequest&, Call&);
 };

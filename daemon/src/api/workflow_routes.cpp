@@ -1,9 +1,79 @@
-// Workflows over the API: the catalogue, one workflow with its versions and definition,
-// validation and publication.
+// Workflows over the API: the catalogue (with the folder files whose latest load was
+// refused), one workflow with its versions and definition, validation and publication.
 #include "api/resources.h"
 #include "vigil/loader.h"
 
 namespace vigil::daemon {
+
+namespace {
+
+nlohmann::json diagnosticsJson(const std::vector<Diagnostic>& diags) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : diags) {
+    list.push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)},
+                    {"severity", severityName(d.severity)}, {"message", d.message}});
+  }
+  return list;
+}
+
+HttpResponse invalidWorkflow(const std::vector<Diagnostic>& diags) {
+  return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
+                                  {"diagnostics", diagnosticsJson(diags)}});
+}
+
+// A file the latest folder load refused, and the active workflow it stands for: the one it
+// names, or else the one last published from that file (an edit may have broken the name).
+struct Refusal {
+  FolderLoads::File file;
+  std::shared_ptr<const Workflow> active;  // null: no version of it is active
+};
+
+std::vector<Refusal> refusals(const FolderLoads* loads, const std::vector<std::shared_ptr<const Workflow>>& active) {
+  std::vector<Refusal> out;
+  if (loads == nullptr) return out;
+  for (auto& f : loads->refused()) {
+    std::shared_ptr<const Workflow> standsFor;
+    for (const auto& wf : active) {
+      if (!f.workflow.empty() && wf->name == f.workflow) standsFor = wf;
+    }
+    for (const auto& wf : active) {
+      if (standsFor == nullptr && wf->sourceFile == f.path) standsFor = wf;
+    }
+    out.push_back({std::move(f), std::move(standsFor)});
+  }
+  return out;
+}
+
+// A summary's `validation`: "valid", or "refused" with `problem_count` when the latest
+// load of a file standing for `name` was refused (the active version is still the earlier one).
+void addValidation(nlohmann::json& summary, const std::string& name, const std::vector<Refusal>& refused) {
+  size_t problems = 0;
+  bool isRefused = false;
+  for (const auto& r : refused) {
+    if (r.active && r.active->name == name) {
+      isRefused = true;
+      problems += r.file.problems.size();
+    }
+  }
+  summary["validation"] = isRefused ? "refused" : "valid";
+  if (isRefused) summary["problem_count"] = problems;
+}
+
+nlohmann::json loadProblemJson(const Refusal& r) {
+  const FolderLoads::File& f = r.file;
+  nlohmann::json diags = diagnosticsJson(f.problems);
+  for (size_t i = 0; i < diags.size(); ++i) diags[i]["file"] = f.problems[i].file;
+  nlohmann::json active;  // null
+  if (r.active) active = {{"workflow", r.active->name}, {"version", r.active->version}};
+  return {{"file", f.path},
+          {"workflow", f.workflow.empty() ? nlohmann::json() : nlohmann::json(f.workflow)},
+          {"version", f.version > 0 ? nlohmann::json(f.version) : nlohmann::json()},
+          {"loaded_at", formatTime(f.loadedAt)},
+          {"active", active},
+          {"diagnostics", diags}};
+}
+
+}  // namespace
 
 std::vector<Route> WorkflowResource::routes() {
   using P = Permission;
@@ -17,9 +87,16 @@ std::vector<Route> WorkflowResource::routes() {
 }
 
 HttpResponse WorkflowResource::list(HttpRequest&, Call&) {
+  auto active = ctx_.catalog->active();
+  auto refused = refusals(ctx_.folderLoads, active);
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& wf : ctx_.catalog->active()) items.push_back(workflowSummaryJson(*wf));
-  return HttpResponse::json(200, {{"items", items}});
+  for (const auto& wf : active) {
+    items.push_back(workflowSummaryJson(*wf));
+    addValidation(items.back(), wf->name, refused);
+  }
+  nlohmann::json problems = nlohmann::json::array();
+  for (const auto& r : refused) problems.push_back(loadProblemJson(r));
+  return HttpResponse::json(200, {{"items", items}, {"load_problems", problems}});
 }
 
 HttpResponse WorkflowResource::show(HttpRequest& req, Call&) {
@@ -40,29 +117,12 @@ HttpResponse WorkflowResource::show(HttpRequest& req, Call&) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : latest.steps) steps.push_back({{"id", s.id}, {"kind", stepKindName(s.kind())}, {"purpose", s.purpose}});
   nlohmann::json j = workflowSummaryJson(latest);
+  addValidation(j, latest.name, refusals(ctx_.folderLoads, ctx_.catalog->active()));
   j["versions"] = versions;
   j["steps"] = steps;
   j["definition"] = nlohmann::json::parse(latest.canonicalJson);
   return HttpResponse::json(200, j);
 }
-
-namespace {
-
-nlohmann::json diagnosticsJson(const std::vector<Diagnostic>& diags) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& d : diags) {
-    list.push_back({{"line", d.line}, {"column", d.column}, {"category", categoryName(d.category)},
-                    {"severity", severityName(d.severity)}, {"message", d.message}});
-  }
-  return list;
-}
-
-HttpResponse invalidWorkflow(const std::vector<Diagnostic>& diags) {
-  return HttpResponse::json(422, {{"error", {{"code", "invalid_workflow"}, {"message", "the workflow is not valid"}}},
-                                  {"diagnostics", diagnosticsJson(diags)}});
-}
-
-}  // namespace
 
 std::optional<HttpResponse> WorkflowResource::checkSource(HttpRequest& req, std::string* source, LoadResult* result,
                                              std::vector<Diagnostic>* warnings) {

@@ -129,6 +129,28 @@ AuditVerdict verifyAudit(AuditSource& source, const std::string& trustedKey, con
 
 // The records of a SQLite data directory, opened read-only.
 Result<std::unique_ptr<AuditSource>> openSqliteAuditSource(const std::string& dataDir);
+
+// The access log: who consulted or disclosed what, and why. A page of the records of kind
+// `consultation` or `disclosure` (a person reading run data through the API, an export, a
+// connector call made for a run), newest first. Filters left empty match every record.
+struct AccessLogQuery {
+  std::string actor;              // exactly this actor
+  std::string runId;              // exactly this run (not its sub-workflow runs)
+  std::optional<TimePoint> from;  // time >= from
+  std::optional<TimePoint> to;    // time < to
+  uint64_t before = 0;            // seq < before; 0: from the newest record
+  size_t limit = 100;             // 1 to kAccessLogMaxPage
+};
+inline constexpr size_t kAccessLogMaxPage = 500;
+struct AccessLogPage {
+  // Headers only: `entry.payload` is always null, so the log tells who read what, never
+  // what they were shown.
+  std::vector<std::pair<uint64_t, AuditEntry>> records;  // (seq, header)
+  uint64_t next = 0;  // the `before` of the next (older) page; 0 when there is none
+};
+// Reads one page from a SQLite data directory, read-only. invalidArgument for a limit out
+// of range; ioError when the database cannot be read.
+Result<AccessLogPage> readSqliteAccessLog(const std::string& dataDir, const AccessLogQuery& query);
 // The caches of a SQLite data directory against its chain, read-only: each run's snapshot
 // is the fold of its chained events and the one its last record's digest names; each
 // inbox row is what its run's history says. `records` counts the runs checked; `problem`

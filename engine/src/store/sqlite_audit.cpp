@@ -221,6 +221,46 @@ std::vector<AuditCheckpoint> readCheckpoints(SQLite::Database& db) {
   return out;
 }
 
+AccessLogPage readAccessLog(SQLite::Database& db, const AccessLogQuery& query) {
+  // The kinds term is written as the partial indexes audit_access and audit_access_actor
+  // (schema 11) declare it, and `run_id <> ''` as audit_run does, so that SQLite may use
+  // them: without, a rare person or an old day was a scan of every record and its payload.
+  std::string sql = "SELECT seq, time, kind, actor, run_id, step, subject, system, purpose, recipient FROM audit "
+                    "WHERE kind IN ('consultation', 'disclosure')";
+  if (!query.actor.empty()) sql += " AND actor = :actor";
+  if (!query.runId.empty()) sql += " AND run_id = :run AND run_id <> ''";
+  if (query.from) sql += " AND time >= :from";
+  if (query.to) sql += " AND time < :to";
+  if (query.before > 0) sql += " AND seq < :before";
+  sql += " ORDER BY seq DESC LIMIT :limit";
+  SQLite::Statement q(db, sql);
+  if (!query.actor.empty()) q.bind(":actor", query.actor);
+  if (!query.runId.empty()) q.bind(":run", query.runId);
+  if (query.from) q.bind(":from", static_cast<int64_t>(query.from->time_since_epoch().count()));
+  if (query.to) q.bind(":to", static_cast<int64_t>(query.to->time_since_epoch().count()));
+  if (query.before > 0) q.bind(":before", static_cast<int64_t>(query.before));
+  q.bind(":limit", static_cast<int64_t>(query.limit) + 1);  // one more: whether an older page exists
+  AccessLogPage page;
+  while (q.executeStep()) {
+    if (page.records.size() == query.limit) {
+      page.next = page.records.back().first;
+      break;
+    }
+    AuditEntry e;
+    e.time = fromMs(q.getColumn(1).getInt64());
+    e.kind = q.getColumn(2).getString();
+    e.actor = q.getColumn(3).getString();
+    e.runId = q.getColumn(4).getString();
+    e.step = q.getColumn(5).getString();
+    e.subject = q.getColumn(6).getString();
+    e.system = q.getColumn(7).getString();
+    e.purpose = q.getColumn(8).getString();
+    e.recipient = q.getColumn(9).getString();
+    page.records.emplace_back(static_cast<uint64_t>(q.getColumn(0).getInt64()), std::move(e));
+  }
+  return page;
+}
+
 std::vector<AuditKey> readAuditKeys(SQLite::Database& db) {
   SQLite::Statement q(db, "SELECT key_id, public_pem FROM audit_keys ORDER BY added_at");
   std::vector<AuditKey> out;

@@ -48,6 +48,8 @@ std::vector<AuditRecord> readAuditRecords(SQLite::Database& db, const std::strin
 std::vector<merkle::Hash> readAuditLeaves(SQLite::Database& db, uint64_t upTo);
 std::vector<AuditCheckpoint> readCheckpoints(SQLite::Database& db);
 std::vector<AuditKey> readAuditKeys(SQLite::Database& db);
+// One page of the access log (the query's limit already checked).
+AccessLogPage readAccessLog(SQLite::Database& db, const AccessLogQuery& query);
 AuditRecord readAuditRow(SQLite::Statement& q);  // columns as kRecordColumns
 // The same into an existing record, reusing its strings' memory (verification reads millions).
 void fillAuditRow(SQLite::Statement& q, AuditRecord& r);

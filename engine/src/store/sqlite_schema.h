@@ -129,6 +129,15 @@ inline const std::vector<Migration>& migrations() {
         CREATE INDEX run_index_band ON run_index(band, run_id) WHERE band <> '';
         CREATE INDEX run_index_reference ON run_index(reference COLLATE NOCASE) WHERE reference <> '';
       )sql"},
+      {11, R"sql(
+        -- The access log (GET /api/v1/audit/access): reads and disclosures newest first, by
+        -- person or by time, without reading the run records between them. Only those two
+        -- kinds are indexed, so a run transition's write costs nothing more; time is in
+        -- each so a date filter is checked in the index. The query must spell the WHERE
+        -- term exactly so (sqlite_audit.cpp, readAccessLog).
+        CREATE INDEX audit_access ON audit(seq, time) WHERE kind IN ('consultation', 'disclosure');
+        CREATE INDEX audit_access_actor ON audit(actor, seq, time) WHERE kind IN ('consultation', 'disclosure');
+      )sql"},
   };
   return kMigrations;
 }
