@@ -122,6 +122,10 @@ await test('the decision page shows every rule, fired or not, with the values re
   await page.getByText('Due:').waitFor();
   assert.match(await page.locator('main').innerText(), /overdue by|left\)/, 'the deadline is counted down (or overdue) in words');
   await page.getByRole('heading', { name: 'Evidence' }).waitFor();
+  // Which systems the run asked and whether each answered, and the escalations so far.
+  await page.getByRole('heading', { name: /^Systems asked: \d of 5 answered$/ }).waitFor();
+  await page.getByRole('rowheader', { name: 'identify' }).waitFor();
+  await page.getByText(/^(Not escalated so far\.|Level \d+ on .+ to .+)$/).first().waitFor();
   await page.getByRole('radio', { name: /Override to red \(rates RED\)/ }).waitFor();
   await shot(page, 'decision');
   await context.close();
@@ -214,6 +218,11 @@ await test('an auditor reads a timeline and exports the run bundle', async () =>
   await page.getByRole('link', { name: RUNS.approve }).click();
   await page.getByRole('heading', { name: 'Timeline' }).waitFor();
   await page.getByRole('cell', { name: 'ApprovalDecided', exact: true }).waitFor();
+  // Each connector call with its purpose, and the replay of the history.
+  const calls = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Came back' }) });
+  await calls.getByRole('cell', { name: 'pnd.person_candidates' }).waitFor();
+  assert.ok(await calls.getByRole('row').count() >= 6, 'the five lookups and the outcome record are listed');
+  await page.getByText(/^Identical: the recorded history, fed again to the definition, gives the same \d+ events\.$/).waitFor();
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByRole('button', { name: 'Verify the audit trail now' }).click();
   await page.getByText('OK: the chain and its signatures verify').waitFor();
@@ -279,6 +288,28 @@ await test('the runs list is filtered by who started the runs and when', async (
   await page.getByLabel('Started up to').fill('2000-01-02');
   await page.getByLabel('Started up to').press('Enter');
   await page.getByRole('link', { name: RUNS.foureyes }).waitFor({ state: 'detached' });
+  await context.close();
+});
+
+await test('the runs list is searched by referral id and filtered by band', async () => {
+  const { context, page } = await signedIn(T.auditor);
+  await page.goto(`${URL_}/ui/runs`);
+  await statePurpose(page);
+  await page.getByRole('link', { name: RUNS.override }).waitFor();
+  await page.getByLabel('Reference').fill('syn-ref-0005');
+  await page.getByLabel('Reference').press('Enter');
+  await page.getByRole('link', { name: RUNS.override }).waitFor({ state: 'detached' });
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: RUNS.approve }) });
+  await row.getByRole('cell', { name: 'SYN-REF-0005' }).waitFor();
+  await page.getByLabel('Reference').fill('');
+  await page.getByLabel('Reference').press('Enter');
+  // The override run was rated RED by its supervisor: it is among the RED runs.
+  await page.getByLabel('Band').selectOption('RED');
+  await page.getByRole('link', { name: RUNS.override }).waitFor();
+  for (const cell of await page.getByRole('table').getByRole('row').allInnerTexts()) {
+    if (/^Run\b/.test(cell)) continue;
+    assert.match(cell, /\bRED\b/, `every listed run is RED: ${cell}`);
+  }
   await context.close();
 });
 

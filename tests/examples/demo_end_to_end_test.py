@@ -314,6 +314,21 @@ try:
     check("a task rated without a system says which one failed",
           all(shown[f]["steps.sources.output"]["social_care"] == "failed" for f in CSC_DOWN)
           and all(shown[f]["steps.sources.output"]["school"] == "failed" for f in EDU_DOWN), shown)
+    # ... and, from the run itself, each system it asked with whether it answered, the
+    # identity's match status, and the escalations so far with when and to whom.
+    tasks_of = {f: json.loads(cli(supervisor, "approvals", f"{run_of[f]}/review", "--json")[1] or "{}") for f in CSC_DOWN + [charly]}
+    silent = {f: {s["action"] for s in t.get("systems", []) if s["status"] != "answered"} for f, t in tasks_of.items()}
+    check("the task lists the systems asked, and the one that did not answer",
+          all(silent[f] == {"csc.case_lookup"} for f in CSC_DOWN) and
+          all(len(t.get("systems", [])) == 5 for t in tasks_of.values()), (silent, [t.get("systems") for t in tasks_of.values()][:1]))
+    match = tasks_of[charly].get("show", {}).get("steps.matching.output.result", {})
+    check("the task shows the identity's match status and its candidates (the supervisor has a need to know)",
+          match.get("status") in ("found", "ambiguous", "not_found") and isinstance(match.get("candidates"), list) and
+          len(match["candidates"]) >= 1, match)
+    history = [t.get("escalation_history", []) for t in tasks_of.values()]
+    check("the task lists its escalations so far, each with its level, time and who it went to",
+          all(len(h) == t.get("escalations") and all(e.get("at") and e.get("to") for e in h) for h, t in zip(history, tasks_of.values())),
+          history[:2])
 
     # The supervisor decides: four-eyes holds for the officer; overrides need a long reason.
     code, _ = call(f"{url}/api/v1/approvals/{run_of[up[1]]}/review", token=officer, headers=read)

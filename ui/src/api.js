@@ -57,14 +57,37 @@ export function errorText(r) {
 
 // A live stream of changes (server-sent events) that calls `onChange` for each one, and
 // on each reconnection (changes may have been missed meanwhile), so a page can re-read
-// what it shows. The first connection is not a change: the page has just read. Returns a
-// function that closes it.
-export function watch(path, onChange) {
+// what it shows. The first connection is not a change: the page has just read. Changes
+// that come faster than one per `quietMs` are coalesced: the first is passed on at once,
+// the rest as one, with the latest, when the interval ends, so a busy inbox re-reads at
+// most once a second instead of once per commit. Returns a function that closes it.
+export function watch(path, onChange, quietMs = 1000) {
   if (typeof EventSource === 'undefined') return () => {};
   const source = new EventSource(path, { withCredentials: true });
   let connected = false;
+  let last = 0;
+  let pending = null;  // the latest change held back, while a timer runs
+  let timer = null;
+  const pass = (change) => {
+    const wait = last + quietMs - Date.now();
+    if (wait <= 0 && timer === null) {
+      last = Date.now();
+      onChange(change);
+      return;
+    }
+    // A held change outranks a reconnection: a page may act on changes only.
+    if (!(pending && pending.type === 'change' && change.type !== 'change')) pending = change;
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      last = Date.now();
+      const held = pending;
+      pending = null;
+      onChange(held);
+    }, Math.max(wait, 0));
+  };
   source.addEventListener('open', () => {
-    if (connected) onChange({ type: 'open' });
+    if (connected) pass({ type: 'open' });
     connected = true;
   });
   source.addEventListener('change', (e) => {
@@ -74,7 +97,10 @@ export function watch(path, onChange) {
     } catch (err) {
       data = null;
     }
-    onChange({ type: 'change', data });
+    pass({ type: 'change', data });
   });
-  return () => source.close();
+  return () => {
+    if (timer !== null) clearTimeout(timer);
+    source.close();
+  };
 }

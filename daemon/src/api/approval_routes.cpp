@@ -212,6 +212,7 @@ HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
   j["decision_form"] = t.form;
   j["due"] = t.state.request->due ? nlohmann::json(formatTime(*t.state.request->due)) : nlohmann::json();
   j["escalations"] = t.state.escalations;
+  j["escalation_history"] = t.escalations;
   j["votes"] = nlohmann::json::array();
   for (const auto& v : t.state.votes) j["votes"].push_back({{"decision", v.decision}, {"decided_by", v.decidedBy}});
   return HttpResponse::json(200, j);

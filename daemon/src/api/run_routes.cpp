@@ -5,6 +5,7 @@
 #include "api/change_hub.h"
 #include "api/masking.h"
 #include "api/middleware.h"
+#include "api/query_params.h"
 #include "api/resources.h"
 #include "area_file.h"
 #include "vigil/loader.h"
@@ -241,24 +242,19 @@ HttpResponse RunResource::list(HttpRequest& req, Call& call) {
   for (const char* key : {"from", "to"}) {
     auto it = req.query.find(key);
     if (it == req.query.end()) continue;
-    const bool date = it->second.size() == 10;
-    auto t = parseTime(date ? it->second + "T00:00:00Z" : it->second);
+    auto t = parseDateOrTime(it->second);
     if (!t) return HttpResponse::error(400, "invalid_request", std::string(key) + " must be a date (2026-12-01) or a UTC time", key);
     if (std::string(key) == "from") {
-      f.startedFrom = *t;
+      f.startedFrom = t->start;
     } else {
-      f.startedTo = date ? *t + std::chrono::hours(24) : *t;
+      f.startedTo = t->end();
     }
   }
   if (auto it = req.query.find("after"); it != req.query.end()) f.after = it->second;
   if (auto it = req.query.find("limit"); it != req.query.end()) {
-    try {
-      long n = std::stol(it->second);
-      if (n < 1 || n > 1000) throw std::out_of_range("limit");
-      f.limit = static_cast<size_t>(n);
-    } catch (const std::exception&) {
-      return HttpResponse::error(400, "invalid_request", "limit must be between 1 and 1000", "limit");
-    }
+    auto n = parseCount(it->second, 1, 1000);
+    if (!n) return HttpResponse::error(400, "invalid_request", "limit must be between 1 and 1000", "limit");
+    f.limit = static_cast<size_t>(*n);
   }
   auto runs = ctx_.store->listRuns(f);
   if (!runs) return HttpResponse::error(503, "store_unavailable", "runs cannot be read now");

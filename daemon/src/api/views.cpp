@@ -60,6 +60,45 @@ nlohmann::json rulesShown(const nlohmann::json& show, const Workflow* wf, const 
   return out;
 }
 
+// Every system the run asked before this task opened: each connector step with whether it
+// answered, so a rating made without one of them says so. Statuses and error codes only.
+nlohmann::json systemsAsked(const RunState& run, const Workflow* wf, TimePoint before) {
+  std::vector<std::pair<TimePoint, nlohmann::json>> rows;
+  for (const auto& [key, s] : run.steps) {
+    const Step* st = stepOf(wf, key.substr(0, key.find('[')));
+    if (st == nullptr || st->kind() != StepKind::kUses || s.startedAt == TimePoint{} || s.startedAt > before) continue;
+    const auto& u = std::get<UsesStep>(st->body);
+    const char* answered = s.status == StepStatus::kCompleted ? "answered"
+                           : s.status == StepStatus::kFailed  ? "did not answer"
+                           : s.status == StepStatus::kSkipped ? "not asked"
+                                                              : "still asking";
+    nlohmann::json row = {{"step", key}, {"action", u.connector + "." + u.action}, {"status", answered}, {"attempts", s.attempt}};
+    if (s.status == StepStatus::kFailed && s.error.is_object()) row["error"] = s.error.value("code", "");
+    rows.emplace_back(s.startedAt, std::move(row));
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& r : rows) out.push_back(std::move(r.second));
+  return out;
+}
+
+// The task's escalations so far, from its events: when, which level, to whom, and whether
+// the level's reminder was sent.
+nlohmann::json escalationsOf(const std::vector<Event>& events, const std::string& step) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : events) {
+    if (e.step != step) continue;
+    if (e.type == EventType::kApprovalEscalated) {
+      out.push_back({{"level", e.attempt}, {"at", formatTime(e.time)}, {"to", e.data.value("to", nlohmann::json::array())}});
+    } else if (e.type == EventType::kApprovalReminded) {
+      for (auto& level : out) {
+        if (level["level"] == e.attempt) level["reminder"] = e.data.value("ok", false) ? "sent" : "failed";
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const ApprovalRequest& request) {
@@ -94,10 +133,12 @@ TaskView taskView(const RunState& run, const std::string& step, const StepState&
                {"options", request.options},
                {"recommendation", request.recommendation},
                {"show", maskShown(request.show, sensitive, unmasked)},
-               {"rules", rulesShown(request.show, wf, events, sensitive, unmasked)}};
+               {"rules", rulesShown(request.show, wf, events, sensitive, unmasked)},
+               {"systems", systemsAsked(run, wf, s.startedAt)}};
   out.digest = merkle::toHex(merkle::sha256(out.shown.dump()));
   out.state = *s.approval;
   out.stepStatus = s.status;
+  out.escalations = escalationsOf(events, step);
   return out;
 }
 

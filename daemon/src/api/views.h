@@ -26,6 +26,7 @@ struct TaskView {
   ApprovalState state;    // the step's approval
   StepStatus stepStatus = StepStatus::kPending;
   nlohmann::json form;    // decisionFormJson: what deciding asks for (not part of `shown`)
+  nlohmann::json escalations;  // so far: [{level, at, to, reminder?}] (it changes while open: not part of `shown`)
 
   std::string status() const;  // open, decided or closed
 };

@@ -36,6 +36,28 @@ function Rules({ step, rules }) {
   </section>`;
 }
 
+// Which systems the run asked before this task opened, and which did not answer.
+function Systems({ systems }) {
+  if (!systems || systems.length === 0) return '';
+  const silent = systems.filter((s) => s.status !== 'answered');
+  return html`<section aria-labelledby="systems-h">
+    <h2 id="systems-h">Systems asked: ${systems.length - silent.length} of ${systems.length} answered</h2>
+    ${silent.length > 0 && html`<p><strong>Not answered: ${silent.map((s) => s.action).join(', ')}.</strong> The rating was made without them.</p>`}
+    <table class="systems">
+      <thead><tr><th scope="col">Step</th><th scope="col">System and action</th><th scope="col">Answer</th><th scope="col">Attempts</th></tr></thead>
+      <tbody>${systems.map((s) => html`<tr><th scope="row">${s.step}</th><td><code>${s.action}</code></td>
+        <td>${s.status === 'answered' ? 'Answered' : html`<strong>${s.status[0].toUpperCase()}${s.status.slice(1)}</strong>`}${s.error ? ` (${s.error})` : ''}</td>
+        <td>${s.attempts}</td></tr>`)}</tbody>
+    </table>
+  </section>`;
+}
+
+function Escalations({ history }) {
+  if (!history || history.length === 0) return html`<p>Not escalated so far.</p>`;
+  return html`<ol class="escalations" aria-label="Escalations so far">${history.map((e) => html`<li>
+    Level ${e.level} on ${formatTime(e.at)} to ${(e.to || []).join(', ')}${e.reminder ? ` · reminder ${e.reminder}` : ''}</li>`)}</ol>`;
+}
+
 function Field({ field, value, onChange }) {
   const id = `form-${field.name}`;
   const label = field.description || field.name;
@@ -139,10 +161,12 @@ export function Task({ run, step }) {
       <h2 id="rec">Recommendation</h2>
       <p><${Band} band=${task.recommendation} /></p>
       <p>Due: <${Due} due=${task.due} />${task.escalations > 0 ? html` · escalated ${task.escalations} time${task.escalations === 1 ? '' : 's'}` : ''}</p>
+      <${Escalations} history=${task.escalation_history} />
       <p>Assigned to: ${[...(task.assigned.roles || []), ...(task.assigned.users || [])].join(', ') || 'nobody'}
         ${open ? html` <button type="button" onClick=${claim}>Claim this task</button>` : ''}</p>
     </section>
     ${Object.entries(rules).map(([s, rs]) => html`<${Rules} step=${s} rules=${rs} />`)}
+    <${Systems} systems=${task.systems} />
     <section aria-labelledby="evidence">
       <h2 id="evidence">Evidence</h2>
       <dl class="evidence">${Object.entries(task.show || {}).map(([k, v]) => html`<dt>${k}</dt><dd><${Value} value=${v} /></dd>`)}</dl>
