@@ -306,10 +306,15 @@ await test('the runs list is searched by referral id and filtered by band', asyn
   // The override run was rated RED by its supervisor: it is among the RED runs.
   await page.getByLabel('Band').selectOption('RED');
   await page.getByRole('link', { name: RUNS.override }).waitFor();
-  for (const cell of await page.getByRole('table').getByRole('row').allInnerTexts()) {
-    if (/^Run\b/.test(cell)) continue;
-    assert.match(cell, /\bRED\b/, `every listed run is RED: ${cell}`);
+  // The page re-reads after the choice: wait (bounded) for the filtered list to replace the
+  // whole one, then every row must be RED.
+  let rows = [];
+  for (const end = Date.now() + STEP_MS; Date.now() < end;) {
+    rows = (await page.getByRole('table').getByRole('row').allInnerTexts()).filter((r) => !/^Run\b/.test(r));
+    if (rows.length > 0 && rows.every((r) => /\bRED\b/.test(r))) break;
+    await page.waitForTimeout(100);
   }
+  for (const row of rows) assert.match(row, /\bRED\b/, `every listed run is RED: ${row}`);
   await context.close();
 });
 

@@ -78,7 +78,7 @@ try:
 
         # The run page: each call, masked for an operator, whole for an auditor.
         run = lookups["REF-A1"]
-        code, page = d.request("GET", f"/api/v1/runs/{run}", token=operator, headers=READ)
+        code, page = d.request("GET", f"/api/v1/runs/{run}?calls=1", token=operator, headers=READ)
         calls = (page or {}).get("calls", []) if code == 200 else []
         call = calls[0] if calls else {}
         check("the run page lists the one call with its action, purpose, access and outcome",
@@ -93,12 +93,17 @@ try:
         check("the replay of the run is identical", (page or {}).get("replay", {}).get("identical") is True, (page or {}).get("replay"))
         check("the page carries the run's reference and band", page.get("reference") == "REF-A1" and page.get("band") == "AMBER",
               (page.get("reference"), page.get("band")))
-        code, page = d.request("GET", f"/api/v1/runs/{run}", token=auditor, headers=READ)
+        code, page = d.request("GET", f"/api/v1/runs/{run}?calls=1", token=auditor, headers=READ)
         call = ((page or {}).get("calls") or [{}])[0]
         check("an auditor sees what the call was sent and what came back, whole",
               call.get("input", {}).get("query") == {"name": "Synthetic Child A"} and
               call.get("output", {}).get("json", {}).get("query") == {"name": ["Synthetic Child A"]}, call)
-        code, page = d.request("GET", f"/api/v1/runs/{parked['AMBER']}", token=operator, headers=READ)
+        code, plain = d.request("GET", f"/api/v1/runs/{parked['AMBER']}", token=operator, headers=READ)
+        check("a plain read of a run does not replay it", code == 200 and "calls" not in plain and "replay" not in plain
+              and plain.get("band") == "AMBER", sorted(plain or {}))
+        code, body = d.request("GET", f"/api/v1/runs/{parked['AMBER']}?calls=yes", token=operator, headers=READ)
+        check("calls=yes: 400 naming calls", code == 400 and body["error"]["field"] == "calls", (code, body))
+        code, page = d.request("GET", f"/api/v1/runs/{parked['AMBER']}?calls=1", token=operator, headers=READ)
         check("a run parked at an approval replays identical so far, with no calls",
               code == 200 and page.get("calls") == [] and page.get("replay", {}).get("identical") is True and page.get("band") == "AMBER",
               (code, page.get("calls"), page.get("replay"), page.get("band")))

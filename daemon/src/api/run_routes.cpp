@@ -282,7 +282,11 @@ HttpResponse RunResource::show(HttpRequest& req, Call& call) {
   view.workflow = workflowOf(**run);
   view.unmasked = mayReadSensitive(who, view.workflow.get());
   view.connectors = ctx_.connectors;
-  if (!(*run)->areaHash.empty()) {
+  if (auto it = req.query.find("calls"); it != req.query.end()) {
+    if (it->second != "1" && it->second != "0") return HttpResponse::error(400, "invalid_request", "calls must be 1 or 0", "calls");
+    view.replay = it->second == "1";
+  }
+  if (view.replay && !(*run)->areaHash.empty()) {
     // The calendars and timescales it started under, as kept: a replay uses exactly them.
     auto area = keptArea(ctx_.dataDir, (*run)->areaHash);
     if (area) {

@@ -65,6 +65,9 @@ nlohmann::json runViewJson(const RunState& run, const std::vector<Event>& events
 
   nlohmann::json calls = nlohmann::json::array();
   nlohmann::json replay;
+  if (!ctx.replay) {
+    return maskWith ? maskRun(std::move(j), *maskWith) : j;
+  }
   if (wf == nullptr) {
     replay = {{"identical", false}, {"complete", false}, {"note", "the definition the run pinned cannot be read, so it was not replayed"}};
   } else if (!ctx.areaProblem.empty()) {

@@ -64,6 +64,9 @@ struct RunViewContext {
   std::string areaProblem;  // why the area could not be read ("" when it could, or there is none)
   const ConnectorRegistry* connectors = nullptr;
   bool unmasked = false;
+  // Replay the history for `calls` and `replay` (GET /runs/{id}?calls=1): the run page asks;
+  // a plain read of a run with thousands of steps stays a read.
+  bool replay = false;
 };
 
 // A run as GET /runs/{id} returns it: the snapshot, every event, its band, `calls` (each

@@ -69,7 +69,7 @@ export function Run({ id }) {
   useEffect(() => {
     if (!purpose) return undefined;
     let live = true;
-    api('GET', `/api/v1/runs/${encodeURIComponent(id)}`, { purpose }).then((r) => {
+    api('GET', `/api/v1/runs/${encodeURIComponent(id)}?calls=1`, { purpose }).then((r) => {
       if (!live) return;
       if (r.ok) {
         setRun(r.data);
