@@ -75,3 +75,52 @@ steps:
     CHECK(st.step("leaf[1999]") != nullptr);
   }
 }
+
+TEST_CASE("timers a sliced batch deferred are not fired again by the polls meanwhile", "[engine][committer][timers]") {
+  DataDir dir;
+  Fixture f(dir.path, nullptr, nullptr, "2026-11-26T09:00:00Z", [](EngineOptions& o) { o.batchSlice = 0ms; });
+  f.publish(R"yaml(workflow: escalating
+version: 1
+owner: o
+inputs: { ref: string }
+steps:
+  - id: review
+    approval:
+      assign: mash-supervisor
+      escalate:
+        - { after: 1h, to: duty-inspector }
+)yaml");
+  REQUIRE(f.engine->start().isOk());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto id = f.engine->startRun("escalating", {{"ref", "REF-" + std::to_string(i)}}, "officer-1");
+    REQUIRE(id.isOk());
+    ids.push_back(*id);
+  }
+  REQUIRE(f.engine->waitIdle(10s));
+
+  // The five escalations reach the committer as one batch while another writer holds the
+  // lock; with a slice of zero it then commits one and defers four, one per batch, while
+  // the timer rows of the deferred ones are still due and the poll keeps running.
+  auto other = std::make_unique<SQLite::Database>((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE);
+  other->exec("BEGIN IMMEDIATE");
+  f.clock->advance(1h);
+  REQUIRE(f.engine->fireDueTimers().isOk());
+  for (int i = 0; i < 200 && f.engine->health().busyFor == 0ms; ++i) std::this_thread::sleep_for(5ms);
+  other->exec("COMMIT");
+  other.reset();
+  for (int i = 0; i < 200; ++i) {
+    REQUIRE(f.engine->fireDueTimers().isOk());
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE(f.engine->waitIdle(20s));
+  REQUIRE(f.engine->fireDueTimers().isOk());
+  REQUIRE(f.engine->waitIdle(20s));
+  CHECK(f.engine->metrics().deferredInputs >= 1);
+  for (const auto& id : ids) {
+    auto events = f.store->events(id);
+    REQUIRE(events.isOk());
+    long escalated = std::count_if(events->begin(), events->end(), [](const Event& e) { return e.type == EventType::kApprovalEscalated; });
+    CHECK(escalated == 1);
+  }
+}

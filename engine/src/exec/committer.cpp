@@ -2,6 +2,8 @@
 // and commits all resulting writes in one transaction (group commit). Only after the
 // commit are calls dispatched and waiting callers told, so nothing acts on state that a
 // crash could still take back.
+#include <algorithm>
+
 #include "engine_impl.h"
 
 #include "vigil/loader.h"
@@ -255,6 +257,13 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
       work.erase(work.begin(), work.begin() + static_cast<std::ptrdiff_t>(ownLeft));
       ownLeft = 0;
       deferred = later.size();
+      // A deferred timer is still queued and still due: it stays firing, or the next poll
+      // would queue it a second time beside the deferred copy.
+      for (const auto& d : later) {
+        if (d.kind != EngineInput::Kind::kTimer) continue;
+        auto it = std::find(timersTaken.begin(), timersTaken.end(), timerKey(d.timer));
+        if (it != timersTaken.end()) timersTaken.erase(it);
+      }
       deferInputs(std::move(later));
       if (work.empty()) break;
     }
@@ -355,9 +364,14 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   }
   {
     // Committed, the timers' rows are gone; refused, they are still due and the poll may
-    // deliver them again.
+    // deliver them again. A poll that read the store before this commit may still list a
+    // committed one: it is remembered with this commit's number until every such poll ends.
     std::lock_guard lock(inMu_);
-    for (const auto& k : timersTaken) firing_.erase(k);
+    if (committed && !timersTaken.empty()) ++timerCommits_;
+    for (const auto& k : timersTaken) {
+      firing_.erase(k);
+      if (committed) committedTimers_[k] = timerCommits_;
+    }
   }
   if (!committed) {
     for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store

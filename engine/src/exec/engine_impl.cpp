@@ -180,13 +180,28 @@ Result<size_t> EngineImpl::fireDueTimers() {
     std::lock_guard lock(inMu_);
     if (storeFailing_ && std::chrono::steady_clock::now() < retryAt_) return size_t{0};
   }
+  std::lock_guard poll(pollMu_);
+  uint64_t commitsBefore = 0;
+  {
+    std::lock_guard lock(inMu_);
+    commitsBefore = timerCommits_;
+  }
   auto due = o_.store->dueTimers(now(), 10000);
   if (!due) return due.status();
   size_t fired = 0;
+  {
+    // Timers committed before this read began cannot be in it: forget them. One committed
+    // since may be listed from before its commit: skip it.
+    std::lock_guard lock(inMu_);
+    for (auto it = committedTimers_.begin(); it != committedTimers_.end();) {
+      it = it->second <= commitsBefore ? committedTimers_.erase(it) : std::next(it);
+    }
+  }
   for (auto& t : *due) {
     {
       std::lock_guard lock(inMu_);
-      if (!firing_.insert(timerKey(t)).second) continue;
+      const std::string key = timerKey(t);
+      if (committedTimers_.count(key) != 0 || !firing_.insert(key).second) continue;
     }
     ++fired;
     EngineInput in;

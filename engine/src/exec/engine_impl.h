@@ -121,6 +121,11 @@ class EngineImpl final : public Engine {
   // Timers handed to the committer and not yet committed or refused: a poll while the
   // committer is slow (or the store refuses writes) must not deliver them a second time.
   std::set<std::string> firing_;
+  // Timers whose firing was committed, by the number of the commit (timerCommits_ counts
+  // them): a poll whose read began before that commit may list them as still due.
+  uint64_t timerCommits_ = 0;
+  std::map<std::string, uint64_t> committedTimers_;
+  std::mutex pollMu_;  // one poll at a time (the timer thread, or a test's own call)
 
   std::atomic<long long> lastNow_{0};
 
