@@ -101,6 +101,16 @@ try:
         code, plain = d.request("GET", f"/api/v1/runs/{parked['AMBER']}", token=operator, headers=READ)
         check("a plain read of a run does not replay it", code == 200 and "calls" not in plain and "replay" not in plain
               and plain.get("band") == "AMBER", sorted(plain or {}))
+        check("... and carries every event", code == 200 and [e.get("type") for e in plain.get("events", [])][:1] == ["RunStarted"],
+              [e.get("type") for e in plain.get("events", [])])
+        code, light = d.request("GET", f"/api/v1/runs/{parked['AMBER']}?events=0", token=operator, headers=READ)
+        check("events=0 leaves the history out and keeps the rest", code == 200 and "events" not in light
+              and {k: v for k, v in plain.items() if k != "events"} == light, (code, sorted(light or {})))
+        code, page = d.request("GET", f"/api/v1/runs/{run}?calls=1&events=0", token=operator, headers=READ)
+        check("calls=1&events=0 still replays the history", code == 200 and "events" not in page and len(page.get("calls", [])) == 1
+              and page.get("replay", {}).get("identical") is True, (code, sorted(page or {})))
+        code, body = d.request("GET", f"/api/v1/runs/{parked['AMBER']}?events=no", token=operator, headers=READ)
+        check("events=no: 400 naming events", code == 400 and body["error"]["field"] == "events", (code, body))
         code, body = d.request("GET", f"/api/v1/runs/{parked['AMBER']}?calls=yes", token=operator, headers=READ)
         check("calls=yes: 400 naming calls", code == 400 and body["error"]["field"] == "calls", (code, body))
         code, page = d.request("GET", f"/api/v1/runs/{parked['AMBER']}?calls=1", token=operator, headers=READ)

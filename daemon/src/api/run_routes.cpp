@@ -276,16 +276,25 @@ HttpResponse RunResource::show(HttpRequest& req, Call& call) {
   auto run = ctx_.store->loadRun(id);
   if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
   if (!run->has_value()) return HttpResponse::error(404, "not_found", "no run with that id");
-  auto events = ctx_.store->events(id);
-  if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
   RunViewContext view;
+  for (const char* flag : {"calls", "events"}) {
+    auto it = req.query.find(flag);
+    if (it != req.query.end() && it->second != "1" && it->second != "0") {
+      return HttpResponse::error(400, "invalid_request", std::string(flag) + " must be 1 or 0", flag);
+    }
+  }
+  if (auto it = req.query.find("calls"); it != req.query.end()) view.replay = it->second == "1";
+  if (auto it = req.query.find("events"); it != req.query.end()) view.events = it->second == "1";
+  // The replay reads the history even when the answer leaves it out.
+  std::vector<Event> history;
+  if (view.events || view.replay) {
+    auto events = ctx_.store->events(id);
+    if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
+    history = std::move(*events);
+  }
   view.workflow = workflowOf(**run);
   view.unmasked = mayReadSensitive(who, view.workflow.get());
   view.connectors = ctx_.connectors;
-  if (auto it = req.query.find("calls"); it != req.query.end()) {
-    if (it->second != "1" && it->second != "0") return HttpResponse::error(400, "invalid_request", "calls must be 1 or 0", "calls");
-    view.replay = it->second == "1";
-  }
   if (view.replay && !(*run)->areaHash.empty()) {
     // The calendars and timescales it started under, as kept: a replay uses exactly them.
     auto area = keptArea(ctx_.dataDir, (*run)->areaHash);
@@ -295,7 +304,7 @@ HttpResponse RunResource::show(HttpRequest& req, Call& call) {
       view.areaProblem = "the area it started under cannot be read";
     }
   }
-  nlohmann::json j = runViewJson(**run, *events, view);  // the fold of the chained history (Store::loadRun)
+  nlohmann::json j = runViewJson(**run, history, view);  // the fold of the chained history (Store::loadRun)
   AccessRecord access;
   access.runId = id;
   call.access = std::move(access);

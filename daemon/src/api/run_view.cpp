@@ -58,9 +58,11 @@ nlohmann::json runViewJson(const RunState& run, const std::vector<Event>& events
   const std::vector<std::string>* maskWith = ctx.unmasked ? nullptr : wf ? &wf->sensitive : &everything;
 
   nlohmann::json j = run.toJson();
-  nlohmann::json ev = nlohmann::json::array();
-  for (const auto& e : events) ev.push_back(e.toJson());
-  j["events"] = std::move(ev);
+  if (ctx.events) {
+    nlohmann::json ev = nlohmann::json::array();
+    for (const auto& e : events) ev.push_back(e.toJson());
+    j["events"] = std::move(ev);
+  }
   j["band"] = run.band();
 
   nlohmann::json calls = nlohmann::json::array();

@@ -67,9 +67,12 @@ struct RunViewContext {
   // Replay the history for `calls` and `replay` (GET /runs/{id}?calls=1): the run page asks;
   // a plain read of a run with thousands of steps stays a read.
   bool replay = false;
+  // Leave the events out (GET /runs/{id}?events=0): a client that watches a run's status
+  // does not need its whole history, which for a run near the step limit is megabytes.
+  bool events = true;
 };
 
-// A run as GET /runs/{id} returns it: the snapshot, every event, its band, `calls` (each
+// A run as GET /runs/{id} returns it: the snapshot, every event (unless left out), its band, `calls` (each
 // connector call: step, attempt, action, purpose, access, the input the definition computed
 // for it, and what came back) and `replay` (the history fed again to the definition:
 // identical or where it diverges), masked for the caller.
