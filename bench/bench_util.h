@@ -36,6 +36,13 @@ inline double peakRssMb() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
+// Single-row commits per second and their median latency on `dir`'s file system.
+struct DiskCommitRate {
+  double commitsPerSec = 0;
+  double p50Ms = 0;
+};
+DiskCommitRate measureDiskCommitRate(const std::string& dir, int commits);
+
 int runLoaderBench(const std::vector<std::string>& args);
 int runExprBench(const std::vector<std::string>& args);
 int runEngineBench(const std::vector<std::string>& args);

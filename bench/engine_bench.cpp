@@ -139,6 +139,7 @@ Status makeRig(Rig& rig, const std::string& dir, const char* yaml, int workers) 
 int runEngineBench(const std::vector<std::string>& args) {
   Opts o = parse(args, 2000);
   fs::remove_all(o.data);
+  const DiskCommitRate disk = measureDiskCommitRate(o.data, 2000);
   Rig rig;
   Status s = makeRig(rig, o.data, kFiveSteps, 8);
   if (!s) {
@@ -191,6 +192,12 @@ int runEngineBench(const std::vector<std::string>& args) {
       {"p50_ms", percentile(all, 0.5)},
       {"p99_ms", percentile(all, 0.99)},
       {"peak_rss_mb", peakRssMb()},
+      {"disk_commits_per_sec", disk.commitsPerSec},
+      {"disk_commit_p50_ms", disk.p50Ms},
+      // The figures to reach are these ratios: runs/s against the disk's single-row
+      // commits/s, and a run's median latency in single-row commit latencies.
+      {"runs_per_disk_commit", static_cast<double>(all.size()) / secs / disk.commitsPerSec},
+      {"p50_in_disk_commits", percentile(all, 0.5) / disk.p50Ms},
   };
   std::cout << out.dump() << "\n";
   if (!o.keep) fs::remove_all(o.data);
