@@ -199,6 +199,7 @@ Status UserStore::revokeToken(const std::string& tokenId) {
     q.bind(1, static_cast<int>(tokenId.size()));
     q.bind(2, tokenId);
     if (q.exec() == 0) return Status::notFound("no active token with id " + tokenId);
+    known_.clear();  // this connection's own commit does not change its data_version
     return Status::ok();
   } catch (const SQLite::Exception& e) {
     return Status::ioError(std::string("revoking token: ") + e.what());
@@ -210,15 +211,39 @@ std::optional<Principal> UserStore::authenticate(const std::string& token) {
   std::string h = sha256(token);
   std::lock_guard lock(mu_);
   try {
-    SQLite::Statement q(db_, "SELECT u.name, u.roles FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ? AND t.revoked_at IS NULL");
-    q.bind(1, h);
-    if (!q.executeStep()) return std::nullopt;
+    // Tokens already seen are answered from memory while auth.db is unchanged. Any commit by
+    // another connection (`vigil users revoke` in another process, a second daemon) changes
+    // data_version, and revokeToken() forgets them itself, so a revocation holds at once.
+    if (!dataVersion_) dataVersion_ = std::make_unique<SQLite::Statement>(db_, "PRAGMA data_version");
+    dataVersion_->executeStep();
+    const long long version = dataVersion_->getColumn(0).getInt64();
+    dataVersion_->reset();
+    if (version != knownVersion_) {
+      known_.clear();
+      knownVersion_ = version;
+    }
+    if (auto it = known_.find(h); it != known_.end()) return it->second;
+    if (!lookup_) {
+      lookup_ = std::make_unique<SQLite::Statement>(
+          db_, "SELECT u.name, u.roles FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ? AND t.revoked_at IS NULL");
+    }
+    lookup_->bind(1, h);
+    const bool found = lookup_->executeStep();
     Principal p;
-    p.user = q.getColumn(0).getString();
-    for (const auto& r : nlohmann::json::parse(q.getColumn(1).getString())) p.roles.insert(r.get<std::string>());
-    p.tokenId = h.substr(0, 12);
+    if (found) {
+      p.user = lookup_->getColumn(0).getString();
+      for (const auto& r : nlohmann::json::parse(lookup_->getColumn(1).getString())) p.roles.insert(r.get<std::string>());
+      p.tokenId = h.substr(0, 12);
+    }
+    lookup_->reset();
+    lookup_->clearBindings();
+    if (!found) return std::nullopt;  // unknown tokens are not remembered: guessing cannot fill memory
+    if (known_.size() >= kKnownTokensMax) known_.clear();
+    known_.emplace(h, p);
     return p;
   } catch (const std::exception&) {
+    if (lookup_) lookup_->reset();
+    if (dataVersion_) dataVersion_->reset();
     return std::nullopt;
   }
 }

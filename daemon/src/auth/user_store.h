@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -104,6 +105,13 @@ class UserStore {
   Result<RoleGrant> grant(long long id);
   std::mutex mu_;
   SQLite::Database db_;
+  // Principals of tokens seen since auth.db last changed, by token hash (authenticate()).
+  // A write through db_ that revokes a token or changes a user's roles must clear it.
+  static constexpr size_t kKnownTokensMax = 10000;
+  std::unordered_map<std::string, Principal> known_;
+  long long knownVersion_ = -1;
+  std::unique_ptr<SQLite::Statement> dataVersion_;
+  std::unique_ptr<SQLite::Statement> lookup_;
 };
 
 }  // namespace vigil::daemon
