@@ -128,6 +128,45 @@ void setMethod(CURL* c, const HopRequest& r) {
 
 }  // namespace
 
+// A libcurl share of connections, DNS answers and TLS sessions, locked per kind of data.
+class ConnectionPool {
+ public:
+  ConnectionPool() : share_(curl_share_init()) {
+    if (share_ == nullptr) return;  // transfers then run unshared, as before
+    curl_share_setopt(share_, CURLSHOPT_LOCKFUNC, lock);
+    curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, unlock);
+    curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  ~ConnectionPool() {
+    if (share_ != nullptr) curl_share_cleanup(share_);  // every transfer's handle is gone by now
+  }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  CURLSH* share() const { return share_; }
+
+ private:
+  static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
+    static_cast<ConnectionPool*>(user)->mu_[slot(data)].lock();
+  }
+  static void unlock(CURL*, curl_lock_data data, void* user) {
+    static_cast<ConnectionPool*>(user)->mu_[slot(data)].unlock();
+  }
+  static std::size_t slot(curl_lock_data d) {
+    const auto i = static_cast<std::size_t>(d);
+    return i < kSlots ? i : 0;
+  }
+  static constexpr std::size_t kSlots = CURL_LOCK_DATA_LAST;
+  CURLSH* share_;
+  std::mutex mu_[kSlots];
+};
+
+Transport::Transport(std::size_t maxBytes, std::shared_ptr<const curl::CaBundle> extraCas)
+    : maxBytes_(maxBytes), extraCas_(std::move(extraCas)), pool_(std::make_shared<ConnectionPool>()) {}
+
 HopResponse Transport::perform(const HopRequest& r) const {
   HopResponse out;
   std::unique_ptr<CURL, CurlCleanup> h(curl_easy_init());
@@ -147,6 +186,11 @@ HopResponse Transport::perform(const HopRequest& r) const {
   }
   HopState st{maxBytes_, 0, &out, {}};
   CURL* c = h.get();
+  if (pool_->share() != nullptr) {
+    curl_easy_setopt(c, CURLOPT_SHARE, pool_->share());
+    // Enough kept connections for every worker to keep one to each of a few systems.
+    curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 64L);
+  }
   curl_easy_setopt(c, CURLOPT_CURLU, r.destination->url.get());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // the client follows, re-checking each target

@@ -1,9 +1,13 @@
-// Transport: one HTTP exchange (no redirects followed) over a fresh libcurl handle.
+// Transport: one HTTP exchange (no redirects followed) over a fresh libcurl handle whose
+// connections, DNS answers and TLS sessions come from a pool the transport's copies share,
+// so consecutive calls to one system reuse a kept-alive connection instead of a new TCP
+// (and TLS) handshake each.
 //
 // It enforces what must hold while bytes move: the response size limit (the transfer is
 // aborted as soon as it passes, or at once when Content-Length announces more), and the
-// address check on every connection libcurl opens. Judging statuses, redirects and
-// budgets is the caller's (client.h). Immutable after construction; perform() is thread-safe.
+// address check on every connection libcurl opens (a reused connection was checked when it
+// was opened). Judging statuses, redirects and budgets is the caller's (client.h).
+// Immutable after construction; perform() is thread-safe.
 #pragma once
 
 #include <curl/curl.h>
@@ -47,16 +51,20 @@ struct HopResponse {
 };
 
 
+class ConnectionPool;
+
 class Transport {
  public:
-  Transport(std::size_t maxBytes, std::shared_ptr<const curl::CaBundle> extraCas)
-      : maxBytes_(maxBytes), extraCas_(std::move(extraCas)) {}
+  Transport(std::size_t maxBytes, std::shared_ptr<const curl::CaBundle> extraCas);
 
   HopResponse perform(const HopRequest& request) const;
 
  private:
   std::size_t maxBytes_;
   std::shared_ptr<const curl::CaBundle> extraCas_;  // may be null
+  // One pool per transport: its connections were all made with these CAs, so none is
+  // reused under another trust setting.
+  std::shared_ptr<ConnectionPool> pool_;
 };
 
 }  // namespace vigil::http

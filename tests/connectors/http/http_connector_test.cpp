@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -516,6 +517,24 @@ TEST_CASE("invalid parameters are named and never sent", "[http]") {
     CHECK(o.message.find(k.names) != std::string::npos);
   }
   expectFailure(c.http("head", {{"url", server.url("/echo")}}), "unknown_action", false);
+}
+
+TEST_CASE("consecutive calls to one server reuse its kept-alive connection", "[http]") {
+  auto& server = vigil::test::TestServer::get();
+  Connectors c;
+  std::set<int> ports;
+  for (int i = 0; i < 5; ++i) {
+    auto o = c.http("get", {{"url", server.url("/echo")}, {"query", {{"i", i}}}});
+    REQUIRE(o.ok);
+    ports.insert(o.output["json"]["client_port"].get<int>());
+  }
+  CHECK(ports.size() == 1);
+  // A connection the server closed is not reused: the next call opens another and succeeds.
+  auto closed = c.http("get", {{"url", server.url("/huge")}, {"timeout_ms", 5000}});
+  CHECK_FALSE(closed.ok);
+  auto after = c.http("get", {{"url", server.url("/echo")}});
+  REQUIRE(after.ok);
+  CHECK(after.output["status"] == 200);
 }
 
 TEST_CASE("many calls at once, each on its own handle", "[http]") {

@@ -9,7 +9,8 @@ JSON: {"http": PORT, "https": PORT or null, "mtls": PORT or null}.
 
 Paths (any method):
   /echo, /echo/...      200 JSON {method, path, query: {k: [v]}, headers: {lower-case: v},
-                        body (text), client_cn (the client certificate's CN, or null)}
+                        body (text), client_cn (the client certificate's CN, or null),
+                        client_port (the connection's port on the client's side)}
   /status/N             status N, JSON {"status": N}; ?retry_after=V adds Retry-After: V
   /slow?ms=N            sleeps N ms, then 200 JSON
   /huge                 streams 100 MB of 'x' without Content-Length (connection closes);
@@ -133,6 +134,7 @@ class Handler(BaseHTTPRequestHandler):
                 "headers": {k.lower(): v for k, v in self.headers.items()},
                 "body": body.decode("utf-8", "replace"),
                 "client_cn": self._client_cn(),
+                "client_port": self.client_address[1],
             })
         elif path.startswith("/status/"):
             status = int(path[len("/status/"):])
