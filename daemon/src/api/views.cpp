@@ -46,11 +46,16 @@ nlohmann::json rulesShown(const nlohmann::json& show, const Workflow* wf, const 
     nlohmann::json evaluated = recorded ? recorded->data.value("rules", nlohmann::json::array()) : nlohmann::json::array();
     nlohmann::json rules = nlohmann::json::array();
     for (const auto& rule : std::get<DecideStep>(st->body).rules) {
-      nlohmann::json r = {{"id", rule.id}, {"reason", rule.reason}, {"score", rule.score}, {"when", rule.when.text()},
-                          {"fired", nullptr}, {"read", nlohmann::json::object()}};
+      // An expression score is only known from the run's record, so until its rule fires the
+      // page shows the expression instead of a number.
+      nlohmann::json r = {{"id", rule.id}, {"reason", rule.reason},
+                          {"score", rule.scoreExpr ? nlohmann::json() : nlohmann::json(rule.score)},
+                          {"when", rule.when.text()}, {"fired", nullptr}, {"read", nlohmann::json::object()}};
+      if (rule.scoreExpr) r["score_expr"] = rule.scoreExpr->text();
       for (const auto& ev : evaluated) {
         if (!ev.is_object() || ev.value("id", "") != rule.id) continue;
         r["fired"] = ev.value("fired", nlohmann::json());
+        if (ev.contains("score")) r["score"] = ev["score"];
         r["read"] = maskShown(ev.value("inputs", nlohmann::json::object()), sensitive, unmasked);
       }
       rules.push_back(std::move(r));

@@ -38,7 +38,9 @@ enum class EventType {
   kRetryScheduled,    // step, attempt (the next one), data: {due, error}
   kWaitStarted,       // step, data: {until}
   kTimerFired,        // step, data: {timer}
-  kDecisionRecorded,  // step, data: {score, band, fired: [{id, score, reason, inputs}]}
+  kDecisionRecorded,  // step, data: {score, band, fired: [{id, score, reason, when}], rules: [{id, fired,
+                      //              inputs}]}; a fired rule whose score is an expression also has
+                      //              score_expr in fired and its evaluated score in rules
   kApprovalRequested, // step, data: {roles, users, options, quorum, distinct_from, show, shown_digest,
                       //              recommendation, reason_min_length, due}
   kApprovalDecided,   // step, data: one person's vote {decision, reason, decided_by, roles, agreed, ...};

@@ -97,7 +97,11 @@ struct DecideStep {
   struct Rule {
     std::string id;
     Expression when;
+    // A score written as a number, or `scoreExpr`: an expression evaluated when the rule
+    // fires, whose contribution is only known in a run (its DecisionRecorded event). For
+    // such a rule `score` is NaN, so nothing can mistake it for a contribution of 0.
     double score = 0;
+    std::optional<Expression> scoreExpr;
     std::string reason;
   };
   struct Band {

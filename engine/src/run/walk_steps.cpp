@@ -1,4 +1,6 @@
 // Starting each kind of step, and completing composite steps from their children.
+#include <cmath>
+
 #include "walk.h"
 
 namespace vigil {
@@ -60,11 +62,40 @@ void RunMachine::Walk::startStep(StepIndex idx, const std::string& key, const Sc
           fail(idx, key, "expression", "rule '" + rule.id + "' of step '" + step.id + "': " + c.status().message());
           return;
         }
-        evaluated.push_back({{"id", rule.id}, {"fired", *c}, {"inputs", inputsOf(rule.when, scope)}});
-        if (*c) {
-          total += rule.score;
-          fired.push_back({{"id", rule.id}, {"score", rule.score}, {"reason", rule.reason}, {"when", rule.when.text()}});
+        Json entry = {{"id", rule.id}, {"fired", *c}, {"inputs", inputsOf(rule.when, scope)}};
+        if (!*c) {
+          evaluated.push_back(std::move(entry));
+          continue;
         }
+        Json contribution = {{"id", rule.id}, {"score", rule.score}, {"reason", rule.reason}, {"when", rule.when.text()}};
+        double score = rule.score;
+        if (rule.scoreExpr) {
+          // A score that cannot be read fails the step: counting it as 0 would under-rate
+          // the referral, and nobody would see that it had been.
+          auto v = eval(*rule.scoreExpr, scope);
+          if (!v || !v->is_number() || !std::isfinite(v->get<double>())) {
+            std::string got = !v ? "could not be computed: " + v.status().message()
+                              : v->is_number() ? std::string("must give a finite number, got ") +
+                                                     (std::isnan(v->get<double>()) ? "NaN" : "infinity")
+                                               : "must give a number, got " + std::string(v->type_name());
+            fail(idx, key, "expression", "score of rule '" + rule.id + "' of step '" + step.id + "' " + got);
+            return;
+          }
+          score = v->get<double>();
+          contribution["score"] = score;
+          contribution["score_expr"] = rule.scoreExpr->text();
+          // Only rules with an expression score gain these fields, so the records of rules
+          // with a number, and the replays of runs recorded before, stay byte for byte the same.
+          entry["score"] = score;
+          entry["inputs"].update(inputsOf(*rule.scoreExpr, scope));
+        }
+        evaluated.push_back(std::move(entry));
+        total += score;
+        fired.push_back(std::move(contribution));
+      }
+      if (!std::isfinite(total)) {
+        fail(idx, key, "expression", "the total score of step '" + step.id + "' is out of range");
+        return;
       }
       std::string band = d.bands.empty() ? "" : d.bands.back().name;
       for (const auto& b : d.bands) {

@@ -102,6 +102,7 @@ void Builder::build(const Node& root) {
   if (const Node* n = root.find("sensitive")) parseSensitive(*n, false);
   if (const Node* n = root.find("not_sensitive")) parseSensitive(*n, true);
   checkReferences();
+  checkScores();
 }
 
 void Builder::parseInputs(const Node& n) {

@@ -54,6 +54,7 @@ class Builder {
   void parseKind(std::string_view kind, const Node& n, Step& s, StepIndex self);
   void parseDecide(const Node& n, Step& s, StepIndex self);
   void parseApproval(const Node& n, Step& s, StepIndex self);
+  void checkScores();  // after the references: it asks what the paths they read are
   std::optional<RetryPolicy> parseRetry(const Node& n, const std::string& what);
   ValueTemplate compileValue(const Node& n, const std::string& what, std::vector<ExprUse>* uses);
   Json compileInto(const Node& n, const std::string& path, const std::string& what,
@@ -76,6 +77,10 @@ class Builder {
                               std::optional<StepIndex> at) const;
   std::string dashedStepId(const ExprUse& use, const PathRef& ref) const;
   std::string notRunReason(StepIndex target, std::optional<StepIndex> at) const;
+  // The type a path certainly has when read ("string", "number", "list", "object",
+  // "boolean"), as the workflow declares it; "" when it is not known (a connector's result,
+  // an input of type any, a `set` value computed by an expression).
+  std::string staticType(const PathRef& ref) const;
 
   Checker& c_;
   Workflow& wf_;
@@ -85,6 +90,7 @@ class Builder {
   std::vector<ExprUse> outputUses_;
   std::vector<ExprUse> referenceUses_;
   std::vector<ExprUse> sensitiveUses_;
+  std::vector<ExprUse> scoreUses_;  // decide rules' expression scores (also in stepUses_)
   std::map<std::string, StepIndex> ids_;
   std::map<std::string, std::set<std::string>> setKeys_;  // set step -> keys it sets
   std::map<StepIndex, std::vector<std::string>> foreachBindings_;  // foreach -> bound names

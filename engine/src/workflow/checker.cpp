@@ -277,7 +277,7 @@ std::optional<Expression> Checker::expression(const Node& n, const std::string& 
     if (close == std::string_view::npos || close < lead + 3 || tail.find_first_not_of(" \t") != std::string_view::npos ||
         body.find("${{", lead + 3) != std::string_view::npos) {
       error(offsetMap(n)(lead), DiagnosticCategory::kExpression,
-            what + ": a condition is one expression; write it bare or as a single ${{ ... }}");
+            what + ": write one expression, as a single ${{ ... }} around the whole text");
       return std::nullopt;
     }
     shift = lead + 3;

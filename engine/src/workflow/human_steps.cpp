@@ -1,5 +1,7 @@
 // Parsing of the steps that explain or involve people: `decide` and `approval`.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <regex>
 #include <set>
 
@@ -7,6 +9,24 @@
 #include "vigil/duration.h"
 
 namespace vigil::loader {
+namespace {
+
+// Whether a score's text is written as an expression: `${{` after any blanks, as the
+// schema's pattern says, so that the two agree on what is an expression at all.
+bool startsAsExpression(std::string_view text) {
+  size_t lead = text.find_first_not_of(" \t");
+  return lead != std::string_view::npos && text.substr(lead, 3) == "${{";
+}
+
+// "a string", "an object", "a list" (the expression language's word for an array), "null".
+std::string aType(std::string_view type) {
+  if (type == "null") return "null";
+  if (type == "object") return "an object";
+  if (type == "array" || type == "list") return "a list";
+  return "a " + std::string(type);
+}
+
+}  // namespace
 
 void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
   DecideStep d;
@@ -29,7 +49,24 @@ void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
         if (when) stepUses_[self].push_back(ExprUse{*when, where, "'when' of " + rw});
       }
       std::optional<double> score;
-      if (const Node* sc = r.find("score")) score = c_.number(*sc, "'score' of " + rw);
+      std::optional<Expression> scoreExpr;
+      if (const Node* sc = r.find("score")) {
+        const Json v = yaml::scalarValue(*sc);
+        if (sc->isScalar() && v.is_number()) {
+          score = v.get<double>();
+        } else if (sc->isScalar() && v.is_string() && startsAsExpression(v.get_ref<const std::string&>())) {
+          OffsetMap where;
+          scoreExpr = c_.expression(*sc, "'score' of " + rw, &where);
+          if (scoreExpr) {
+            stepUses_[self].push_back(ExprUse{*scoreExpr, where, "'score' of " + rw});
+            scoreUses_.push_back(stepUses_[self].back());
+          }
+        } else {
+          // Only `${{ }}` marks an expression: a bare word (`score: high`) is a slip, not a name.
+          c_.error(*sc, DiagnosticCategory::kSchema,
+                   "'score' of " + rw + " must be a number or a ${{ ... }} expression, got " + sc->typeName());
+        }
+      }
       std::optional<std::string> reason;
       if (const Node* rs = r.find("reason")) {
         reason = c_.string(*rs, "'reason' of " + rw);
@@ -47,7 +84,11 @@ void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
           }
         }
       }
-      if (when && score && reason) d.rules.push_back(DecideStep::Rule{id, std::move(*when), *score, *reason});
+      if (when && (score || scoreExpr) && reason) {
+        DecideStep::Rule rule{id, std::move(*when), score.value_or(std::numeric_limits<double>::quiet_NaN()),
+                              std::move(scoreExpr), *reason};
+        d.rules.push_back(std::move(rule));
+      }
     }
   }
   if (const Node* bands = body.find("bands"); bands && c_.requireMap(*bands, "'bands' of " + what)) {
@@ -67,6 +108,49 @@ void Builder::parseDecide(const Node& body, Step& s, StepIndex self) {
     std::sort(d.bands.begin(), d.bands.end(), [](const auto& a, const auto& b) { return a.threshold > b.threshold; });
   }
   s.body = std::move(d);
+}
+
+// A score that can never be a number would fail every run that fires its rule; say so now
+// where that is certain: an expression that reads no value (computed here: only now() could
+// differ in a run, and not in its type), or one that is only a path whose type the workflow
+// declares. Anything else is checked when it runs, and a run never counts it as 0.
+void Builder::checkScores() {
+  for (const auto& use : scoreUses_) {
+    const std::string& text = use.expr.text();
+    const size_t start = std::min(text.find_first_not_of(" \t\n"), text.size());
+    const auto& paths = use.expr.paths();
+    std::string problem;
+    size_t at = start;
+    if (paths.empty() && use.expr.areaNames().empty()) {
+      const Json nothing = Json::object();
+      JsonBindings none(nothing);
+      EvalContext ctx;
+      ctx.bindings = &none;
+      auto v = use.expr.evaluate(ctx);
+      if (!v) {
+        problem = "it fails in every run: " + v.status().message();
+        // Point at the operator that fails, as a parse error does, rather than say its column.
+        static const std::regex kCol(" at col ([0-9]{1,5})$");
+        if (std::smatch m; std::regex_search(problem, m, kCol)) {
+          at = std::min(std::stoul(m[1].str()) - 1, text.size());
+          problem.erase(static_cast<size_t>(m.position(0)));
+        }
+      } else if (!v->is_number() || !std::isfinite(v->get<double>())) {
+        problem = "it always gives " + (v->is_number() ? std::string("a number out of range") : aType(v->type_name()));
+      }
+    } else if (paths.size() == 1) {
+      std::string path;
+      for (const auto& seg : paths[0].segments) path += (path.empty() ? "" : ".") + seg;
+      const size_t end = text.find_last_not_of(" \t\n");
+      const bool whole = end != std::string::npos && text.substr(start, end + 1 - start) == path;
+      if (std::string type = staticType(paths[0]); whole && !type.empty() && type != "number") {
+        problem = "'" + path + "' is " + aType(type);
+      }
+    }
+    if (!problem.empty()) {
+      c_.error(use.where(at), DiagnosticCategory::kSemantic, use.what + " must give a number, but " + problem);
+    }
+  }
 }
 
 void Builder::parseApproval(const Node& body, Step& s, StepIndex self) {

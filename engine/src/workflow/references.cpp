@@ -1,5 +1,6 @@
 // Reference checks: every path in every expression names something that exists and that
 // has certainly run (or is bound) at the point where the expression is evaluated.
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -361,6 +362,67 @@ void Builder::checkStepField(const PathRef& ref, const ExprUse& use, StepIndex t
                use.what + ": approval step '" + t.id + "' has no output '" + key + "'" + hintOrList(key, names, "has"));
     }
   }
+}
+
+std::string Builder::staticType(const PathRef& ref) const {
+  const auto& seg = ref.segments;
+  auto declared = [](const std::string& type) -> std::string {
+    if (type == "any") return "";
+    if (type == "integer") return "number";
+    return type == "array" ? "list" : type;
+  };
+  if (seg[0] == "inputs" && seg.size() >= 2) {
+    auto it = wf_.inputs.find(seg[1]);
+    if (it == wf_.inputs.end()) return "";
+    const TypeSpec* t = &it->second;
+    for (size_t i = 2; i < seg.size(); ++i) {
+      auto p = t->properties.find(seg[i]);
+      if (t->type != "object" || p == t->properties.end()) return "";
+      t = &p->second;
+    }
+    return declared(t->type);
+  }
+  if (seg[0] == "run" && seg.size() == 2) {
+    if (seg[1] == "version") return "number";
+    return std::find(kRunFields.begin(), kRunFields.end(), seg[1]) != kRunFields.end() ? "string" : "";
+  }
+  if (seg[0] != "steps" || seg.size() < 3) return "";
+  auto it = ids_.find(seg[1]);
+  if (it == ids_.end()) return "";
+  const Step& t = wf_.steps[it->second];
+  const std::string& field = seg[2];
+  const bool approval = t.kind() == StepKind::kApproval;
+  if (seg.size() == 3) {
+    if (field == "status" || field == "started_at" || field == "finished_at") return "string";
+    if (field == "attempts") return "number";
+    if (approval && (field == "decision" || field == "reason" || field == "decided_by")) return "string";
+    if (approval && field == "approvers") return "list";
+    return "";
+  }
+  if (field != "output" || seg.size() != 4) return "";
+  const std::string& key = seg[3];
+  if (t.kind() == StepKind::kDecide) {
+    return key == "score" ? "number" : key == "band" ? "string" : key == "fired" ? "list" : "";
+  }
+  if (approval) {
+    if (key == "decision" || key == "reason" || key == "decided_by") return "string";
+    if (key == "approvers") return "list";
+    const auto& form = std::get<ApprovalStep>(t.body).form;
+    auto f = form.find(key);
+    return f == form.end() ? "" : declared(f->second.type);
+  }
+  if (t.kind() == StepKind::kSet) {
+    const ValueTemplate& values = std::get<SetStep>(t.body).values;
+    if (!values.literal().is_object() || !values.literal().contains(key)) return "";
+    for (const auto& slot : values.slots()) {
+      // `${{ x }}` alone keeps the expression's type, which is not known; text around it makes a string.
+      if (!slot.where.empty() && slot.where.parent_pointer().empty() && slot.where.back() == key) {
+        return slot.tmpl.isSingleExpression() ? "" : "string";
+      }
+    }
+    return declared(values.literal()[key].type_name());
+  }
+  return "";
 }
 
 }  // namespace vigil::loader

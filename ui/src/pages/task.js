@@ -23,7 +23,8 @@ function Rules({ step, rules }) {
       <tbody>${rules.map((r) => html`<tr class=${r.fired ? 'fired' : ''}>
         <th scope="row">${r.id}</th>
         <td>${r.fired === true ? html`<strong>Yes</strong>` : r.fired === false ? 'No' : 'not evaluated'}</td>
-        <td>${r.fired ? `+${r.score}` : '0'}</td>
+        <td>${r.fired && typeof r.score === 'number' ? `+${r.score}` : r.fired ? 'not recorded' : '0'}
+          ${r.score_expr ? html`<details><summary>Score expression</summary><code>${r.score_expr}</code></details>` : ''}</td>
         <td>${r.reason}</td>
         <td>
           ${Object.keys(r.read || {}).length === 0 ? html`<span class="muted">(none)</span>` : html`<dl class="value-map">
