@@ -149,6 +149,7 @@ int runEngineBench(const std::vector<std::string>& args) {
   std::atomic<long> next{0};
   std::vector<std::vector<double>> lat(static_cast<size_t>(o.concurrency));
   std::atomic<long> failed{0};
+  const double cpu0 = cpuSeconds();
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> clients;
   for (int c = 0; c < o.concurrency; ++c) {
@@ -168,6 +169,8 @@ int runEngineBench(const std::vector<std::string>& args) {
   }
   for (auto& t : clients) t.join();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpuSeconds() - cpu0;
+  const EngineMetrics m = rig.engine->metrics();
   rig.engine->stop();
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
@@ -189,6 +192,9 @@ int runEngineBench(const std::vector<std::string>& args) {
       {"runs_per_sec", static_cast<double>(all.size()) / secs},
       {"events_per_sec", static_cast<double>(all.size() * static_cast<size_t>(events)) / secs},
       {"events_per_run", events},
+      {"group_commits", m.commits},
+      {"inputs_per_commit", m.commits == 0 ? 0.0 : static_cast<double>(m.committedInputs) / static_cast<double>(m.commits)},
+      {"cpu_ms_per_run", cpu * 1000.0 / static_cast<double>(std::max<size_t>(all.size(), 1))},
       {"p50_ms", percentile(all, 0.5)},
       {"p99_ms", percentile(all, 0.99)},
       {"peak_rss_mb", peakRssMb()},

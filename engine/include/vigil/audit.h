@@ -51,8 +51,15 @@ struct AuditRecord {
 
 // The bytes a record's hash covers.
 std::string auditHeader(const AuditRecord& r);
-// Fills seq, payloadText, payloadHash, prev and hash for `entry` following `prevHash`.
-AuditRecord sealAuditRecord(uint64_t seq, const AuditEntry& entry, const std::string& prevHash);
+std::string auditHeader(uint64_t seq, const AuditEntry& e, const std::string& payloadHash, const std::string& prev);
+// What record `seq` holding `entry` after `prevHash` commits to; the entry is not copied
+// (a run's record carries all its events).
+struct AuditSeal {
+  std::string payloadText;  // exactly the bytes digested
+  std::string payloadHash;  // hex SHA-256 of payloadText
+  merkle::Hash leaf{};      // the leaf hash of the header: chain link and Merkle leaf
+};
+AuditSeal sealAuditEntry(uint64_t seq, const AuditEntry& entry, const std::string& prevHash);
 inline const std::string kAuditGenesis(64, '0');
 
 // A signed statement that the first `size` records have Merkle root `root` (and so that

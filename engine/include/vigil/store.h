@@ -41,7 +41,7 @@ struct TimerItem {
 // `collection`) audit record, whose payload also holds the SHA-256 of `snapshotText`: the
 // runs row is a cache of the fold of those events, checked by `vigil audit verify`.
 struct RunWrite {
-  RunState snapshot;              // after the events
+  const RunState* state = nullptr;  // the run after the events (the committer's own copy, not copied again)
   std::string snapshotText;       // snapshot.toJson().dump(), serialised once
   std::vector<Event> events;      // appended by the batch's audit record for this run
   bool created = false;           // a new run
@@ -107,6 +107,7 @@ class Store {
   virtual Status commit(const Batch& batch) = 0;
 
   virtual Result<std::optional<RunState>> loadRun(const std::string& id) = 0;
+  virtual Result<bool> runExists(const std::string& id) = 0;  // committed, erased ones included
   virtual Result<std::vector<Event>> events(const std::string& runId) = 0;
   virtual Result<std::vector<RunSummary>> listRuns(const RunFilter& filter) = 0;
   // Runs per status, for /metrics.

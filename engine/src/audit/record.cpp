@@ -22,8 +22,9 @@ bool isAuditKind(std::string_view kind) {
 // A JSON array written by hand (verification hashes millions of these): strings escape
 // '"', '\\' and control characters as JSON requires and keep every other byte as it is, so
 // the bytes are exactly reproducible from the stored fields.
-std::string auditHeader(const AuditRecord& r) {
-  const AuditEntry& e = r.entry;
+std::string auditHeader(const AuditRecord& r) { return auditHeader(r.seq, r.entry, r.payloadHash, r.prev); }
+
+std::string auditHeader(uint64_t seq, const AuditEntry& e, const std::string& payloadHash, const std::string& prev) {
   std::string out;
   out.reserve(256 + e.actor.size() + e.purpose.size() + e.runId.size());
   auto str = [&out](const std::string& s) {
@@ -50,27 +51,24 @@ std::string auditHeader(const AuditRecord& r) {
   out += '[';
   out += std::to_string(kHeaderFormat);
   out += ',';
-  out += std::to_string(r.seq);
+  out += std::to_string(seq);
   out += ',';
   out += std::to_string(e.time.time_since_epoch().count());
   out += ',';
   for (const std::string* f : {&e.kind, &e.actor, &e.runId, &e.step, &e.subject, &e.system, &e.purpose, &e.recipient,
-                               &r.payloadHash, &r.prev}) {
+                               &payloadHash, &prev}) {
     str(*f);
   }
   out.back() = ']';
   return out;
 }
 
-AuditRecord sealAuditRecord(uint64_t seq, const AuditEntry& entry, const std::string& prevHash) {
-  AuditRecord r;
-  r.seq = seq;
-  r.entry = entry;
-  r.payloadText = entry.payload.is_null() ? std::string("null") : dumpJson(entry.payload);
-  r.payloadHash = merkle::toHex(merkle::sha256(*r.payloadText));
-  r.prev = prevHash;
-  r.hash = merkle::toHex(merkle::leafHash(auditHeader(r)));
-  return r;
+AuditSeal sealAuditEntry(uint64_t seq, const AuditEntry& entry, const std::string& prevHash) {
+  AuditSeal s;
+  s.payloadText = entry.payload.is_null() ? std::string("null") : dumpJson(entry.payload);
+  s.payloadHash = merkle::toHex(merkle::sha256(s.payloadText));
+  s.leaf = merkle::leafHash(auditHeader(seq, entry, s.payloadHash, prevHash));
+  return s;
 }
 
 std::string checkpointMessage(const AuditCheckpoint& c) {

@@ -52,7 +52,7 @@ std::string subjectReference(const Workflow& wf, const Json& inputs, const std::
 void appendAuditEntries(const RunWrite& w, const Workflow& wf, const std::string& subjectKey,
                         const ConnectorRegistry* connectors, TimePoint now, std::vector<AuditEntry>* out) {
   if (w.events.empty()) return;
-  const RunState& st = w.snapshot;
+  const RunState& st = *w.state;
   const std::string system = "system:" + wf.name + "@" + std::to_string(wf.version);
   const std::string subject = subjectReference(wf, st.inputs, subjectKey);
 

@@ -185,8 +185,8 @@ Result<EngineImpl::LiveRun*> EngineImpl::live(const std::string& runId, std::map
 }
 
 bool EngineImpl::runExists(const std::string& runId) {
-  auto r = o_.store->loadRun(runId);
-  return !r.isOk() || r->has_value();  // when unsure, do not start a second run with this id
+  auto r = o_.store->runExists(runId);
+  return !r.isOk() || *r;  // when unsure, do not start a second run with this id
 }
 
 void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
@@ -303,16 +303,17 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
         // one that wrote its last event (a restart after the wall clock was stepped back).
         const TimePoint now = std::max(batchNow, r.state.updatedAt);
         Transition t;
+        bool keep = false;  // kept, not copied, for a retry should the commit be refused
         switch (in.kind) {
           case EngineInput::Kind::kCallResult:
             t = r.machine->onCallResult(r.state, in.step, in.attempt, in.outcome, now);
             batch.removeWork.push_back(WorkItem{in.runId, in.step, in.attempt, Json()});
-            external.push_back(in);
+            keep = true;
             break;
           case EngineInput::Kind::kTimer:
             t = r.machine->onTimer(r.state, in.step, in.attempt, timerKindFrom(in.timer.kind), now);
             batch.removeTimers.push_back(in.timer);
-            external.push_back(in);
+            keep = true;
             break;
           case EngineInput::Kind::kApproval:
             t = r.machine->onApproval(r.state, in.step, in.approval, now);
@@ -333,6 +334,11 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
             break;
         }
         record(in.runId, std::move(t), false);
+        if (keep) {
+          if (in.done) replies.emplace_back(in.done, result);
+          external.push_back(std::move(in));
+          continue;
+        }
       }
     }
     if (in.done) replies.emplace_back(in.done, result);
@@ -344,13 +350,13 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   for (auto& [id, idx] : writeOf) {
     RunWrite& w = batch.runs[idx];
     auto lr = live(id, created);
-    w.snapshot = (*lr)->state;
-    w.snapshotText = w.snapshot.toJson().dump();
+    w.state = &(*lr)->state;
+    w.snapshotText = w.state->toJson().dump();
     const bool approvals = touchesApprovals(w);
     if (approvals) {
-      for (auto& row : approvalRowsOf(w.snapshot)) batch.approvals.push_back(std::move(row));
+      for (auto& row : approvalRowsOf(*w.state)) batch.approvals.push_back(std::move(row));
     }
-    committedRuns.push_back({id, w.snapshot.status, w.snapshot.lastSeq, approvals});
+    committedRuns.push_back({id, w.state->status, w.state->lastSeq, approvals});
     appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, o_.connectors.get(), batchNow, &batch.audit);
   }
 

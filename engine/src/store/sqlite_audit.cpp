@@ -108,11 +108,13 @@ void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entri
         db, std::string("INSERT INTO audit(") + kRecordColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   }
   for (const auto& e : entries) {
-    AuditRecord r = sealAuditRecord(pendingSize_ + 1, e, pendingHead_);
+    const uint64_t seq = pendingSize_ + 1;
+    AuditSeal r = sealAuditEntry(seq, e, pendingHead_);
+    std::string hash = merkle::toHex(r.leaf);
     auto& q = *insert_;
     q.reset();
     q.clearBindings();
-    q.bind(1, static_cast<int64_t>(r.seq));
+    q.bind(1, static_cast<int64_t>(seq));
     q.bind(2, static_cast<int64_t>(e.time.time_since_epoch().count()));
     q.bind(3, e.kind);
     q.bind(4, e.actor);
@@ -122,14 +124,14 @@ void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entri
     q.bind(8, e.system);
     q.bind(9, e.purpose);
     q.bind(10, e.recipient);
-    q.bind(11, *r.payloadText);
-    q.bind(12, r.payloadHash);
-    q.bind(13, r.prev);
-    q.bind(14, r.hash);
+    q.bindNoCopy(11, r.payloadText);
+    q.bindNoCopy(12, r.payloadHash);
+    q.bindNoCopy(13, pendingHead_);
+    q.bindNoCopy(14, hash);
     q.exec();
-    pendingSize_ = r.seq;
-    pendingHead_ = r.hash;
-    pendingTree_.append(*merkle::fromHex(r.hash));
+    pendingSize_ = seq;
+    pendingHead_ = std::move(hash);
+    pendingTree_.append(r.leaf);
   }
 }
 

@@ -1,5 +1,8 @@
-// The embedded SQLite store. One connection guarded by a mutex: the executor commits from
-// one thread and readers are brief; WAL keeps readers of other processes unblocked.
+// The embedded SQLite store. One writing connection guarded by a mutex, and one reading
+// connection with its own for the engine's look-ups of runs: WAL lets those read the last
+// committed state while a group commit writes and waits for its fsync, so the committer can
+// prepare the next batch meanwhile (it never needs a run an unfinished commit holds: those
+// are in its memory).
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -44,6 +47,9 @@ class SqliteStore final : public Store {
       Status m = migrate();
       if (!m) return m;
       audit_.load(db_);
+      reader_ = std::make_unique<SQLite::Database>(db_.getFilename(), SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX, 0,
+                                                   sqlite::faultVfsName());
+      reader_->setBusyTimeout(5000);
       return Status::ok();
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("cannot open the store: ") + e.what());
@@ -142,10 +148,21 @@ class SqliteStore final : public Store {
     }
   }
 
-  Result<std::optional<RunState>> loadRun(const std::string& id) override {
-    std::lock_guard lock(mu_);
+  Result<bool> runExists(const std::string& id) override {
+    std::lock_guard lock(readMu_);
     try {
-      SQLite::Statement q(db_, "SELECT snapshot, erased_at IS NOT NULL FROM runs WHERE id = ?");
+      SQLite::Statement q(*reader_, "SELECT 1 FROM runs WHERE id = ?");
+      q.bind(1, id);
+      return q.executeStep();
+    } catch (const SQLite::Exception& e) {
+      return Status::ioError(std::string("looking up run: ") + e.what());
+    }
+  }
+
+  Result<std::optional<RunState>> loadRun(const std::string& id) override {
+    std::lock_guard lock(readMu_);
+    try {
+      SQLite::Statement q(*reader_, "SELECT snapshot, erased_at IS NOT NULL FROM runs WHERE id = ?");
       q.bind(1, id);
       if (!q.executeStep()) return std::optional<RunState>();
       if (q.getColumn(1).getInt() != 0) {
@@ -158,7 +175,7 @@ class SqliteStore final : public Store {
       // The state is the fold of the chained history; the snapshot in the row is a cache
       // for listings, which `vigil audit verify` checks against this same fold. So an edit
       // of the row reaches no reader, no approver and no later transition.
-      auto st = RunState::fold(id, sqlite::chainedEvents(db_, id));
+      auto st = RunState::fold(id, sqlite::chainedEvents(*reader_, id));
       if (!st) return Status::internal("run " + id + ": its history does not fold: " + st.status().message());
       return std::optional<RunState>(std::move(st).value());
     } catch (const SQLite::Exception& e) {
@@ -461,7 +478,7 @@ class SqliteStore final : public Store {
   }
 
   void writeRun(const RunWrite& w) {
-    const RunState& r = w.snapshot;
+    const RunState& r = *w.state;
     const std::string snapshot = w.snapshotText.empty() ? r.toJson().dump() : w.snapshotText;
     if (w.created) {
       auto& q = stmt(kInsRun,
@@ -532,9 +549,9 @@ class SqliteStore final : public Store {
     }
     for (const auto& w : b.runs) {
       if (w.events.empty()) continue;
-      auto it = chained.find(w.snapshot.id);
+      auto it = chained.find(w.state->id);
       if (it == chained.end() || it->second != w.events.size()) {
-        throw SQLite::Exception("run " + w.snapshot.id + ": its events are not in the batch's audit record", SQLITE_CONSTRAINT);
+        throw SQLite::Exception("run " + w.state->id + ": its events are not in the batch's audit record", SQLITE_CONSTRAINT);
       }
     }
   }
@@ -614,6 +631,8 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   SQLite::Database db_;
+  std::mutex readMu_;
+  std::unique_ptr<SQLite::Database> reader_;
   std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;
   sqlite::AuditLog audit_;
 };
