@@ -63,6 +63,10 @@ AuditRecord readAuditRow(SQLite::Statement& q) {
 
 // Runs during migrations too (before schema 9 added `note`), so it reads only what it needs.
 void AuditLog::load(SQLite::Database& db) {
+  // Loaded again after an upgrade moved history into the chain: start from nothing.
+  tree_ = merkle::TreeBuilder();
+  size_ = 0;
+  head_ = kAuditGenesis;
   uint64_t from = 0;
   {
     SQLite::Statement q(db, "SELECT size, root, head, time, key_id, signature, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1");
@@ -72,7 +76,9 @@ void AuditLog::load(SQLite::Database& db) {
       for (const auto& h : c.frontier) {
         if (auto x = merkle::fromHex(h)) frontier.push_back(*x);
       }
-      if (auto t = merkle::TreeBuilder::resume(c.size, frontier)) {
+      // A frontier that does not give the root its checkpoint signed is not resumed from
+      // (the tree is rebuilt from every record): appending to it would sign wrong roots.
+      if (auto t = merkle::TreeBuilder::resume(c.size, frontier); t && merkle::toHex(t->root()) == c.root) {
         tree_ = *t;
         from = c.size;
       }
