@@ -160,6 +160,19 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<RunState>> loadRun(const std::string& id) override {
+    std::vector<Event> events;
+    auto read = readRun(id, &events);
+    if (!read || read->has_value() || events.empty()) return read;
+    // Folded outside the lock: a long run read for a page does not hold up the committer's
+    // loads of the runs it decides.
+    auto st = RunState::fold(id, events);
+    if (!st) return Status::internal("run " + id + ": its history does not fold: " + st.status().message());
+    return std::optional<RunState>(std::move(st).value());
+  }
+
+  // A run's row and chained events in one read transaction: an erased run's minimal state,
+  // or its events for the caller to fold (none: no such run).
+  Result<std::optional<RunState>> readRun(const std::string& id, std::vector<Event>* events) {
     std::lock_guard lock(readMu_);
     try {
       SQLite::Statement q(*reader_, "SELECT snapshot, erased_at IS NOT NULL FROM runs WHERE id = ?");
@@ -175,9 +188,9 @@ class SqliteStore final : public Store {
       // The state is the fold of the chained history; the snapshot in the row is a cache
       // for listings, which `vigil audit verify` checks against this same fold. So an edit
       // of the row reaches no reader, no approver and no later transition.
-      auto st = RunState::fold(id, sqlite::chainedEvents(*reader_, id));
-      if (!st) return Status::internal("run " + id + ": its history does not fold: " + st.status().message());
-      return std::optional<RunState>(std::move(st).value());
+      *events = sqlite::chainedEvents(*reader_, id);
+      if (events->empty()) return Status::internal("run " + id + ": its history does not fold: it has no chained events");
+      return std::optional<RunState>();
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("loading run: ") + e.what());
     }
