@@ -39,10 +39,15 @@ void appendAndSign(const std::filesystem::path& dir, int n, int from, const Sign
   REQUIRE(c->has_value());
 }
 
-AuditVerdict verified(const std::filesystem::path& dir, const SigningKey& key) {
+// The chain verifies whole, with `records` records and `checkpoints` signed checkpoints.
+void checkVerifies(const std::filesystem::path& dir, const SigningKey& key, uint64_t records, uint64_t checkpoints) {
   auto source = openSqliteAuditSource(dir.string());
   REQUIRE(source.isOk());
-  return verifyAudit(**source, key.publicKeyPem());
+  AuditVerdict v = verifyAudit(**source, key.publicKeyPem());
+  INFO(v.problem << ": " << v.detail);
+  CHECK(v.ok);
+  CHECK(v.records == records);
+  CHECK(v.checkpoints == checkpoints);
 }
 
 // Replaces the first frontier hash of the latest checkpoint, keeping the count of hashes, so
@@ -71,11 +76,7 @@ TEST_CASE("a restart resumes the audit tree from a checkpoint, and the chain aft
   appendAndSign(dir.path, 9, 0, *key);
   appendAndSign(dir.path, 3, 100, *key);
   appendAndSign(dir.path, 5, 200, *key);
-  AuditVerdict v = verified(dir.path, *key);
-  INFO(v.problem << ": " << v.detail);
-  CHECK(v.ok);
-  CHECK(v.records == 17);
-  CHECK(v.checkpoints == 3);
+  checkVerifies(dir.path, *key, 17, 3);
 }
 
 TEST_CASE("a checkpoint frontier that does not give its signed root is not resumed from", "[audit]") {
@@ -87,9 +88,5 @@ TEST_CASE("a checkpoint frontier that does not give its signed root is not resum
   // Resumed from the forged frontier, the next checkpoint would sign a root the records do
   // not give, and verification would fail at it.
   appendAndSign(dir.path, 3, 100, *key);
-  AuditVerdict v = verified(dir.path, *key);
-  INFO(v.problem << ": " << v.detail);
-  CHECK(v.ok);
-  CHECK(v.records == 12);
-  CHECK(v.checkpoints == 2);
+  checkVerifies(dir.path, *key, 12, 2);
 }
