@@ -13,7 +13,7 @@ check = checks.check
 
 
 def run(*args):
-    p = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=10)
+    p = subprocess.run([VIGIL, *args], capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 

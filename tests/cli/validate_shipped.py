@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 
-TIMEOUT_SECONDS = 10
+TIMEOUT_SECONDS = 60  # catches a hang; sanitizer builds under load take seconds per start
 
 
 def shipped_files(source_dir):
