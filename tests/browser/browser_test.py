@@ -95,6 +95,7 @@ try:
             "override": start(t["OFFICER_TOKEN"], "mash-triage", referral("004-bravo-missing-episode.json")),
             "conflict": start(t["OFFICER_TOKEN"], "mash-triage", referral("001-alpha-domestic-incident.json")),
             "foureyes": start(priya, "mash-triage", referral("008-golf-social-care.json")),
+            "cancel": start(t["OFFICER_TOKEN"], "mash-triage", referral("010-beta-school-concern.json")),
             "withhold": start(t["OFFICER_TOKEN"], "record-lookup",
                               {"subject": {"name": "Synthetic Child Charlie", "dob": "2014-11-20"},
                                "purpose": "request from a partner agency about a child (synthetic)",

@@ -318,6 +318,54 @@ await test('the runs list is searched by referral id and filtered by band', asyn
   await context.close();
 });
 
+await test('a cancellation asked on the run page waits for a second person, who confirms it from the inbox', async () => {
+  // priya holds operator and the confirming role: she may ask, and only withdraw her own request.
+  const asker = await signedIn(T.starterSupervisor);
+  await asker.page.goto(`${URL_}/ui/runs/${encodeURIComponent(RUNS.cancel)}`);
+  await statePurpose(asker.page);
+  await asker.page.getByLabel(/^Reason \(at least 10 characters/).fill('referral sent to the wrong force by mistake');
+  await asker.page.getByRole('button', { name: 'Ask to cancel' }).click();
+  await asker.page.getByRole('status').filter({ hasText: /waits for a second person \(mash-supervisor\)/ }).waitFor();
+  await asker.page.getByRole('heading', { name: 'Cancellation asked' }).waitFor();
+  assert.equal(await asker.page.getByRole('button', { name: 'Ask to cancel' }).count(), 0, 'no second request while one waits');
+  await asker.page.getByRole('link', { name: 'Open the cancellation request' }).click();
+  await asker.page.getByRole('heading', { name: `Cancellation of run ${RUNS.cancel}` }).waitFor();
+  await asker.page.getByText('You asked for this cancellation, so someone else must confirm it.').waitFor();
+  assert.equal(await asker.page.getByRole('radio', { name: /^Confirm/ }).count(), 0, 'the asker is not offered to confirm');
+  await asker.page.getByRole('radio', { name: /^Withdraw my request/ }).waitFor();
+  // The server refuses her confirmation too, whatever the page offers.
+  const refused = await asker.page.evaluate(async (run) => {
+    const csrf = (await (await fetch('/api/v1/session')).json()).csrf_token;
+    const r = await fetch(`/api/v1/runs/${encodeURIComponent(run)}/cancellation`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ decision: 'confirm', reason: 'confirming my own request' }),
+    });
+    return [r.status, (await r.json()).error.message];
+  }, RUNS.cancel);
+  assert.equal(refused[0], 403, `four-eyes refusal: ${refused}`);
+  assert.match(refused[1], /four-eyes/);
+  await asker.context.close();
+
+  const { context, page } = await signedIn(T.supervisor);
+  await page.goto(`${URL_}/ui/inbox`);
+  await page.getByRole('link', { name: 'cancellation asked by priya: confirm or decline' }).click();
+  await page.getByRole('heading', { name: `Cancellation of run ${RUNS.cancel}` }).waitFor();
+  await page.getByText('referral sent to the wrong force by mistake').waitFor();
+  await page.getByText('waiting for a second person').first().waitFor();
+  await shot(page, 'cancellation');
+  await page.getByRole('radio', { name: 'Confirm: cancel the run' }).check();
+  await page.getByLabel(/^Reason \(required/).fill('confirmed with the referring agency by phone');
+  await page.getByRole('button', { name: 'Record decision' }).click();
+  await page.getByRole('status').filter({ hasText: 'Cancellation confirmed: the run is cancelled.' }).waitFor();
+  await page.getByText(/^confirmed: the run is cancelled/).first().waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Record decision' }).count(), 0, 'nothing left to decide');
+  await page.getByRole('link', { name: "See the run's timeline" }).click();
+  await statePurpose(page);
+  await page.getByRole('cell', { name: 'RunCancelled' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Ask to cancel' }).count(), 0, 'a cancelled run offers no cancellation');
+  await context.close();
+});
+
 await test('an officer cannot reach the admin page, by navigation or by address', async () => {
   const { context, page } = await signedIn(T.officer);
   await page.goto(`${URL_}/ui/runs`);
@@ -368,6 +416,7 @@ await test('no serious or critical accessibility violation on any page (axe-core
     [null, '/ui/inbox', 'Sign in to the vigil workbench'],
     [T.supervisor, '/ui/inbox', 'Inbox'],
     [T.supervisor, `/ui/tasks/${encodeURIComponent(RUNS.foureyes)}/review`, /^Decision/],
+    [T.supervisor, `/ui/tasks/${encodeURIComponent(RUNS.cancel)}/!cancel`, /^Cancellation of run/],
     [T.auditor, '/ui/runs', 'Runs'],
     [T.auditor, `/ui/runs/${encodeURIComponent(RUNS.approve)}`, 'Timeline'],
     [T.auditor, '/ui/workflows', 'Workflows'],

@@ -8,6 +8,7 @@ import { Alert } from './util.js';
 import { SignIn } from './pages/signin.js';
 import { Inbox } from './pages/inbox.js';
 import { Task } from './pages/task.js';
+import { Cancellation } from './pages/cancellation.js';
 import { Runs } from './pages/runs.js';
 import { Run } from './pages/run.js';
 import { Workflows, WorkflowPage } from './pages/workflows.js';
@@ -16,6 +17,9 @@ import { Admin } from './pages/admin.js';
 
 const PAGES = [
   { path: /^\/ui\/inbox$/, title: 'Inbox', needs: 'decide', view: () => html`<${Inbox} />` },
+  // A cancellation waiting for a second person is an inbox task too (its step name, !cancel,
+  // can be no step's id).
+  { path: /^\/ui\/tasks\/([^/]+)\/(?:!|%21)cancel$/, title: 'Cancellation', needs: 'decide', view: (m) => html`<${Cancellation} run=${m[1]} />` },
   { path: /^\/ui\/tasks\/([^/]+)\/([^/]+)$/, title: 'Decision', needs: 'decide', view: (m) => html`<${Task} run=${m[1]} step=${m[2]} />` },
   { path: /^\/ui\/runs$/, title: 'Runs', needs: 'read_runs', view: () => html`<${Runs} />` },
   { path: /^\/ui\/runs\/([^/]+)$/, title: 'Run', needs: 'read_runs', view: (m) => html`<${Run} id=${m[1]} />` },

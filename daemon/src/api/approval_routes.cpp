@@ -193,6 +193,7 @@ HttpResponse ApprovalResource::inbox(HttpRequest& req, Call& call) {
 
 HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
   const Principal& who = call.who;
+  if (req.params["step"] == kCancellationTask) return showCancellation(req, call);
   TaskView t;
   if (auto bad = loadTask(req, &t, who)) return *bad;
   auto opened = ctx_.store->recordApprovalOpened(t.runId, t.step, who.user, ctx_.clock->now());
@@ -215,6 +216,25 @@ HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
   j["escalation_history"] = t.escalations;
   j["votes"] = nlohmann::json::array();
   for (const auto& v : t.state.votes) j["votes"].push_back({{"decision", v.decision}, {"decided_by", v.decidedBy}});
+  return HttpResponse::json(200, j);
+}
+
+// The cancellation task: what a second person confirms or declines (POST
+// /runs/{id}/cancellation), or what its requester may withdraw.
+HttpResponse ApprovalResource::showCancellation(HttpRequest& req, Call& call) {
+  const std::string runId = req.params["run"];
+  auto run = ctx_.store->loadRun(runId);
+  if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
+  nlohmann::json j = run->has_value() ? cancellationTaskJson(**run, call.who) : nlohmann::json();
+  if (j.is_null()) {
+    // Not told apart: a run nobody asked to cancel, and one the caller may not see.
+    return HttpResponse::error(404, "not_found", "no cancellation task with that id for you");
+  }
+  AccessRecord access;
+  access.runId = runId;
+  access.step = kCancellationTask;
+  access.purpose = "deciding the cancellation of the run";
+  call.access = std::move(access);
   return HttpResponse::json(200, j);
 }
 

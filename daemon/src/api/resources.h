@@ -110,6 +110,7 @@ class ApprovalResource : public Resource {
   HttpResponse lateDecisions(HttpRequest&, Call&);
   // The task as `who` is shown it, or the answer to send (not found, not assigned to them).
   std::optional<HttpResponse> loadTask(HttpRequest& req, TaskView* out, const Principal& who);
+  HttpResponse showCancellation(HttpRequest&, Call&);
 };
 
 class AuditResource : public Resource {

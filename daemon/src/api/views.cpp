@@ -19,6 +19,42 @@ bool taskIsFor(const ApprovalState& approval, const Principal& who) {
   return std::find(approval.users.begin(), approval.users.end(), who.user) != approval.users.end() || approval.votedBy(who.user);
 }
 
+nlohmann::json cancellationTaskJson(const RunState& run, const Principal& who) {
+  const Json& c = run.cancellation;
+  if (!c.is_object()) return nullptr;
+  const std::string requester = c.value("by", "");
+  bool confirms = false;
+  for (const auto& r : c.value("roles", Json::array())) confirms = confirms || (r.is_string() && who.roles.count(r.get<std::string>()) != 0);
+  const bool asked = !requester.empty() && requester == who.user;
+  if (!confirms && !asked) return nullptr;
+  const std::string state = c.value("status", "");
+  nlohmann::json waitingOn = nlohmann::json::array();
+  for (const auto& [key, step] : run.steps) {
+    if (step.status == StepStatus::kWaiting) waitingOn.push_back(key);
+  }
+  nlohmann::json j = {{"id", run.id + "/" + kCancellationTask},
+                      {"kind", "cancellation"},
+                      {"run", run.id},
+                      {"workflow", run.workflow},
+                      {"version", run.version},
+                      {"reference", run.reference},
+                      {"run_status", runStatusName(run.status)},
+                      {"started_by", run.startedBy},
+                      {"started_at", formatTime(run.startedAt)},
+                      {"waiting_on", std::move(waitingOn)},
+                      {"requested_by", requester},
+                      {"reason", c.value("reason", "")},
+                      {"requested_at", c.value("at", "")},
+                      {"confirm_by", c.value("roles", Json::array())},
+                      // pending while the run goes on; closed when the run ended some other way
+                      {"status", state == "pending" && isTerminal(run.status) ? "closed" : state},
+                      {"asked_by_you", asked},
+                      {"you_may_confirm", confirms && !asked}};
+  if (c.contains("decided_by")) j["decided_by"] = c.value("decided_by", "");
+  if (c.contains("decided_at")) j["decided_at"] = c.value("decided_at", "");
+  return j;
+}
+
 namespace {
 
 const Step* stepOf(const Workflow* wf, const std::string& id) {

@@ -42,6 +42,11 @@ bool taskIsFor(const ApprovalState& approval, const Principal& who);
 TaskView taskView(const RunState& run, const std::string& step, const StepState& s, const Principal& who, const Workflow* wf,
                   const std::vector<Event>& events);
 
+// A run's cancellation request as the inbox task RUN/!cancel: who asked, why and when, who
+// may confirm it, where it stands, and the run it would end. Null when nobody asked or
+// `who` may not see it (they neither hold a confirming role nor asked for it).
+nlohmann::json cancellationTaskJson(const RunState& run, const Principal& who);
+
 // What the decision form asks for, from the definition: the options, the rating each
 // stands for, the reason's rules and the form's fields. Null when `wf` is.
 nlohmann::json decisionFormJson(const Workflow* wf, const std::string& step, const ApprovalRequest& request);

@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, errorText, watch } from '../api.js';
+import { api, errorText, may, watch } from '../api.js';
 import { Alert, Band, PurposeForm, Status, Value, formatTime, storedPurpose } from '../util.js';
 import { StepGraph } from './graph.js';
 
@@ -99,6 +99,7 @@ export function Run({ id }) {
   if (!purpose) return html`<h1>Run ${id}</h1><${PurposeForm} purpose=${purpose} onChange=${setPurpose} />`;
   if (error) return html`<h1>Run ${id}</h1><${Alert}>${error}<//>`;
   if (!run) return html`<p role="status">Loading the run…</p>`;
+  const pending = run.cancellation && run.cancellation.status === 'pending' && (run.status === 'running' || run.status === 'waiting');
   const taken = new Set(Object.keys(run.steps || {}).map((k) => k.replace(/\[.*$/, '')));
   // What each connector call is for, as the workflow declares it (recorded with every call).
   const purposes = Object.fromEntries(((workflow && workflow.steps) || []).filter((st) => st.purpose).map((st) => [st.id, st.purpose]));
@@ -123,7 +124,11 @@ export function Run({ id }) {
     <${Replay} replay=${run.replay} />
     ${run.outputs && Object.keys(run.outputs).length > 0 && html`<section aria-labelledby="out-h"><h2 id="out-h">Outputs</h2><${Value} value=${run.outputs} /></section>`}
     ${notice && html`<${Status}>${notice}<//>`}
-    ${(run.status === 'running' || run.status === 'waiting') && html`<form class="cancel" onSubmit=${cancel} aria-labelledby="cancel-h">
+    ${pending && html`<section aria-labelledby="pending-cancel-h"><h2 id="pending-cancel-h">Cancellation asked</h2>
+      <p>${run.cancellation.by} asked on ${formatTime(run.cancellation.at)} to cancel this run; someone else holding
+        ${(run.cancellation.roles || []).join(' or ')} confirms or declines it. Until then the run carries on.</p>
+      ${may('decide') && html`<p><a href=${`/ui/tasks/${encodeURIComponent(run.id)}/!cancel`}>Open the cancellation request</a></p>`}</section>`}
+    ${(run.status === 'running' || run.status === 'waiting') && !pending && may('cancel_runs') && html`<form class="cancel" onSubmit=${cancel} aria-labelledby="cancel-h">
       <h2 id="cancel-h">Cancel this run</h2>
       <label for="cancel-reason">Reason (at least 10 characters; a second person confirms unless the workflow allows one)</label>
       <textarea id="cancel-reason" rows="2" required minlength="10" value=${cancelReason} onInput=${(e) => setCancelReason(e.target.value)}></textarea>
