@@ -366,6 +366,30 @@ await test('a cancellation asked on the run page waits for a second person, who 
   await context.close();
 });
 
+await test('a session that ends under an open decision hides the page and keeps what was typed for the same person', async () => {
+  const { context, page } = await signedIn(T.supervisor2);
+  await openTask(page, RUNS.foureyes);
+  await page.getByLabel(/^Reason/).fill('typed before the session ended');
+  // The session ends elsewhere (another tab of the same browser signs out).
+  const other = await context.newPage();
+  await other.goto(`${URL_}/ui/inbox`);
+  await other.getByRole('button', { name: 'Sign out' }).click();
+  await other.getByRole('button', { name: 'Sign in' }).waitFor();
+  await other.close();
+  // The open page learns it at its next request, and hides what it showed.
+  await page.getByRole('button', { name: 'Claim this task' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
+  await dialog.waitFor();
+  assert.equal(await page.getByLabel(/^Reason/).isVisible(), false, 'the decision is hidden while signed out');
+  assert.equal(await page.getByRole('heading', { name: /^Decision:/ }).isVisible(), false);
+  await dialog.getByLabel('Your access token').fill(T.supervisor2);
+  await dialog.getByRole('button', { name: 'Sign in' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('heading', { name: /^Decision:/ }).waitFor();
+  assert.equal(await page.getByLabel(/^Reason/).inputValue(), 'typed before the session ended');
+  await context.close();
+});
+
 await test('an officer cannot reach the admin page, by navigation or by address', async () => {
   const { context, page } = await signedIn(T.officer);
   await page.goto(`${URL_}/ui/runs`);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/api.h"
+#include "api/change_hub.h"
 #include "vigil/loader.h"
 
 using namespace vigil;
@@ -121,6 +122,7 @@ class Harness {
     c.requestsPerSecondPerToken = 100000;  // the rate limit is not what these tests are about
     c.sessions = policy;
     c.tls = tls;
+    c.changes = &hub;
     cookieName = tls ? "__Host-vigil_session" : "vigil_session";
     api = std::make_unique<Api>(c);
   }
@@ -133,7 +135,15 @@ class Harness {
               const std::string& body = "", const std::string& peer = "127.0.0.1") {
     HttpRequest req;
     req.method = method;
-    req.path = req.target = path;
+    req.target = path;
+    req.path = path.substr(0, path.find('?'));
+    // The server parses the query; this harness calls the API directly (plain k=v&k=v here).
+    for (size_t at = path.find('?'); at != std::string::npos;) {
+      const size_t end = path.find('&', at + 1);
+      const std::string pair = path.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+      req.query[pair.substr(0, pair.find('='))] = pair.find('=') == std::string::npos ? "" : pair.substr(pair.find('=') + 1);
+      at = end;
+    }
     req.headers = headers;
     req.body = body;
     req.peer = peer;
@@ -173,6 +183,7 @@ class Harness {
   std::unique_ptr<UserStore> users;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<WorkflowCatalog> catalog;
+  ChangeHub hub;  // event streams are answered (never started: nothing reads them here)
   std::unique_ptr<Api> api;
   std::string cookieName;
 
@@ -356,6 +367,31 @@ TEST_CASE("a session ends after 30 minutes idle and 8 hours after sign-in, on th
     CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie)).status == 401);
     // The token still signs in afresh.
     CHECK(h.signIn(token).status == 201);
+  }
+  SECTION("idle: what an open page asks by itself does not renew it") {
+    auto [cookie, csrf] = h.session(token);
+    // Every 10 minutes the page reconnects its event stream and re-reads what changed; the
+    // person has not touched it since signing in.
+    for (int m = 10; m < 30; m += 10) {
+      h.advance(minutes(10));
+      INFO("at +" << m << " min");
+      CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie, {{"x-vigil-background", "1"}})).status == 200);
+      CHECK(h.call("GET", "/api/v1/events?run=r-followed", h.withCookie(cookie)).status == 200);
+      h.hub.release("ola");  // the stream's slot, as when it ends
+    }
+    h.advance(minutes(10));  // 30 minutes after the last request of the person's own
+    CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie, {{"x-vigil-background", "1"}})).status == 401);
+    CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie)).status == 401);
+  }
+  SECTION("idle: a request of the person's own renews it even after background ones") {
+    auto [cookie, csrf] = h.session(token);
+    h.advance(minutes(20));
+    CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie, {{"x-vigil-background", "1"}})).status == 200);
+    CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie)).status == 200);  // renewed at +20
+    h.advance(minutes(29));
+    CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie, {{"x-vigil-background", "1"}})).status == 200);
+    h.advance(minutes(2));  // +51: 31 minutes after the person's last request
+    CHECK(h.call("GET", "/api/v1/session", h.withCookie(cookie)).status == 401);
   }
   SECTION("absolute: used every 20 minutes, it still ends 8 hours after sign-in") {
     auto [cookie, csrf] = h.session(token);

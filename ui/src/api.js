@@ -18,8 +18,27 @@ export function may(permission) {
   return !!caller && caller.permissions.includes(permission);
 }
 
-export async function api(method, path, { body, purpose } = {}) {
+// The session ends after a while without the person doing anything, not without the page
+// asking: what an open page asks by itself (re-reads after a change, more than a few seconds
+// after the last key, click or touch) is marked X-Vigil-Background and does not renew the
+// server's idle clock. Typing a long reason makes no request, so while the person is busy a
+// light one renews it about once a minute.
+const PERSONAL_MS = 5000;
+let lastInput = Date.now();  // opening the page is the person's doing
+let lastRenewed = Date.now();
+for (const type of ['keydown', 'pointerdown', 'wheel', 'touchstart']) {
+  window.addEventListener(type, () => {
+    lastInput = Date.now();
+  }, { capture: true, passive: true });
+}
+setInterval(() => {
+  if (csrfToken && lastInput > lastRenewed && Date.now() - lastRenewed >= 55000) api('GET', '/api/v1/session', { personal: true });
+}, 15000);
+
+export async function api(method, path, { body, purpose, personal } = {}) {
   const headers = { Accept: 'application/json' };
+  if (personal || Date.now() - lastInput <= PERSONAL_MS) lastRenewed = Date.now();
+  else headers['X-Vigil-Background'] = '1';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   if (purpose) headers['X-Vigil-Purpose'] = purpose;

@@ -67,6 +67,13 @@ function firstPage(me) {
 
 function App() {
   const [me, setMe] = useState(undefined);  // undefined: asking; null: signed out
+  // The session ended under an open page (idle, expiry, revocation): the page stays mounted
+  // but hidden, so what the person typed survives signing in again; nobody at the screen
+  // meanwhile sees what it showed.
+  const [expired, setExpired] = useState(false);
+  const [generation, setGeneration] = useState(0);  // a new person: every page starts afresh
+  const current = useState({ me: undefined })[0];
+  current.me = me;
   const [error, setError] = useState('');
   const path = usePath();
 
@@ -87,7 +94,8 @@ function App() {
     load();
     const out = () => {
       setCsrf(null);
-      setMe(null);
+      if (current.me) setExpired(true);
+      else setMe(null);
     };
     window.addEventListener('vigil:signed-out', out);
     return () => window.removeEventListener('vigil:signed-out', out);
@@ -131,8 +139,20 @@ function App() {
   const signOut = async () => {
     await api('DELETE', '/api/v1/session');
     setCsrf(null);
+    setExpired(false);
     setMe(null);
     navigate('/ui/signin');
+  };
+  const signedInAgain = (who) => {
+    setCsrf(who.csrf_token);
+    setCaller(who);
+    setExpired(false);
+    if (who.user !== me.user) {
+      // Someone else signed in at this screen: nothing of the previous person's page is kept.
+      setGeneration((g) => g + 1);
+      navigate(firstPage(who));
+    }
+    setMe(who);
   };
   const page = PAGES.map((p) => ({ p, m: decodePath(path).match(p.path) })).find((x) => x.m);
   let body;
@@ -151,7 +171,7 @@ function App() {
   document.title = `${page ? page.p.title : 'vigil'} · vigil workbench`;
   return html`
     <a class="skip" href="#main">Skip to content</a>
-    <header class="top">
+    <header class="top" inert=${expired}>
       <span class="brand">vigil</span>
       <nav aria-label="Main">
         <ul>
@@ -163,7 +183,9 @@ function App() {
       <span class="who">Signed in as <strong>${me.user}</strong> (${me.roles.join(', ')})</span>
       <button type="button" onClick=${signOut}>Sign out</button>
     </header>
-    <main id="main" tabindex="-1">${body}</main>`;
+    <main id="main" tabindex="-1" hidden=${expired} key=${generation}>${body}</main>
+    ${expired && html`<div class="expired" role="dialog" aria-modal="true" aria-labelledby="signin-h">
+      <${SignIn} again=${true} onSignedIn=${signedInAgain} /></div>`}`;
 }
 
 const root = document.getElementById('app');

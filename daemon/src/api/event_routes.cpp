@@ -8,7 +8,7 @@
 namespace vigil::daemon {
 
 std::vector<Route> EventResource::routes() {
-  return {{.method = "GET", .pattern = "/api/v1/events", .handler = bind(&EventResource::events)}};
+  return {{.method = "GET", .pattern = "/api/v1/events", .background = true, .handler = bind(&EventResource::events)}};
 }
 
 HttpResponse EventResource::events(HttpRequest& req, Call& call) {

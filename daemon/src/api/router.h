@@ -50,6 +50,9 @@ struct Route {
   bool readsRunData = false;
   bool purposeRequired = true;  // with readsRunData: false when the handler names the purpose
   bool signedDelivery = false;  // X-Vigil-Signature may stand in for a token (webhooks)
+  // Not a person's doing (an open page's event stream): a browser session's idle clock is
+  // not renewed by it, so an unattended page still signs out.
+  bool background = false;
   RouteHandler handler;
 };
 

@@ -67,7 +67,7 @@ Result<std::optional<std::pair<std::string, Session>>> UserStore::startSession(c
   return std::optional<std::pair<std::string, Session>>(std::make_pair(id, std::move(s)));
 }
 
-std::optional<Session> UserStore::session(const std::string& id, long long now, const SessionPolicy& policy) {
+std::optional<Session> UserStore::session(const std::string& id, long long now, const SessionPolicy& policy, bool renew) {
   if (!wellFormed(id)) return std::nullopt;
   const std::string h = digest(id);
   std::lock_guard lock(mu_);
@@ -90,7 +90,7 @@ std::optional<Session> UserStore::session(const std::string& id, long long now, 
     // The idle clock restarts with each request; written at most once a minute, so a busy
     // page does not write to auth.db on every request.
     long long seen = lastSeen;
-    if (now - lastSeen >= 60 || now < lastSeen) {
+    if (renew && (now - lastSeen >= 60 || now < lastSeen)) {
       SQLite::Statement touch(db_, "UPDATE sessions SET last_seen = ? WHERE hash = ?");
       touch.bind(1, static_cast<int64_t>(now));
       touch.bind(2, h);

@@ -83,9 +83,10 @@ class UserStore {
   // (shown once, for the cookie). `now` is Unix seconds from the daemon's clock.
   Result<std::optional<std::pair<std::string, Session>>> startSession(const std::string& token, long long now,
                                                                       const SessionPolicy& policy);
-  // The live session with this id, its idle time renewed; nullopt when unknown, ended,
-  // expired, idle too long, or its token was revoked.
-  std::optional<Session> session(const std::string& id, long long now, const SessionPolicy& policy);
+  // The live session with this id, its idle time renewed when `renew` (a person's request,
+  // not a page's own); nullopt when unknown, ended, expired, idle too long, or its token
+  // was revoked.
+  std::optional<Session> session(const std::string& id, long long now, const SessionPolicy& policy, bool renew);
   // Sign-out: the id no longer works. Ending an unknown or ended session is not an error.
   Status endSession(const std::string& id, long long now);
 
