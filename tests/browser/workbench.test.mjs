@@ -119,6 +119,16 @@ await test('the decision page shows every rule, fired or not, with the values re
   const rows = await rules.getByRole('row').count();
   assert.ok(rows >= 7, `the rules table lists every rule of the assess step (rows: ${rows})`);
   await page.getByRole('rowheader', { name: 'identity-unverified' }).waitFor();
+  // The total the rules gave, beside the band and in the rules' heading; a rule that did not
+  // fire says what that means.
+  await page.getByRole('heading', { name: /^Rules of “[^”]+”: \d+ of \d+ fired, score -?[\d.]+$/ }).waitFor();
+  await page.getByText(/^score -?[\d.]+ from the rules of/).waitFor();
+  await page.getByRole('cell', { name: /^No: its condition did not hold/ }).first().waitFor();
+  // Who holds the task: nobody, then this supervisor once claimed.
+  await page.getByText('Not claimed by anyone.').waitFor();
+  await page.getByRole('button', { name: 'Claim this task' }).click();
+  await page.getByText(/^Claimed by you until/).waitFor();
+  await page.getByRole('button', { name: 'Keep my claim' }).waitFor();
   await page.getByText('Due:').waitFor();
   assert.match(await page.locator('main').innerText(), /overdue by|left\)/, 'the deadline is counted down (or overdue) in words');
   await page.getByRole('heading', { name: 'Evidence' }).waitFor();
@@ -218,6 +228,12 @@ await test('an auditor reads a timeline and exports the run bundle', async () =>
   await page.getByRole('link', { name: RUNS.approve }).click();
   await page.getByRole('heading', { name: 'Timeline' }).waitFor();
   await page.getByRole('cell', { name: 'ApprovalDecided', exact: true }).waitFor();
+  // The supervisor's decision with the evidence that a person took it.
+  const decisions = page.getByRole('region', { name: 'Human decisions' });
+  await decisions.getByText(/^sam \(.*\) decided \S+ on “review” on .+\.$/).waitFor();
+  await decisions.getByRole('definition').filter({ hasText: /^.+, decided \d+ (s|min|\.\d h) later$/ }).waitFor();
+  await decisions.getByRole('definition').filter({ hasText: 'at a prompt, after reading the task' }).waitFor();
+  await decisions.getByRole('definition').filter({ hasText: /^SHA-256 [0-9a-f]{16}… of the task as shown$/ }).waitFor();
   // Each connector call with its purpose, and the replay of the history.
   const calls = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Came back' }) });
   await calls.getByRole('cell', { name: 'pnd.person_candidates' }).waitFor();

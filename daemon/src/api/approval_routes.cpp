@@ -214,6 +214,13 @@ HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
   j["due"] = t.state.request->due ? nlohmann::json(formatTime(*t.state.request->due)) : nlohmann::json();
   j["escalations"] = t.state.escalations;
   j["escalation_history"] = t.escalations;
+  // Who holds it now (it changes while open: not part of what the digest covers).
+  const TimePoint now = ctx_.clock->now();
+  if (const auto& c = t.state.claim; c && c->until && *c->until > now) {
+    j["claim"] = {{"by", c->by}, {"until", formatTime(*c->until)}, {"yours", c->by == who.user}};
+  } else {
+    j["claim"] = nullptr;
+  }
   j["votes"] = nlohmann::json::array();
   for (const auto& v : t.state.votes) j["votes"].push_back({{"decision", v.decision}, {"decided_by", v.decidedBy}});
   return HttpResponse::json(200, j);

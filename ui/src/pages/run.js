@@ -39,6 +39,38 @@ function Replay({ replay }) {
   </section>`;
 }
 
+function seconds(s) {
+  if (typeof s !== 'number') return '';
+  return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+const CONFIRMED = {
+  interactive: 'at a prompt, after reading the task',
+  yes_flag: 'with --yes, without a prompt',
+};
+
+// Each person's decision with the evidence that a person made it: when they opened the task,
+// how long they took, how they confirmed, and the digest of exactly what they were shown.
+function Decisions({ events }) {
+  const votes = (events || []).filter((e) => e.type === 'ApprovalDecided');
+  if (votes.length === 0) return '';
+  return html`<section aria-labelledby="decisions-h"><h2 id="decisions-h">Human decisions</h2>
+    <ol class="decisions">${votes.map((e) => {
+      const d = e.data || {};
+      const bySystem = (d.decided_by || '').startsWith('system:');
+      const stance = d.agreed === true ? ', agreeing with the recommendation'
+        : d.agreed === false ? `, not the recommendation${d.recommendation ? ` (${d.recommendation})` : ''}` : '';
+      return html`<li>
+        <p>${bySystem ? html`<strong>The system</strong> (${d.decided_by.slice(7)})` : html`<strong>${d.decided_by}</strong> (${(d.roles || []).join(', ')})`}${' '}decided <strong>${d.decision}</strong> on “${e.step}” on ${formatTime(e.time)}${d.rating ? `, rating ${d.rating}` : ''}${stance}.</p>
+        <dl class="value-map">
+          <dt>Reason</dt><dd>${d.reason || html`<span class="muted">(none)</span>`}</dd>
+          ${!bySystem && html`<dt>Opened the task</dt><dd>${d.opened_at ? `${formatTime(d.opened_at)}, decided ${seconds(d.seconds_to_decide)} later` : 'not recorded'}</dd>
+          <dt>Confirmed</dt><dd>${CONFIRMED[d.confirmed] || 'not stated'}</dd>
+          <dt>What they were shown</dt><dd>${d.shown_digest ? html`SHA-256 <code>${d.shown_digest.slice(0, 16)}…</code> of the task as shown` : 'not recorded'}</dd>`}
+        </dl></li>`;
+    })}</ol></section>`;
+}
+
 function Calls({ calls }) {
   if (!calls || calls.length === 0) return '';
   return html`<section aria-labelledby="calls-h"><h2 id="calls-h">Connector calls</h2>
@@ -100,7 +132,9 @@ export function Run({ id }) {
   if (error) return html`<h1>Run ${id}</h1><${Alert}>${error}<//>`;
   if (!run) return html`<p role="status">Loading the run…</p>`;
   const pending = run.cancellation && run.cancellation.status === 'pending' && (run.status === 'running' || run.status === 'waiting');
-  const taken = new Set(Object.keys(run.steps || {}).map((k) => k.replace(/\[.*$/, '')));
+  // Skipped steps are recorded too: the path taken is what ran (or runs, or waits).
+  const taken = new Set(Object.entries(run.steps || {}).filter(([, s]) => s.status !== 'skipped' && s.status !== 'pending')
+    .map(([k]) => k.replace(/\[.*$/, '')));
   // What each connector call is for, as the workflow declares it (recorded with every call).
   const purposes = Object.fromEntries(((workflow && workflow.steps) || []).filter((st) => st.purpose).map((st) => [st.id, st.purpose]));
   return html`<h1>Run ${run.id}</h1>
@@ -120,6 +154,7 @@ export function Run({ id }) {
         </tr>`)}</tbody>
       </table>
     </section>
+    <${Decisions} events=${run.events} />
     <${Calls} calls=${run.calls} />
     <${Replay} replay=${run.replay} />
     ${run.outputs && Object.keys(run.outputs).length > 0 && html`<section aria-labelledby="out-h"><h2 id="out-h">Outputs</h2><${Value} value=${run.outputs} /></section>`}

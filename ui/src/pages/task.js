@@ -14,15 +14,23 @@ function optionLabel(option, ratings, recommendation) {
   return `${words[0].toUpperCase()}${words.slice(1)}`;
 }
 
-function Rules({ step, rules }) {
+// What a rule's result means, in words: "Yes", or why it did not count.
+function firedWords(r) {
+  if (r.fired === true) return html`<strong>Yes</strong>`;
+  if (r.fired === false) return 'No: its condition did not hold, so it adds nothing';
+  return 'Not evaluated (the step did not reach it)';
+}
+
+function Rules({ step, rules, output }) {
   const fired = rules.filter((r) => r.fired === true);
+  const score = output && typeof output.score === 'number' ? output.score : null;
   return html`<section aria-labelledby=${`rules-${step}`}>
-    <h2 id=${`rules-${step}`}>Rules of “${step}”: ${fired.length} of ${rules.length} fired</h2>
+    <h2 id=${`rules-${step}`}>Rules of “${step}”: ${fired.length} of ${rules.length} fired${score !== null ? `, score ${score}` : ''}</h2>
     <table class="rules">
       <thead><tr><th scope="col">Rule</th><th scope="col">Fired</th><th scope="col">Score</th><th scope="col">Why it matters</th><th scope="col">Values it read</th></tr></thead>
       <tbody>${rules.map((r) => html`<tr class=${r.fired ? 'fired' : ''}>
         <th scope="row">${r.id}</th>
-        <td>${r.fired === true ? html`<strong>Yes</strong>` : r.fired === false ? 'No' : 'not evaluated'}</td>
+        <td>${firedWords(r)}</td>
         <td>${r.fired && typeof r.score === 'number' ? `+${r.score}` : r.fired ? 'not recorded' : '0'}
           ${r.score_expr ? html`<details><summary>Score expression</summary><code>${r.score_expr}</code></details>` : ''}</td>
         <td>${r.reason}</td>
@@ -160,13 +168,18 @@ export function Task({ run, step }) {
       run <a href=${`/ui/runs/${encodeURIComponent(task.run)}`}>${task.run}</a> · status <strong>${task.status}</strong></p>
     <section class="recommendation" aria-labelledby="rec">
       <h2 id="rec">Recommendation</h2>
-      <p><${Band} band=${task.recommendation} /></p>
+      <p><${Band} band=${task.recommendation} />${Object.keys(rules).map((s) => {
+        const out = (task.show || {})[`steps.${s}.output`];
+        return out && typeof out.score === 'number' ? html` <span>score ${out.score} from the rules of “${s}”</span>` : '';
+      })}</p>
       <p>Due: <${Due} due=${task.due} />${task.escalations > 0 ? html` · escalated ${task.escalations} time${task.escalations === 1 ? '' : 's'}` : ''}</p>
       <${Escalations} history=${task.escalation_history} />
-      <p>Assigned to: ${[...(task.assigned.roles || []), ...(task.assigned.users || [])].join(', ') || 'nobody'}
-        ${open ? html` <button type="button" onClick=${claim}>Claim this task</button>` : ''}</p>
+      <p>Assigned to: ${[...(task.assigned.roles || []), ...(task.assigned.users || [])].join(', ') || 'nobody'}</p>
+      <p>${task.claim ? html`Claimed by <strong>${task.claim.yours ? 'you' : task.claim.by}</strong> until ${formatTime(task.claim.until)}`
+        : 'Not claimed by anyone.'}
+        ${open && (!task.claim || task.claim.yours) ? html` <button type="button" onClick=${claim}>${task.claim ? 'Keep my claim' : 'Claim this task'}</button>` : ''}</p>
     </section>
-    ${Object.entries(rules).map(([s, rs]) => html`<${Rules} step=${s} rules=${rs} />`)}
+    ${Object.entries(rules).map(([s, rs]) => html`<${Rules} step=${s} rules=${rs} output=${(task.show || {})[`steps.${s}.output`]} />`)}
     <${Systems} systems=${task.systems} />
     <section aria-labelledby="evidence">
       <h2 id="evidence">Evidence</h2>
