@@ -37,6 +37,18 @@ def request(method, path, token=None, body=None, headers=None):
         return e.code, json.loads(e.read() or b"null")
 
 
+def fetch(path, headers=None):
+    """GET with its answer's status, headers (lower-case names) and bytes."""
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", method="GET")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
+
+
 def raw(payload, timeout=5):
     """Sends bytes as they are and returns the status line (or '' if the server closed)."""
     with socket.create_connection(("127.0.0.1", PORT), timeout=timeout) as s:
@@ -80,6 +92,33 @@ try:
     check("duplicate user refused", rc == 1 and "already exists" in err, err)
 
     check("healthz needs no token", request("GET", "/healthz") == (200, {"status": "ok"}))
+
+    # The workbench: its page revalidated on every load, its files addressed by the build's
+    # digest and cached for a year, each with an ETag answered by 304; API answers never stored.
+    code, h, page = fetch("/")
+    if code == 404 and b"ui_not_built" in page:
+        check("a vigil built without the workbench says so at /", True)
+    else:
+        check("the workbench page: 200 HTML, no-cache, with an ETag and the CSP",
+              code == 200 and h.get("content-type", "").startswith("text/html") and h.get("cache-control") == "no-cache"
+              and h.get("etag", "").startswith('"') and "script-src 'self'" in h.get("content-security-policy", "")
+              and "frame-ancestors 'none'" in h.get("content-security-policy", ""), (code, h))
+        code2, h2, body2 = fetch("/ui/inbox", {"If-None-Match": h.get("etag", "")})
+        check("the page again with its ETag: 304 and no body", code2 == 304 and body2 == b"", (code2, h2))
+        assets = re.findall(r'"(/assets/[0-9a-f]{16}/[^"]+)"', page.decode())
+        check("the page names its files by the build's digest", len(assets) >= 2, assets)
+        if assets:
+            code3, h3, body3 = fetch(assets[0])
+            check("a file: 200, cached for a year as immutable, with an ETag",
+                  code3 == 200 and len(body3) > 0 and h3.get("cache-control") == "public, max-age=31536000, immutable"
+                  and h3.get("etag", "").startswith('"'), (code3, h3))
+            code4, _, body4 = fetch(assets[0], {"If-None-Match": h3.get("etag", "")})
+            check("the file again with its ETag: 304 and no body", code4 == 304 and body4 == b"", code4)
+            stale = re.sub(r"/assets/[0-9a-f]{16}/", "/assets/0123456789abcdef/", assets[0])
+            code5, h5, _ = fetch(stale)
+            check("a file of another build: 404, not stored", code5 == 404 and h5.get("cache-control") == "no-store", (code5, h5))
+    code, h, _ = fetch("/api/v1/workflows", {"Authorization": f"Bearer {admin}"})
+    check("API answers are not stored (no-store)", code == 200 and h.get("cache-control") == "no-store", (code, h))
     code, body = request("GET", "/api/v1/workflows")
     check("no token: 401", code == 401 and body["error"]["code"] == "unauthenticated", body)
     code, body = request("GET", "/api/v1/workflows", token="vgl_" + "0" * 48)
