@@ -106,7 +106,7 @@ try:
         env = dict(os.environ, VIGIL_URL=demo.url, DOWNLOADS=downloads, SCREENSHOTS=SHOTS,
                    SUPERVISOR=t["SUPERVISOR_TOKEN"], SUPERVISOR2=mo, OFFICER=t["OFFICER_TOKEN"], STARTER_SUPERVISOR=priya,
                    AUDITOR=t["AUDITOR_TOKEN"], ADMIN=t["ADMIN_TOKEN"], AUTHOR=author, RUNS=json.dumps(runs),
-                   REFUSED_FILE=note_file,
+                   REFUSED_FILE=note_file, LIVE_REFERRAL=json.dumps(referral("011-gamma-not-at-school.json")),
                    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
         p = subprocess.run(["node", os.path.join(SOURCE, "tests", "browser", "workbench.test.mjs")], env=env,
                            capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)

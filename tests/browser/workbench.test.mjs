@@ -109,6 +109,20 @@ await test('a supervisor signs in and sees the referral in the inbox', async () 
   await context.close();
 });
 
+await test('a new referral appears in an open inbox without reloading it', async () => {
+  const { context, page } = await signedIn(T.supervisor);
+  await page.goto(`${URL_}/ui/inbox`);
+  await page.getByRole('link', { name: /SYN-REF-0005/ }).waitFor();
+  const started = await fetch(`${URL_}/api/v1/runs?wait=60s`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${T.officer}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ workflow: 'mash-triage', inputs: JSON.parse(process.env.LIVE_REFERRAL) }),
+  });
+  assert.ok([200, 201].includes(started.status) && (await started.json()).status === 'waiting', `the run parks at its review (${started.status})`);
+  await page.getByRole('link', { name: /SYN-REF-0011/ }).waitFor();
+  await context.close();
+});
+
 await test('the decision page shows every rule, fired or not, with the values read, and the deadline', async () => {
   const { context, page } = await signedIn(T.supervisor);
   await page.goto(`${URL_}/ui/inbox`);
@@ -463,6 +477,8 @@ await test('no serious or critical accessibility violation on any page (axe-core
     [T.auditor, '/ui/workflows/mash-triage', /^Workflow mash-triage/],
     [T.auditor, '/ui/audit', 'Audit'],
     [T.admin, '/ui/admin', 'Users'],
+    [T.officer, '/ui/admin', 'Not allowed'],
+    [T.auditor, '/ui/no-such-page', 'Page not found'],
   ];
   const problems = [];
   for (const [token, path, heading] of pages) {
@@ -480,6 +496,9 @@ await test('no serious or critical accessibility violation on any page (axe-core
         .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')}`);
     });
     for (const f of found) problems.push(`${path}: ${f}`);
+    // Usable on a 1366x768 laptop: the page never scrolls sideways (wide tables scroll in place).
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (wide > 0) problems.push(`${path}: the page is ${wide} px wider than the 1366 px window`);
     assert.deepEqual(page.errors, [], `no script errors on ${path}`);
     await context.close();
   }
