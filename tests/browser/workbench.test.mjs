@@ -253,12 +253,12 @@ await test('an auditor reads a timeline and exports the run bundle', async () =>
   await calls.getByRole('cell', { name: 'pnd.person_candidates' }).waitFor();
   assert.ok(await calls.getByRole('row').count() >= 6, 'the five lookups and the outcome record are listed');
   await page.getByText(/^Identical: the recorded history, fed again to the definition, gives the same \d+ events\.$/).waitFor();
-  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByRole('link', { name: "Export this run's audit bundle" }).click();
+  assert.equal(await page.getByLabel('Run id').inputValue(), RUNS.approve, 'the export form names the run');
   await page.getByRole('button', { name: 'Verify the audit trail now' }).click();
   await page.getByText('OK: the chain and its signatures verify').waitFor();
   // The newest checkpoint: when, how many records it signs, and by which key.
   await page.getByRole('definition').filter({ hasText: /^.+ \(record \d+\), key [0-9a-f]+$/ }).waitFor();
-  await page.getByLabel('Run id').fill(RUNS.approve);
   await page.getByRole('button', { name: 'Export bundle' }).click();
   const save = page.getByRole('link', { name: /^Save vigil-bundle-/ });
   await save.waitFor();
@@ -301,6 +301,17 @@ await test("the admin's Workflows page shows a refused file's problem, where it 
   const row = page.getByRole('row', { name: /^referral-note / });
   await row.getByRole('cell', { name: 'Latest file refused: 1 problem' }).waitFor();
   await page.getByRole('row', { name: /^mash-triage / }).getByRole('cell', { name: 'Valid', exact: true }).waitFor();
+  await context.close();
+});
+
+await test('the workflow catalogue says what starts each workflow', async () => {
+  const { context, page } = await signedIn(T.auditor);
+  await page.goto(`${URL_}/ui/workflows`);
+  const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'mash-triage', exact: true }) });
+  await row.waitFor();
+  assert.equal(await page.getByRole('columnheader', { name: 'Started by' }).count(), 1);
+  assert.ok((await page.getByRole('cell', { name: /^(webhook |cron |files in |the API or the command line)/ }).count()) >= 2,
+    'each workflow says what starts it');
   await context.close();
 });
 

@@ -93,6 +93,17 @@ HttpResponse WorkflowResource::list(HttpRequest&, Call&) {
   for (const auto& wf : active) {
     items.push_back(workflowSummaryJson(*wf));
     addValidation(items.back(), wf->name, refused);
+    // What starts it, in words, and how many versions the catalogue keeps.
+    nlohmann::json triggers = nlohmann::json::array();
+    for (const auto& t : wf->triggers) {
+      switch (t.kind) {
+        case Trigger::Kind::kCron: triggers.push_back("cron " + t.spec + (t.zone ? " (" + t.zone->name() + ")" : "")); break;
+        case Trigger::Kind::kWebhook: triggers.push_back("webhook " + t.spec); break;
+        case Trigger::Kind::kWatch: triggers.push_back("files in " + t.spec + (t.pattern.empty() ? "" : " matching " + t.pattern)); break;
+      }
+    }
+    items.back()["triggers"] = std::move(triggers);
+    items.back()["versions"] = ctx_.catalog->versions(wf->name).size();
   }
   nlohmann::json problems = nlohmann::json::array();
   for (const auto& r : refused) problems.push_back(loadProblemJson(r));

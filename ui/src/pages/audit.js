@@ -71,7 +71,8 @@ export function Audit() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [purpose, setPurpose] = useState(storedPurpose());
-  const [run, setRun] = useState('');
+  // A run page's "Export this run's bundle" link names the run (?run=ID).
+  const [run, setRun] = useState(new URLSearchParams(location.search).get('run') || '');
   const [recipient, setRecipient] = useState('');
   const [download, setDownload] = useState(null);
 

@@ -157,6 +157,7 @@ export function Run({ id }) {
     <${Decisions} events=${run.events} />
     <${Calls} calls=${run.calls} />
     <${Replay} replay=${run.replay} />
+    ${may('audit') && html`<p><a href=${`/ui/audit?run=${encodeURIComponent(run.id)}`}>Export this run's audit bundle</a></p>`}
     ${run.outputs && Object.keys(run.outputs).length > 0 && html`<section aria-labelledby="out-h"><h2 id="out-h">Outputs</h2><${Value} value=${run.outputs} /></section>`}
     ${notice && html`<${Status}>${notice}<//>`}
     ${pending && html`<section aria-labelledby="pending-cancel-h"><h2 id="pending-cancel-h">Cancellation asked</h2>

@@ -87,12 +87,12 @@ export function Workflows() {
     ${error && html`<${Alert}>${error}<//>`}
     ${list && html`<table class="workflows">
       <caption class="visually-hidden">Published workflows</caption>
-      <thead><tr><th scope="col">Workflow</th><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Owner</th><th scope="col">Description</th><th scope="col">Digest</th></tr></thead>
+      <thead><tr><th scope="col">Workflow</th><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Owner</th><th scope="col">Started by</th><th scope="col">Description</th><th scope="col">Digest</th></tr></thead>
       <tbody>${list.map((w) => html`<tr>
         <td><a href=${`/ui/workflows/${encodeURIComponent(w.name)}`}>${w.name}</a></td>
-        <td>${w.version}</td>
+        <td>${w.version}${w.versions > 1 ? html` <span class="muted">(${w.versions} kept)</span>` : ''}</td>
         <td class=${w.validation === 'refused' ? 'refused' : ''}>${validationText(w)}</td>
-        <td>${w.owner}</td><td>${w.description}</td><td><code>${w.sha256.slice(0, 12)}</code></td>
+        <td>${w.owner}</td><td>${(w.triggers || []).length ? w.triggers.join('; ') : html`<span class="muted">the API or the command line</span>`}</td><td>${w.description}</td><td><code>${w.sha256.slice(0, 12)}</code></td>
       </tr>`)}</tbody>
     </table>`}
     ${list && html`<${LoadProblems} problems=${problems} onRefresh=${load} />`}
