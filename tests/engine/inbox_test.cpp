@@ -155,3 +155,39 @@ steps:
   CHECK(request["priority"].get<double>() >= 1e9);
   CHECK(request["priority_error"] == "priority must be a number, got string");
 }
+
+TEST_CASE("the inbox finds a referral by text in the task's summary or in the run's reference", "[approval][inbox]") {
+  // The summary line says nothing of the referral; the workflow's reference names it.
+  const char* kQuiet = R"yaml(workflow: quiet
+version: 1
+owner: supervisor
+reference: "${{ inputs.ref }}"
+inputs:
+  ref: { type: string }
+steps:
+  - id: review
+    approval:
+      assign: supervisor
+      summary: "a referral to review"
+)yaml";
+  DataDir dir;
+  Fixture f(dir.path);
+  f.publish(kTriage);
+  f.publish(kQuiet);
+  REQUIRE(f.engine->start().isOk());
+  start(f, "RED", "SYN-REF-0100", "2026-11-26T12:00:00Z");
+  REQUIRE(f.engine->startRun("quiet", {{"ref", "SYN-REF-0200"}}, "officer").isOk());
+  REQUIRE(f.engine->waitIdle(10s));
+  ApprovalFilter q;
+  q.roles = {"supervisor"};
+  q.textContains = "syn-ref-0100";  // in the summary, any case
+  auto bySummary = page(f, q);
+  REQUIRE(bySummary.total == 1);
+  CHECK(bySummary.rows[0].workflow == "triage");
+  q.textContains = "SYN-REF-0200";  // only in the run's reference
+  auto byReference = page(f, q);
+  REQUIRE(byReference.total == 1);
+  CHECK(byReference.rows[0].workflow == "quiet");
+  q.textContains = "SYN-REF-0300";
+  CHECK(page(f, q).total == 0);
+}

@@ -145,7 +145,7 @@ HttpResponse ApprovalResource::inbox(HttpRequest& req, Call& call) {
   if (const auto* v = q("band")) f.recommendation = *v;
   if (const auto* v = q("q")) {
     if (v->empty() || v->size() > 100) return HttpResponse::error(400, "invalid_request", "q must be 1 to 100 characters", "q");
-    f.summaryContains = *v;
+    f.textContains = *v;
   }
   if (const auto* v = q("overdue")) {
     if (*v != "true" && *v != "false") return HttpResponse::error(400, "invalid_request", "overdue must be true or false", "overdue");

@@ -116,7 +116,7 @@ struct ApprovalFilter {
   std::string workflow;
   std::string runId;
   std::string recommendation;          // e.g. "RED"
-  std::string summaryContains;         // case-insensitive text in the summary line (a referral id)
+  std::string textContains;  // case-insensitive text in the summary line or the run's reference (a referral id)
   std::optional<double> minPriority;
   std::optional<TimePoint> overdueAsOf;  // open rows whose due time is before this
   TimePoint now{};                       // for claims

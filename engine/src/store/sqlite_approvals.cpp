@@ -167,7 +167,11 @@ Where whereOf(const ApprovalFilter& f) {
   if (!f.workflow.empty()) w.add(" AND workflow = ?", f.workflow);
   if (!f.runId.empty()) w.add(" AND run_id = ?", f.runId);
   if (!f.recommendation.empty()) w.add(" AND recommendation = ?", f.recommendation);
-  if (!f.summaryContains.empty()) w.add(" AND instr(lower(summary), lower(?)) > 0", f.summaryContains);
+  if (!f.textContains.empty()) {
+    // A workflow's summary line need not name the referral; its `reference:` does.
+    w.add(" AND (instr(lower(summary), lower(?)) > 0", f.textContains);
+    w.add(" OR run_id IN (SELECT run_id FROM run_index WHERE instr(lower(reference), lower(?)) > 0))", f.textContains);
+  }
   if (f.minPriority) w.add(" AND priority >= ?", *f.minPriority);
   if (f.overdueAsOf) w.add(" AND status = 'open' AND due IS NOT NULL AND due < ?", static_cast<int64_t>(ms(*f.overdueAsOf)));
   if (f.lateAsOf) {
