@@ -81,9 +81,11 @@ ApprovalRow readRow(SQLite::Statement& q) {
 
 }  // namespace
 
-void writeApproval(SQLite::Database& db, const ApprovalRow& r) {
-  SQLite::Statement q(db, std::string("INSERT OR REPLACE INTO approvals(") + kColumns +
-                              ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+void writeApproval(StatementCache& db, const ApprovalRow& r) {
+  static const std::string kInsert =
+      std::string("INSERT OR REPLACE INTO approvals(") + kColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto use = db(kInsert);
+  SQLite::Statement& q = *use;
   q.bind(1, r.runId);
   q.bind(2, r.step);
   q.bind(3, r.workflow);
@@ -110,14 +112,15 @@ void writeApproval(SQLite::Database& db, const ApprovalRow& r) {
   q.bind(20, r.recommendation);
   q.exec();
   // The votes are replaced with their row, so they always say what the run's state says.
-  SQLite::Statement del(db, "DELETE FROM approval_votes WHERE run_id = ? AND step = ?");
+  auto delUse = db("DELETE FROM approval_votes WHERE run_id = ? AND step = ?");
+  SQLite::Statement& del = *delUse;
   del.bind(1, r.runId);
   del.bind(2, r.step);
   del.exec();
   for (const auto& v : r.votes) {
-    SQLite::Statement ins(db,
-                          "INSERT INTO approval_votes(run_id, step, seq, decided_by, decision, agreed, opened_at,"
-                          " seconds_from_opening, confirmed) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto insUse = db("INSERT INTO approval_votes(run_id, step, seq, decided_by, decision, agreed, opened_at,"
+                     " seconds_from_opening, confirmed) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement& ins = *insUse;
     ins.bind(1, r.runId);
     ins.bind(2, r.step);
     ins.bind(3, v.seq);
@@ -309,9 +312,10 @@ std::vector<DecisionStats> decisionStats(SQLite::Database& db, DecisionStats::By
   return out;
 }
 
-TimePoint recordApprovalOpened(SQLite::Database& db, const std::string& runId, const std::string& step,
+TimePoint recordApprovalOpened(StatementCache& db, const std::string& runId, const std::string& step,
                                const std::string& user, TimePoint at) {
-  SQLite::Statement ins(db, "INSERT OR IGNORE INTO approval_views(run_id, step, user, opened_at) VALUES(?, ?, ?, ?)");
+  auto use = db("INSERT OR IGNORE INTO approval_views(run_id, step, user, opened_at) VALUES(?, ?, ?, ?)");
+  SQLite::Statement& ins = *use;
   ins.bind(1, runId);
   ins.bind(2, step);
   ins.bind(3, user);
@@ -320,9 +324,10 @@ TimePoint recordApprovalOpened(SQLite::Database& db, const std::string& runId, c
   return approvalOpenedAt(db, runId, step, user).value_or(at);
 }
 
-std::optional<TimePoint> approvalOpenedAt(SQLite::Database& db, const std::string& runId, const std::string& step,
+std::optional<TimePoint> approvalOpenedAt(StatementCache& db, const std::string& runId, const std::string& step,
                                           const std::string& user) {
-  SQLite::Statement q(db, "SELECT opened_at FROM approval_views WHERE run_id = ? AND step = ? AND user = ?");
+  auto use = db("SELECT opened_at FROM approval_views WHERE run_id = ? AND step = ? AND user = ?");
+  SQLite::Statement& q = *use;
   q.bind(1, runId);
   q.bind(2, step);
   q.bind(3, user);

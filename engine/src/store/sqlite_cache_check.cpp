@@ -50,6 +50,7 @@ AuditVerdict verifySqliteCaches(const std::string& dataDir) {
   };
   try {
     SQLite::Database db(dataDir + "/vigil.db", SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+    sqlite::StatementCache statements(db);
     SQLite::Statement runs(db, "SELECT id, snapshot, erased_at IS NOT NULL FROM runs ORDER BY id");
     while (runs.executeStep()) {
       const std::string id = runs.getColumn(0).getString();
@@ -60,7 +61,7 @@ AuditVerdict verifySqliteCaches(const std::string& dataDir) {
         return bad("modified", "run " + id + ": its snapshot is not the one its last audit record names");
       }
       if (erased) continue;  // nothing left to fold; the digest above is the erasure record's
-      auto fold = RunState::fold(id, sqlite::chainedEvents(db, id));
+      auto fold = RunState::fold(id, sqlite::chainedEvents(statements, id));
       if (!fold) return bad("modified", "run " + id + ": its chained events do not fold: " + fold.status().message());
       const RunState& folded = *fold;
       if (folded.toJson().dump() != snapshot) {

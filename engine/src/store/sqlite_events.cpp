@@ -4,12 +4,12 @@
 
 namespace vigil::sqlite {
 
-std::vector<Event> chainedEvents(SQLite::Database& db, const std::string& runId) {
+std::vector<Event> chainedEvents(StatementCache& db, const std::string& runId) {
   // "run_id <> ''" lets SQLite use the partial index audit_run (a bound "run_id = ?" alone
   // does not prove the row is in it): without it every run read scanned the whole chain.
-  SQLite::Statement q(db,
-                      "SELECT kind, payload FROM audit WHERE run_id = ? AND run_id <> '' AND kind IN ('collection', 'run', 'erasure')"
-                      " ORDER BY seq");
+  auto use = db("SELECT kind, payload FROM audit WHERE run_id = ? AND run_id <> '' AND kind IN ('collection', 'run', 'erasure')"
+                " ORDER BY seq");
+  SQLite::Statement& q = *use;
   q.bind(1, runId);
   ChainedEvents events(runId);
   while (q.executeStep()) {

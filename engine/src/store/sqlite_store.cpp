@@ -15,6 +15,7 @@
 #include "sqlite_events.h"
 #include "sqlite_fault_vfs.h"
 #include "sqlite_schema.h"
+#include "sqlite_statements.h"
 #include "vigil/store.h"
 
 namespace vigil {
@@ -50,6 +51,7 @@ class SqliteStore final : public Store {
       reader_ = std::make_unique<SQLite::Database>(db_.getFilename(), SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX, 0,
                                                    sqlite::faultVfsName());
       reader_->setBusyTimeout(5000);
+      reads_ = std::make_unique<sqlite::StatementCache>(*reader_);
       return Status::ok();
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("cannot open the store: ") + e.what());
@@ -105,44 +107,43 @@ class SqliteStore final : public Store {
         writeRun(w);
       }
       for (const auto& w : b.removeWork) {
-        auto& q = stmt(kDelWork, "DELETE FROM work WHERE run_id = ? AND step = ? AND attempt = ?");
-        q.bind(1, w.runId);
-        q.bind(2, w.step);
-        q.bind(3, w.attempt);
-        q.exec();
+        auto q = writes_("DELETE FROM work WHERE run_id = ? AND step = ? AND attempt = ?");
+        q->bind(1, w.runId);
+        q->bind(2, w.step);
+        q->bind(3, w.attempt);
+        q->exec();
       }
       for (const auto& w : b.addWork) {
-        auto& q = stmt(kAddWork, "INSERT OR REPLACE INTO work(run_id, step, attempt, command) VALUES(?, ?, ?, ?)");
-        q.bind(1, w.runId);
-        q.bind(2, w.step);
-        q.bind(3, w.attempt);
-        q.bind(4, w.command.dump());
-        q.exec();
+        auto q = writes_("INSERT OR REPLACE INTO work(run_id, step, attempt, command) VALUES(?, ?, ?, ?)");
+        q->bind(1, w.runId);
+        q->bind(2, w.step);
+        q->bind(3, w.attempt);
+        q->bind(4, w.command.dump());
+        q->exec();
       }
       for (const auto& t : b.removeTimers) {
-        auto& q = stmt(kDelTimer, "DELETE FROM timers WHERE run_id = ? AND step = ? AND attempt = ? AND kind = ?");
-        q.bind(1, t.runId);
-        q.bind(2, t.step);
-        q.bind(3, t.attempt);
-        q.bind(4, t.kind);
-        q.exec();
+        auto q = writes_("DELETE FROM timers WHERE run_id = ? AND step = ? AND attempt = ? AND kind = ?");
+        q->bind(1, t.runId);
+        q->bind(2, t.step);
+        q->bind(3, t.attempt);
+        q->bind(4, t.kind);
+        q->exec();
       }
-      for (const auto& a : b.approvals) sqlite::writeApproval(db_, a);
+      for (const auto& a : b.approvals) sqlite::writeApproval(writes_, a);
       audit_.append(db_, b.audit);
       for (const auto& t : b.addTimers) {
-        auto& q = stmt(kAddTimer, "INSERT OR REPLACE INTO timers(run_id, step, attempt, kind, due) VALUES(?, ?, ?, ?, ?)");
-        q.bind(1, t.runId);
-        q.bind(2, t.step);
-        q.bind(3, t.attempt);
-        q.bind(4, t.kind);
-        q.bind(5, static_cast<int64_t>(ms(t.due)));
-        q.exec();
+        auto q = writes_("INSERT OR REPLACE INTO timers(run_id, step, attempt, kind, due) VALUES(?, ?, ?, ?, ?)");
+        q->bind(1, t.runId);
+        q->bind(2, t.step);
+        q->bind(3, t.attempt);
+        q->bind(4, t.kind);
+        q->bind(5, static_cast<int64_t>(ms(t.due)));
+        q->exec();
       }
       tx.commit();
       audit_.commitTail();
       return Status::ok();
     } catch (const SQLite::Exception& e) {
-      resetStatements();
       audit_.rollbackTail();
       return Status::ioError(std::string("commit failed, nothing stored: ") + e.what());
     }
@@ -151,9 +152,9 @@ class SqliteStore final : public Store {
   Result<bool> runExists(const std::string& id) override {
     std::lock_guard lock(readMu_);
     try {
-      SQLite::Statement q(*reader_, "SELECT 1 FROM runs WHERE id = ?");
-      q.bind(1, id);
-      return q.executeStep();
+      auto q = (*reads_)("SELECT 1 FROM runs WHERE id = ?");
+      q->bind(1, id);
+      return q->executeStep();
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("looking up run: ") + e.what());
     }
@@ -175,7 +176,9 @@ class SqliteStore final : public Store {
   Result<std::optional<RunState>> readRun(const std::string& id, std::vector<Event>* events) {
     std::lock_guard lock(readMu_);
     try {
-      SQLite::Statement q(*reader_, "SELECT snapshot, erased_at IS NOT NULL FROM runs WHERE id = ?");
+      // Kept in use until the events are read: the row and the history are one read.
+      auto use = (*reads_)("SELECT snapshot, erased_at IS NOT NULL FROM runs WHERE id = ?");
+      SQLite::Statement& q = *use;
       q.bind(1, id);
       if (!q.executeStep()) return std::optional<RunState>();
       if (q.getColumn(1).getInt() != 0) {
@@ -188,7 +191,7 @@ class SqliteStore final : public Store {
       // The state is the fold of the chained history; the snapshot in the row is a cache
       // for listings, which `vigil audit verify` checks against this same fold. So an edit
       // of the row reaches no reader, no approver and no later transition.
-      *events = sqlite::chainedEvents(*reader_, id);
+      *events = sqlite::chainedEvents(*reads_, id);
       if (events->empty()) return Status::internal("run " + id + ": its history does not fold: it has no chained events");
       return std::optional<RunState>();
     } catch (const SQLite::Exception& e) {
@@ -199,7 +202,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Event>> events(const std::string& runId) override {
     std::lock_guard lock(mu_);
     try {
-      return sqlite::chainedEvents(db_, runId);
+      return sqlite::chainedEvents(writes_, runId);
     } catch (const SQLite::Exception& e) {
       return Status::ioError(std::string("reading events: ") + e.what());
     }
@@ -342,11 +345,11 @@ class SqliteStore final : public Store {
   }
   Result<TimePoint> recordApprovalOpened(const std::string& runId, const std::string& step, const std::string& user,
                                          TimePoint at) override {
-    return locked("recording an approval view", [&] { return sqlite::recordApprovalOpened(db_, runId, step, user, at); });
+    return locked("recording an approval view", [&] { return sqlite::recordApprovalOpened(writes_, runId, step, user, at); });
   }
   Result<std::optional<TimePoint>> approvalOpenedAt(const std::string& runId, const std::string& step,
                                                    const std::string& user) override {
-    return locked("reading an approval view", [&] { return sqlite::approvalOpenedAt(db_, runId, step, user); });
+    return locked("reading an approval view", [&] { return sqlite::approvalOpenedAt(writes_, runId, step, user); });
   }
 
   Status appendAudit(const std::vector<AuditEntry>& entries) override {
@@ -403,7 +406,7 @@ class SqliteStore final : public Store {
         std::vector<AuditEntry> erasures;
         for (const auto& [member, memberSnapshot] : family) {
           // What stays of the history: which events happened when, not what they held.
-          const Json skeleton = eventSkeleton(sqlite::chainedEvents(db_, member));
+          const Json skeleton = eventSkeleton(sqlite::chainedEvents(writes_, member));
           SQLite::Statement u(db_, "UPDATE audit SET payload = NULL WHERE run_id = ? AND run_id <> '' AND payload IS NOT NULL AND kind <> 'erasure'");
           u.bind(1, member);
           const int records = u.exec();
@@ -471,53 +474,33 @@ class SqliteStore final : public Store {
     }
   }
 
-  enum StmtId { kInsRun, kUpdRun, kPutIndex, kDelWork, kAddWork, kDelTimer, kAddTimer, kStmtCount };
-
-  // Cached prepared statements, reset before each use.
-  SQLite::Statement& stmt(StmtId id, const char* sql) {
-    auto& s = stmts_[id];
-    if (!s) {
-      s = std::make_unique<SQLite::Statement>(db_, sql);
-    } else {
-      s->reset();
-      s->clearBindings();
-    }
-    return *s;
-  }
-  // After a failed statement, reset() would throw the same error again (SQLite reports a
-  // step's failure at reset too); the statements are dropped and prepared afresh instead.
-  void resetStatements() {
-    for (auto& s : stmts_) s.reset();
-  }
-
   void writeRun(const RunWrite& w) {
     const RunState& r = *w.state;
     const std::string snapshot = w.snapshotText.empty() ? r.toJson().dump() : w.snapshotText;
     if (w.created) {
-      auto& q = stmt(kInsRun,
-                     "INSERT INTO runs(id, workflow, version, hash, status, parent, started_by, started_at, updated_at,"
+      auto q = writes_("INSERT INTO runs(id, workflow, version, hash, status, parent, started_by, started_at, updated_at,"
                      " last_seq, snapshot) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      q.bind(1, r.id);
-      q.bind(2, r.workflow);
-      q.bind(3, r.version);
-      q.bind(4, r.workflowHash);
-      q.bind(5, runStatusName(r.status));
-      q.bind(6, r.parentRun);
-      q.bind(7, r.startedBy);
-      q.bind(8, static_cast<int64_t>(ms(r.startedAt)));
-      q.bind(9, static_cast<int64_t>(ms(r.updatedAt)));
-      q.bind(10, static_cast<int64_t>(r.lastSeq));
-      q.bind(11, snapshot);
-      q.exec();
+      q->bind(1, r.id);
+      q->bind(2, r.workflow);
+      q->bind(3, r.version);
+      q->bind(4, r.workflowHash);
+      q->bind(5, runStatusName(r.status));
+      q->bind(6, r.parentRun);
+      q->bind(7, r.startedBy);
+      q->bind(8, static_cast<int64_t>(ms(r.startedAt)));
+      q->bind(9, static_cast<int64_t>(ms(r.updatedAt)));
+      q->bind(10, static_cast<int64_t>(r.lastSeq));
+      q->bind(11, snapshot);
+      q->exec();
     } else {
-      auto& q = stmt(kUpdRun, "UPDATE runs SET status = ?, updated_at = ?, last_seq = ?, snapshot = ? WHERE id = ? AND last_seq = ?");
-      q.bind(1, runStatusName(r.status));
-      q.bind(2, static_cast<int64_t>(ms(r.updatedAt)));
-      q.bind(3, static_cast<int64_t>(r.lastSeq));
-      q.bind(4, snapshot);
-      q.bind(5, r.id);
-      q.bind(6, static_cast<int64_t>(r.lastSeq - w.events.size()));
-      if (q.exec() != 1) {
+      auto q = writes_("UPDATE runs SET status = ?, updated_at = ?, last_seq = ?, snapshot = ? WHERE id = ? AND last_seq = ?");
+      q->bind(1, runStatusName(r.status));
+      q->bind(2, static_cast<int64_t>(ms(r.updatedAt)));
+      q->bind(3, static_cast<int64_t>(r.lastSeq));
+      q->bind(4, snapshot);
+      q->bind(5, r.id);
+      q->bind(6, static_cast<int64_t>(r.lastSeq - w.events.size()));
+      if (q->exec() != 1) {
         // Another writer moved this run on: refuse rather than fork its history.
         throw SQLite::Exception("run " + r.id + " changed concurrently", SQLITE_CONSTRAINT);
       }
@@ -529,14 +512,13 @@ class SqliteStore final : public Store {
   // with neither has no row, and an unchanged row is not written again.
   void putRunIndex(const std::string& id, const std::string& reference, const std::string& band) {
     if (reference.empty() && band.empty()) return;
-    auto& q = stmt(kPutIndex,
-                   "INSERT INTO run_index(run_id, reference, band) VALUES(?, ?, ?) ON CONFLICT(run_id) DO UPDATE"
+    auto q = writes_("INSERT INTO run_index(run_id, reference, band) VALUES(?, ?, ?) ON CONFLICT(run_id) DO UPDATE"
                    " SET reference = excluded.reference, band = excluded.band"
                    " WHERE reference <> excluded.reference OR band <> excluded.band");
-    q.bind(1, id);
-    q.bind(2, reference);
-    q.bind(3, band);
-    q.exec();
+    q->bind(1, id);
+    q->bind(2, reference);
+    q->bind(3, band);
+    q->exec();
   }
 
   // Schema 10 added run_index: the runs from before get their band from their snapshots
@@ -615,7 +597,7 @@ class SqliteStore final : public Store {
     const TimePoint now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     for (const auto& id : ids) {
       std::set<uint64_t> chained;
-      for (const auto& e : sqlite::chainedEvents(db_, id)) chained.insert(e.seq);
+      for (const auto& e : sqlite::chainedEvents(writes_, id)) chained.insert(e.seq);
       SQLite::Statement q(db_, "SELECT seq, type, time, step, attempt, data FROM events WHERE run_id = ? ORDER BY seq");
       q.bind(1, id);
       Json missing = Json::array();
@@ -646,7 +628,8 @@ class SqliteStore final : public Store {
   SQLite::Database db_;
   std::mutex readMu_;
   std::unique_ptr<SQLite::Database> reader_;
-  std::array<std::unique_ptr<SQLite::Statement>, kStmtCount> stmts_;
+  sqlite::StatementCache writes_{db_};              // under mu_
+  std::unique_ptr<sqlite::StatementCache> reads_;  // under readMu_, over reader_
   sqlite::AuditLog audit_;
 };
 
