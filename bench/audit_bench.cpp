@@ -64,10 +64,10 @@ int runAuditVerifyBench(const std::vector<std::string>& args) {
                               {"data", {{"output", {{"markers", {"violence"}}, {"found", true}}}}}}}}};
     batch.push_back(std::move(e));
     if (batch.size() == 10000 || i + 1 == records) {
-      if (!store->appendAudit(batch)) return 1;
+      if (!store->audit().append(batch)) return 1;
       batch.clear();
     }
-    if ((i + 1) % 100000 == 0 || i + 1 == records) (void)store->checkpointAudit(*key, t0, "vigil.bench/audit");
+    if ((i + 1) % 100000 == 0 || i + 1 == records) (void)store->audit().checkpoint(*key, t0, "vigil.bench/audit");
   }
   double buildSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - build0).count();
   if (!temp) std::ofstream(dir + "/bench.pub.pem") << key->publicKeyPem();

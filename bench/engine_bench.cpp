@@ -176,9 +176,9 @@ int runEngineBench(const std::vector<std::string>& args) {
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   long events = 0;
-  auto sample = rig.store->listRuns(RunFilter{RunStatus::kCompleted, "bench-five", 1, ""});
+  auto sample = rig.store->runs().list(RunFilter{RunStatus::kCompleted, "bench-five", 1, ""});
   if (sample && !sample->empty()) {
-    auto ev = rig.store->events((*sample)[0].id);
+    auto ev = rig.store->runs().events((*sample)[0].id);
     if (ev) events = static_cast<long>(ev->size());
   }
   nlohmann::json out = {
@@ -237,7 +237,7 @@ int runParkedBench(const std::vector<std::string>& args, const std::string& self
     // Decisions on runs spread over the parked set: the time from the call to the decision
     // and the run's next step being committed (actOnApproval returns once both are durable),
     // one decider at a time and eight at once.
-    auto parked = rig.store->listRuns(RunFilter{RunStatus::kWaiting, "bench-parked", static_cast<size_t>(o.runs), ""});
+    auto parked = rig.store->runs().list(RunFilter{RunStatus::kWaiting, "bench-parked", static_cast<size_t>(o.runs), ""});
     if (parked && !parked->empty()) {
       std::vector<std::string> ids;
       for (const auto& r : *parked) ids.push_back(r.id);
@@ -280,7 +280,7 @@ int runParkedBench(const std::vector<std::string>& args, const std::string& self
     // As the daemon does at shutdown: a signed checkpoint, whose Merkle frontier the next
     // start resumes from instead of rereading every record's hash.
     auto key = SigningKey::generate();
-    if (key) (void)rig.store->checkpointAudit(*key, systemClock()->now(), "vigil-bench/audit");
+    if (key) (void)rig.store->audit().checkpoint(*key, systemClock()->now(), "vigil-bench/audit");
   }
   // A new process opening the same data directory: time until its engine is ready.
   std::string cmd = self + " parked-restart --data " + o.data;
@@ -307,7 +307,7 @@ int runParkedRestart(const std::vector<std::string>& args) {
   }
   double ready = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   double rss = currentRssMb();
-  auto waiting = rig.store->listRuns(RunFilter{RunStatus::kWaiting, "bench-parked", 10000000, ""});
+  auto waiting = rig.store->runs().list(RunFilter{RunStatus::kWaiting, "bench-parked", 10000000, ""});
   nlohmann::json out = {{"ready_ms", ready},
                         {"rss_when_ready_mb", rss},
                         {"parked_runs_found", waiting ? static_cast<long>(waiting->size()) : -1}};

@@ -64,19 +64,19 @@ Result<std::shared_ptr<const Area>> areaOf(const std::string& data, const std::v
 int printReplay(const std::string& run, const ReplayResult& r, bool asJson);
 
 int replayOne(Store& store, const std::string& data, const std::string& run, std::shared_ptr<const Workflow> override, bool asJson) {
-  auto state = store.loadRun(run);
+  auto state = store.runs().load(run);
   if (!state || !state->has_value()) {
     std::cerr << "vigil replay: no run " << run << " in this data directory\n";
     return kExitFailure;
   }
-  auto events = store.events(run);
+  auto events = store.runs().events(run);
   if (!events) {
     std::cerr << "vigil replay: " << events.status().message() << "\n";
     return kExitFailure;
   }
   std::shared_ptr<const Workflow> wf = override;
   if (!wf) {
-    auto source = store.workflowSource((*state)->workflowHash);
+    auto source = store.workflows().source((*state)->workflowHash);
     LoadResult loaded = source ? loadWorkflow(*source, (*state)->workflow + ".yaml") : LoadResult{};
     if (!source || !loaded.ok()) {
       std::cerr << "vigil replay: the definition run " << run << " pinned cannot be loaded\n";
@@ -183,14 +183,14 @@ int whatIf(Store& store, const std::string& data, std::shared_ptr<const Workflow
   size_t replayed = 0, changed = 0, incomplete = 0;
   json changes = json::array();
   for (int page = 0; page < 10000; ++page) {
-    auto runs = store.listRuns(f);
+    auto runs = store.runs().list(f);
     if (!runs) {
       std::cerr << "vigil replay: " << runs.status().message() << "\n";
       return kExitFailure;
     }
     for (const auto& s : *runs) {
       if (s.startedAt < since || s.id.find('.') != std::string::npos) continue;  // sub-runs replay with their parent
-      auto events = store.events(s.id);
+      auto events = store.runs().events(s.id);
       if (!events) continue;
       auto area = areaOf(data, *events);
       if (!area) {

@@ -96,7 +96,7 @@ int loadWorkflowDirs(const std::vector<std::string>& dirs, WorkflowCatalog& cata
 // Workflows published through the API live only in the store: after a restart, each
 // stored version newer than the folders hold is published again, through the same checks.
 void restorePublished(Store& store, WorkflowCatalog& catalog, spdlog::logger& log) {
-  auto stored = store.latestWorkflows();
+  auto stored = store.workflows().latest();
   if (!stored) {
     log.error("cannot list stored workflows: {}", stored.status().message());
     return;
@@ -105,7 +105,7 @@ void restorePublished(Store& store, WorkflowCatalog& catalog, spdlog::logger& lo
   for (const auto& w : *stored) {
     auto active = catalog.latest(w.name);
     if (active && active->version >= w.version) continue;
-    auto source = store.workflowSource(w.hash);
+    auto source = store.workflows().source(w.hash);
     LoadResult r = source ? loadWorkflow(*source, w.name + ".yaml") : LoadResult{};
     if (!r.ok()) {
       log.error("stored workflow {} version {} no longer loads; it is not offered", w.name, w.version);
@@ -204,7 +204,7 @@ int runServe(CommandContext& ctx) {
     return kExitFailure;
   }
   std::shared_ptr<Store> store(std::move(storeR).value());
-  auto counts = store->countRunsByStatus();
+  auto counts = store->runs().countByStatus();
   if (!counts) {
     ctx.log->error("cannot count the runs in {}/vigil.db: {}", data, counts.status().message());
     return kExitFailure;

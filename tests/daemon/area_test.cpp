@@ -211,7 +211,7 @@ TEST_CASE("a run keeps the area it started under when the file changes before it
   CHECK(st.status == RunStatus::kCompleted);
   CHECK(st.step("first")->output["due"] == "2026-11-27T15:00:00Z");
   CHECK(st.step("second")->output["due"] == "2026-11-27T15:00:00Z");  // still Northshire's
-  auto events = std::shared_ptr<Store>(openSqliteStore(dir.path.string()).value())->events(id);
+  auto events = std::shared_ptr<Store>(openSqliteStore(dir.path.string()).value())->runs().events(id);
   REQUIRE(events.isOk());
   CHECK(replayRun(id, *events, loadWorkflow(yaml, "pinned.yaml").workflow, north).identical);
   // A new run uses the new file.

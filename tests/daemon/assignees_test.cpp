@@ -137,11 +137,11 @@ TEST_CASE("reassigning to a misspelt, disabled, non-deciding or excluded user, o
   CHECK(a["error"]["message"] == "no user holds the role 'mash-supervsor' (did you mean 'mash-supervisor'?)");
   CHECK(a["error"]["field"] == "roles");
   // Nothing changed: the task is still assigned as the workflow said.
-  auto row = w.store->approval(run, "review");
+  auto row = w.store->approvals().find(run, "review");
   REQUIRE(row.isOk());
   CHECK((*row)->roles == std::vector<std::string>{"ghost-team"});
   CHECK(w.reassign(admin, run, {{"users", {"s.smith"}}, {"roles", {"mash-supervisor"}}, {"reason", why}}, &a) == 200);
-  row = w.store->approval(run, "review");
+  row = w.store->approvals().find(run, "review");
   CHECK((*row)->users == std::vector<std::string>{"s.smith"});
 }
 
@@ -152,7 +152,7 @@ TEST_CASE("a task nobody can act on escalates to the workflow's owner role and i
   auto swept = w.watch->sweep();
   REQUIRE(swept.isOk());
   CHECK(*swept == 1);  // escalated, but nobody holds mash-supervisor yet either
-  auto row = w.store->approval(run, "review");
+  auto row = w.store->approvals().find(run, "review");
   REQUIRE(row.isOk());
   CHECK((*row)->roles == std::vector<std::string>{"ghost-team", "mash-supervisor"});
   CHECK(w.watch->unactionable() == 1);
@@ -160,7 +160,7 @@ TEST_CASE("a task nobody can act on escalates to the workflow's owner role and i
   swept = w.watch->sweep();
   CHECK(*swept == 0);
   CHECK(w.watch->unactionable() == 0);
-  row = w.store->approval(run, "review");
+  row = w.store->approvals().find(run, "review");
   CHECK((*row)->roles.size() == 2);  // escalated once, not again
 }
 

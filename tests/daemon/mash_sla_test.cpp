@@ -92,7 +92,7 @@ struct Mash {
     ApprovalFilter q;
     q.status = "";
     q.lateAsOf = f->clock->now();
-    auto rows = f->store->listApprovals(q);
+    auto rows = f->store->approvals().list(q);
     REQUIRE(rows.isOk());
     std::vector<std::string> out;
     for (const auto& r : rows->rows) out.push_back(r.runId);
@@ -175,7 +175,7 @@ TEST_CASE("an override option stands for its band: the same band agrees, another
   CHECK(m.f->runState(other).outputs["band"] == "AMBER");
   ApprovalFilter q;
   q.status = "decided";
-  auto rows = m.f->store->listApprovals(q);
+  auto rows = m.f->store->approvals().list(q);
   REQUIRE(rows.isOk());
   for (const auto& r : rows->rows) CHECK(r.agreed == (r.runId == same));
 }

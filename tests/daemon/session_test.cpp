@@ -172,7 +172,7 @@ class Harness {
     return h;
   }
   size_t runCount() {
-    auto runs = store->listRuns(RunFilter{});
+    auto runs = store->runs().list(RunFilter{});
     REQUIRE(runs.isOk());
     return runs->size();
   }

@@ -42,7 +42,7 @@ struct Rig {
     return r.workflow;
   }
   size_t runs(const std::string& workflow) {
-    auto list = store->listRuns(RunFilter{std::nullopt, workflow, 1000, ""});
+    auto list = store->runs().list(RunFilter{std::nullopt, workflow, 1000, ""});
     REQUIRE(list.isOk());
     return list->size();
   }

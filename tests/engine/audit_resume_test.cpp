@@ -33,8 +33,8 @@ std::vector<AuditEntry> accessRecords(int n, int from) {
 void appendAndSign(const std::filesystem::path& dir, int n, int from, const SigningKey& key) {
   auto store = openSqliteStore(dir.string());
   REQUIRE(store.isOk());
-  REQUIRE((*store)->appendAudit(accessRecords(n, from)).isOk());
-  auto c = (*store)->checkpointAudit(key, TimePoint(std::chrono::milliseconds(1'800'000'000'000LL + from)), "vigil.test/audit");
+  REQUIRE((*store)->audit().append(accessRecords(n, from)).isOk());
+  auto c = (*store)->audit().checkpoint(key, TimePoint(std::chrono::milliseconds(1'800'000'000'000LL + from)), "vigil.test/audit");
   REQUIRE(c.isOk());
   REQUIRE(c->has_value());
 }

@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 namespace {
 
 uint64_t firstAuditSeq(Fixture& f, const std::string& runId) {
-  auto records = f.store->auditRecords(runId, TimePoint{}, 1u << 30);
+  auto records = f.store->audit().records(runId, TimePoint{}, 1u << 30);
   REQUIRE(records.isOk());
   REQUIRE_FALSE(records->empty());
   return records->front().seq;
@@ -118,7 +118,7 @@ steps:
   REQUIRE(f.engine->waitIdle(20s));
   CHECK(f.engine->metrics().deferredInputs >= 1);
   for (const auto& id : ids) {
-    auto events = f.store->events(id);
+    auto events = f.store->runs().events(id);
     REQUIRE(events.isOk());
     long escalated = std::count_if(events->begin(), events->end(), [](const Event& e) { return e.type == EventType::kApprovalEscalated; });
     CHECK(escalated == 1);

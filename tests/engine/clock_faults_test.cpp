@@ -99,7 +99,7 @@ TEST_CASE("a clock stepped back and forward fires each timer once and keeps the 
   // approval's timeout once, and nothing fires again at a second poll.
   f.advance(24h + 12h);
   f.advance(1min);
-  auto events = f.store->events(*id);
+  auto events = f.store->runs().events(*id);
   REQUIRE(events.isOk());
   auto fired = firedTimers(*events);
   for (const auto& [key, n] : fired) {
@@ -137,12 +137,12 @@ TEST_CASE("a decision taken after the clock stepped back is recorded no earlier 
   RunState st = f.runState(*id);
   CHECK(st.status == RunStatus::kCompleted);
   CHECK(st.updatedAt >= before);
-  auto events = f.store->events(*id);
+  auto events = f.store->runs().events(*id);
   REQUIRE(events.isOk());
   CHECK(monotonic(*events));
   // The escalation timers it cancelled by deciding do not fire when the clock catches up.
   f.advance(12h);
-  auto after = f.store->events(*id);
+  auto after = f.store->runs().events(*id);
   REQUIRE(after.isOk());
   CHECK(after->size() == events->size());
 }
@@ -172,7 +172,7 @@ TEST_CASE("a timer polled again while its commit is held up is delivered once", 
     REQUIRE(f.engine->fireDueTimers().isOk());  // after a refused commit the poll delivers it again
     REQUIRE(f.engine->waitIdle(10s));
   }
-  auto events = f.store->events(*id);
+  auto events = f.store->runs().events(*id);
   REQUIRE(events.isOk());
   CHECK(count(*events, EventType::kApprovalEscalated) == 1);
   CHECK(firedTimers(*events)[{"review", 1, "escalation"}] == 1);
@@ -229,7 +229,7 @@ steps:
   CHECK(completed == ids.size());
   CHECK_FALSE(f.engine->health().storeFailing);
   for (const auto& id : ids) {
-    auto events = f.store->events(id);
+    auto events = f.store->runs().events(id);
     REQUIRE(events.isOk());
     CHECK(count(*events, EventType::kStepCompleted) == 2);
     CHECK(firedTimers(*events)[{"pause", 1, "wait"}] == 1);

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
       for (int i = next++; i < runs; i = next++) {
         char id[32];
         std::snprintf(id, sizeof id, "crash-%04d", i);
-        auto existing = shared->loadRun(id);
+        auto existing = shared->runs().load(id);
         if (existing.isOk() && existing->has_value()) continue;
         auto r = (*engine)->startRun("crash", {{"n", i}}, "crash-test", id);
         if (!r && r.status().code() != Status::Code::kAlreadyExists) {
@@ -83,9 +83,9 @@ int main(int argc, char** argv) {
   for (auto& t : starters) t.join();
   for (int i = 0; i < 6000; ++i) {  // at most 10 minutes
     (*engine)->waitIdle(std::chrono::milliseconds(100));
-    auto active = shared->listRuns(RunFilter{RunStatus::kRunning, "", 1, ""});
-    auto waiting = shared->listRuns(RunFilter{RunStatus::kWaiting, "", 1, ""});
-    auto done = shared->listRuns(RunFilter{RunStatus::kCompleted, "", static_cast<size_t>(runs) + 1, ""});
+    auto active = shared->runs().list(RunFilter{RunStatus::kRunning, "", 1, ""});
+    auto waiting = shared->runs().list(RunFilter{RunStatus::kWaiting, "", 1, ""});
+    auto done = shared->runs().list(RunFilter{RunStatus::kCompleted, "", static_cast<size_t>(runs) + 1, ""});
     if (active && waiting && done && active->empty() && waiting->empty() && static_cast<int>(done->size()) == runs) {
       (*engine)->stop();
       return 0;

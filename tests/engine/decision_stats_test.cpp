@@ -67,7 +67,7 @@ void decide(Fixture& f, const std::string& run, const std::string& step, const V
 }
 
 std::vector<DecisionStats> stats(Fixture& f, DecisionStats::By by, std::chrono::milliseconds quick = 10s) {
-  auto r = f.store->decisionStats(by, quick);
+  auto r = f.store->approvals().decisionStats(by, quick);
   INFO(r.status().message());
   REQUIRE(r.isOk());
   return *r;
@@ -188,7 +188,7 @@ TEST_CASE("a --yes decision is flagged in its recorded vote", "[approval][decisi
   DataDir dir;
   Fixture f(dir.path);
   const std::string run = seed(f);
-  auto events = f.store->events(run);
+  auto events = f.store->runs().events(run);
   REQUIRE(events.isOk());
   const Event* decided = nullptr;
   for (const auto& e : *events) {
@@ -222,7 +222,7 @@ TEST_CASE("upgrading a data directory fills the votes from the runs' recorded de
   }
   auto s = openSqliteStore(dir.path.string());
   REQUIRE(s.isOk());
-  auto after = (*s)->decisionStats(DecisionStats::By::kApprover, 10s);
+  auto after = (*s)->approvals().decisionStats(DecisionStats::By::kApprover, 10s);
   REQUIRE(after.isOk());
   REQUIRE(after->size() == before.size());
   for (size_t i = 0; i < before.size(); ++i) {

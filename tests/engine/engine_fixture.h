@@ -1,5 +1,5 @@
-// An engine on a real SQLite data directory in a temporary folder, with the test connector
-// and a manual clock: timers fire when a test moves time, never by sleeping.
+// An engine on a real store (test_store.h: SQLite in a temporary folder), with the test
+// connector and a manual clock: timers fire when a test moves time, never by sleeping.
 #pragma once
 
 #include <unistd.h>
@@ -11,6 +11,7 @@
 #include "vigil/engine.h"
 #include "vigil/loader.h"
 #include "vigil/test_connector.h"
+#include "test_store.h"
 
 namespace vigil::testing {
 
@@ -32,7 +33,8 @@ struct Fixture {
                    std::shared_ptr<const Area> area = nullptr, const char* now = "2026-11-26T09:00:00Z",
                    const std::function<void(EngineOptions&)>& tweak = nullptr)
       : clock(std::make_shared<ManualClock>(*parseTime(now))) {
-    auto s = openSqliteStore(dir.string());
+    auto s = openTestStore(dir);
+    INFO(s.status().message());
     REQUIRE(s.isOk());
     store = std::shared_ptr<Store>(std::move(s).value());
     connectors = std::make_shared<ConnectorRegistry>();

@@ -50,13 +50,13 @@ TEST_CASE("a run is durable: events, snapshot and outputs are in the store", "[e
   RunState st = f.runState(*id);
   CHECK(st.status == RunStatus::kCompleted);
   CHECK(st.outputs == Json({{"band", "HIGH"}}));
-  auto events = f.store->events(*id);
+  auto events = f.store->runs().events(*id);
   REQUIRE(events.isOk());
   RunState folded;
   folded.id = *id;
   for (const auto& e : *events) REQUIRE(folded.apply(e).isOk());
   CHECK(folded.toJson() == st.toJson());
-  auto runs = f.store->listRuns(RunFilter{RunStatus::kCompleted, "five", 10, ""});
+  auto runs = f.store->runs().list(RunFilter{RunStatus::kCompleted, "five", 10, ""});
   REQUIRE(runs.isOk());
   CHECK(runs->size() == 1);
   f.engine->stop();
@@ -208,7 +208,7 @@ TEST_CASE("an older data directory is upgraded in place, a newer one is refused"
   }
   auto s = openSqliteStore(dir.path.string());
   REQUIRE(s.isOk());
-  auto run = (*s)->loadRun("old-run");
+  auto run = (*s)->runs().load("old-run");
   REQUIRE(run.isOk());
   REQUIRE(run->has_value());
   CHECK((*run)->status == RunStatus::kCompleted);

@@ -38,7 +38,7 @@ std::string start(Fixture& f, const std::string& band, const std::string& ref, c
 }
 
 ApprovalPage page(Fixture& f, ApprovalFilter q) {
-  auto p = f.store->listApprovals(q);
+  auto p = f.store->approvals().list(q);
   INFO(p.status().message());
   REQUIRE(p.isOk());
   return *p;

@@ -65,7 +65,7 @@ steps:
   RunState st = f.runState(*id);
   CHECK(st.status == RunStatus::kWaiting);
   CHECK(st.step("review")->approval->roles == std::vector<std::string>{"mash-supervisor", "duty-inspector", "superintendent"});
-  auto events = f.store->events(*id);
+  auto events = f.store->runs().events(*id);
   REQUIRE(events.isOk());
   std::vector<std::string> trace;
   for (const auto& e : *events) {
@@ -76,7 +76,7 @@ steps:
   }
   CHECK(trace == std::vector<std::string>{"ApprovalEscalated 1", "ApprovalReminded 1 ok", "ApprovalEscalated 2",
                                           "ApprovalReminded 2 ok"});
-  auto records = f.store->auditRecords(*id, TimePoint{}, 1u << 30);
+  auto records = f.store->audit().records(*id, TimePoint{}, 1u << 30);
   REQUIRE(records.isOk());
   int disclosures = 0;
   for (const auto& r : *records) disclosures += r.entry.kind == "disclosure" && r.entry.system == "email";

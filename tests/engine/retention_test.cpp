@@ -6,6 +6,7 @@
 #include "engine_fixture.h"
 #include "vigil/audit.h"
 #include "vigil/replay.h"
+#include "vigil/retention.h"
 #include "vigil/signing.h"
 
 using namespace vigil;
@@ -53,28 +54,28 @@ TEST_CASE("retention erases expired runs' personal data and the chain still veri
   f.clock->advance(std::chrono::hours(24 * 20));
   const std::string recent = start("Synthetic Child Four");
   finish(recent);  // ended 20 days after the others: kept at day 31
-  REQUIRE(f.store->checkpointAudit(*key, f.clock->now(), "vigil.test/audit").isOk());
+  REQUIRE(f.store->audit().checkpoint(*key, f.clock->now(), "vigil.test/audit").isOk());
 
   f.clock->advance(std::chrono::hours(24 * 11));  // day 31
   const TimePoint now = f.clock->now();
-  auto erased = f.store->eraseExpiredRuns("kept", now - std::chrono::hours(24 * 30), now, "retention: kept keeps 30d", 100);
+  auto erased = eraseExpiredRuns(*f.store, "kept", now - std::chrono::hours(24 * 30), now, "retention: kept keeps 30d", 100);
   REQUIRE(erased.isOk());
   CHECK(std::set<std::string>(erased->begin(), erased->end()) == std::set<std::string>{old1, old2});
 
   for (const auto& id : {old1, old2}) {
-    auto events = f.store->events(id);
+    auto events = f.store->runs().events(id);
     REQUIRE(events.isOk());
     for (const auto& e : *events) CHECK(e.data.is_null());
     // Nothing left to recompute: replay says so instead of failing on the missing data.
     ReplayResult replayed = replayRun(id, *events, loadWorkflow(kKept, "kept.yaml").workflow);
     CHECK_FALSE(replayed.complete);
     CHECK(replayed.note == "the run's data was erased at the end of its retention period; there is nothing to replay");
-    auto snap = f.store->loadRun(id);
+    auto snap = f.store->runs().load(id);
     REQUIRE(snap.isOk());
     REQUIRE(snap->has_value());
     CHECK((*snap)->status == RunStatus::kCompleted);
     CHECK((*snap)->inputs == Json::object());
-    auto records = f.store->auditRecords(id, TimePoint{}, 1u << 30);
+    auto records = f.store->audit().records(id, TimePoint{}, 1u << 30);
     REQUIRE(records.isOk());
     bool erasure = false;
     for (const auto& r : *records) {
@@ -89,15 +90,15 @@ TEST_CASE("retention erases expired runs' personal data and the chain still veri
     CHECK(erasure);
   }
   for (const auto& id : {parked, recent}) {
-    auto events = f.store->events(id);
+    auto events = f.store->runs().events(id);
     REQUIRE(events.isOk());
     CHECK(events->front().data["inputs"]["child"]["name"].is_string());
   }
-  auto again = f.store->eraseExpiredRuns("kept", now - std::chrono::hours(24 * 30), now, "retention", 100);
+  auto again = eraseExpiredRuns(*f.store, "kept", now - std::chrono::hours(24 * 30), now, "retention", 100);
   REQUIRE(again.isOk());
   CHECK(again->empty());  // erased once
 
-  REQUIRE(f.store->checkpointAudit(*key, now, "vigil.test/audit").isOk());
+  REQUIRE(f.store->audit().checkpoint(*key, now, "vigil.test/audit").isOk());
   f.engine->stop();
   auto source = openSqliteAuditSource(dir.path.string());
   REQUIRE(source.isOk());

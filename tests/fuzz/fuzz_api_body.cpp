@@ -138,7 +138,7 @@ class DryRunEngine final : public Engine {
   Status actOnApproval(const std::string& runId, const std::string& step, const ApprovalAction& action) override {
     return onCopy(runId, [&](const RunMachine& m, RunState& s, TimePoint now) { return m.onApproval(s, step, action, now); });
   }
-  Result<std::optional<RunState>> run(const std::string& runId) override { return store_->loadRun(runId); }
+  Result<std::optional<RunState>> run(const std::string& runId) override { return store_->runs().load(runId); }
   Status appendAudit(std::vector<AuditEntry>) override { return Status::ok(); }
   Result<size_t> fireDueTimers() override { return size_t{0}; }
   bool waitIdle(std::chrono::milliseconds) override { return true; }
@@ -148,7 +148,7 @@ class DryRunEngine final : public Engine {
  private:
   template <class Apply>
   Status onCopy(const std::string& runId, Apply apply) {
-    auto loaded = store_->loadRun(runId);
+    auto loaded = store_->runs().load(runId);
     if (!loaded) return loaded.status();
     if (!loaded->has_value()) return Status::notFound("no run " + runId);
     RunState state = **loaded;

@@ -39,7 +39,7 @@ HttpResponse Api::handle(HttpRequest& req) { return router_.handle(req); }
 
 std::shared_ptr<const Workflow> Resource::workflowOf(const RunState& run) {
   if (auto wf = ctx_.catalog->find(run.workflow, run.version); wf && wf->hash == run.workflowHash) return wf;
-  auto source = ctx_.store->workflowSource(run.workflowHash);
+  auto source = ctx_.store->workflows().source(run.workflowHash);
   if (!source) return nullptr;
   auto loaded = loadWorkflow(*source, run.workflow + ".yaml");
   return loaded.ok() ? loaded.workflow : nullptr;

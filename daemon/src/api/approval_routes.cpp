@@ -56,14 +56,14 @@ std::vector<Route> ApprovalResource::routes() {
 std::optional<HttpResponse> ApprovalResource::loadTask(HttpRequest& req, TaskView* out, const Principal& who) {
   const std::string runId = req.params["run"];
   const std::string step = req.params["step"];
-  auto run = ctx_.store->loadRun(runId);
+  auto run = ctx_.store->runs().load(runId);
   if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
   const StepState* s = run->has_value() ? (*run)->step(step) : nullptr;
   if (s == nullptr || !s->approval || !s->approval->requested()) {
     return HttpResponse::error(404, "not_found", "no approval task with that id");
   }
   if (!taskIsFor(*s->approval, who)) return HttpResponse::error(403, "forbidden", "this approval task is not assigned to you");
-  auto events = ctx_.store->events(runId);
+  auto events = ctx_.store->runs().events(runId);
   if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
   auto wf = workflowOf(**run);
   *out = taskView(**run, step, *s, who, wf.get(), *events);
@@ -180,7 +180,7 @@ HttpResponse ApprovalResource::inbox(HttpRequest& req, Call& call) {
     f.after = decodeCursor(*v);
     if (!f.after) return HttpResponse::error(400, "invalid_request", "cursor is not one this server gave; list again from the start", "cursor");
   }
-  auto page = ctx_.store->listApprovals(f);
+  auto page = ctx_.store->approvals().list(f);
   if (!page) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json items = nlohmann::json::array();
   for (const auto& r : page->rows) items.push_back(taskRowJson(r, now));
@@ -196,7 +196,7 @@ HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
   if (req.params["step"] == kCancellationTask) return showCancellation(req, call);
   TaskView t;
   if (auto bad = loadTask(req, &t, who)) return *bad;
-  auto opened = ctx_.store->recordApprovalOpened(t.runId, t.step, who.user, ctx_.clock->now());
+  auto opened = ctx_.store->approvals().recordOpened(t.runId, t.step, who.user, ctx_.clock->now());
   if (!opened) return HttpResponse::error(503, "store_unavailable", "the task cannot be opened now");
   AccessRecord access;
   access.runId = t.runId;
@@ -230,7 +230,7 @@ HttpResponse ApprovalResource::show(HttpRequest& req, Call& call) {
 // /runs/{id}/cancellation), or what its requester may withdraw.
 HttpResponse ApprovalResource::showCancellation(HttpRequest& req, Call& call) {
   const std::string runId = req.params["run"];
-  auto run = ctx_.store->loadRun(runId);
+  auto run = ctx_.store->runs().load(runId);
   if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
   nlohmann::json j = run->has_value() ? cancellationTaskJson(**run, call.who) : nlohmann::json();
   if (j.is_null()) {
@@ -255,7 +255,7 @@ HttpResponse ApprovalResource::workload(HttpRequest&, Call& call) {
   f.assigned = ApprovalFilter::Assigned::kMyRoles;
   f.now = now;
   f.limit = 10000;
-  auto page = ctx_.store->listApprovals(f);
+  auto page = ctx_.store->approvals().list(f);
   if (!page) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   struct Load {
     long long open = 0, dueSoon = 0, overdue = 0;
@@ -325,7 +325,7 @@ HttpResponse ApprovalResource::decide(HttpRequest& req, Call& call) {
   }
   TaskView t;
   if (auto bad = loadTask(req, &t, who)) return *bad;
-  auto opened = ctx_.store->approvalOpenedAt(t.runId, t.step, who.user);
+  auto opened = ctx_.store->approvals().openedAt(t.runId, t.step, who.user);
   if (!opened) return HttpResponse::error(503, "store_unavailable", "the task cannot be read now");
   if (!opened->has_value()) {
     return HttpResponse::error(409, "not_opened", "open the task (GET it) before deciding, so what you saw is recorded");
@@ -348,7 +348,7 @@ HttpResponse ApprovalResource::decide(HttpRequest& req, Call& call) {
   Status s = ctx_.engine->actOnApproval(t.runId, t.step, a);
   if (!s) return refusal(s);
   ctx_.log->info("user {} decided approval {}/{}", who.user, t.runId, t.step);
-  auto run = ctx_.store->loadRun(t.runId);
+  auto run = ctx_.store->runs().load(t.runId);
   nlohmann::json j = {{"id", t.runId + "/" + t.step}, {"decision", a.decision}, {"decided_by", who.user}};
   if (a.confirmed != Confirmation::kUnstated) j["confirmed"] = confirmationName(a.confirmed);
   if (run && run->has_value()) {
@@ -379,7 +379,7 @@ HttpResponse ApprovalResource::reassign(HttpRequest& req, Call& call) {
   a.reason = body.value("reason", nlohmann::json("")).is_string() ? body.value("reason", "") : "";
   // A task given to a misspelt, disabled or excluded person, or to a role nobody can act
   // for, would vanish from every inbox that matters: refuse it, saying which name and why.
-  auto row = ctx_.store->approval(req.params["run"], req.params["step"]);
+  auto row = ctx_.store->approvals().find(req.params["run"], req.params["step"]);
   if (!row) return HttpResponse::error(503, "store_unavailable", "the task cannot be read now");
   if (!row->has_value()) return HttpResponse::error(404, "not_found", "no approval task with that id");
   if (ctx_.users != nullptr) {
@@ -419,12 +419,12 @@ nlohmann::json decisionJson(const DecisionStats& d) {
 
 HttpResponse ApprovalResource::report(HttpRequest&, Call&) {
   const TimePoint now = ctx_.clock->now();
-  auto stats = ctx_.store->approvalStats(now);
+  auto stats = ctx_.store->approvals().stats(now);
   if (!stats) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   // Per person and per rule (step, then by recommended band), from the recorded votes.
-  auto byApprover = ctx_.store->decisionStats(DecisionStats::By::kApprover, ctx_.quickDecision);
-  auto byStep = ctx_.store->decisionStats(DecisionStats::By::kStep, ctx_.quickDecision);
-  auto byBand = ctx_.store->decisionStats(DecisionStats::By::kBand, ctx_.quickDecision);
+  auto byApprover = ctx_.store->approvals().decisionStats(DecisionStats::By::kApprover, ctx_.quickDecision);
+  auto byStep = ctx_.store->approvals().decisionStats(DecisionStats::By::kStep, ctx_.quickDecision);
+  auto byBand = ctx_.store->approvals().decisionStats(DecisionStats::By::kBand, ctx_.quickDecision);
   if (!byApprover || !byStep || !byBand) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json approvers = nlohmann::json::array();
   for (const auto& d : *byApprover) {
@@ -461,7 +461,7 @@ HttpResponse ApprovalResource::report(HttpRequest&, Call&) {
   }
   ApprovalFilter open;
   open.limit = 1000;
-  auto rows = ctx_.store->listApprovals(open);
+  auto rows = ctx_.store->approvals().list(open);
   if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json tasks = nlohmann::json::array();
   for (const auto& r : rows->rows) tasks.push_back(taskRowJson(r, now));
@@ -494,7 +494,7 @@ HttpResponse ApprovalResource::lateDecisions(HttpRequest& req, Call&) {
     }
     f.limit = static_cast<size_t>(n);
   }
-  auto rows = ctx_.store->listApprovals(f);
+  auto rows = ctx_.store->approvals().list(f);
   if (!rows) return HttpResponse::error(503, "store_unavailable", "approvals cannot be read now");
   nlohmann::json items = nlohmann::json::array();
   for (const auto& r : rows->rows) {

@@ -45,7 +45,7 @@ void histogram(std::ostringstream& o, const std::string& name, const std::string
 
 HttpResponse OpsResource::metrics(HttpRequest&, Call&) {
   std::ostringstream o;
-  auto counts = ctx_.store->countRunsByStatus();
+  auto counts = ctx_.store->runs().countByStatus();
   if (!counts) return HttpResponse::error(503, "store_unavailable", "the store cannot be read");
   o << "# HELP vigil_runs Runs by status.\n# TYPE vigil_runs gauge\n";
   for (auto st : {RunStatus::kRunning, RunStatus::kWaiting, RunStatus::kCompleted, RunStatus::kFailed, RunStatus::kCancelled}) {
@@ -71,10 +71,13 @@ HttpResponse OpsResource::metrics(HttpRequest&, Call&) {
        "# HELP vigil_store_failed_commits_total Group commits the store refused (disk full, I/O error, locked).\n"
        "# TYPE vigil_store_failed_commits_total counter\n"
        "vigil_store_failed_commits_total " << m.failedCommits << "\n"
+       "# HELP vigil_store_conflicted_inputs_total Inputs applied again because another writer had moved their run on.\n"
+       "# TYPE vigil_store_conflicted_inputs_total counter\n"
+       "vigil_store_conflicted_inputs_total " << m.conflictedInputs << "\n"
        "# HELP vigil_engine_deferred_inputs_total Inputs a batch left for the next one when it reached its time slice.\n"
        "# TYPE vigil_engine_deferred_inputs_total counter\n"
        "vigil_engine_deferred_inputs_total " << m.deferredInputs << "\n";
-  auto approvals = ctx_.store->approvalStats(ctx_.clock->now());
+  auto approvals = ctx_.store->approvals().stats(ctx_.clock->now());
   if (!approvals) return HttpResponse::error(503, "store_unavailable", "the store cannot be read");
   struct Family {
     const char* name;

@@ -19,7 +19,7 @@ std::vector<Route> OpsResource::routes() {
 HttpResponse OpsResource::health(HttpRequest&, Call&) { return HttpResponse::json(200, {{"status", "ok"}}); }
 
 HttpResponse OpsResource::ready(HttpRequest&, Call&) {
-  auto probe = ctx_.store->nextTimerDue();
+  auto probe = ctx_.store->work().nextTimerDue();
   if (!probe) return HttpResponse::error(503, "store_unavailable", "the store cannot be read");
   if (ctx_.engine != nullptr) {
     const EngineHealth h = ctx_.engine->health();

@@ -91,7 +91,7 @@ HttpResponse RunResource::awaitSettled(HttpResponse started, const Principal& wh
     ctx_.changes->awaitRun(id, std::chrono::steady_clock::now() + wait,
                            [this, id, who, wait, code, reply](std::optional<RunCommitted>) { reply(settledAnswer(id, who, wait, code)); });
     // It may have ended or parked before the wait began: then answer at once.
-    auto run = ctx_.store->loadRun(id);
+    auto run = ctx_.store->runs().load(id);
     if (run && run->has_value() && (*run)->status != RunStatus::kRunning) {
       ctx_.changes->publish({{id, (*run)->status, (*run)->lastSeq, false}});
     }
@@ -100,7 +100,7 @@ HttpResponse RunResource::awaitSettled(HttpResponse started, const Principal& wh
 }
 
 HttpResponse RunResource::settledAnswer(const std::string& id, const Principal& who, std::chrono::seconds wait, int code) {
-  auto run = ctx_.store->loadRun(id);
+  auto run = ctx_.store->runs().load(id);
   if (!run || !run->has_value()) {
     return HttpResponse::error(503, "unavailable", "the run " + id + " was started but cannot be read now; follow it at GET /api/v1/runs/" + id);
   }
@@ -176,14 +176,14 @@ HttpResponse RunResource::startOnce(const std::string& workflow, const nlohmann:
   const char* kRetry = "the run could not be started; deliver again with the same key";
   // Looked up first, so a repeat is answered the same way whether or not its inputs would
   // still be valid; the engine's refusal of an existing id covers two deliveries at once.
-  auto existing = ctx_.store->loadRun(id);
+  auto existing = ctx_.store->runs().load(id);
   if (!existing) return HttpResponse::error(503, "unavailable", kRetry);
   if (existing->has_value()) return repeatedKey(**existing, workflow, inputs, who, via);
   auto started = ctx_.engine->startRun(workflow, inputs, who.user, id);
   if (!started) {
     const Status& s = started.status();
     if (s.code() == Status::Code::kAlreadyExists) {
-      auto first = ctx_.store->loadRun(id);
+      auto first = ctx_.store->runs().load(id);
       // Not readable yet: the other delivery is still being committed; a retry will find it.
       if (!first || !first->has_value()) return HttpResponse::error(503, "unavailable", kRetry);
       return repeatedKey(**first, workflow, inputs, who, via);
@@ -256,7 +256,7 @@ HttpResponse RunResource::list(HttpRequest& req, Call& call) {
     if (!n) return HttpResponse::error(400, "invalid_request", "limit must be between 1 and 1000", "limit");
     f.limit = static_cast<size_t>(*n);
   }
-  auto runs = ctx_.store->listRuns(f);
+  auto runs = ctx_.store->runs().list(f);
   if (!runs) return HttpResponse::error(503, "store_unavailable", "runs cannot be read now");
   nlohmann::json items = nlohmann::json::array();
   for (const auto& r : *runs) items.push_back(runSummaryJson(r));
@@ -273,7 +273,7 @@ HttpResponse RunResource::list(HttpRequest& req, Call& call) {
 HttpResponse RunResource::show(HttpRequest& req, Call& call) {
   const Principal& who = call.who;
   const std::string& id = req.params["id"];
-  auto run = ctx_.store->loadRun(id);
+  auto run = ctx_.store->runs().load(id);
   if (!run) return HttpResponse::error(503, "store_unavailable", "the run cannot be read now");
   if (!run->has_value()) return HttpResponse::error(404, "not_found", "no run with that id");
   RunViewContext view;
@@ -288,7 +288,7 @@ HttpResponse RunResource::show(HttpRequest& req, Call& call) {
   // The replay reads the history even when the answer leaves it out.
   std::vector<Event> history;
   if (view.events || view.replay) {
-    auto events = ctx_.store->events(id);
+    auto events = ctx_.store->runs().events(id);
     if (!events) return HttpResponse::error(503, "store_unavailable", "the run's history cannot be read now");
     history = std::move(*events);
   }
@@ -346,7 +346,7 @@ HttpResponse RunResource::cancel(HttpRequest& req, Call& call) {
   const std::string& id = req.params["id"];
   Status s = ctx_.engine->cancelRun(id, in);
   if (!s) return cancelRefusal(s);
-  auto run = ctx_.store->loadRun(id);
+  auto run = ctx_.store->runs().load(id);
   const bool cancelled = run && run->has_value() && (*run)->status == RunStatus::kCancelled;
   ctx_.log->info("user {} {} run {}", who.user, cancelled ? "cancelled" : "asked to cancel", id);
   if (cancelled) return HttpResponse::json(200, {{"id", id}, {"status", "cancelled"}});

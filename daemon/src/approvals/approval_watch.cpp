@@ -19,7 +19,7 @@ Result<long long> ApprovalWatch::sweep() {
   f.limit = 500;
   long long stuck = 0;
   for (int page = 0; page < 1000; ++page) {  // bounded: 500,000 open tasks
-    auto rows = store_.listApprovals(f);
+    auto rows = store_.approvals().list(f);
     if (!rows) return rows.status();
     for (const auto& row : rows->rows) {
       if (people->actionable(row)) continue;

@@ -1,5 +1,7 @@
 #include "audit/audit_service.h"
 
+#include "vigil/retention.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -114,7 +116,7 @@ Status holdStoreToLog(Store& store, const std::string& path, const std::string& 
     return Status::failedPrecondition("the checkpoint log " + path + " is the log of '" + last->origin + "', not of '" + origin +
                                       "' (audit.origin or keys/audit-origin): point audit.checkpoint_log at this log's own file");
   }
-  auto leaves = store.auditLeaves(last->size);
+  auto leaves = store.audit().leaves(last->size);
   if (!leaves) return leaves.status();
   const std::string fix = ": the store was replaced, truncated or rewritten since; vigil will not sign over it "
                           "(docs/AUDIT.md, 'When the store does not match the checkpoint log')";
@@ -141,7 +143,7 @@ Result<std::unique_ptr<AuditService>> AuditService::open(const AuditPaths& paths
   auto subject = loadOrCreateSecret(paths.subjectKey);
   if (!subject) return subject.status();
   if (Status s = writePublicKey(paths.publicKey, key->publicKeyPem()); !s) return s;
-  if (Status s = store->addAuditKey(AuditKey{key->keyId(), key->publicKeyPem()}, clock->now()); !s) return s;
+  if (Status s = store->audit().addKey(AuditKey{key->keyId(), key->publicKeyPem()}, clock->now()); !s) return s;
   auto origin = loadOrCreateOrigin(paths.origin, publishing.origin, key->keyId());
   if (!origin) return origin.status();
   if (!publishing.checkpointLog.empty()) {
@@ -151,7 +153,7 @@ Result<std::unique_ptr<AuditService>> AuditService::open(const AuditPaths& paths
                                                          std::move(subject).value(), *origin, publishing.checkpointLog));
   if (!publishing.witnesses.empty()) {
     service->pusher_ = std::make_unique<WitnessPusher>(
-        publishing.witnesses, [store](uint64_t n) { return store->auditLeaves(n); }, service->log_);
+        publishing.witnesses, [store](uint64_t n) { return store->audit().leaves(n); }, service->log_);
   }
   return service;
 }
@@ -189,13 +191,13 @@ Status AuditService::record(AuditEntry entry) {
   Status s = writer ? writer({entry}) : Status::failedPrecondition("no writer");
   // The engine has stopped (shutting down): this process is the only writer, so the
   // store may take the record directly.
-  if (!s && s.code() == Status::Code::kFailedPrecondition) s = store_->appendAudit({std::move(entry)});
+  if (!s && s.code() == Status::Code::kFailedPrecondition) s = store_->audit().append({std::move(entry)});
   if (!s) log_->error("an audit record could not be written: {}", s.message());
   return s;
 }
 
 Result<std::optional<AuditCheckpoint>> AuditService::signAndPublish() {
-  auto c = store_->checkpointAudit(key_, clock_->now(), origin_);
+  auto c = store_->audit().checkpoint(key_, clock_->now(), origin_);
   if (!c || !c->has_value()) return c;
   const AuditCheckpoint& cp = **c;
   if (!checkpointLog_.empty()) {
@@ -247,7 +249,7 @@ size_t AuditService::sweepRetention() {
     const TimePoint cutoff = now - std::chrono::hours(24) * days;
     const std::string why = "retention: " + workflow + " keeps personal data " + std::to_string(days) + " days";
     for (int batch = 0; batch < 1000; ++batch) {  // bounded: 500,000 runs a sweep
-      auto erased = store_->eraseExpiredRuns(workflow, cutoff, now, why, 500);
+      auto erased = eraseExpiredRuns(*store_, workflow, cutoff, now, why, 500);
       if (!erased) {
         log_->error("retention of {} stopped: {}", workflow, erased.status().message());
         break;
@@ -319,8 +321,8 @@ Status AuditService::rotateKey() {
                {"new_key_id", fresh->keyId()},
                {"new_public_key", fresh->publicKeyPem()},
                {"signature_by_old", merkle::bytesToHex(key_.sign(keyTransitionMessage(key_.keyId(), fresh->keyId(), fresh->publicKeyPem())))}};
-  if (Status s = store_->appendAudit({e}); !s) return s;
-  if (Status s = store_->addAuditKey(AuditKey{fresh->keyId(), fresh->publicKeyPem()}, clock_->now()); !s) return s;
+  if (Status s = store_->audit().append({e}); !s) return s;
+  if (Status s = store_->audit().addKey(AuditKey{fresh->keyId(), fresh->publicKeyPem()}, clock_->now()); !s) return s;
   if (Status s = writePublicKey(paths_.publicKey, fresh->publicKeyPem()); !s) return s;
   log_->info("audit signing key rotated from {} to {}; the old key is kept in {}", key_.keyId(), fresh->keyId(), retired);
   key_ = std::move(fresh).value();
@@ -334,14 +336,14 @@ Result<Json> AuditService::exportBundle(const std::string& runId, TimePoint sinc
   }
   std::lock_guard lock(keyMu_);  // the checkpoint and the selection are signed by the same key
   if (auto c = signAndPublish(); !c) return Status::ioError("the audit trail could not be signed for export: " + c.status().message());
-  auto cps = store_->auditCheckpoints();
+  auto cps = store_->audit().checkpoints();
   if (!cps) return cps.status();
   if (cps->empty()) return Status::failedPrecondition("the audit trail has no records to export yet");
   const AuditCheckpoint& cp = cps->back();
-  auto records = store_->auditRecords(runId, since, cp.size);
+  auto records = store_->audit().records(runId, since, cp.size);
   if (!records) return records.status();
   if (!runId.empty() && records->empty()) return Status::notFound("no audit records for that run");
-  auto leaves = store_->auditLeaves(cp.size);
+  auto leaves = store_->audit().leaves(cp.size);
   if (!leaves) return leaves.status();
   AuditSelection selection;
   selection.origin = origin_;
@@ -366,7 +368,7 @@ Result<Json> AuditService::exportBundle(const std::string& runId, TimePoint sinc
   }
   Json workflows = Json::object();
   for (const auto& hash : workflowHashes) {
-    auto s = store_->workflowSource(hash);
+    auto s = store_->workflows().source(hash);
     if (!s) return Status::failedPrecondition("the workflow definition " + hash.substr(0, 16) + "... a run used is not in the store");
     workflows[hash] = *s;
     selection.sources[hash] = merkle::toHex(merkle::sha256(*s));
@@ -392,7 +394,7 @@ Result<Json> AuditService::exportBundle(const std::string& runId, TimePoint sinc
     consistency.push_back({{"size", earlier.size}, {"root", earlier.root}, {"key_id", earlier.keyId}, {"proof", proof}});
   }
   Json keys = Json::array();
-  if (auto ks = store_->auditKeys()) {
+  if (auto ks = store_->audit().keys()) {
     for (const auto& k : *ks) keys.push_back({{"key_id", k.keyId}, {"public_key", k.publicPem}});
   }
   return Json{{"format", kBundleFormat},

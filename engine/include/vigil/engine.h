@@ -84,6 +84,7 @@ struct EngineMetrics {
   uint64_t committedInputs = 0;
   uint64_t failedCommits = 0;
   uint64_t deferredInputs = 0;  // left by a batch that reached its time slice, for the next
+  uint64_t conflictedInputs = 0;  // applied again because another writer had moved their run on
 };
 
 // Whether the engine can take work now: what /readyz reports.

@@ -3,6 +3,8 @@
 // commit are calls dispatched and waiting callers told, so nothing acts on state that a
 // crash could still take back.
 #include <algorithm>
+#include <functional>
+#include <set>
 
 #include "engine_impl.h"
 
@@ -133,7 +135,7 @@ Result<std::shared_ptr<const RunMachine>> EngineImpl::machineForCurrentArea(cons
     if (it != byHash_.end()) return it->second;
   }
   // A run pinned to a definition this process has not published: load it from the store.
-  auto source = o_.store->workflowSource(hash);
+  auto source = o_.store->workflows().source(hash);
   if (!source) return source.status();
   auto loaded = loadWorkflow(*source, "workflow " + hash.substr(0, 12));
   if (!loaded.ok()) return Status::internal("stored workflow " + hash.substr(0, 12) + " no longer loads");
@@ -175,7 +177,7 @@ Result<EngineImpl::LiveRun*> EngineImpl::live(const std::string& runId, std::map
   if (c != created.end()) return &c->second;
   auto it = cache_.find(runId);
   if (it != cache_.end()) return &it->second;
-  auto loaded = o_.store->loadRun(runId);
+  auto loaded = o_.store->runs().load(runId);
   if (!loaded) return loaded.status();
   if (!loaded->has_value()) return Status::notFound("no run " + runId);
   auto machine = machineForHash((*loaded)->workflowHash, (*loaded)->areaHash);
@@ -185,7 +187,7 @@ Result<EngineImpl::LiveRun*> EngineImpl::live(const std::string& runId, std::map
 }
 
 bool EngineImpl::runExists(const std::string& runId) {
-  auto r = o_.store->runExists(runId);
+  auto r = o_.store->runs().exists(runId);
   return !r.isOk() || *r;  // when unsure, do not start a second run with this id
 }
 
@@ -199,26 +201,30 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   std::map<std::string, size_t> writeOf;          // run id -> index in batch.runs
   std::map<std::string, LiveRun> created;         // runs started in this batch
   std::vector<CallJob> toDispatch;
-  std::vector<std::pair<std::shared_ptr<std::promise<Status>>, Status>> replies;
   std::deque<EngineInput> work(std::make_move_iterator(batchInputs.begin()), std::make_move_iterator(batchInputs.end()));
-  std::vector<EngineInput> external;  // to retry if the commit fails
+  // Every input taken, with what it came to: answered, retried or dropped by what the commit says.
+  std::vector<Applied> applied;
+  applied.reserve(work.size());
 
-  auto record = [&](const std::string& runId, Transition t, bool isNew) {
-    if (t.events.empty() && t.commands.empty()) return;
+  auto writeFor = [&](const std::string& runId) -> RunWrite& {
     auto [it, fresh] = writeOf.emplace(runId, batch.runs.size());
     if (fresh) batch.runs.push_back(RunWrite{});
-    RunWrite& w = batch.runs[it->second];
+    return batch.runs[it->second];
+  };
+  auto record = [&](const std::string& runId, Transition t, bool isNew) {
+    if (t.events.empty() && t.commands.empty()) return;
+    RunWrite& w = writeFor(runId);
     w.created = w.created || isNew;
     for (auto& e : t.events) w.events.push_back(std::move(e));
     LiveRun* lr = *live(runId, created);
     for (auto& c : t.commands) {
       switch (c.kind) {
         case Command::Kind::kCallConnector:
-          batch.addWork.push_back(WorkItem{runId, c.step, c.attempt, commandJson(c)});
+          w.addWork.push_back(WorkItem{runId, c.step, c.attempt, commandJson(c)});
           toDispatch.push_back(CallJob{runId, std::move(c)});
           break;
         case Command::Kind::kSetTimer:
-          batch.addTimers.push_back(TimerItem{runId, c.step, c.attempt, timerKindText(c.timer), c.due});
+          w.addTimers.push_back(TimerItem{runId, c.step, c.attempt, timerKindText(c.timer), c.due});
           break;
         case Command::Kind::kStartChild: {
           EngineInput child;
@@ -228,6 +234,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
           child.payload = c.input;
           child.startedBy = lr->state.startedBy;
           child.parent = runId;
+          child.derived = true;
           work.push_back(std::move(child));
           break;
         }
@@ -238,6 +245,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
             up.runId = lr->state.parentRun;
             up.step = runId.substr(lr->state.parentRun.size() + 1);
             up.payload = c.input;
+            up.derived = true;
             work.push_back(std::move(up));
           }
           break;
@@ -283,6 +291,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
           up.runId = in.parent;
           up.step = in.runId.substr(in.parent.size() + 1);
           up.payload = {{"status", "failed"}, {"error", {{"message", "workflow '" + in.workflow + "' is not published"}}}};
+          up.derived = true;
           work.push_back(std::move(up));
         }
       } else if (cache_.count(in.runId) != 0 || created.count(in.runId) != 0 || runExists(in.runId)) {
@@ -303,17 +312,14 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
         // one that wrote its last event (a restart after the wall clock was stepped back).
         const TimePoint now = std::max(batchNow, r.state.updatedAt);
         Transition t;
-        bool keep = false;  // kept, not copied, for a retry should the commit be refused
         switch (in.kind) {
           case EngineInput::Kind::kCallResult:
             t = r.machine->onCallResult(r.state, in.step, in.attempt, in.outcome, now);
-            batch.removeWork.push_back(WorkItem{in.runId, in.step, in.attempt, Json()});
-            keep = true;
+            writeFor(in.runId).removeWork.push_back(WorkItem{in.runId, in.step, in.attempt, Json()});
             break;
           case EngineInput::Kind::kTimer:
             t = r.machine->onTimer(r.state, in.step, in.attempt, timerKindFrom(in.timer.kind), now);
-            batch.removeTimers.push_back(in.timer);
-            keep = true;
+            writeFor(in.runId).removeTimers.push_back(in.timer);
             break;
           case EngineInput::Kind::kApproval:
             t = r.machine->onApproval(r.state, in.step, in.approval, now);
@@ -334,34 +340,37 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
             break;
         }
         record(in.runId, std::move(t), false);
-        if (keep) {
-          if (in.done) replies.emplace_back(in.done, result);
-          external.push_back(std::move(in));
-          continue;
-        }
       }
     }
-    if (in.done) replies.emplace_back(in.done, result);
+    applied.push_back(Applied{std::move(in), std::move(result)});
   }
 
   // Snapshots are taken once per run, after all of its inputs in this batch; so are the
   // inbox rows of runs whose approvals (or whose end) changed.
+  // A write with no events only consumes work or a timer: its row is not rewritten.
   std::vector<RunCommitted> committedRuns;
   for (auto& [id, idx] : writeOf) {
     RunWrite& w = batch.runs[idx];
     auto lr = live(id, created);
     w.state = &(*lr)->state;
+    if (w.events.empty()) continue;
     w.snapshotText = w.state->toJson().dump();
     const bool approvals = touchesApprovals(w);
-    if (approvals) {
-      for (auto& row : approvalRowsOf(*w.state)) batch.approvals.push_back(std::move(row));
-    }
+    if (approvals) w.approvals = approvalRowsOf(*w.state);
     committedRuns.push_back({id, w.state->status, w.state->lastSeq, approvals});
-    appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, o_.connectors.get(), batchNow, &batch.audit);
+    appendAuditEntries(w, (*lr)->machine->workflow(), o_.subjectKey, o_.connectors.get(), batchNow, &w.audit);
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  Status committed = batch.empty() ? Status::ok() : o_.store->commit(batch);
+  Result<CommitReport> report = batch.empty() ? Result<CommitReport>(CommitReport{}) : o_.store->commit(batch);
+  const Status committed = report.status();
+  // Families another writer moved on: nothing of theirs was stored, so nothing of theirs is
+  // acted on; their inputs are applied again to what the store now holds.
+  std::set<std::string> conflicted;
+  if (committed) {
+    for (const auto& id : report->conflicted) conflicted.insert(runFamily(id));
+  }
+  auto lost = [&](const std::string& runId) { return !conflicted.empty() && conflicted.count(runFamily(runId)) != 0; };
   if (!batch.empty() && committed) {
     std::lock_guard lock(metricsMu_);
     metrics_.commitSeconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -374,24 +383,31 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     // committed one: it is remembered with this commit's number until every such poll ends.
     std::lock_guard lock(inMu_);
     if (committed && !timersTaken.empty()) ++timerCommits_;
+    std::set<std::string> timersLost;
+    for (const auto& a : applied) {
+      if (a.in.kind == EngineInput::Kind::kTimer && lost(a.in.runId)) timersLost.insert(timerKey(a.in.timer));
+    }
     for (const auto& k : timersTaken) {
       firing_.erase(k);
-      if (committed) committedTimers_[k] = timerCommits_;
+      if (committed && timersLost.count(k) == 0) committedTimers_[k] = timerCommits_;
     }
   }
   if (!committed) {
     for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store
-    for (auto& [p, s] : replies) p->set_value(committed);  // not acknowledged: the caller hears so
+    for (auto& a : applied) {
+      if (a.in.done) a.in.done->set_value(committed);  // not acknowledged: the caller hears so
+    }
     std::lock_guard lock(inMu_);
     // Results and timers were acknowledged when their work was committed: they wait, in
     // order and ahead of newer inputs, until the store takes writes again.
     // Timers stay in the store and the timer poll delivers them again; only call results,
     // which nothing else holds, are queued (re-queuing timers too would pile up copies).
     size_t kept = 0;
-    for (auto it = external.rbegin(); it != external.rend(); ++it) {
-      if (it->kind == EngineInput::Kind::kTimer) continue;
-      ++it->retries;
-      inputs_.push_front(std::move(*it));
+    for (auto it = applied.rbegin(); it != applied.rend(); ++it) {
+      if (it->in.kind != EngineInput::Kind::kCallResult) continue;
+      ++it->in.retries;
+      it->in.done.reset();  // answered above
+      inputs_.push_front(std::move(it->in));
       ++kept;
     }
     if (!storeFailing_) {
@@ -416,8 +432,9 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     storeError_.clear();
     backoff_ = std::chrono::milliseconds(0);
   }
+  if (!conflicted.empty()) requeueConflicted(applied, lost);
   for (auto& [id, lr] : created) {
-    cache_[id] = std::move(lr);
+    if (!lost(id)) cache_[id] = std::move(lr);
   }
   // Parked and finished runs leave memory; they are read back from their snapshot.
   for (auto it = cache_.begin(); it != cache_.end();) {
@@ -427,9 +444,41 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
       ++it;
     }
   }
-  for (auto& job : toDispatch) dispatch(std::move(job));
-  for (auto& [p, s] : replies) p->set_value(s);
+  for (auto& job : toDispatch) {
+    if (!lost(job.runId)) dispatch(std::move(job));
+  }
+  for (auto& a : applied) {
+    if (a.in.done) a.in.done->set_value(a.result);
+  }
+  if (!conflicted.empty()) {
+    std::erase_if(committedRuns, [&](const RunCommitted& r) { return lost(r.runId); });
+  }
   if (o_.onCommitted && !committedRuns.empty()) o_.onCommitted(committedRuns);
+}
+
+// The inputs of run families whose commit conflicted: the runs leave memory (another writer
+// holds newer history), and each input the batch was given (not one a transition caused,
+// which the retry causes again) goes back to the front of the queue, in order, to be applied
+// to the stored run. Timers are not queued: they are still in the store, still due. An input
+// that keeps conflicting is refused rather than retried without end.
+void EngineImpl::requeueConflicted(std::vector<Applied>& applied, const std::function<bool(const std::string&)>& lost) {
+  constexpr int kMaxConflictRetries = 8;
+  std::vector<EngineInput> again;
+  for (auto& a : applied) {
+    if (a.in.kind == EngineInput::Kind::kAudit || !lost(a.in.runId)) continue;
+    cache_.erase(a.in.runId);
+    if (a.in.derived || a.in.kind == EngineInput::Kind::kTimer) continue;
+    if (a.in.retries >= kMaxConflictRetries) {
+      a.result = Status::failedPrecondition("run " + a.in.runId + " kept being changed by another writer; try again");
+      continue;
+    }
+    ++a.in.retries;
+    again.push_back(std::move(a.in));  // with its reply: answered when the retry commits
+  }
+  std::lock_guard lock(inMu_);
+  for (auto it = again.rbegin(); it != again.rend(); ++it) inputs_.push_front(std::move(*it));
+  std::lock_guard m(metricsMu_);
+  metrics_.conflictedInputs += again.size();
 }
 
 }  // namespace vigil

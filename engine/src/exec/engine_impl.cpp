@@ -41,7 +41,7 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineOptions options) {
 }
 
 Status EngineImpl::publish(std::shared_ptr<const Workflow> workflow, const std::string& source) {
-  Status s = o_.store->putWorkflow(workflow->hash, workflow->name, workflow->version, source);
+  Status s = o_.store->workflows().put(workflow->hash, workflow->name, workflow->version, source);
   if (!s) return s;
   auto machine = std::make_shared<const RunMachine>(workflow, o_.area);
   std::lock_guard lock(wfMu_);
@@ -62,7 +62,7 @@ Status EngineImpl::start() {
   for (int i = 0; i < o_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
   // Every call recorded but not answered may or may not have happened: do it again with
   // the same idempotency key and let the other side deduplicate.
-  auto work = o_.store->pendingWork();
+  auto work = o_.store->work().pending();
   if (!work) return work.status();
   for (auto& w : *work) {
     Command c;
@@ -163,7 +163,7 @@ Status EngineImpl::actOnApproval(const std::string& runId, const std::string& st
   return submit(std::move(in), true);
 }
 
-Result<std::optional<RunState>> EngineImpl::run(const std::string& runId) { return o_.store->loadRun(runId); }
+Result<std::optional<RunState>> EngineImpl::run(const std::string& runId) { return o_.store->runs().load(runId); }
 
 Status EngineImpl::appendAudit(std::vector<AuditEntry> entries) {
   EngineInput in;
@@ -186,7 +186,7 @@ Result<size_t> EngineImpl::fireDueTimers() {
     std::lock_guard lock(inMu_);
     commitsBefore = timerCommits_;
   }
-  auto due = o_.store->dueTimers(now(), 10000);
+  auto due = o_.store->work().dueTimers(now(), 10000);
   if (!due) return due.status();
   size_t fired = 0;
   {

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <atomic>
 #include <map>
@@ -33,6 +34,13 @@ struct EngineInput {
   std::string parent;
   std::shared_ptr<std::promise<Status>> done;  // resolved once the effects are durable
   int retries = 0;
+  bool derived = false;  // caused by another input's transition in the same batch (a child's start or end)
+};
+
+// An input the committer took, and what applying it came to (sent once the commit decides).
+struct Applied {
+  EngineInput in;
+  Status result;
 };
 
 // audit_entries.cpp: the audit records of one committed run transition.
@@ -79,6 +87,7 @@ class EngineImpl final : public Engine {
   void committerLoop();
   void processBatch(std::vector<EngineInput>& inputs);
   void deferInputs(std::vector<EngineInput> later);
+  void requeueConflicted(std::vector<Applied>& applied, const std::function<bool(const std::string&)>& lost);
   bool runExists(const std::string& runId);
   Result<LiveRun*> live(const std::string& runId, std::map<std::string, LiveRun>& created);
   Result<std::shared_ptr<const RunMachine>> machineForHash(const std::string& hash, const std::string& areaHash);

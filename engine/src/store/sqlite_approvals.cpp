@@ -2,14 +2,13 @@
 // at each commit.
 #include "sqlite_approvals.h"
 
+#include "sqlite_concerns.h"
+
 #include <functional>
 #include <limits>
 
 namespace vigil::sqlite {
 namespace {
-
-long long ms(TimePoint t) { return t.time_since_epoch().count(); }
-TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
 
 // ",a,b," so that "contains role r" is `LIKE '%,r,%'` and no name can match a part of another.
 std::string joinList(const std::vector<std::string>& v) {
@@ -333,6 +332,32 @@ std::optional<TimePoint> approvalOpenedAt(StatementCache& db, const std::string&
   q.bind(3, user);
   if (!q.executeStep()) return std::nullopt;
   return fromMs(q.getColumn(0).getInt64());
+}
+
+}  // namespace vigil::sqlite
+
+namespace vigil::sqlite {
+
+Result<ApprovalPage> SqliteApprovalIndex::list(const ApprovalFilter& filter) {
+  return db_.locked("listing approvals", [&] { return listApprovals(db_.writer, filter); });
+}
+Result<std::optional<ApprovalRow>> SqliteApprovalIndex::find(const std::string& runId, const std::string& step) {
+  return db_.locked("reading an approval", [&] { return findApproval(db_.writer, runId, step); });
+}
+Result<std::vector<ApprovalStats>> SqliteApprovalIndex::stats(TimePoint now) {
+  return db_.locked("approval statistics", [&] { return approvalStats(db_.writer, now); });
+}
+Result<std::vector<DecisionStats>> SqliteApprovalIndex::decisionStats(DecisionStats::By by,
+                                                                      std::chrono::milliseconds quickWithin) {
+  return db_.locked("decision statistics", [&] { return sqlite::decisionStats(db_.writer, by, quickWithin); });
+}
+Result<TimePoint> SqliteApprovalIndex::recordOpened(const std::string& runId, const std::string& step,
+                                                    const std::string& user, TimePoint at) {
+  return db_.locked("recording an approval view", [&] { return recordApprovalOpened(db_.writes, runId, step, user, at); });
+}
+Result<std::optional<TimePoint>> SqliteApprovalIndex::openedAt(const std::string& runId, const std::string& step,
+                                                               const std::string& user) {
+  return db_.locked("reading an approval view", [&] { return approvalOpenedAt(db_.writes, runId, step, user); });
 }
 
 }  // namespace vigil::sqlite

@@ -3,6 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <limits>
+
 namespace vigil::sqlite {
 namespace {
 
@@ -141,6 +144,21 @@ void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entri
   }
 }
 
+void AuditLog::catchUp(SQLite::Database& db) {
+  if (!after_) after_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
+  SQLite::Statement& q = *after_;
+  q.reset();
+  q.bind(1, static_cast<int64_t>(size_));
+  while (q.executeStep()) {
+    auto h = merkle::fromHex(q.getColumn(1).getString());
+    if (!h) throw SQLite::Exception("audit record " + q.getColumn(0).getString() + " has a damaged hash", SQLITE_CORRUPT);
+    tree_.append(*h);
+    size_ = static_cast<uint64_t>(q.getColumn(0).getInt64());
+    head_ = q.getColumn(1).getString();
+  }
+  q.reset();
+}
+
 void AuditLog::commitTail() {
   if (!pending_) return;
   size_ = pendingSize_;
@@ -197,7 +215,8 @@ std::vector<AuditRecord> readAuditRecords(SQLite::Database& db, const std::strin
                        : " AND time >= ? AND (run_id = ? OR run_id LIKE ? ESCAPE '\\')";
   sql += " ORDER BY seq";
   SQLite::Statement q(db, sql);
-  q.bind(1, static_cast<int64_t>(maxSeq));
+  // SQLite's integers are signed: a larger bound means "every record".
+  q.bind(1, static_cast<int64_t>(std::min<uint64_t>(maxSeq, std::numeric_limits<int64_t>::max())));
   q.bind(2, static_cast<int64_t>(since.time_since_epoch().count()));
   if (!runId.empty()) {
     q.bind(3, runId);

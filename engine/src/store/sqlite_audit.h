@@ -16,6 +16,10 @@ class AuditLog {
  public:
   // Reads the head and resumes the tree from the latest checkpoint.
   void load(SQLite::Database& db);
+  // Takes in the records another connection appended since (none, nearly always: one index
+  // probe). Called at the start of every write transaction, once it holds the write lock,
+  // so that two writers on one file extend one chain rather than fork it.
+  void catchUp(SQLite::Database& db);
 
   // Seals and inserts entries after the head. Call commitTail() once the transaction has
   // committed, or rollbackTail() if it failed, so memory matches the file.
@@ -33,6 +37,7 @@ class AuditLog {
 
  private:
   std::unique_ptr<SQLite::Statement> insert_;
+  std::unique_ptr<SQLite::Statement> after_;  // catchUp's
   uint64_t size_ = 0;
   std::string head_ = kAuditGenesis;
   merkle::TreeBuilder tree_;
