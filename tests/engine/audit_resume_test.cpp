@@ -31,7 +31,7 @@ std::vector<AuditEntry> accessRecords(int n, int from) {
 
 // Appends `n` records through a store opened on `dir`, signs a checkpoint, and closes it.
 void appendAndSign(const std::filesystem::path& dir, int n, int from, const SigningKey& key) {
-  auto store = openSqliteStore(dir.string());
+  auto store = testing::openTestStore(dir);
   REQUIRE(store.isOk());
   REQUIRE((*store)->audit().append(accessRecords(n, from)).isOk());
   auto c = (*store)->audit().checkpoint(key, TimePoint(std::chrono::milliseconds(1'800'000'000'000LL + from)), "vigil.test/audit");

@@ -432,7 +432,14 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     storeError_.clear();
     backoff_ = std::chrono::milliseconds(0);
   }
-  if (!conflicted.empty()) requeueConflicted(applied, lost);
+  if (!conflicted.empty()) {
+    // Memory ran ahead of the store for every run of those families, not only the ones
+    // with an input of their own (a parent a child's end moved on, a child just started).
+    for (auto& [id, idx] : writeOf) {
+      if (lost(id)) cache_.erase(id);
+    }
+    requeueConflicted(applied, lost);
+  }
   for (auto& [id, lr] : created) {
     if (!lost(id)) cache_[id] = std::move(lr);
   }
@@ -456,8 +463,8 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   if (o_.onCommitted && !committedRuns.empty()) o_.onCommitted(committedRuns);
 }
 
-// The inputs of run families whose commit conflicted: the runs leave memory (another writer
-// holds newer history), and each input the batch was given (not one a transition caused,
+// The inputs of run families whose commit conflicted (their runs have left memory: another
+// writer holds newer history): each input the batch was given (not one a transition caused,
 // which the retry causes again) goes back to the front of the queue, in order, to be applied
 // to the stored run. Timers are not queued: they are still in the store, still due. An input
 // that keeps conflicting is refused rather than retried without end.
@@ -466,13 +473,12 @@ void EngineImpl::requeueConflicted(std::vector<Applied>& applied, const std::fun
   std::vector<EngineInput> again;
   for (auto& a : applied) {
     if (a.in.kind == EngineInput::Kind::kAudit || !lost(a.in.runId)) continue;
-    cache_.erase(a.in.runId);
     if (a.in.derived || a.in.kind == EngineInput::Kind::kTimer) continue;
-    if (a.in.retries >= kMaxConflictRetries) {
+    if (a.in.conflicts >= kMaxConflictRetries) {
       a.result = Status::failedPrecondition("run " + a.in.runId + " kept being changed by another writer; try again");
       continue;
     }
-    ++a.in.retries;
+    ++a.in.conflicts;
     again.push_back(std::move(a.in));  // with its reply: answered when the retry commits
   }
   std::lock_guard lock(inMu_);

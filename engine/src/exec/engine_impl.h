@@ -33,7 +33,8 @@ struct EngineInput {
   std::string startedBy;
   std::string parent;
   std::shared_ptr<std::promise<Status>> done;  // resolved once the effects are durable
-  int retries = 0;
+  int retries = 0;    // commits that failed while it was queued
+  int conflicts = 0;  // commits that left its run out (another writer had moved it on)
   bool derived = false;  // caused by another input's transition in the same batch (a child's start or end)
 };
 
