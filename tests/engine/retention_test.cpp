@@ -60,7 +60,9 @@ TEST_CASE("retention erases expired runs' personal data and the chain still veri
   const TimePoint now = f.clock->now();
   auto erased = eraseExpiredRuns(*f.store, "kept", now - std::chrono::hours(24 * 30), now, "retention: kept keeps 30d", 100);
   REQUIRE(erased.isOk());
-  CHECK(std::set<std::string>(erased->begin(), erased->end()) == std::set<std::string>{old1, old2});
+  CHECK(erased->candidates == 2);
+  CHECK(erased->skipped.empty());
+  CHECK(std::set<std::string>(erased->erased.begin(), erased->erased.end()) == std::set<std::string>{old1, old2});
 
   for (const auto& id : {old1, old2}) {
     auto events = f.store->runs().events(id);
@@ -96,7 +98,8 @@ TEST_CASE("retention erases expired runs' personal data and the chain still veri
   }
   auto again = eraseExpiredRuns(*f.store, "kept", now - std::chrono::hours(24 * 30), now, "retention", 100);
   REQUIRE(again.isOk());
-  CHECK(again->empty());  // erased once
+  CHECK(again->candidates == 0);  // erased once
+  CHECK(again->erased.empty());
 
   REQUIRE(f.store->audit().checkpoint(*key, now, "vigil.test/audit").isOk());
   f.engine->stop();

@@ -249,13 +249,14 @@ size_t AuditService::sweepRetention() {
     const TimePoint cutoff = now - std::chrono::hours(24) * days;
     const std::string why = "retention: " + workflow + " keeps personal data " + std::to_string(days) + " days";
     for (int batch = 0; batch < 1000; ++batch) {  // bounded: 500,000 runs a sweep
-      auto erased = eraseExpiredRuns(*store_, workflow, cutoff, now, why, 500);
-      if (!erased) {
-        log_->error("retention of {} stopped: {}", workflow, erased.status().message());
+      auto pass = eraseExpiredRuns(*store_, workflow, cutoff, now, why, 500);
+      if (!pass) {
+        log_->error("retention of {} stopped: {}", workflow, pass.status().message());
         break;
       }
-      total += erased->size();
-      if (erased->size() < 500) break;
+      total += pass->erased.size();
+      for (const auto& [id, reason] : pass->skipped) log_->warn("retention left run {} as it is: {}", id, reason);
+      if (pass->candidates < 500 || pass->erased.empty()) break;  // none left, or only ones to leave
     }
   }
   if (total > 0) log_->info("retention erased the personal data of {} finished run(s)", total);

@@ -372,10 +372,12 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   }
   auto lost = [&](const std::string& runId) { return !conflicted.empty() && conflicted.count(runFamily(runId)) != 0; };
   if (!batch.empty() && committed) {
+    size_t leftOut = 0;
+    for (const auto& a : applied) leftOut += (a.in.kind != EngineInput::Kind::kAudit && !a.in.derived && lost(a.in.runId)) ? 1 : 0;
     std::lock_guard lock(metricsMu_);
     metrics_.commitSeconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     ++metrics_.commits;
-    metrics_.committedInputs += batchInputs.size() - deferred;
+    metrics_.committedInputs += batchInputs.size() - deferred - leftOut;
   }
   {
     // Committed, the timers' rows are gone; refused, they are still due and the poll may
@@ -433,11 +435,9 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     backoff_ = std::chrono::milliseconds(0);
   }
   if (!conflicted.empty()) {
-    // Memory ran ahead of the store for every run of those families, not only the ones
-    // with an input of their own (a parent a child's end moved on, a child just started).
-    for (auto& [id, idx] : writeOf) {
-      if (lost(id)) cache_.erase(id);
-    }
+    // Every run of those families leaves memory, not only the ones this batch wrote: the
+    // other writer may have moved any of them on.
+    std::erase_if(cache_, [&](const auto& kv) { return lost(kv.first); });
     requeueConflicted(applied, lost);
   }
   for (auto& [id, lr] : created) {
@@ -466,15 +466,17 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
 // The inputs of run families whose commit conflicted (their runs have left memory: another
 // writer holds newer history): each input the batch was given (not one a transition caused,
 // which the retry causes again) goes back to the front of the queue, in order, to be applied
-// to the stored run. Timers are not queued: they are still in the store, still due. An input
-// that keeps conflicting is refused rather than retried without end.
+// to the stored run. Timers are not queued: they are still in the store, still due. A
+// person's input that keeps conflicting is refused (they hear so and may try again); a call
+// result is always queued again, since nothing else holds it and each conflict means the
+// other writer made progress.
 void EngineImpl::requeueConflicted(std::vector<Applied>& applied, const std::function<bool(const std::string&)>& lost) {
   constexpr int kMaxConflictRetries = 8;
   std::vector<EngineInput> again;
   for (auto& a : applied) {
     if (a.in.kind == EngineInput::Kind::kAudit || !lost(a.in.runId)) continue;
     if (a.in.derived || a.in.kind == EngineInput::Kind::kTimer) continue;
-    if (a.in.conflicts >= kMaxConflictRetries) {
+    if (a.in.done && a.in.conflicts >= kMaxConflictRetries) {
       a.result = Status::failedPrecondition("run " + a.in.runId + " kept being changed by another writer; try again");
       continue;
     }

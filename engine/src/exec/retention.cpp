@@ -28,7 +28,7 @@ Result<ErasedRun> prepareErasure(Store& store, const std::string& runId, TimePoi
   if (!state->has_value()) return Status::notFound("run " + runId + " is gone");
   auto events = store.runs().events(runId);
   if (!events) return events.status();
-  auto records = store.audit().records(runId, TimePoint{}, std::numeric_limits<uint64_t>::max());
+  auto records = store.audit().records(runId, TimePoint::min(), std::numeric_limits<uint64_t>::max());
   if (!records) return records.status();
   ErasedRun e;
   e.runId = runId;
@@ -52,27 +52,40 @@ Result<ErasedRun> prepareErasure(Store& store, const std::string& runId, TimePoi
 
 }  // namespace
 
-Result<std::vector<std::string>> eraseExpiredRuns(Store& store, const std::string& workflow, TimePoint endedBefore,
-                                                  TimePoint now, const std::string& why, size_t max) {
+Result<RetentionPass> eraseExpiredRuns(Store& store, const std::string& workflow, TimePoint endedBefore, TimePoint now,
+                                       const std::string& why, size_t max) {
   auto due = store.runs().endedBefore(workflow, endedBefore, max);
   if (!due) return due.status();
-  std::vector<std::string> erased;
+  RetentionPass pass;
+  pass.candidates = due->size();
   for (const auto& id : *due) {
     auto family = store.runs().family(id);
     if (!family) return family.status();
     // A payload is accepted as erased only where an erasure record of its own run covers it.
     Erasure erasure;
+    Status prepared = Status::ok();
     for (const auto& member : *family) {
       auto e = prepareErasure(store, member, now, why);
-      if (!e) return e.status();
+      if (!e) {
+        prepared = e.status();
+        break;
+      }
       erasure.runs.push_back(std::move(e).value());
     }
+    if (prepared.code() == Status::Code::kInternal || prepared.code() == Status::Code::kNotFound) {
+      pass.skipped.emplace_back(id, prepared.message());  // one damaged run does not stop the rest
+      continue;
+    }
+    if (!prepared) return prepared;
     Status s = store.erase(erasure);
-    if (s.code() == Status::Code::kFailedPrecondition) continue;  // changed meanwhile: the next pass
+    if (s.code() == Status::Code::kFailedPrecondition) {
+      pass.skipped.emplace_back(id, s.message());
+      continue;
+    }
     if (!s) return s;
-    erased.push_back(id);
+    pass.erased.push_back(id);
   }
-  return erased;
+  return pass;
 }
 
 }  // namespace vigil

@@ -147,7 +147,10 @@ void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entri
 void AuditLog::catchUp(SQLite::Database& db) {
   if (!after_) after_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
   SQLite::Statement& q = *after_;
-  q.reset();
+  if (q.tryReset() != SQLITE_OK) {  // a failed step's error is not raised again here
+    after_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
+    return catchUp(db);
+  }
   q.bind(1, static_cast<int64_t>(size_));
   while (q.executeStep()) {
     auto h = merkle::fromHex(q.getColumn(1).getString());
@@ -156,7 +159,7 @@ void AuditLog::catchUp(SQLite::Database& db) {
     size_ = static_cast<uint64_t>(q.getColumn(0).getInt64());
     head_ = q.getColumn(1).getString();
   }
-  q.reset();
+  q.tryReset();
 }
 
 void AuditLog::commitTail() {

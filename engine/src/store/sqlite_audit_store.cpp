@@ -14,6 +14,9 @@ Status SqliteAuditStore::append(const std::vector<AuditEntry>& entries) {
   } catch (const SQLite::Exception& e) {
     db_.chain.rollbackTail();
     return Status::ioError(std::string("appending to the audit trail, nothing stored: ") + e.what());
+  } catch (const std::exception& e) {
+    db_.chain.rollbackTail();
+    return Status::internal(std::string("appending to the audit trail, nothing stored: ") + e.what());
   }
 }
 

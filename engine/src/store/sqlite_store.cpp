@@ -40,8 +40,12 @@ WriteTransaction::WriteTransaction(Db& db) : db_(db) {
   try {
     db_.chain.catchUp(db_.writer);
   } catch (...) {
-    db_.writer.exec("ROLLBACK");
     open_ = false;
+    try {
+      db_.writer.exec("ROLLBACK");
+    } catch (const SQLite::Exception&) {
+      // SQLite already rolled back: nothing is left open.
+    }
     throw;
   }
 }
@@ -127,6 +131,9 @@ class SqliteStore final : public Store {
     } catch (const SQLite::Exception& e) {
       db_.chain.rollbackTail();
       return Status::ioError(std::string("commit failed, nothing stored: ") + e.what());
+    } catch (const std::exception& e) {  // a value that cannot be written (JSON text): the same, nothing stored
+      db_.chain.rollbackTail();
+      return Status::internal(std::string("commit failed, nothing stored: ") + e.what());
     }
   }
 
@@ -136,8 +143,10 @@ class SqliteStore final : public Store {
       sqlite::WriteTransaction tx(db_);
       std::vector<AuditEntry> records;
       for (const auto& m : erasure.runs) {
+        // The family's top-level run must have ended; its sub-workflow runs go with it as
+        // they are (a cancelled parent does not end its children).
         auto r = db_.writes("UPDATE runs SET snapshot = ?, erased_at = ? WHERE id = ? AND erased_at IS NULL"
-                            " AND status IN ('completed', 'failed', 'cancelled')");
+                            " AND (parent <> '' OR status IN ('completed', 'failed', 'cancelled'))");
         r->bind(1, m.minimalSnapshot);
         r->bind(2, static_cast<int64_t>(sqlite::ms(m.record.time)));
         r->bind(3, m.runId);
@@ -160,6 +169,9 @@ class SqliteStore final : public Store {
     } catch (const SQLite::Exception& e) {
       db_.chain.rollbackTail();
       return Status::ioError(std::string("erasing runs, nothing erased: ") + e.what());
+    } catch (const std::exception& e) {
+      db_.chain.rollbackTail();
+      return Status::internal(std::string("erasing runs, nothing erased: ") + e.what());
     }
   }
 

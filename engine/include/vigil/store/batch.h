@@ -66,8 +66,9 @@ inline std::string runFamily(const std::string& runId) { return runId.substr(0, 
 // Retention's erasure of one ended run and its sub-workflow runs, in one transaction: each
 // member's audit payloads and first-open times go, its row keeps `minimalSnapshot`, and
 // `record` (kind "erasure") says what went. The engine decides all of it (retention.cpp);
-// a store refuses the whole erasure, storing nothing, when a member's run is missing, not
-// ended, already erased, or holds a different number of payloads than `auditPayloads`.
+// a store refuses the whole erasure, storing nothing, when a member's run is missing or
+// already erased, the top-level run has not ended, or a member holds a different number of
+// payloads than `auditPayloads`.
 struct ErasedRun {
   std::string runId;
   std::string minimalSnapshot;
