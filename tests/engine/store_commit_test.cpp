@@ -90,12 +90,6 @@ TEST_CASE("a commit leaves out the run families another writer moved on and stor
     CHECK(report->conflicted.empty());
   }
   REQUIRE(a.status == RunStatus::kWaiting);
-  // Writer one has read run-a (its read is kept: a task page and a decision read a run
-  // several times): what it reads after writer two moves the run on must not be that.
-  auto seen = one.store->runs().load("run-a");
-  REQUIRE(seen.isOk());
-  REQUIRE(seen->has_value());
-  CHECK((*seen)->lastSeq == a.lastSeq);
 
   // Writer two decides run-a from what is stored.
   auto stored = two.store->runs().load("run-a");
@@ -155,9 +149,6 @@ TEST_CASE("a commit leaves out the run families another writer moved on and stor
     REQUIRE(runA->has_value());
     CHECK((*runA)->lastSeq == a2.lastSeq);
     CHECK((*runA)->status == RunStatus::kCompleted);
-    auto eventsA = one.store->runs().events("run-a");
-    REQUIRE(eventsA.isOk());
-    CHECK(eventsA->size() == a2.lastSeq);
     auto row = one.store->approvals().find("run-a", "review");
     REQUIRE(row.isOk());
     REQUIRE(row->has_value());

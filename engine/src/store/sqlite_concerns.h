@@ -4,7 +4,6 @@
 #pragma once
 
 #include "sqlite_db.h"
-#include "sqlite_run_cache.h"
 #include "vigil/store.h"
 
 namespace vigil::sqlite {
@@ -21,16 +20,8 @@ class SqliteRunLog final : public RunLog {
   Result<std::vector<std::string>> family(const std::string& runId) override;
 
  private:
-  // A run's history in one read: its row (erased or not, at which last_seq) and its events,
-  // from the cache when the row is where the cached read was.
-  struct History {
-    bool exists = false;
-    std::optional<RunState> erased;  // an erased run's minimal state
-    RunCache::Entry read;
-  };
-  Result<History> readHistory(const std::string& id);
+  Result<std::optional<RunState>> readRun(const std::string& id, std::vector<Event>* events);
   Db& db_;
-  RunCache cache_{256};
 };
 
 class SqliteWorkQueue final : public WorkQueue {

@@ -24,65 +24,46 @@ Result<bool> SqliteRunLog::exists(const std::string& id) {
 }
 
 Result<std::optional<RunState>> SqliteRunLog::load(const std::string& id) {
-  auto read = readHistory(id);
-  if (!read) return read.status();
-  History h = std::move(read).value();
-  if (!h.exists) return std::optional<RunState>();
-  if (h.erased) return std::move(h.erased);
-  if (h.read.state) return std::optional<RunState>(*h.read.state);
-  // The state is the fold of the chained history; the snapshot in the row is a cache for
-  // listings, which `vigil audit verify` checks against this same fold. So an edit of the
-  // row reaches no reader, no approver and no later transition. Folded outside the lock: a
-  // long run read for a page does not hold up the committer's loads of the runs it decides.
-  if (h.read.events->empty()) return Status::internal("run " + id + ": its history does not fold: it has no chained events");
-  auto st = RunState::fold(id, *h.read.events);
+  std::vector<Event> events;
+  auto read = readRun(id, &events);
+  if (!read || read->has_value() || events.empty()) return read;
+  // Folded outside the lock: a long run read for a page does not hold up the committer's
+  // loads of the runs it decides.
+  auto st = RunState::fold(id, events);
   if (!st) return Status::internal("run " + id + ": its history does not fold: " + st.status().message());
-  h.read.state = std::make_shared<const RunState>(std::move(st).value());
-  cache_.put(id, h.read);
-  return std::optional<RunState>(*h.read.state);
+  return std::optional<RunState>(std::move(st).value());
 }
 
-Result<SqliteRunLog::History> SqliteRunLog::readHistory(const std::string& id) {
+// A run's row and chained events in one read transaction: an erased run's minimal state,
+// or its events for the caller to fold (none: no such run).
+Result<std::optional<RunState>> SqliteRunLog::readRun(const std::string& id, std::vector<Event>* events) {
   std::lock_guard lock(db_.readMu);
   try {
-    // Kept in use until the events are read: the row and the history are one read. The
-    // snapshot is read only for an erased run.
-    auto use = (*db_.reads)("SELECT CASE WHEN erased_at IS NOT NULL THEN snapshot END, erased_at IS NOT NULL, last_seq"
-                            " FROM runs WHERE id = ?");
+    // Kept in use until the events are read: the row and the history are one read.
+    auto use = (*db_.reads)("SELECT snapshot, erased_at IS NOT NULL FROM runs WHERE id = ?");
     SQLite::Statement& q = *use;
     q.bind(1, id);
-    History h;
-    if (!q.executeStep()) return h;
-    h.exists = true;
+    if (!q.executeStep()) return std::optional<RunState>();
     if (q.getColumn(1).getInt() != 0) {
-      // Retention left only the minimal snapshot (its digest is in the erasure record),
-      // and the event skeleton its erasure record keeps.
+      // Retention left only the minimal snapshot (its digest is in the erasure record).
       Json j = Json::parse(q.getColumn(0).getString(), nullptr, false);
       auto st = RunState::fromJson(j);
       if (!st) return Status::internal("run " + id + " has a damaged snapshot");
-      h.erased = std::move(st).value();
-      h.read.events = std::make_shared<const std::vector<Event>>(chainedEvents(*db_.reads, id));
-      return h;
+      return std::optional<RunState>(std::move(st).value());
     }
-    const auto lastSeq = static_cast<uint64_t>(q.getColumn(2).getInt64());
-    if (auto hit = cache_.find(id, lastSeq)) {
-      h.read = std::move(*hit);
-      return h;
-    }
-    h.read.lastSeq = lastSeq;
-    h.read.events = std::make_shared<const std::vector<Event>>(chainedEvents(*db_.reads, id));
-    cache_.put(id, h.read);
-    return h;
+    // The state is the fold of the chained history; the snapshot in the row is a cache
+    // for listings, which `vigil audit verify` checks against this same fold. So an edit
+    // of the row reaches no reader, no approver and no later transition.
+    *events = chainedEvents(*db_.reads, id);
+    if (events->empty()) return Status::internal("run " + id + ": its history does not fold: it has no chained events");
+    return std::optional<RunState>();
   } catch (const SQLite::Exception& e) {
     return Status::ioError(std::string("loading run: ") + e.what());
   }
 }
 
 Result<std::vector<Event>> SqliteRunLog::events(const std::string& runId) {
-  auto h = readHistory(runId);
-  if (!h) return h.status();
-  if (!h->exists) return std::vector<Event>();
-  return *h->read.events;
+  return db_.reading("reading events", [&] { return chainedEvents(*db_.reads, runId); });
 }
 
 Result<std::vector<RunSummary>> SqliteRunLog::list(const RunFilter& f) {
