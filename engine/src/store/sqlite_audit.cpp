@@ -87,16 +87,8 @@ void AuditLog::load(SQLite::Database& db) {
       }
     }
   }
-  SQLite::Statement q(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
-  q.bind(1, static_cast<int64_t>(from));
   size_ = from;
-  while (q.executeStep()) {
-    auto h = merkle::fromHex(q.getColumn(1).getString());
-    if (!h) throw SQLite::Exception("audit record " + q.getColumn(0).getString() + " has a damaged hash", SQLITE_CORRUPT);
-    tree_.append(*h);
-    size_ = static_cast<uint64_t>(q.getColumn(0).getInt64());
-    head_ = q.getColumn(1).getString();
-  }
+  catchUp(db);  // the records after the checkpoint
   if (from > 0 && size_ == from) {
     SQLite::Statement h(db, "SELECT hash FROM audit WHERE seq = ?");
     h.bind(1, static_cast<int64_t>(from));
@@ -145,12 +137,10 @@ void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entri
 }
 
 void AuditLog::catchUp(SQLite::Database& db) {
+  // A failed step leaves its error for reset() to raise again: prepare afresh instead.
+  if (after_ && after_->tryReset() != SQLITE_OK) after_.reset();
   if (!after_) after_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
   SQLite::Statement& q = *after_;
-  if (q.tryReset() != SQLITE_OK) {  // a failed step's error is not raised again here
-    after_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
-    return catchUp(db);
-  }
   q.bind(1, static_cast<int64_t>(size_));
   while (q.executeStep()) {
     auto h = merkle::fromHex(q.getColumn(1).getString());
