@@ -41,9 +41,9 @@ void appendAndSign(const std::filesystem::path& dir, int n, int from, const Sign
 
 // The chain verifies whole, with `records` records and `checkpoints` signed checkpoints.
 void checkVerifies(const std::filesystem::path& dir, const SigningKey& key, uint64_t records, uint64_t checkpoints) {
-  auto source = openSqliteAuditSource(dir.string());
-  REQUIRE(source.isOk());
-  AuditVerdict v = verifyAudit(**source, key.publicKeyPem());
+  auto store = testing::openTestStore(dir);
+  REQUIRE(store.isOk());
+  AuditVerdict v = verifyAudit(*auditSourceOf(**store), key.publicKeyPem());
   INFO(v.problem << ": " << v.detail);
   CHECK(v.ok);
   CHECK(v.records == records);
@@ -80,6 +80,7 @@ TEST_CASE("a restart resumes the audit tree from a checkpoint, and the chain aft
 }
 
 TEST_CASE("a checkpoint frontier that does not give its signed root is not resumed from", "[audit]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   DataDir dir;
   auto key = SigningKey::generate();
   REQUIRE(key.isOk());

@@ -25,6 +25,7 @@ uint64_t firstAuditSeq(Fixture& f, const std::string& runId) {
 }  // namespace
 
 TEST_CASE("a batch past its time slice commits what it applied and queues the rest in order", "[engine][committer]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   DataDir dir;
   Fixture f(dir.path, nullptr, nullptr, "2026-11-26T09:00:00Z", [](EngineOptions& o) { o.batchSlice = 0ms; });
   f.publish(R"yaml(workflow: wide
@@ -77,6 +78,7 @@ steps:
 }
 
 TEST_CASE("timers a sliced batch deferred are not fired again by the polls meanwhile", "[engine][committer][timers]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   DataDir dir;
   Fixture f(dir.path, nullptr, nullptr, "2026-11-26T09:00:00Z", [](EngineOptions& o) { o.batchSlice = 0ms; });
   f.publish(R"yaml(workflow: escalating

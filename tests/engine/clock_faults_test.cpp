@@ -148,6 +148,7 @@ TEST_CASE("a decision taken after the clock stepped back is recorded no earlier 
 }
 
 TEST_CASE("a timer polled again while its commit is held up is delivered once", "[engine][timers][locked]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   DataDir dir;
   Fixture f(dir.path);
   f.publish(kClocked);
@@ -179,6 +180,7 @@ TEST_CASE("a timer polled again while its commit is held up is delivered once", 
 }
 
 TEST_CASE("a store locked by another writer past the busy timeout loses no acknowledged input", "[engine][store][locked]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   DataDir dir;
   Fixture f(dir.path);
   f.publish(R"yaml(workflow: pauses

@@ -201,6 +201,7 @@ TEST_CASE("a --yes decision is flagged in its recorded vote", "[approval][decisi
 }
 
 TEST_CASE("upgrading a data directory fills the votes from the runs' recorded decisions", "[approval][decisions]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   DataDir dir;
   std::vector<DecisionStats> before;
   {

@@ -189,6 +189,7 @@ steps:
 }
 
 TEST_CASE("an older data directory is upgraded in place, a newer one is refused", "[store][migration]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   DataDir dir;
   {
     SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

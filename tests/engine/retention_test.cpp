@@ -103,11 +103,9 @@ TEST_CASE("retention erases expired runs' personal data and the chain still veri
 
   REQUIRE(f.store->audit().checkpoint(*key, now, "vigil.test/audit").isOk());
   f.engine->stop();
-  auto source = openSqliteAuditSource(dir.path.string());
-  REQUIRE(source.isOk());
   // The whole store verifies: each erased payload is covered by its run's erasure record,
   // and each erased run's minimal snapshot is the one that record names.
-  AuditVerdict v = verifyDataDir(dir.path.string(), **source, key->publicKeyPem());
+  AuditVerdict v = testing::verifyTestStore(dir.path, *f.store, key->publicKeyPem());
   INFO(v.problem << ": " << v.detail);
   CHECK(v.ok);
   CHECK(v.erasedPayloads > 0);

@@ -32,6 +32,7 @@ std::string fileBytes(const std::filesystem::path& p) {
 }  // namespace
 
 TEST_CASE("a secret is filled in at the call and scrubbed from everything kept", "[secrets]") {
+  VIGIL_SQLITE_ONLY();  // it reaches into the SQLite file itself
   const std::string value = "s3cr3t-Value-4f9a1c";
   DataDir dir;
   SECTION("known secrets") {

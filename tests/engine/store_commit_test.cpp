@@ -181,9 +181,7 @@ TEST_CASE("a commit leaves out the run families another writer moved on and stor
     auto cp = two.store->audit().checkpoint(*key, t0 + std::chrono::minutes(7), "vigil.test/audit");
     REQUIRE(cp.isOk());
     REQUIRE(cp->has_value());
-    auto source = openSqliteAuditSource(dir.path.string());
-    REQUIRE(source.isOk());
-    AuditVerdict v = verifyDataDir(dir.path.string(), **source, key->publicKeyPem());
+    AuditVerdict v = testing::verifyTestStore(dir.path, *two.store, key->publicKeyPem());
     INFO(v.problem << ": " << v.detail);
     CHECK(v.ok);
   }

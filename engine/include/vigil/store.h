@@ -45,4 +45,13 @@ Result<std::unique_ptr<Store>> openSqliteStore(const std::string& dataDir);
 // Schema versions this build understands (for the migration tests and `vigil --version`).
 int sqliteSchemaVersion();
 
+// The shared store: a PostgreSQL database (libpq `conninfo`, key=value or a postgres:// URI;
+// the password apart, so it is in no string that might be logged), which several `vigil
+// serve` processes may use at once. Creates or upgrades the schema; refuses a newer one.
+Result<std::unique_ptr<Store>> openPostgresStore(const std::string& conninfo, const std::string& password);
+int postgresSchemaVersion();
+
+// The store's audit records as a verifier reads them (verifyAudit), whichever store it is.
+std::unique_ptr<AuditSource> auditSourceOf(Store& store);
+
 }  // namespace vigil

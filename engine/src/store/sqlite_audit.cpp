@@ -67,55 +67,27 @@ AuditRecord readAuditRow(SQLite::Statement& q) {
 // Runs during migrations too (before schema 9 added `note`), so it reads only what it needs.
 void AuditLog::load(SQLite::Database& db) {
   // Loaded again after an upgrade moved history into the chain: start from nothing.
-  tree_ = merkle::TreeBuilder();
-  size_ = 0;
-  head_ = kAuditGenesis;
-  uint64_t from = 0;
+  std::optional<AuditCheckpoint> latest;
   {
     SQLite::Statement q(db, "SELECT size, root, head, time, key_id, signature, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1");
-    if (q.executeStep()) {
-      AuditCheckpoint c = readCheckpoint(q);
-      std::vector<merkle::Hash> frontier;
-      for (const auto& h : c.frontier) {
-        if (auto x = merkle::fromHex(h)) frontier.push_back(*x);
-      }
-      // A frontier that does not give the root its checkpoint signed is not resumed from
-      // (the tree is rebuilt from every record): appending to it would sign wrong roots.
-      if (auto t = merkle::TreeBuilder::resume(c.size, frontier); t && merkle::toHex(t->root()) == c.root) {
-        tree_ = *t;
-        from = c.size;
-      }
-    }
+    if (q.executeStep()) latest = readCheckpoint(q);
   }
-  size_ = from;
+  head_.resume(latest);
   catchUp(db);  // the records after the checkpoint
-  if (from > 0 && size_ == from) {
-    SQLite::Statement h(db, "SELECT hash FROM audit WHERE seq = ?");
-    h.bind(1, static_cast<int64_t>(from));
-    if (h.executeStep()) head_ = h.getColumn(0).getString();
-  }
 }
 
 void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entries) {
   if (entries.empty()) return;
-  if (!pending_) {
-    pendingSize_ = size_;
-    pendingHead_ = head_;
-    pendingTree_ = tree_;
-    pending_ = true;
-  }
   if (!insert_) {
     insert_ = std::make_unique<SQLite::Statement>(
         db, std::string("INSERT INTO audit(") + kRecordColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   }
   for (const auto& e : entries) {
-    const uint64_t seq = pendingSize_ + 1;
-    AuditSeal r = sealAuditEntry(seq, e, pendingHead_);
-    std::string hash = merkle::toHex(r.leaf);
+    store::ChainHead::Sealed r = head_.seal(e);
     auto& q = *insert_;
     q.reset();
     q.clearBindings();
-    q.bind(1, static_cast<int64_t>(seq));
+    q.bind(1, static_cast<int64_t>(r.seq));
     q.bind(2, static_cast<int64_t>(e.time.time_since_epoch().count()));
     q.bind(3, e.kind);
     q.bind(4, e.actor);
@@ -125,14 +97,11 @@ void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entri
     q.bind(8, e.system);
     q.bind(9, e.purpose);
     q.bind(10, e.recipient);
-    q.bindNoCopy(11, r.payloadText);
-    q.bindNoCopy(12, r.payloadHash);
-    q.bindNoCopy(13, pendingHead_);
-    q.bindNoCopy(14, hash);
+    q.bindNoCopy(11, r.seal.payloadText);
+    q.bindNoCopy(12, r.seal.payloadHash);
+    q.bindNoCopy(13, r.prev);
+    q.bindNoCopy(14, r.hash);
     q.exec();
-    pendingSize_ = seq;
-    pendingHead_ = std::move(hash);
-    pendingTree_.append(r.leaf);
   }
 }
 
@@ -141,40 +110,32 @@ void AuditLog::catchUp(SQLite::Database& db) {
   if (after_ && after_->tryReset() != SQLITE_OK) after_.reset();
   if (!after_) after_ = std::make_unique<SQLite::Statement>(db, "SELECT seq, hash FROM audit WHERE seq > ? ORDER BY seq");
   SQLite::Statement& q = *after_;
-  q.bind(1, static_cast<int64_t>(size_));
+  q.bind(1, static_cast<int64_t>(head_.size()));
   while (q.executeStep()) {
-    auto h = merkle::fromHex(q.getColumn(1).getString());
-    if (!h) throw SQLite::Exception("audit record " + q.getColumn(0).getString() + " has a damaged hash", SQLITE_CORRUPT);
-    tree_.append(*h);
-    size_ = static_cast<uint64_t>(q.getColumn(0).getInt64());
-    head_ = q.getColumn(1).getString();
+    if (!head_.take(static_cast<uint64_t>(q.getColumn(0).getInt64()), q.getColumn(1).getString())) {
+      throw SQLite::Exception("audit record " + q.getColumn(0).getString() + " has a damaged hash", SQLITE_CORRUPT);
+    }
   }
   q.tryReset();
 }
 
-void AuditLog::commitTail() {
-  if (!pending_) return;
-  size_ = pendingSize_;
-  head_ = pendingHead_;
-  tree_ = pendingTree_;
-  pending_ = false;
-}
+void AuditLog::commitTail() { head_.commitTail(); }
 
 void AuditLog::rollbackTail() {
-  pending_ = false;
+  head_.rollbackTail();
   insert_.reset();  // reset() would rethrow the failed step's error; prepare afresh instead
 }
 
 std::optional<AuditCheckpoint> AuditLog::checkpoint(SQLite::Database& db, const SigningKey& key, TimePoint now,
                                                     const std::string& origin) {
   SQLite::Statement last(db, "SELECT max(size) FROM audit_checkpoints");
-  if (last.executeStep() && !last.getColumn(0).isNull() && static_cast<uint64_t>(last.getColumn(0).getInt64()) >= size_) {
+  if (last.executeStep() && !last.getColumn(0).isNull() && static_cast<uint64_t>(last.getColumn(0).getInt64()) >= size()) {
     return std::nullopt;
   }
-  if (size_ == 0) return std::nullopt;
-  AuditCheckpoint c = signCheckpoint(size_, merkle::toHex(tree_.root()), head_, now, origin, key);
+  if (size() == 0) return std::nullopt;
+  AuditCheckpoint c = signCheckpoint(size(), merkle::toHex(head_.tree().root()), head(), now, origin, key);
   Json frontier = Json::array();
-  for (const auto& h : tree_.frontier()) {
+  for (const auto& h : head_.tree().frontier()) {
     frontier.push_back(merkle::toHex(h));
     c.frontier.push_back(merkle::toHex(h));
   }

@@ -7,6 +7,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "chain_head.h"
 #include "vigil/audit.h"
 #include "vigil/signing.h"
 
@@ -32,20 +33,13 @@ class AuditLog {
                                             const std::string& origin);
   void addKey(SQLite::Database& db, const AuditKey& key, TimePoint now);
 
-  uint64_t size() const { return size_; }
-  const std::string& head() const { return head_; }
+  uint64_t size() const { return head_.size(); }
+  const std::string& head() const { return head_.head(); }
 
  private:
   std::unique_ptr<SQLite::Statement> insert_;
   std::unique_ptr<SQLite::Statement> after_;  // catchUp's
-  uint64_t size_ = 0;
-  std::string head_ = kAuditGenesis;
-  merkle::TreeBuilder tree_;
-  // Appended but not yet committed.
-  uint64_t pendingSize_ = 0;
-  std::string pendingHead_;
-  merkle::TreeBuilder pendingTree_;
-  bool pending_ = false;
+  store::ChainHead head_;
 };
 
 // Reading back, for export and verification.

@@ -1,4 +1,4 @@
-// A throwaway PostgreSQL server for the sql connector's tests: initdb in a temp dir with a
+// A throwaway PostgreSQL server for the tests (the sql connector, the PostgreSQL store): initdb in a temp dir with a
 // SCRAM password for user "vigil", started on a free loopback port, stopped (immediate) and
 // removed by the destructor even when a test failed. As root it runs as "nobody" through
 // runuser, since postgres refuses to run as root.

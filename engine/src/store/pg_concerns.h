@@ -1,0 +1,85 @@
+// Internal: the PostgreSQL store's concerns, each the contract of its vigil/store/*.h over
+// the connections they share (Db). Writes of a run transition are PgStore::commit's.
+#pragma once
+
+#include "pg_db.h"
+#include "vigil/store.h"
+
+namespace vigil::pg {
+
+class PgRunLog final : public RunLog {
+ public:
+  explicit PgRunLog(Db& db) : db_(db) {}
+  Result<std::optional<RunState>> load(const std::string& id) override;
+  Result<bool> exists(const std::string& id) override;
+  Result<std::vector<Event>> events(const std::string& runId) override;
+  Result<std::vector<RunSummary>> list(const RunFilter& filter) override;
+  Result<std::map<RunStatus, long long>> countByStatus() override;
+  Result<std::vector<std::string>> endedBefore(const std::string& workflow, TimePoint endedBefore, size_t max) override;
+  Result<std::vector<std::string>> family(const std::string& runId) override;
+
+ private:
+  Db& db_;
+};
+
+class PgWorkQueue final : public WorkQueue {
+ public:
+  explicit PgWorkQueue(Db& db) : db_(db) {}
+  Result<std::vector<WorkItem>> pending() override;
+  Result<std::vector<TimerItem>> dueTimers(TimePoint now, size_t max) override;
+  Result<std::optional<TimePoint>> nextTimerDue() override;
+
+ private:
+  Db& db_;
+};
+
+class PgApprovalIndex final : public ApprovalIndex {
+ public:
+  explicit PgApprovalIndex(Db& db) : db_(db) {}
+  Result<ApprovalPage> list(const ApprovalFilter& filter) override;
+  Result<std::optional<ApprovalRow>> find(const std::string& runId, const std::string& step) override;
+  Result<std::vector<ApprovalStats>> stats(TimePoint now) override;
+  Result<std::vector<DecisionStats>> decisionStats(DecisionStats::By by, std::chrono::milliseconds quickWithin) override;
+  Result<TimePoint> recordOpened(const std::string& runId, const std::string& step, const std::string& user,
+                                 TimePoint at) override;
+  Result<std::optional<TimePoint>> openedAt(const std::string& runId, const std::string& step,
+                                            const std::string& user) override;
+
+ private:
+  Db& db_;
+};
+
+class PgAuditStore final : public AuditStore {
+ public:
+  explicit PgAuditStore(Db& db) : db_(db) {}
+  Status append(const std::vector<AuditEntry>& entries) override;
+  Result<std::optional<AuditCheckpoint>> checkpoint(const SigningKey& key, TimePoint now, const std::string& origin) override;
+  Status addKey(const AuditKey& key, TimePoint now) override;
+  Result<std::vector<AuditRecord>> records(const std::string& runId, TimePoint since, uint64_t maxSeq) override;
+  Result<std::vector<merkle::Hash>> leaves(uint64_t upTo) override;
+  Result<std::vector<AuditCheckpoint>> checkpoints() override;
+  Result<std::vector<AuditKey>> keys() override;
+
+ private:
+  Db& db_;
+};
+
+class PgWorkflowDefinitions final : public WorkflowDefinitions {
+ public:
+  explicit PgWorkflowDefinitions(Db& db) : db_(db) {}
+  Status put(const std::string& hash, const std::string& name, int version, const std::string& source) override;
+  Result<std::string> source(const std::string& hash) override;
+  Result<std::vector<Latest>> latest() override;
+
+ private:
+  Db& db_;
+};
+
+// Run transitions' writes, inside PgStore::commit's transaction. pg_runs.cpp, pg_queue.cpp,
+// pg_approvals.cpp.
+bool continuesStoredRun(Conn& c, const RunWrite& w);
+void writeRun(Conn& c, const RunWrite& w);
+void writeWorkAndTimers(Conn& c, const RunWrite& w);
+void writeApproval(Conn& c, const ApprovalRow& row);
+
+}  // namespace vigil::pg

@@ -1,0 +1,104 @@
+// Internal: a PostgreSQL connection for the store, over libpq. Statements are prepared once
+// per connection (named by the order they were first used) and run with text parameters;
+// any failure throws pg::Error carrying the SQLSTATE, which the store turns into a Status
+// with nothing stored. A connection that broke is opened again at the next statement
+// outside a transaction; inside one, the transaction has failed and the error says so.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "vigil/clock.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace vigil::pg {
+
+struct Error : std::runtime_error {
+  Error(const std::string& what, std::string state) : std::runtime_error(what), sqlstate(std::move(state)) {}
+  std::string sqlstate;  // "" when the connection itself failed
+};
+
+// Parameters as libpq takes them: text, or NULL.
+class Params {
+ public:
+  Params& text(std::string v) {
+    values_.emplace_back(std::move(v));
+    return *this;
+  }
+  Params& i64(long long v) { return text(std::to_string(v)); }
+  Params& f64(double v);
+  Params& time(TimePoint t) { return i64(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count()); }
+  Params& optTime(const std::optional<TimePoint>& t) { return t ? time(*t) : null(); }
+  Params& optBool(const std::optional<bool>& b) { return b ? i64(*b ? 1 : 0) : null(); }
+  Params& null() {
+    values_.emplace_back(std::nullopt);
+    return *this;
+  }
+  size_t size() const { return values_.size(); }
+  const std::vector<std::optional<std::string>>& values() const { return values_; }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+class Rows {
+ public:
+  explicit Rows(pg_result* r) : r_(r) {}
+  Rows(Rows&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  ~Rows();
+  int size() const;
+  bool null(int row, int col) const;
+  std::string text(int row, int col) const;
+  long long i64(int row, int col) const;
+  double f64(int row, int col) const;
+  TimePoint time(int row, int col) const { return TimePoint(std::chrono::milliseconds(i64(row, col))); }
+  std::optional<TimePoint> optTime(int row, int col) const {
+    if (null(row, col)) return std::nullopt;
+    return time(row, col);
+  }
+  long long affected() const;  // rows an INSERT, UPDATE or DELETE touched
+
+ private:
+  pg_result* r_;
+};
+
+class Conn {
+ public:
+  // Connects with libpq's conninfo (key=value or a postgres:// URI) and the password apart
+  // from it, so it is never part of a string that might be logged.
+  Conn(std::string conninfo, std::string password);
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn();
+
+  Rows exec(const std::string& sql, const Params& params = {});
+  // A statement of no parameters and no result, sent as it is (BEGIN, COMMIT, DDL).
+  void run(const std::string& sql);
+  // Outside a transaction and connected; opens the connection again when it broke.
+  void ready();
+  bool inTransaction() const;
+
+ private:
+  void connect();
+  [[noreturn]] void fail(const std::string& what, pg_result* r);
+
+  std::string conninfo_;
+  std::string password_;
+  pg_conn* c_ = nullptr;
+  std::map<std::string, std::string> prepared_;  // sql -> statement name, on this connection
+};
+
+// What a commit transaction's failure means for the caller: a serialisation failure or a
+// deadlock is another writer's doing (try again); anything else is the database's.
+inline bool retryable(const Error& e) { return e.sqlstate == "40001" || e.sqlstate == "40P01"; }
+
+}  // namespace vigil::pg

@@ -1,0 +1,76 @@
+// Internal: what the PostgreSQL store's concerns share. One writing connection guarded by a
+// mutex (the committer's), and one reading connection with its own, so that a page of the
+// API or a run the committer must load never waits behind a commit's round trips.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "chain_head.h"
+#include "pg_conn.h"
+#include "vigil/status.h"
+
+namespace vigil::pg {
+
+struct Db {
+  Db(const std::string& conninfo, const std::string& password)
+      : writer(std::make_unique<Conn>(conninfo, password)), reader(std::make_unique<Conn>(conninfo, password)) {}
+
+  std::mutex mu;  // the writer: `writer` and `chain`
+  std::unique_ptr<Conn> writer;
+  store::ChainHead chain;  // the audit chain's head and Merkle frontier, as of the last commit
+  std::mutex readMu;
+  std::unique_ptr<Conn> reader;
+
+  // Runs `f` under the writer's lock, turning a database error into a Status naming `what`.
+  template <typename F>
+  auto locked(const char* what, F&& f) -> Result<decltype(f())> {
+    std::lock_guard lock(mu);
+    try {
+      return f();
+    } catch (const Error& e) {
+      return Status::ioError(std::string(what) + ": " + e.what());
+    }
+  }
+  // The same under the reader's lock, on the reading connection.
+  template <typename F>
+  auto reading(const char* what, F&& f) -> Result<decltype(f())> {
+    std::lock_guard lock(readMu);
+    try {
+      return f();
+    } catch (const Error& e) {
+      return Status::ioError(std::string(what) + ": " + e.what());
+    }
+  }
+};
+
+// A write transaction on the writer that holds the audit chain's head row (audit_head) from
+// its start: every writer on every node takes it first, so what a commit checks of the
+// stored runs still holds when it writes, and the chain is caught up with the records other
+// nodes appended. commit() stores the new head with the records; rolled back unless committed.
+class WriteTransaction {
+ public:
+  explicit WriteTransaction(Db& db);
+  WriteTransaction(const WriteTransaction&) = delete;
+  WriteTransaction& operator=(const WriteTransaction&) = delete;
+  ~WriteTransaction();
+  void commit();
+
+ private:
+  Db& db_;
+  bool open_ = false;
+};
+
+inline long long ms(TimePoint t) { return t.time_since_epoch().count(); }
+// For LIKE: ids may hold '%' or '_' (the escape character is PostgreSQL's default, '\').
+std::string likeEscaped(const std::string& s);
+
+// The schema: upgrades an older one in place, refuses a newer one. pg_migrate.cpp.
+void migrate(Conn& c);
+// The chain's head from the latest checkpoint and the records after it. pg_audit.cpp.
+void loadChain(Conn& c, store::ChainHead& chain);
+// Seals and inserts entries after the chain's pending head. pg_audit.cpp.
+void appendAudit(Conn& c, store::ChainHead& chain, const std::vector<AuditEntry>& entries);
+
+}  // namespace vigil::pg
