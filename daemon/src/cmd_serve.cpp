@@ -18,6 +18,7 @@
 #include "catalog/folder_loads.h"
 #include "catalog/workflow_catalog.h"
 #include "config.h"
+#include "store_setup.h"
 #include "http/http_server.h"
 #include "triggers/trigger_service.h"
 #include "vigil/loader.h"
@@ -198,25 +199,33 @@ int runServe(CommandContext& ctx) {
   // a damaged auth.db is refused by UserStore::open.
   const std::string authPath = (fs::path(data) / "auth.db").string();
   const bool authExisted = fs::exists(fs::symlink_status(authPath));
-  auto storeR = openSqliteStore(data);
+  // Secrets first: the store's password may be one of them.
+  auto secrets = SecretStore::load(config.secretsFile);
+  if (!secrets) {
+    ctx.log->error("{}", secrets.status().message());
+    return kExitFailure;
+  }
+  const std::string where = describeStore(config);
+  auto storeR = openConfiguredStore(config, *secrets);
   if (!storeR) {
     ctx.log->error("{}", storeR.status().message());
     return kExitFailure;
   }
   std::shared_ptr<Store> store(std::move(storeR).value());
+  ctx.log->info("store: {}", where);
   auto counts = store->runs().countByStatus();
   if (!counts) {
-    ctx.log->error("cannot count the runs in {}/vigil.db: {}", data, counts.status().message());
+    ctx.log->error("cannot count the runs in {}: {}", where, counts.status().message());
     return kExitFailure;
   }
   long long runs = 0;
   for (const auto& [status, n] : *counts) runs += n;
   auto accountsGone = [&](const std::string& how) {
-    ctx.log->error("{} {} but {}/vigil.db holds {} run(s): its users and tokens are gone, and vigil will not take this for a "
+    ctx.log->error("{} {} but {} holds {} run(s): its users and tokens are gone, and vigil will not take this for a "
                    "first start. Restore auth.db from the backup taken with vigil.db (docs/OPERATIONS.md, \"Start-up checks "
                    "and restoring from a backup\"), or re-create the accounts deliberately with `vigil users add NAME --role "
                    "admin --data {}` and start again",
-                   authPath, how, data, runs, data);
+                   authPath, how, where, runs, data);
     return kExitFailure;
   };
   if (!authExisted && runs > 0) return accountsGone("is missing");
@@ -253,11 +262,6 @@ int runServe(CommandContext& ctx) {
   eo.clock = systemClock();
   eo.subjectKey = audit->subjectKey();
   eo.connectors = std::make_shared<ConnectorRegistry>();
-  auto secrets = SecretStore::load(config.secretsFile);
-  if (!secrets) {
-    ctx.log->error("{}", secrets.status().message());
-    return kExitFailure;
-  }
   eo.secrets = secrets->lookup();
   if (Status s = setupConnectors(config.connectors, *secrets, *eo.connectors); !s) {
     ctx.log->error("{}", s.message());

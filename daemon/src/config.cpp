@@ -57,6 +57,38 @@ void readAudit(FileProblems* p, const YAML::Node& v, ServeConfig* config) {
   }
 }
 
+// store: postgres://HOST/DB, or { postgres: CONNINFO, password_secret: NAME }; "sqlite" or
+// absent is the embedded file.
+void readStore(FileProblems* p, const YAML::Node& v, ServeConfig* config) {
+  auto isPostgres = [](const std::string& s) { return s.rfind("postgres://", 0) == 0 || s.rfind("postgresql://", 0) == 0; };
+  if (v.IsScalar()) {
+    std::string s;
+    if (!read(p, v, "store", &s)) return;
+    if (s == "sqlite") return;
+    if (!isPostgres(s)) {
+      problem(p, v, "'store' is 'sqlite', a postgres:// URI, or a map with 'postgres' and 'password_secret'");
+      return;
+    }
+    config->store.postgres = s;
+    return;
+  }
+  if (!v.IsMap()) {
+    problem(p, v, "'store' is 'sqlite', a postgres:// URI, or a map with 'postgres' and 'password_secret'");
+    return;
+  }
+  for (const auto& kv : v) {
+    const std::string k = kv.first.as<std::string>("");
+    if (k == "postgres") {
+      read(p, kv.second, "store.postgres", &config->store.postgres);
+    } else if (k == "password_secret") {
+      read(p, kv.second, "store.password_secret", &config->store.passwordSecret);
+    } else {
+      problem(p, kv.first, "unknown key 'store." + k + "' (known: postgres, password_secret)");
+    }
+  }
+  if (config->store.postgres.empty()) problem(p, v, "'store' needs 'postgres': the database's conninfo or URI");
+}
+
 }  // namespace
 
 Status loadServeConfig(const std::string& path, ServeConfig* config) {
@@ -76,7 +108,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
   if (root.IsNull()) return Status::ok();
   if (!root.IsMap()) return Status::invalidArgument(path + ":1:1: error: the configuration must be a map of keys");
   static const std::set<std::string> kKeys = {"data", "listen", "workflows", "limits", "tls", "webhooks", "audit", "approvals", "sessions",
-                                              "secrets_file", "connectors", "area"};
+                                              "secrets_file", "connectors", "area", "store"};
   struct LimitKey {
     long long lo;
     long long hi;
@@ -101,7 +133,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
     const std::string key = kv.first.as<std::string>("");
     if (kKeys.count(key) == 0) {
       problem(p, kv.first, "unknown key '" + key +
-                               "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area)");
+                               "' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area, store)");
       continue;
     }
     const YAML::Node& v = kv.second;
@@ -166,6 +198,7 @@ Status loadServeConfig(const std::string& path, ServeConfig* config) {
       }
     }
     if (key == "audit") readAudit(p, v, config);
+    if (key == "store") readStore(p, v, config);
     if (key == "approvals") {
       // approvals: { claim_minutes: 15, unactionable_check_seconds: 30, quick_decision_seconds: 10 }
       const std::vector<std::string> known = {"claim_minutes", "unactionable_check_seconds", "quick_decision_seconds"};

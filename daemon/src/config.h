@@ -79,6 +79,12 @@ struct ServeConfig {
   std::chrono::milliseconds unactionableCheckInterval{std::chrono::seconds(30)};
   SessionPolicy sessions;  // sessions: { idle_minutes, hours } of the web workbench
   std::string secretsFile;
+  // store: where runs and the audit trail live. Empty: the SQLite file in `data`; else a
+  // PostgreSQL conninfo (a postgres:// URI or key=value), its password the secret named.
+  struct Store {
+    std::string postgres;
+    std::string passwordSecret;
+  } store;
   std::string area;  // an area file: calendars and decision timescales (area_file.h)
   ConnectorConfig connectors;
 };

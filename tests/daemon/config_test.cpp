@@ -27,7 +27,7 @@ TEST_CASE("a configuration with six mistakes reports all six with their lines an
   std::filesystem::remove(path);
   const std::string p = path.string();
   CHECK(s.message() ==
-        p + ":1:1: error: unknown key 'listn' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area)\n" +
+        p + ":1:1: error: unknown key 'listn' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area, store)\n" +
         p + ":3:20: error: 'limits.max_connections' must be between 1 and 100000\n" +
         p + ":4:3: error: unknown key 'limits.max_bodies'\n" +
         p + ":6:18: error: 'approvals.claim_minutes' has the wrong type\n" +
@@ -51,5 +51,35 @@ TEST_CASE("a key holding a line break is reported on one line that names the fil
   REQUIRE_FALSE(s.isOk());
   CHECK(s.message() ==
         p + ":2:3: error: unknown key 'connectors.out\\nbound' (known: outbound, ca_file, dirs, sql, files, plugins, native_plugins, email, limits)\n" +
-        p + ":3:1: error: unknown key 'li\\rsten\\x07' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area)");
+        p + ":3:1: error: unknown key 'li\\rsten\\x07' (known: data, listen, workflows, limits, tls, webhooks, audit, approvals, sessions, secrets_file, connectors, area, store)");
+}
+
+TEST_CASE("store: names a PostgreSQL database by URI or by conninfo and password secret, and nothing else", "[config][store]") {
+  auto load = [](const std::string& text, daemon::ServeConfig& config) {
+    auto path = std::filesystem::temp_directory_path() / ("vigil-store-config-" + std::to_string(::getpid()) + ".yaml");
+    std::ofstream(path) << text;
+    Status s = daemon::loadServeConfig(path.string(), &config);
+    std::filesystem::remove(path);
+    return s;
+  };
+  daemon::ServeConfig uri;
+  REQUIRE(load("store: postgresql://vigil@db.force.example/vigil?sslmode=verify-full\n", uri).isOk());
+  CHECK(uri.store.postgres == "postgresql://vigil@db.force.example/vigil?sslmode=verify-full");
+  CHECK(uri.store.passwordSecret.empty());
+
+  daemon::ServeConfig map;
+  REQUIRE(load("store:\n  postgres: host=127.0.0.1 dbname=vigil user=vigil\n  password_secret: STORE_PASSWORD\n", map).isOk());
+  CHECK(map.store.postgres == "host=127.0.0.1 dbname=vigil user=vigil");
+  CHECK(map.store.passwordSecret == "STORE_PASSWORD");
+
+  daemon::ServeConfig sqlite;
+  REQUIRE(load("store: sqlite\n", sqlite).isOk());
+  CHECK(sqlite.store.postgres.empty());
+
+  daemon::ServeConfig bad;
+  Status s = load("store: mysql://db/vigil\n", bad);
+  CHECK_THAT(s.message(), Catch::Contains(":1:8: error: 'store' is 'sqlite', a postgres:// URI"));
+  s = load("store:\n  password_secret: X\n  colour: red\n", bad);
+  CHECK_THAT(s.message(), Catch::Contains(":3:3: error: unknown key 'store.colour'"));
+  CHECK_THAT(s.message(), Catch::Contains("'store' needs 'postgres'"));
 }

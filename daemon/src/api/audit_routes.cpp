@@ -60,10 +60,14 @@ HttpResponse AuditResource::verify(HttpRequest&, Call& call) {
   const Principal& who = call.who;
   if (ctx_.audit == nullptr) return HttpResponse::error(503, "unavailable", "the audit trail is not open");
   ctx_.audit->checkpoint();  // cover the tail, so the answer speaks for every record
-  auto source = openSqliteAuditSource(ctx_.dataDir);
+  // A SQLite data directory is read apart from the running store and its caches checked
+  // too; another store is read through its own connection, the chain only.
+  const bool sqlite = std::string(ctx_.store->kind()) == "sqlite";
+  auto source = sqlite ? openSqliteAuditSource(ctx_.dataDir) : Result<std::unique_ptr<AuditSource>>(auditSourceOf(*ctx_.store));
   if (!source) return HttpResponse::error(503, "store_unavailable", "the audit trail cannot be read now");
   NewestCheckpoint records(**source);
-  AuditVerdict v = verifyDataDir(ctx_.dataDir, records, ctx_.audit->publicKeyPem(), ctx_.audit->logAnchors());
+  AuditVerdict v = sqlite ? verifyDataDir(ctx_.dataDir, records, ctx_.audit->publicKeyPem(), ctx_.audit->logAnchors())
+                          : verifyAudit(records, ctx_.audit->publicKeyPem(), ctx_.audit->logAnchors());
   ctx_.log->info("user {} verified the audit trail: {}", who.user, v.ok ? "ok" : v.problem);
   nlohmann::json last = nullptr;
   if (records.newest) {
@@ -156,7 +160,7 @@ HttpResponse AuditResource::accessLog(HttpRequest& req, Call& call) {
     asked["before"] = *n;
   }
   asked["limit"] = q.limit;
-  auto page = readSqliteAccessLog(ctx_.dataDir, q);
+  auto page = ctx_.store->audit().accessLog(q);
   if (!page) return HttpResponse::error(503, "store_unavailable", "the audit trail cannot be read now");
   // Headers only: what a reader was shown stays in the payload, which never leaves here.
   nlohmann::json items = nlohmann::json::array();

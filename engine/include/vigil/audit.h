@@ -155,9 +155,8 @@ struct AccessLogPage {
   std::vector<std::pair<uint64_t, AuditEntry>> records;  // (seq, header)
   uint64_t next = 0;  // the `before` of the next (older) page; 0 when there is none
 };
-// Reads one page from a SQLite data directory, read-only. invalidArgument for a limit out
-// of range; ioError when the database cannot be read.
-Result<AccessLogPage> readSqliteAccessLog(const std::string& dataDir, const AccessLogQuery& query);
+// Whether a page's limit is one a store serves (1 to kAccessLogMaxPage).
+Status checkAccessLogLimit(const AccessLogQuery& query);
 // The caches of a SQLite data directory against its chain, read-only: each run's snapshot
 // is the fold of its chained events and the one its last record's digest names; each
 // inbox row is what its run's history says. `records` counts the runs checked; `problem`

@@ -36,6 +36,8 @@ class Store {
   virtual Status erase(const Erasure& erasure) = 0;
   // The integrity check of the underlying database ("ok" when sound).
   virtual Result<std::string> integrityCheck() = 0;
+  // "sqlite" or "postgres": what `vigil audit verify` can check besides the chain.
+  virtual const char* kind() const = 0;
 };
 
 // The embedded store: one SQLite file in `dataDir` (created if missing), WAL mode,
@@ -47,7 +49,9 @@ int sqliteSchemaVersion();
 
 // The shared store: a PostgreSQL database (libpq `conninfo`, key=value or a postgres:// URI;
 // the password apart, so it is in no string that might be logged), which several `vigil
-// serve` processes may use at once. Creates or upgrades the schema; refuses a newer one.
+// serve` processes may use at once. Creates or upgrades the schema; refuses a newer one, a
+// database not in UTF-8, a conninfo holding a password, and a host other than this machine
+// without sslmode=verify-full or verify-ca.
 Result<std::unique_ptr<Store>> openPostgresStore(const std::string& conninfo, const std::string& password);
 int postgresSchemaVersion();
 

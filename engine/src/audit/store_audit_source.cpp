@@ -29,6 +29,13 @@ class StoreAuditSource final : public AuditSource {
 
 }  // namespace
 
+Status checkAccessLogLimit(const AccessLogQuery& query) {
+  if (query.limit < 1 || query.limit > kAccessLogMaxPage) {
+    return Status::invalidArgument("an access log page holds 1 to " + std::to_string(kAccessLogMaxPage) + " records");
+  }
+  return Status::ok();
+}
+
 std::unique_ptr<AuditSource> auditSourceOf(Store& store) { return std::make_unique<StoreAuditSource>(store.audit()); }
 
 }  // namespace vigil

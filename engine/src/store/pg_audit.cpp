@@ -235,6 +235,59 @@ Result<std::vector<AuditCheckpoint>> PgAuditStore::checkpoints() {
   });
 }
 
+Result<AccessLogPage> PgAuditStore::accessLog(const AccessLogQuery& query) {
+  if (Status s = checkAccessLogLimit(query); !s) return s;
+  return db_.reading("reading the access log", [&] {
+    // The kinds term is the one the partial indexes audit_access(_actor) declare.
+    Params p;
+    auto next = [&p] { return "$" + std::to_string(p.size()); };
+    std::string sql = "SELECT seq, time, kind, actor, run_id, step, subject, system, purpose, recipient FROM audit"
+                      " WHERE kind IN ('consultation', 'disclosure')";
+    if (!query.actor.empty()) {
+      p.text(query.actor);
+      sql += " AND actor = " + next();
+    }
+    if (!query.runId.empty()) {
+      p.text(query.runId);
+      sql += " AND run_id = " + next() + " AND run_id <> ''";
+    }
+    if (query.from) {
+      p.time(*query.from);
+      sql += " AND time >= " + next();
+    }
+    if (query.to) {
+      p.time(*query.to);
+      sql += " AND time < " + next();
+    }
+    if (query.before > 0) {
+      p.i64(static_cast<long long>(std::min<uint64_t>(query.before, std::numeric_limits<int64_t>::max())));
+      sql += " AND seq < " + next();
+    }
+    p.i64(static_cast<long long>(query.limit) + 1);  // one more: whether an older page exists
+    sql += " ORDER BY seq DESC LIMIT " + next();
+    Rows r = db_.reader->exec(sql, p);
+    AccessLogPage page;
+    for (int i = 0; i < r.size(); ++i) {
+      if (page.records.size() == query.limit) {
+        page.next = page.records.back().first;
+        break;
+      }
+      AuditEntry e;
+      e.time = r.time(i, 1);
+      e.kind = r.text(i, 2);
+      e.actor = r.text(i, 3);
+      e.runId = r.text(i, 4);
+      e.step = r.text(i, 5);
+      e.subject = r.text(i, 6);
+      e.system = r.text(i, 7);
+      e.purpose = r.text(i, 8);
+      e.recipient = r.text(i, 9);
+      page.records.emplace_back(static_cast<uint64_t>(r.i64(i, 0)), std::move(e));
+    }
+    return page;
+  });
+}
+
 Result<std::vector<AuditKey>> PgAuditStore::keys() {
   return db_.reading("reading audit keys", [&] {
     Rows r = db_.reader->exec("SELECT key_id, public_pem FROM audit_keys ORDER BY added_at, key_id");

@@ -59,6 +59,7 @@ class PgAuditStore final : public AuditStore {
   Result<std::vector<merkle::Hash>> leaves(uint64_t upTo) override;
   Result<std::vector<AuditCheckpoint>> checkpoints() override;
   Result<std::vector<AuditKey>> keys() override;
+  Result<AccessLogPage> accessLog(const AccessLogQuery& query) override;
 
  private:
   Db& db_;

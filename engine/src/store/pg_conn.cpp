@@ -14,6 +14,43 @@ Params& Params::f64(double v) {
   return text(buf);
 }
 
+Status checkStoreConninfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);  // it may quote the conninfo
+    return Status::invalidArgument("the store's PostgreSQL conninfo does not parse");
+  }
+  std::string hosts, sslmode, password;
+  for (auto* o = options; o->keyword != nullptr; ++o) {
+    const std::string k = o->keyword;
+    const std::string v = o->val == nullptr ? "" : o->val;
+    if (k == "host" || k == "hostaddr") hosts += (hosts.empty() ? "" : ",") + v;
+    if (k == "sslmode") sslmode = v;
+    if (k == "password") password = v;
+  }
+  PQconninfoFree(options);
+  if (!password.empty()) {
+    explicit_bzero(password.data(), password.size());
+    return Status::invalidArgument("the store's conninfo must not hold a password: name it with store.password_secret");
+  }
+  // Loopback and Unix sockets stay on this machine; anything else crosses a network.
+  bool remote = false;
+  size_t start = 0;
+  while (start <= hosts.size() && !hosts.empty()) {
+    size_t end = hosts.find(',', start);
+    const std::string h = hosts.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!h.empty() && h[0] != '/' && h != "localhost" && h != "127.0.0.1" && h != "::1") remote = true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  if (remote && sslmode != "verify-full" && sslmode != "verify-ca") {
+    return Status::invalidArgument("the store's database is on another machine: its conninfo needs sslmode=verify-full "
+                                   "(and sslrootcert naming the CA), so the connection is encrypted and the server checked");
+  }
+  return Status::ok();
+}
+
 Rows::~Rows() {
   if (r_ != nullptr) PQclear(r_);
 }
@@ -49,6 +86,8 @@ void Conn::connect() {
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     throw Error("cannot connect to PostgreSQL: " + why, "");
   }
+  // The server's notices (a NOTICE of an IF NOT EXISTS) are not for the daemon's output.
+  PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
   // Our statements are written for these; a server or role default must not change them.
   run("SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET lock_timeout = '30s'");
 }
@@ -77,7 +116,21 @@ void Conn::fail(const std::string& what, pg_result* r) {
 }
 
 Rows Conn::exec(const std::string& sql, const Params& params) {
-  if (!inTransaction()) ready();
+  if (inTransaction()) return execOnce(sql, params);
+  // Outside a transaction a connection the server dropped (a restart, a terminated backend)
+  // shows only when it is used: then it is opened again and the statement sent once more,
+  // which is safe because nothing of it ran.
+  ready();
+  try {
+    return execOnce(sql, params);
+  } catch (const Error&) {
+    if (PQstatus(c_) != CONNECTION_BAD) throw;
+  }
+  connect();
+  return execOnce(sql, params);
+}
+
+Rows Conn::execOnce(const std::string& sql, const Params& params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "v" + std::to_string(prepared_.size() + 1);
@@ -96,7 +149,20 @@ Rows Conn::exec(const std::string& sql, const Params& params) {
 }
 
 void Conn::run(const std::string& sql) {
-  if (!inTransaction() && sql.rfind("ROLLBACK", 0) != 0) ready();
+  if (!inTransaction() && sql.rfind("ROLLBACK", 0) != 0) {
+    ready();
+    try {
+      runOnce(sql);
+      return;
+    } catch (const Error&) {
+      if (PQstatus(c_) != CONNECTION_BAD) throw;
+    }
+    connect();
+  }
+  runOnce(sql);
+}
+
+void Conn::runOnce(const std::string& sql) {
   PGresult* r = PQexec(c_, sql.c_str());
   auto st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) fail("a statement failed", r);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "vigil/clock.h"
+#include "vigil/status.h"
 
 struct pg_conn;
 struct pg_result;
@@ -89,6 +90,8 @@ class Conn {
 
  private:
   void connect();
+  Rows execOnce(const std::string& sql, const Params& params);
+  void runOnce(const std::string& sql);
   [[noreturn]] void fail(const std::string& what, pg_result* r);
 
   std::string conninfo_;
@@ -96,6 +99,11 @@ class Conn {
   pg_conn* c_ = nullptr;
   std::map<std::string, std::string> prepared_;  // sql -> statement name, on this connection
 };
+
+// A store's conninfo before it is used: it parses, carries no password (that comes apart,
+// from the secrets file), and reaches any host but this machine over TLS that verifies the
+// server (sslmode=verify-full or verify-ca). invalidArgument naming what is wrong.
+Status checkStoreConninfo(const std::string& conninfo);
 
 // What a commit transaction's failure means for the caller: a serialisation failure or a
 // deadlock is another writer's doing (try again); anything else is the database's.

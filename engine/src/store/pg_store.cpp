@@ -110,6 +110,8 @@ class PgStore final : public Store {
     }
   }
 
+  const char* kind() const override { return "postgres"; }
+
   // PostgreSQL checks its own pages; what this checks is what the store relies on: the chain
   // is numbered without a gap and its head row is its last record.
   Result<std::string> integrityCheck() override {
@@ -138,6 +140,7 @@ class PgStore final : public Store {
 int postgresSchemaVersion() { return pg::migrations().back().version; }
 
 Result<std::unique_ptr<Store>> openPostgresStore(const std::string& conninfo, const std::string& password) {
+  if (Status s = pg::checkStoreConninfo(conninfo); !s) return s;
   try {
     auto store = std::make_unique<PgStore>(conninfo, password);
     store->open();

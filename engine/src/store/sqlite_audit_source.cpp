@@ -1,4 +1,4 @@
-// The audit records of a data directory, read-only, for `vigil audit verify` and the access log.
+// The audit records of a data directory, read-only, for `vigil audit verify`.
 #include "sqlite_audit.h"
 
 #include <sqlite3.h>
@@ -50,18 +50,6 @@ Result<std::unique_ptr<AuditSource>> openSqliteAuditSource(const std::string& da
     return std::unique_ptr<AuditSource>(std::make_unique<SqliteAuditSource>(dataDir + "/vigil.db"));
   } catch (const SQLite::Exception& e) {
     return Status::ioError("cannot open " + dataDir + "/vigil.db: " + e.what());
-  }
-}
-
-Result<AccessLogPage> readSqliteAccessLog(const std::string& dataDir, const AccessLogQuery& query) {
-  if (query.limit < 1 || query.limit > kAccessLogMaxPage) {
-    return Status::invalidArgument("an access log page holds 1 to " + std::to_string(kAccessLogMaxPage) + " records");
-  }
-  try {
-    SQLite::Database db(dataDir + "/vigil.db", SQLite::OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
-    return sqlite::readAccessLog(db, query);
-  } catch (const SQLite::Exception& e) {
-    return Status::ioError(std::string("reading the access log: ") + e.what());
   }
 }
 

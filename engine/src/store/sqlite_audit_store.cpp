@@ -47,6 +47,10 @@ Result<std::vector<merkle::Hash>> SqliteAuditStore::leaves(uint64_t upTo) {
 Result<std::vector<AuditCheckpoint>> SqliteAuditStore::checkpoints() {
   return db_.locked("reading audit checkpoints", [&] { return readCheckpoints(db_.writer); });
 }
+Result<AccessLogPage> SqliteAuditStore::accessLog(const AccessLogQuery& query) {
+  if (Status s = checkAccessLogLimit(query); !s) return s;
+  return db_.reading("reading the access log", [&] { return readAccessLog(*db_.reader, query); });
+}
 Result<std::vector<AuditKey>> SqliteAuditStore::keys() {
   return db_.locked("reading audit keys", [&] { return readAuditKeys(db_.writer); });
 }

@@ -61,6 +61,7 @@ class SqliteAuditStore final : public AuditStore {
   Result<std::vector<merkle::Hash>> leaves(uint64_t upTo) override;
   Result<std::vector<AuditCheckpoint>> checkpoints() override;
   Result<std::vector<AuditKey>> keys() override;
+  Result<AccessLogPage> accessLog(const AccessLogQuery& query) override;
 
  private:
   Db& db_;

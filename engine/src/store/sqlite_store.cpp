@@ -175,6 +175,8 @@ class SqliteStore final : public Store {
     }
   }
 
+  const char* kind() const override { return "sqlite"; }
+
   Result<std::string> integrityCheck() override {
     return db_.locked("integrity check", [&] {
       SQLite::Statement q(db_.writer, "PRAGMA integrity_check");

@@ -28,6 +28,9 @@ class AuditStore {
   virtual Result<std::vector<merkle::Hash>> leaves(uint64_t upTo) = 0;
   virtual Result<std::vector<AuditCheckpoint>> checkpoints() = 0;
   virtual Result<std::vector<AuditKey>> keys() = 0;
+  // One page of the access log (AccessLogQuery, vigil/audit.h); invalidArgument for a limit
+  // out of range.
+  virtual Result<AccessLogPage> accessLog(const AccessLogQuery& query) = 0;
 };
 
 }  // namespace vigil
