@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <future>
 #include <filesystem>
@@ -64,6 +65,7 @@ struct Opts {
   int concurrency = 64;
   std::string data;
   bool keep = false;
+  std::string postgres;  // a conninfo: the PostgreSQL store (its password in PGPASSWORD) instead of SQLite
 };
 
 Opts parse(const std::vector<std::string>& args, long defaultRuns) {
@@ -72,6 +74,7 @@ Opts parse(const std::vector<std::string>& args, long defaultRuns) {
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     if (args[i] == "--runs") o.runs = std::max(1L, std::stol(args[i + 1]));
     if (args[i] == "--concurrency") o.concurrency = std::max(1, std::stoi(args[i + 1]));
+    if (args[i] == "--postgres") o.postgres = args[i + 1];
     if (args[i] == "--data") {
       o.data = args[i + 1];
       o.keep = true;
@@ -100,8 +103,9 @@ struct Rig {
   }
 };
 
-Status makeRig(Rig& rig, const std::string& dir, const char* yaml, int workers) {
-  auto s = openSqliteStore(dir);
+Status makeRig(Rig& rig, const std::string& dir, const char* yaml, int workers, const std::string& postgres = "") {
+  const char* password = std::getenv("PGPASSWORD");
+  auto s = postgres.empty() ? openSqliteStore(dir) : openPostgresStore(postgres, password == nullptr ? "" : password);
   if (!s) return s.status();
   rig.store = std::shared_ptr<Store>(std::move(s).value());
   auto reg = std::make_shared<ConnectorRegistry>();
@@ -142,7 +146,7 @@ int runEngineBench(const std::vector<std::string>& args) {
   fs::remove_all(o.data);
   const DiskCommitRate disk = measureDiskCommitRate(o.data, 2000);
   Rig rig;
-  Status s = makeRig(rig, o.data, kFiveSteps, 8);
+  Status s = makeRig(rig, o.data, kFiveSteps, 8, o.postgres);
   if (!s) {
     std::cerr << "vigil-bench: " << s.message() << "\n";
     return 1;
@@ -186,7 +190,7 @@ int runEngineBench(const std::vector<std::string>& args) {
       {"runs", o.runs},
       {"concurrency", o.concurrency},
       {"steps_per_run", 5},
-      {"store", "sqlite WAL synchronous=FULL"},
+      {"store", o.postgres.empty() ? "sqlite WAL synchronous=FULL" : "postgresql (loopback, fsync on)"},
       {"completed", static_cast<long>(all.size())},
       {"failed_to_start", failed.load()},
       {"seconds", secs},

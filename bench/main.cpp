@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
                  "  loader [--reps N] [--source DIR]  time to load the shipped workflows and to refuse\n"
                  "                                    hostile YAML (alias bomb, 10,000-deep nesting, 100 MB)\n"
                  "  expr [--evals N]                  expression evaluations per second\n"
-                 "  engine [--runs N] [--concurrency C] [--data DIR]\n"
+                 "  engine [--runs N] [--concurrency C] [--data DIR] [--postgres CONNINFO]\n"
                  "                                    durable five-step runs: runs/s, events/s, latency\n"
                  "  parked [--runs N] [--data DIR]    runs parked at an approval: RSS, restart-to-ready\n"
                  "  audit-verify [--records N] [--data DIR]\n"
