@@ -117,7 +117,7 @@ Where whereOf(const ApprovalFilter& f) {
 
 }  // namespace
 
-void writeApproval(Conn& c, const ApprovalRow& r) {
+void writeApproval(Writes& out, const ApprovalRow& r) {
   static const std::string kUpsert =
       std::string("INSERT INTO approvals(") + kColumns +
       ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
@@ -133,9 +133,9 @@ void writeApproval(Conn& c, const ApprovalRow& r) {
   p.time(r.requestedAt).optTime(r.due).text(r.claimedBy).optTime(r.claimUntil);
   p.text(r.decision).text(r.decidedBy).optTime(r.decidedAt).optBool(r.agreed).i64(r.escalations);
   p.f64(r.priority).text(r.summary).text(r.recommendation);
-  c.exec(kUpsert, p);
+  out.add(kUpsert, p);
   // The votes are replaced with their row, so they always say what the run's state says.
-  c.exec("DELETE FROM approval_votes WHERE run_id = $1 AND step = $2", Params().text(r.runId).text(r.step));
+  out.add("DELETE FROM approval_votes WHERE run_id = $1 AND step = $2", Params().text(r.runId).text(r.step));
   for (const auto& v : r.votes) {
     Params q;
     q.text(r.runId).text(r.step).i64(v.seq).text(v.decidedBy).text(v.decision).optBool(v.agreed).optTime(v.openedAt);
@@ -145,7 +145,7 @@ void writeApproval(Conn& c, const ApprovalRow& r) {
       q.null();
     }
     q.text(confirmationName(v.confirmed));
-    c.exec("INSERT INTO approval_votes(run_id, step, seq, decided_by, decision, agreed, opened_at, seconds_from_opening,"
+    out.add("INSERT INTO approval_votes(run_id, step, seq, decided_by, decision, agreed, opened_at, seconds_from_opening,"
            " confirmed) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
            q);
   }

@@ -69,12 +69,12 @@ void loadChain(Conn& c, store::ChainHead& chain) {
   catchUp(c, chain);
 }
 
-void appendAudit(Conn& c, store::ChainHead& chain, const std::vector<AuditEntry>& entries) {
+void appendAudit(Writes& out, store::ChainHead& chain, const std::vector<AuditEntry>& entries) {
   static const std::string kInsert = std::string("INSERT INTO audit(") + kRecordColumns +
                                      ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
   for (const auto& e : entries) {
     store::ChainHead::Sealed s = chain.seal(e);
-    c.exec(kInsert, Params()
+    out.add(kInsert, Params()
                         .i64(static_cast<long long>(s.seq))
                         .time(e.time)
                         .text(e.kind)
@@ -123,11 +123,12 @@ WriteTransaction::~WriteTransaction() {
   }
 }
 
-void WriteTransaction::commit() {
+void WriteTransaction::commit(Writes writes) {
   if (db_.chain.tailSize() != db_.chain.size()) {
-    db_.writer->exec("UPDATE audit_head SET size = $1, head = $2 WHERE id = 1",
-                     Params().i64(static_cast<long long>(db_.chain.tailSize())).text(db_.chain.tailHead()));
+    writes.add("UPDATE audit_head SET size = $1, head = $2 WHERE id = 1",
+               Params().i64(static_cast<long long>(db_.chain.tailSize())).text(db_.chain.tailHead()));
   }
+  if (!writes.empty()) db_.writer->pipeline(writes);
   open_ = false;
   db_.writer->run("COMMIT");
 }
@@ -136,8 +137,9 @@ Status PgAuditStore::append(const std::vector<AuditEntry>& entries) {
   std::lock_guard lock(db_.mu);
   try {
     WriteTransaction tx(db_);
-    appendAudit(*db_.writer, db_.chain, entries);
-    tx.commit();
+    Writes writes;
+    appendAudit(writes, db_.chain, entries);
+    tx.commit(std::move(writes));
     db_.chain.commitTail();
     return Status::ok();
   } catch (const Error& e) {

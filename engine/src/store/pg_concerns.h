@@ -76,11 +76,13 @@ class PgWorkflowDefinitions final : public WorkflowDefinitions {
   Db& db_;
 };
 
-// Run transitions' writes, inside PgStore::commit's transaction. pg_runs.cpp, pg_queue.cpp,
-// pg_approvals.cpp.
-bool continuesStoredRun(Conn& c, const RunWrite& w);
-void writeRun(Conn& c, const RunWrite& w);
-void writeWorkAndTimers(Conn& c, const RunWrite& w);
-void writeApproval(Conn& c, const ApprovalRow& row);
+// Run transitions' writes, inside PgStore::commit's transaction, gathered to be sent in one
+// pipeline. pg_runs.cpp, pg_queue.cpp, pg_approvals.cpp.
+// The stored last_seq of each run the batch writes (absent: no such run), in one statement.
+std::map<std::string, long long> storedLastSeqs(Conn& c, const Batch& batch);
+bool continuesStoredRun(const std::map<std::string, long long>& stored, const RunWrite& w);
+void writeRun(Writes& out, const RunWrite& w);
+void writeWorkAndTimers(Writes& out, const RunWrite& w);
+void writeApproval(Writes& out, const ApprovalRow& row);
 
 }  // namespace vigil::pg

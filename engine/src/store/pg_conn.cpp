@@ -130,19 +130,98 @@ Rows Conn::exec(const std::string& sql, const Params& params) {
   return execOnce(sql, params);
 }
 
-Rows Conn::execOnce(const std::string& sql, const Params& params) {
+const std::string& Conn::prepare(const std::string& sql, size_t params) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "v" + std::to_string(prepared_.size() + 1);
-    PGresult* p = PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr);
+    PGresult* p = PQprepare(c_, name.c_str(), sql.c_str(), static_cast<int>(params), nullptr);
     if (PQresultStatus(p) != PGRES_COMMAND_OK) fail("preparing a statement", p);
     PQclear(p);
     it = prepared_.emplace(sql, std::move(name)).first;
   }
+  return it->second;
+}
+
+std::string textArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+void Conn::pipeline(const Writes& writes) {
+  // Each segment ends at a sync point, so neither side's buffers fill while the other waits
+  // to write: a segment's results are read before the next is sent.
+  constexpr size_t kSegment = 512;
+  const auto& list = writes.list();
+  for (size_t from = 0; from < list.size(); from += kSegment) {
+    const size_t to = std::min(list.size(), from + kSegment);
+    std::vector<const std::string*> names;
+    for (size_t i = from; i < to; ++i) names.push_back(&prepare(list[i].sql, list[i].params.size()));
+    if (PQenterPipelineMode(c_) != 1) throw Error("cannot send statements in a pipeline: " + std::string(PQerrorMessage(c_)), "");
+    std::optional<Error> failed;
+    bool lost = false;
+    for (size_t i = from; i < to && !lost; ++i) {
+      std::vector<const char*> values;
+      for (const auto& v : list[i].params.values()) values.push_back(v ? v->c_str() : nullptr);
+      lost = PQsendQueryPrepared(c_, names[i - from]->c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                 nullptr, 0) != 1;
+    }
+    lost = lost || PQpipelineSync(c_) != 1;
+    for (size_t i = from; i < to && !lost; ++i) {
+      PGresult* r = PQgetResult(c_);
+      if (r == nullptr) {
+        lost = true;
+        break;
+      }
+      const auto st = PQresultStatus(r);
+      if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        const char* n = PQcmdTuples(r);
+        const long long affected = n == nullptr || *n == '\0' ? 0 : std::strtoll(n, nullptr, 10);
+        if (list[i].affected >= 0 && affected != list[i].affected && !failed) {
+          failed.emplace(list[i].what.empty() ? "a write did not find the row it expected" : list[i].what, "");
+        }
+      } else if (st != PGRES_PIPELINE_ABORTED && !failed) {
+        const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const char* m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        failed.emplace(std::string("a statement failed: ") + (m == nullptr ? "unknown error" : m) +
+                           (s == nullptr ? "" : std::string(" (SQLSTATE ") + s + ")"),
+                       s == nullptr ? "" : s);
+      }
+      PQclear(r);
+      if (PGresult* end = PQgetResult(c_)) PQclear(end);  // the NULL that ends each statement's results
+    }
+    if (!lost) {
+      PGresult* sync = PQgetResult(c_);
+      lost = sync == nullptr || PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
+      if (sync != nullptr) PQclear(sync);
+    }
+    if (lost) {
+      // The connection is gone (or out of step): the transaction with it.
+      std::string why = PQerrorMessage(c_);
+      PQfinish(c_);
+      c_ = nullptr;
+      prepared_.clear();
+      throw Error("the connection to PostgreSQL was lost during a commit: " + why, "");
+    }
+    PQexitPipelineMode(c_);
+    if (failed) throw *failed;
+  }
+}
+
+Rows Conn::execOnce(const std::string& sql, const Params& params) {
+  const std::string& name = prepare(sql, params.size());
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& v : params.values()) values.push_back(v ? v->c_str() : nullptr);
-  PGresult* r = PQexecPrepared(c_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+  PGresult* r = PQexecPrepared(c_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
   auto st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) fail("a statement failed", r);
   return Rows(r);

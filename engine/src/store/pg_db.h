@@ -55,7 +55,8 @@ class WriteTransaction {
   WriteTransaction(const WriteTransaction&) = delete;
   WriteTransaction& operator=(const WriteTransaction&) = delete;
   ~WriteTransaction();
-  void commit();
+  // Sends `writes` with the chain's new head in one pipeline, then COMMIT.
+  void commit(Writes writes = {});
 
  private:
   Db& db_;
@@ -70,7 +71,7 @@ std::string likeEscaped(const std::string& s);
 void migrate(Conn& c);
 // The chain's head from the latest checkpoint and the records after it. pg_audit.cpp.
 void loadChain(Conn& c, store::ChainHead& chain);
-// Seals and inserts entries after the chain's pending head. pg_audit.cpp.
-void appendAudit(Conn& c, store::ChainHead& chain, const std::vector<AuditEntry>& entries);
+// Seals entries after the chain's pending head, their inserts added to `out`. pg_audit.cpp.
+void appendAudit(Writes& out, store::ChainHead& chain, const std::vector<AuditEntry>& entries);
 
 }  // namespace vigil::pg

@@ -34,21 +34,21 @@ Result<std::optional<TimePoint>> PgWorkQueue::nextTimerDue() {
   });
 }
 
-void writeWorkAndTimers(Conn& c, const RunWrite& w) {
+void writeWorkAndTimers(Writes& out, const RunWrite& w) {
   for (const auto& x : w.removeWork) {
-    c.exec("DELETE FROM work WHERE run_id = $1 AND step = $2 AND attempt = $3", Params().text(x.runId).text(x.step).i64(x.attempt));
+    out.add("DELETE FROM work WHERE run_id = $1 AND step = $2 AND attempt = $3", Params().text(x.runId).text(x.step).i64(x.attempt));
   }
   for (const auto& x : w.addWork) {
-    c.exec("INSERT INTO work(run_id, step, attempt, command) VALUES($1, $2, $3, $4)"
+    out.add("INSERT INTO work(run_id, step, attempt, command) VALUES($1, $2, $3, $4)"
            " ON CONFLICT(run_id, step, attempt) DO UPDATE SET command = excluded.command",
            Params().text(x.runId).text(x.step).i64(x.attempt).text(x.command.dump()));
   }
   for (const auto& t : w.removeTimers) {
-    c.exec("DELETE FROM timers WHERE run_id = $1 AND step = $2 AND attempt = $3 AND kind = $4",
+    out.add("DELETE FROM timers WHERE run_id = $1 AND step = $2 AND attempt = $3 AND kind = $4",
            Params().text(t.runId).text(t.step).i64(t.attempt).text(t.kind));
   }
   for (const auto& t : w.addTimers) {
-    c.exec("INSERT INTO timers(run_id, step, attempt, kind, due) VALUES($1, $2, $3, $4, $5)"
+    out.add("INSERT INTO timers(run_id, step, attempt, kind, due) VALUES($1, $2, $3, $4, $5)"
            " ON CONFLICT(run_id, step, attempt, kind) DO UPDATE SET due = excluded.due",
            Params().text(t.runId).text(t.step).i64(t.attempt).text(t.kind).time(t.due));
   }

@@ -163,17 +163,27 @@ Result<std::vector<std::string>> PgRunLog::family(const std::string& runId) {
   });
 }
 
-bool continuesStoredRun(Conn& c, const RunWrite& w) {
-  Rows r = c.exec("SELECT last_seq FROM runs WHERE id = $1", Params().text(w.state->id));
-  if (r.size() == 0) return w.created;
-  return !w.created && static_cast<uint64_t>(r.i64(0, 0)) == w.state->lastSeq - w.events.size();
+std::map<std::string, long long> storedLastSeqs(Conn& c, const Batch& batch) {
+  std::vector<std::string> ids;
+  for (const auto& w : batch.runs) ids.push_back(w.state->id);
+  std::map<std::string, long long> out;
+  if (ids.empty()) return out;
+  Rows r = c.exec("SELECT id, last_seq FROM runs WHERE id = ANY($1::text[])", Params().text(textArray(ids)));
+  for (int i = 0; i < r.size(); ++i) out[r.text(i, 0)] = r.i64(i, 1);
+  return out;
 }
 
-void writeRun(Conn& c, const RunWrite& w) {
+bool continuesStoredRun(const std::map<std::string, long long>& stored, const RunWrite& w) {
+  auto it = stored.find(w.state->id);
+  if (it == stored.end()) return w.created;
+  return !w.created && static_cast<uint64_t>(it->second) == w.state->lastSeq - w.events.size();
+}
+
+void writeRun(Writes& out, const RunWrite& w) {
   const RunState& r = *w.state;
   const std::string snapshot = w.snapshotText.empty() ? r.toJson().dump() : w.snapshotText;
   if (w.created) {
-    c.exec("INSERT INTO runs(id, workflow, version, hash, status, parent, started_by, started_at, updated_at, last_seq,"
+    out.add("INSERT INTO runs(id, workflow, version, hash, status, parent, started_by, started_at, updated_at, last_seq,"
            " snapshot) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
            Params()
                .text(r.id)
@@ -188,22 +198,22 @@ void writeRun(Conn& c, const RunWrite& w) {
                .i64(static_cast<long long>(r.lastSeq))
                .text(snapshot));
   } else {
-    Rows u = c.exec("UPDATE runs SET status = $1, updated_at = $2, last_seq = $3, snapshot = $4 WHERE id = $5 AND last_seq = $6",
+    // continuesStoredRun() said it would: otherwise the transaction is not what it checked.
+    out.add("UPDATE runs SET status = $1, updated_at = $2, last_seq = $3, snapshot = $4 WHERE id = $5 AND last_seq = $6",
                     Params()
                         .text(runStatusName(r.status))
                         .time(r.updatedAt)
                         .i64(static_cast<long long>(r.lastSeq))
                         .text(snapshot)
                         .text(r.id)
-                        .i64(static_cast<long long>(r.lastSeq - w.events.size())));
-    // continuesStoredRun() said it would: the transaction is not what it checked.
-    if (u.affected() != 1) throw Error("run " + r.id + " changed within its commit", "");
+                        .i64(static_cast<long long>(r.lastSeq - w.events.size())),
+            1, "run " + r.id + " changed within its commit");
   }
   // The runs list's reference and band; a band is never taken away, so a run with neither
   // has no row, and an unchanged row is not written again.
   const std::string band = r.band();
   if (r.reference.empty() && band.empty()) return;
-  c.exec("INSERT INTO run_index(run_id, reference, band) VALUES($1, $2, $3) ON CONFLICT(run_id) DO UPDATE"
+  out.add("INSERT INTO run_index(run_id, reference, band) VALUES($1, $2, $3) ON CONFLICT(run_id) DO UPDATE"
          " SET reference = excluded.reference, band = excluded.band"
          " WHERE run_index.reference <> excluded.reference OR run_index.band <> excluded.band",
          Params().text(r.id).text(r.reference).text(band));

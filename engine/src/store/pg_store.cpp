@@ -44,26 +44,27 @@ class PgStore final : public Store {
     try {
       for (const auto& w : b.runs) requireChainedEvents(w);
       pg::WriteTransaction tx(db_);
-      pg::Conn& c = *db_.writer;
       // Families whose stored history is not the one their writes continue are left out
       // whole: one run's transition can start or end another of its family.
+      const auto stored = pg::storedLastSeqs(*db_.writer, b);
       std::set<std::string> conflicted;
       for (const auto& w : b.runs) {
-        if (!pg::continuesStoredRun(c, w)) conflicted.insert(runFamily(w.state->id));
+        if (!pg::continuesStoredRun(stored, w)) conflicted.insert(runFamily(w.state->id));
       }
-      pg::appendAudit(c, db_.chain, b.audit);
+      pg::Writes writes;
+      pg::appendAudit(writes, db_.chain, b.audit);
       CommitReport report;
       for (const auto& w : b.runs) {
         if (conflicted.count(runFamily(w.state->id)) != 0) {
           report.conflicted.push_back(w.state->id);
           continue;
         }
-        if (!w.events.empty() || w.created) pg::writeRun(c, w);
-        pg::writeWorkAndTimers(c, w);
-        for (const auto& a : w.approvals) pg::writeApproval(c, a);
-        pg::appendAudit(c, db_.chain, w.audit);
+        if (!w.events.empty() || w.created) pg::writeRun(writes, w);
+        pg::writeWorkAndTimers(writes, w);
+        for (const auto& a : w.approvals) pg::writeApproval(writes, a);
+        pg::appendAudit(writes, db_.chain, w.audit);
       }
-      tx.commit();
+      tx.commit(std::move(writes));
       db_.chain.commitTail();
       return report;
     } catch (const pg::Error& e) {
@@ -97,8 +98,9 @@ class PgStore final : public Store {
         c.exec("DELETE FROM approval_views WHERE run_id = $1", pg::Params().text(m.runId));
         records.push_back(m.record);
       }
-      pg::appendAudit(c, db_.chain, records);
-      tx.commit();
+      pg::Writes writes;
+      pg::appendAudit(writes, db_.chain, records);
+      tx.commit(std::move(writes));
       db_.chain.commitTail();
       return Status::ok();
     } catch (const pg::Error& e) {
