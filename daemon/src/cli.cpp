@@ -10,7 +10,7 @@ std::vector<Command> allCommands() {
           runsCommand(),      showCommand(),     cancelCommand(),   publishCommand(), approvalsCommand(),
           approveCommand(),   rejectCommand(),   decideCommand(),   claimCommand(),   reassignCommand(),
           connectorsCommand(), auditCommand(),    replayCommand(),   usersCommand(),    tokensCommand(),
-          witnessCommand()};
+          witnessCommand(),   storeCommand()};
 }
 
 int usageError(const std::string& command, const std::string& message) {

@@ -55,6 +55,7 @@ Command auditCommand();
 Command replayCommand();
 Command connectorsCommand();
 Command witnessCommand();
+Command storeCommand();
 
 // Prints "vigil CMD: MESSAGE" and a pointer to `vigil help CMD` on stderr; returns kExitUsage.
 int usageError(const std::string& command, const std::string& message);

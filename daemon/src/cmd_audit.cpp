@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "client.h"
 #include "config.h"
+#include "secret_store.h"
+#include "store_setup.h"
 #include "http/http_client.h"
 #include "vigil/note.h"
 
@@ -163,8 +165,11 @@ int verify(CommandContext& ctx) {
     if (v.ok && !caveat.empty()) v.caveat = v.caveat.empty() ? caveat : v.caveat + "; " + caveat;
     return report(v, asJson);
   }
+  // The configuration's shared store, when it names one: its records are read through the
+  // store; the data directory still holds this node's keys.
+  const bool shared = !config.store.postgres.empty();
   if (!std::filesystem::is_directory(data)) return unusable("no data directory at " + data, asJson);
-  if (!std::filesystem::is_regular_file(std::filesystem::path(data) / "vigil.db")) {
+  if (!shared && !std::filesystem::is_regular_file(std::filesystem::path(data) / "vigil.db")) {
     return unusable(data + " has no vigil.db: the store is missing (deleted, moved or never created)", asJson);
   }
   if (trusted.empty()) {
@@ -184,6 +189,13 @@ int verify(CommandContext& ctx) {
     for (const auto& w : witnesses) {
       if (auto problem = addWitness(w, origin, &anchors)) return unusable(*problem, asJson);
     }
+  }
+  if (shared) {
+    auto secrets = SecretStore::load(config.secretsFile);
+    if (!secrets) return unusable(secrets.status().message(), asJson);
+    auto store = openConfiguredStore(config, *secrets);
+    if (!store) return unusable(store.status().message(), asJson);
+    return report(verifyAudit(*auditSourceOf(**store), trusted, anchors.notes), asJson);
   }
   auto source = openSqliteAuditSource(data);
   if (!source) return unusable(source.status().message(), asJson);
@@ -280,7 +292,9 @@ Command auditCommand() {
       "checkpoints kept out of its writer's reach: --checkpoint FILE (one saved checkpoint or the\n"
       "daemon's audit.checkpoint_log), --witness URL (a `vigil witness`; with --witness-key FILE\n"
       "its cosignature must verify) or --config FILE (the daemon's log and witnesses). The store\n"
-      "must hold at least as many records as each, with the same tree.\n\n"
+      "must hold at least as many records as each, with the same tree. When the --config file names\n"
+      "a PostgreSQL store (store:), verify reads that database's chain (not the SQLite caches),\n"
+      "with the keys and checkpoint log of the data directory it names.\n\n"
       "It prints 'OK <count> records, head <hash>' or 'BAD record N: <problem>: <detail>' where\n"
       "problem is modified, missing, inserted, reordered, truncated, payload removed, bad\n"
       "signature or unsigned, or 'UNUSABLE <problem>: <detail>' for input it cannot use.\n\n"
