@@ -93,10 +93,10 @@ void appendAudit(Writes& out, store::ChainHead& chain, const std::vector<AuditEn
 }
 
 WriteTransaction::WriteTransaction(Db& db) : db_(db) {
-  db_.writer->run("BEGIN");
   open_ = true;
   try {
-    Rows h = db_.writer->exec("SELECT size, head FROM audit_head WHERE id = 1 FOR UPDATE");
+    // BEGIN and the lock in one round trip.
+    Rows h = db_.writer->simple("BEGIN; SELECT size, head FROM audit_head WHERE id = 1 FOR UPDATE");
     if (h.size() != 1) throw Error("the audit chain's head row is missing", "");
     const auto size = static_cast<uint64_t>(h.i64(0, 0));
     if (size != db_.chain.size()) catchUp(*db_.writer, db_.chain);

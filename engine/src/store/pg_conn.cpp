@@ -227,25 +227,26 @@ Rows Conn::execOnce(const std::string& sql, const Params& params) {
   return Rows(r);
 }
 
-void Conn::run(const std::string& sql) {
+void Conn::run(const std::string& sql) { (void)simple(sql); }
+
+Rows Conn::simple(const std::string& sql) {
   if (!inTransaction() && sql.rfind("ROLLBACK", 0) != 0) {
     ready();
     try {
-      runOnce(sql);
-      return;
+      return runOnce(sql);
     } catch (const Error&) {
       if (PQstatus(c_) != CONNECTION_BAD) throw;
     }
     connect();
   }
-  runOnce(sql);
+  return runOnce(sql);
 }
 
-void Conn::runOnce(const std::string& sql) {
+Rows Conn::runOnce(const std::string& sql) {
   PGresult* r = PQexec(c_, sql.c_str());
   auto st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) fail("a statement failed", r);
-  PQclear(r);
+  return Rows(r);
 }
 
 }  // namespace vigil::pg

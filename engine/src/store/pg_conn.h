@@ -109,6 +109,8 @@ class Conn {
   Rows exec(const std::string& sql, const Params& params = {});
   // A statement of no parameters and no result, sent as it is (BEGIN, COMMIT, DDL).
   void run(const std::string& sql);
+  // Statements of no parameters sent as one (one round trip); the last one's result.
+  Rows simple(const std::string& sql);
   // Sends `writes` in a pipeline, inside the caller's transaction, and checks every result;
   // throws the first failure (the transaction has then failed).
   void pipeline(const Writes& writes);
@@ -120,7 +122,7 @@ class Conn {
   void connect();
   Rows execOnce(const std::string& sql, const Params& params);
   const std::string& prepare(const std::string& sql, size_t params);
-  void runOnce(const std::string& sql);
+  Rows runOnce(const std::string& sql);
   [[noreturn]] void fail(const std::string& what, pg_result* r);
 
   std::string conninfo_;
