@@ -4,6 +4,8 @@
 // carry on from what the store holds. Exit 0 when all runs are complete.
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -37,11 +39,15 @@ steps:
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: vigil-crash-worker DATA_DIR SIDE_EFFECT_LOG RUNS\n");
+    std::fprintf(stderr, "usage: vigil-crash-worker (DATA_DIR | postgres:CONNINFO) SIDE_EFFECT_LOG RUNS\n");
     return 2;
   }
   const int runs = std::atoi(argv[3]);
-  auto store = openSqliteStore(argv[1]);
+  // postgres:CONNINFO runs on the PostgreSQL store, its password in PGPASSWORD.
+  const std::string where = argv[1];
+  const char* password = std::getenv("PGPASSWORD");
+  auto store = where.rfind("postgres:", 0) == 0 ? openPostgresStore(where.substr(9), password == nullptr ? "" : password)
+                                                : openSqliteStore(where);
   if (!store) {
     std::fprintf(stderr, "%s\n", store.status().message().c_str());
     return 1;
