@@ -22,8 +22,8 @@ if [ "$scope" = thread-all ]; then
   bash scripts/build.sh thread
   (cd build-tsan && ctest --output-on-failure -j "$jobs" --timeout 900 -R '^(engine|daemon|connectors|audit):')
 else
-  # The crash test (SIGKILLs of a worker process) runs on the ASan build; under TSan it would
+  # The crash tests (SIGKILLs of a worker process) run on the ASan build; under TSan they would
   # cost minutes of CI time for what the engine's own threaded tests already cover.
   bash scripts/build.sh thread vigil_engine_tests
-  (cd build-tsan && ctest --output-on-failure -j "$jobs" --timeout 900 -R '^engine:' -E '^engine:crash-recovery$')
+  (cd build-tsan && ctest --output-on-failure -j "$jobs" --timeout 900 -R '^engine:' -E '^engine:crash-recovery')
 fi
