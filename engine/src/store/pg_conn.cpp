@@ -84,6 +84,8 @@ void Conn::connect() {
   if (c_ == nullptr || PQstatus(c_) != CONNECTION_OK) {
     std::string why = c_ == nullptr ? "out of memory" : PQerrorMessage(c_);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    PQfinish(c_);  // a failed attempt's connection object is ours to free too
+    c_ = nullptr;
     throw Error("cannot connect to PostgreSQL: " + why, "");
   }
   // The server's notices (a NOTICE of an IF NOT EXISTS) are not for the daemon's output.
