@@ -3,28 +3,14 @@
 #include <limits>
 
 #include "pg_concerns.h"
+#include "store_common.h"
 
 namespace vigil::pg {
 namespace {
 
-// ",a,b," so that "contains role r" is `LIKE '%,r,%'` and no name can match a part of another.
-std::string joinList(const std::vector<std::string>& v) {
-  std::string out = ",";
-  for (const auto& s : v) out += s + ",";
-  return out;
-}
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 1;
-  while (start < s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) break;
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-std::string likeItem(const std::string& item) { return "%," + likeEscaped(item) + ",%"; }
+using store::joinList;
+using store::likeItem;
+using store::splitList;
 
 constexpr const char* kColumns =
     "run_id, step, workflow, version, status, roles, users, excluded, requested_at, due, claimed_by, claim_until,"

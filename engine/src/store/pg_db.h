@@ -9,6 +9,7 @@
 
 #include "chain_head.h"
 #include "pg_conn.h"
+#include "store_common.h"
 #include "vigil/status.h"
 
 namespace vigil::pg {
@@ -64,8 +65,7 @@ class WriteTransaction {
 };
 
 inline long long ms(TimePoint t) { return t.time_since_epoch().count(); }
-// For LIKE: ids may hold '%' or '_' (the escape character is PostgreSQL's default, '\').
-std::string likeEscaped(const std::string& s);
+using store::likeEscaped;  // store_common.h
 
 // The schema: upgrades an older one in place, refuses a newer one. pg_migrate.cpp.
 void migrate(Conn& c);

@@ -4,14 +4,6 @@
 
 namespace vigil::pg {
 
-std::string likeEscaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 Result<bool> PgRunLog::exists(const std::string& id) {
   return db_.reading("looking up run", [&] { return db_.reader->exec("SELECT 1 FROM runs WHERE id = $1", Params().text(id)).size() > 0; });

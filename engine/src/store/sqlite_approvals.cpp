@@ -3,6 +3,7 @@
 #include "sqlite_approvals.h"
 
 #include "sqlite_concerns.h"
+#include "store_common.h"
 
 #include <functional>
 #include <limits>
@@ -10,32 +11,9 @@
 namespace vigil::sqlite {
 namespace {
 
-// ",a,b," so that "contains role r" is `LIKE '%,r,%'` and no name can match a part of another.
-std::string joinList(const std::vector<std::string>& v) {
-  std::string out = ",";
-  for (const auto& s : v) out += s + ",";
-  return out;
-}
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 1;
-  while (start < s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) break;
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-// LIKE with the list item escaped: role and user names may hold '%' or '_'.
-std::string likeItem(const std::string& item) {
-  std::string out = "%,";
-  for (char c : item) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + ",%";
-}
+using store::joinList;
+using store::likeItem;
+using store::splitList;
 
 void bindOptionalTime(SQLite::Statement& q, int i, const std::optional<TimePoint>& t) {
   if (t) {

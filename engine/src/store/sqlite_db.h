@@ -13,6 +13,7 @@
 
 #include "sqlite_audit.h"
 #include "sqlite_statements.h"
+#include "store_common.h"
 #include "vigil/status.h"
 
 namespace vigil::sqlite {
@@ -69,8 +70,7 @@ class WriteTransaction {
 
 inline long long ms(TimePoint t) { return t.time_since_epoch().count(); }
 inline TimePoint fromMs(long long v) { return TimePoint(std::chrono::milliseconds(v)); }
-// For LIKE with an ESCAPE '\' clause: ids and references may hold '%' or '_'.
-std::string likeEscaped(const std::string& s);
+using store::likeEscaped;  // store_common.h
 
 // The schema: upgrades an older one in place (each migration its own transaction), refuses
 // a newer one. sqlite_migrate.cpp.

@@ -6,14 +6,6 @@
 
 namespace vigil::sqlite {
 
-std::string likeEscaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
 
 Result<bool> SqliteRunLog::exists(const std::string& id) {
   return db_.reading("looking up run", [&] {

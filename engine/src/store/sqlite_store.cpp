@@ -68,20 +68,8 @@ void WriteTransaction::commit() {
 
 namespace {
 
-// The events of a transition are stored only in its chained record: a run write whose
-// records do not carry all its new events would lose history, so the batch is refused.
 void requireChainedEvents(const RunWrite& w) {
-  if (w.events.empty()) return;
-  size_t chained = 0;
-  for (const auto& e : w.audit) {
-    if ((e.kind == "run" || e.kind == "collection") && e.runId == w.state->id && e.payload.is_object() &&
-        e.payload.contains("events")) {
-      chained += e.payload["events"].size();
-    }
-  }
-  if (chained != w.events.size()) {
-    throw SQLite::Exception("run " + w.state->id + ": its events are not in its audit record", SQLITE_CONSTRAINT);
-  }
+  if (auto why = store::eventsNotChained(w)) throw SQLite::Exception(*why, SQLITE_CONSTRAINT);
 }
 
 class SqliteStore final : public Store {

@@ -1,0 +1,24 @@
+// Internal: what both stores do the same way, whatever the database: the text forms of
+// lists and LIKE patterns the inbox and run look-ups use, and the check that a run write's
+// events are in its chained audit record.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vigil/store/batch.h"
+
+namespace vigil::store {
+
+// For LIKE with '\' as the escape character: ids, references and names may hold '%' or '_'.
+std::string likeEscaped(const std::string& s);
+// ",a,b," so that "contains r" is `LIKE '%,r,%'` (likeItem) and no name matches part of another.
+std::string joinList(const std::vector<std::string>& v);
+std::vector<std::string> splitList(const std::string& s);
+std::string likeItem(const std::string& item);
+// The events of a transition are stored only in its chained record: a write whose records
+// do not carry all its new events would lose history. The reason to refuse the batch, if so.
+std::optional<std::string> eventsNotChained(const RunWrite& w);
+
+}  // namespace vigil::store
