@@ -193,7 +193,7 @@ int verify(CommandContext& ctx) {
   if (shared) {
     auto secrets = SecretStore::load(config.secretsFile);
     if (!secrets) return unusable(secrets.status().message(), asJson);
-    auto store = openConfiguredStore(config, *secrets);
+    auto store = openConfiguredStore(config, *secrets, /*upgrade=*/false);
     if (!store) return unusable(store.status().message(), asJson);
     return report(verifyAudit(*auditSourceOf(**store), trusted, anchors.notes), asJson);
   }

@@ -278,6 +278,10 @@ int runServe(CommandContext& ctx) {
   // Runs keep the area they started under, even after the file changes or is removed.
   eo.areaByHash = [data](const std::string& hash) { return keptArea(data, hash); };
   eo.log = ctx.log;
+  eo.node = nodeName(config);
+  eo.nodeAddress = config.listen;
+  eo.leaseTtl = config.store.leaseTtl;
+  ctx.log->info("node '{}': partition leases of {} s", eo.node, eo.leaseTtl.count() / 1000);
   auto engineR = Engine::create(eo);
   if (!engineR) {
     ctx.log->error("{}", engineR.status().message());
@@ -298,6 +302,8 @@ int runServe(CommandContext& ctx) {
   apiContext.audit = audit.get();
   apiContext.connectors = eo.connectors.get();
   apiContext.dataDir = data;
+  apiContext.node = eo.node;
+  apiContext.leaseTtl = eo.leaseTtl;
   apiContext.tls = !config.tlsCert.empty();
   apiContext.changes = &changes;
   apiContext.sessions = config.sessions;

@@ -41,8 +41,9 @@ int runStore(CommandContext& ctx) {
     std::cerr << "vigil store: " << secrets.status().message() << "\n";
     return kExitFailure;
   }
-  // Opening a store upgrades an older schema in place and refuses a newer one.
-  auto store = openConfiguredStore(config, *secrets);
+  // migrate upgrades an older schema in place; both refuse a newer one, and check leaves a
+  // shared store's schema as it is.
+  auto store = openConfiguredStore(config, *secrets, action == "migrate");
   if (!store) {
     std::cerr << "vigil store: " << store.status().message() << "\n";
     return kExitFailure;
@@ -71,9 +72,9 @@ Command storeCommand() {
       "migrate opens the store the configuration names (store:, else DATA/vigil.db) and upgrades\n"
       "an older schema to this build's, each migration in its own transaction; a newer schema\n"
       "is refused. Run it once before restarting the nodes of a shared store on a new vigil.\n"
-      "check upgrades likewise, then runs the store's integrity check (SQLite's integrity_check;\n"
-      "for PostgreSQL, that the audit chain is numbered without gaps and its head row is its\n"
-      "last record).\n\n"
+      "check runs the store's integrity check: for SQLite, integrity_check (after upgrading the\n"
+      "file as serve would); for PostgreSQL, that the audit chain is numbered without gaps and\n"
+      "its head row is its last record, on the schema as it is (an older one is refused).\n\n"
       "The store's password comes from the secrets file (store.password_secret), never the\n"
       "command line.\n\n"
       "Prints the store, its schema version and, for check, 'ok' or the problem.\n"

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "config_yaml.h"
 
+#include <cctype>
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -82,8 +83,22 @@ void readStore(FileProblems* p, const YAML::Node& v, ServeConfig* config) {
       read(p, kv.second, "store.postgres", &config->store.postgres);
     } else if (k == "password_secret") {
       read(p, kv.second, "store.password_secret", &config->store.passwordSecret);
+    } else if (k == "node") {
+      std::string n;
+      if (!read(p, kv.second, "store.node", &n)) continue;
+      const bool valid = !n.empty() && n.size() <= 64 && std::all_of(n.begin(), n.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':';
+      });
+      if (!valid) {
+        problem(p, kv.second, "'store.node' is this node's name: 1 to 64 letters, digits, '.', '-', '_' or ':'");
+      } else {
+        config->store.node = n;
+      }
+    } else if (k == "lease_seconds") {
+      long long n = 0;
+      if (readPositive(p, kv.second, "store.lease_seconds", 3, 300, &n)) config->store.leaseTtl = std::chrono::seconds(n);
     } else {
-      problem(p, kv.first, "unknown key 'store." + k + "' (known: postgres, password_secret)");
+      problem(p, kv.first, "unknown key 'store." + k + "' (known: postgres, password_secret, node, lease_seconds)");
     }
   }
   if (config->store.postgres.empty()) problem(p, v, "'store' needs 'postgres': the database's conninfo or URI");

@@ -81,9 +81,14 @@ struct ServeConfig {
   std::string secretsFile;
   // store: where runs and the audit trail live. Empty: the SQLite file in `data`; else a
   // PostgreSQL conninfo (a postgres:// URI or key=value), its password the secret named.
+  // node names this process among those sharing the store (default: the host's name and
+  // the listening port; "local" for the embedded file, which one process owns); a node
+  // that has not renewed its partition leases for lease_seconds loses them to the others.
   struct Store {
     std::string postgres;
     std::string passwordSecret;
+    std::string node;
+    std::chrono::milliseconds leaseTtl{std::chrono::seconds(15)};
   } store;
   std::string area;  // an area file: calendars and decision timescales (area_file.h)
   ConnectorConfig connectors;

@@ -1,10 +1,11 @@
 #include "store_setup.h"
 
 #include <libpq-fe.h>
+#include <unistd.h>
 
 namespace vigil::daemon {
 
-Result<std::unique_ptr<Store>> openConfiguredStore(const ServeConfig& config, const SecretStore& secrets) {
+Result<std::unique_ptr<Store>> openConfiguredStore(const ServeConfig& config, const SecretStore& secrets, bool upgrade) {
   if (config.store.postgres.empty()) return openSqliteStore(config.data);
   std::string password;
   if (!config.store.passwordSecret.empty()) {
@@ -15,7 +16,19 @@ Result<std::unique_ptr<Store>> openConfiguredStore(const ServeConfig& config, co
     }
     password = std::move(*secret);
   }
-  return openPostgresStore(config.store.postgres, password);
+  return openPostgresStore(config.store.postgres, password, upgrade);
+}
+
+std::string nodeName(const ServeConfig& config) {
+  if (!config.store.node.empty()) return config.store.node;
+  if (config.store.postgres.empty()) return "local";
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "node");
+  const auto colon = config.listen.rfind(':');
+  const std::string port = colon == std::string::npos ? config.listen : config.listen.substr(colon + 1);
+  // A port the system picks is no name: the process id is, until the next start.
+  if (port == "0") return std::string(host) + ":pid-" + std::to_string(::getpid());
+  return std::string(host) + ":" + port;
 }
 
 std::string describeStore(const ServeConfig& config) {

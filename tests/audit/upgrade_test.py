@@ -95,8 +95,9 @@ try:
             moved = db.execute("SELECT count(*) FROM audit WHERE purpose LIKE 'history written before the audit trail%'").fetchone()[0]
             db.close()
             label = " (with a run written before the audit trail)" if legacy else ""
-            check(f"the store upgrades to the current schema (11) and the events table is gone{label}", version == "11" and "events" not in tables,
+            check(f"the store upgrades to the current schema (12) and the events table is gone{label}", version == "12" and "events" not in tables,
                   (version, sorted(tables)))
+            check(f"schema 12 holds one lease row per partition{label}", "leases" in tables and "nodes" in tables, sorted(tables))
             check(f"schema 11 indexes the access log{label}", {"audit_access", "audit_access_actor"} <= indexes, sorted(indexes))
             check(f"events only the table held are moved into the chain, and no others{label}", moved == (1 if legacy else 0), moved)
             auditor = d.add_user("ada", "auditor")

@@ -91,3 +91,27 @@ TEST_CASE("a checkpoint frontier that does not give its signed root is not resum
   appendAndSign(dir.path, 3, 100, *key);
   checkVerifies(dir.path, *key, 12, 2);
 }
+
+TEST_CASE("audit fields holding a NUL byte or bytes that are not UTF-8 are stored as sealed, and the chain verifies",
+          "[audit]") {
+  DataDir dir;
+  auto key = SigningKey::generate();
+  REQUIRE(key.isOk());
+  {
+    auto store = testing::openTestStore(dir.path);
+    REQUIRE(store.isOk());
+    auto entries = accessRecords(2, 0);
+    entries[0].purpose = std::string("safeguarding\0 review", 20);  // a JSON "\u0000" from a request body
+    entries[1].actor = "officer-\xff\xfe";
+    REQUIRE((*store)->audit().append(entries).isOk());
+    REQUIRE((*store)->audit().append(accessRecords(1, 10)).isOk());
+    auto records = (*store)->audit().records("", TimePoint{}, UINT64_MAX);
+    REQUIRE(records.isOk());
+    REQUIRE(records->size() == 3);
+    CHECK((*records)[0].entry.purpose == "safeguarding\xEF\xBF\xBD review");
+    CHECK((*records)[1].entry.actor == "officer-\xEF\xBF\xBD\xEF\xBF\xBD");
+    auto c = (*store)->audit().checkpoint(*key, TimePoint(std::chrono::milliseconds(1'800'000'000'000LL)), "vigil.test/audit");
+    REQUIRE(c.isOk());
+  }
+  checkVerifies(dir.path, *key, 3, 1);
+}

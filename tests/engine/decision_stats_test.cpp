@@ -212,8 +212,10 @@ TEST_CASE("upgrading a data directory fills the votes from the runs' recorded de
   }
   {
     // As a version-6 directory was: no votes table, checkpoints without notes, no run index,
-    // no access log indexes.
+    // no access log indexes, no leases.
     SQLite::Database db((dir.path / "vigil.db").string(), SQLite::OPEN_READWRITE);
+    db.exec("DROP TABLE leases");
+    db.exec("DROP TABLE nodes");
     db.exec("DROP TABLE approval_votes");
     db.exec("DROP TABLE run_index");
     db.exec("DROP INDEX audit_access");

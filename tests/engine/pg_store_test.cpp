@@ -25,8 +25,9 @@ vigil::test::PostgresServer& server() {
 
 void sql(const std::string& text) {
   std::string why;
+  const bool ok = server().exec(text, why);
   INFO(why);
-  REQUIRE(server().exec(text, why));
+  REQUIRE(ok);
 }
 
 // A fresh database's conninfo, for user vigil.
@@ -150,6 +151,44 @@ TEST_CASE("a connection the server dropped is opened again, and nothing is lost 
   REQUIRE(records.isOk());
   REQUIRE(records->size() == 2);
   CHECK((*records)[1].seq == 2);
+  CHECK((*s)->integrityCheck().value() == "ok");
+}
+
+TEST_CASE("a connection lost inside a transaction fails that commit only, and the next one connects again", "[store][postgres]") {
+  const std::string db = freshDatabase("pg_lost_in_tx");
+  auto s = openPostgresStore(db, vigil::test::PostgresServer::kPassword);
+  REQUIRE(s.isOk());
+  REQUIRE((*s)->audit().append({access(1)}).isOk());
+  // Another session holds the chain's head row, so the store's next commit waits in its
+  // transaction (BEGIN and FOR UPDATE sent), where the server then ends its connection.
+  PGconn* holder = PQconnectdb((db + " password=" + vigil::test::PostgresServer::kPassword).c_str());
+  REQUIRE(PQstatus(holder) == CONNECTION_OK);
+  PQclear(PQexec(holder, "BEGIN; SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE"));
+  Status blocked = Status::internal("not run");
+  std::thread writer([&] { blocked = (*s)->audit().append({access(2)}); });
+  bool waiting = false;
+  for (int i = 0; i < 500 && !waiting; ++i) {  // at most 10 s
+    PGresult* r = PQexec(holder, "SELECT 1 FROM pg_stat_activity WHERE datname = 'pg_lost_in_tx' AND wait_event_type = 'Lock'");
+    waiting = PQntuples(r) == 1;
+    PQclear(r);
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(waiting);
+  PQclear(PQexec(holder, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'pg_lost_in_tx' AND wait_event_type = 'Lock'"));
+  writer.join();
+  INFO(blocked.message());
+  CHECK_FALSE(blocked.isOk());
+  CHECK_THAT(blocked.message(), Catch::Contains("nothing stored"));
+  PQclear(PQexec(holder, "ROLLBACK"));
+  PQfinish(holder);
+  // Not stuck on the dead connection: the next commit opens a new one.
+  auto again = (*s)->audit().append({access(3)});
+  INFO(again.message());
+  REQUIRE(again.isOk());
+  auto records = (*s)->audit().records("", TimePoint{}, UINT64_MAX);
+  REQUIRE(records.isOk());
+  REQUIRE(records->size() == 2);
+  CHECK((*records)[1].entry.runId == "r3");
   CHECK((*s)->integrityCheck().value() == "ok");
 }
 

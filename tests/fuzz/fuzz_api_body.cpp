@@ -142,6 +142,7 @@ class DryRunEngine final : public Engine {
   Status appendAudit(std::vector<AuditEntry>) override { return Status::ok(); }
   Result<size_t> fireDueTimers() override { return size_t{0}; }
   bool waitIdle(std::chrono::milliseconds) override { return true; }
+  Status renewLeases() override { return Status::ok(); }
   EngineMetrics metrics() override { return {}; }
   EngineHealth health() override { return {}; }
 

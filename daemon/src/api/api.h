@@ -53,6 +53,8 @@ struct ApiContext {
   class ChangeHub* changes = nullptr;  // live streams and waiting starts (null: neither is offered)
   SessionPolicy sessions;  // browser sessions' idle and absolute limits
   bool tls = false;        // served over HTTPS: session cookies are Secure and __Host-
+  std::string node = "local";  // this node's name among those sharing the store
+  std::chrono::milliseconds leaseTtl{15000};  // what GET /api/v1/nodes calls live
 };
 
 // The API and the UI's files: the resources' route lists in one Router behind the

@@ -46,6 +46,7 @@ class OpsResource : public Resource {
   HttpResponse ready(HttpRequest&, Call&);
   HttpResponse metrics(HttpRequest&, Call&);
   HttpResponse listConnectors(HttpRequest&, Call&);
+  HttpResponse listNodes(HttpRequest&, Call&);
 };
 
 class WorkflowResource : public Resource {

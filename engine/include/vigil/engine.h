@@ -61,6 +61,14 @@ struct EngineOptions {
   // drive time by hand call fireDueTimers() instead and set `timerThread` to false.
   std::chrono::milliseconds timerPoll{1000};
   bool timerThread = true;
+  // This node's name among those sharing the store (unique among them; the same across its
+  // restarts, so a restarted node takes its own leases back at once), what it serves on,
+  // and how long a lease lasts unrenewed: a node that stops renewing (dead, paused, cut
+  // off) loses its partitions to the others after `leaseTtl`. It renews every third of it,
+  // on the timer thread.
+  std::string node = "local";
+  std::string nodeAddress;
+  std::chrono::milliseconds leaseTtl{15000};
   // Called on the committer thread after each group commit, with every run it wrote: what
   // live views (server-sent events, starts that wait for their run) follow. Must be quick
   // and must not call back into the engine.
@@ -85,6 +93,9 @@ struct EngineMetrics {
   uint64_t failedCommits = 0;
   uint64_t deferredInputs = 0;  // left by a batch that reached its time slice, for the next
   uint64_t conflictedInputs = 0;  // applied again because another writer had moved their run on
+  uint64_t fencedInputs = 0;  // call results and timers dropped: their partition's lease had moved to another node
+  uint64_t leasesTaken = 0;   // partitions this node took (at start, or from a node that stopped renewing)
+  uint64_t leasesLost = 0;    // partitions another node took from this one
 };
 
 // Whether the engine can take work now: what /readyz reports.
@@ -97,6 +108,11 @@ struct EngineHealth {
   // How long the batch being processed has taken so far (0 when idle): a stalled committer.
   std::chrono::milliseconds busyFor{0};
   size_t queued = 0;  // inputs waiting for the committer
+  // The partitions this node holds, and whether it could renew them at its last heartbeat
+  // (when not, `leaseError` says why, and what it holds may already be another node's).
+  size_t partitionsHeld = 0;
+  bool leasesFailing = false;
+  std::string leaseError;
 };
 
 class Engine {
@@ -139,6 +155,10 @@ class Engine {
   // A consistent copy of the counters since start.
   virtual EngineMetrics metrics() = 0;
   virtual EngineHealth health() = 0;
+  // Renews this node's partition leases now, taking or giving back partitions as the live
+  // nodes' share has changed (the timer thread does so every third of leaseTtl; tests that
+  // drive time by hand call this).
+  virtual Status renewLeases() = 0;
 };
 
 // Checks inputs against declared types and required fields, filling defaults. Errors name

@@ -12,6 +12,7 @@
 #include "vigil/store/approval_index.h"
 #include "vigil/store/audit_store.h"
 #include "vigil/store/batch.h"
+#include "vigil/store/lease_table.h"
 #include "vigil/store/run_log.h"
 #include "vigil/store/work_queue.h"
 #include "vigil/store/workflow_definitions.h"
@@ -27,6 +28,7 @@ class Store {
   virtual ApprovalIndex& approvals() = 0;
   virtual AuditStore& audit() = 0;
   virtual WorkflowDefinitions& workflows() = 0;
+  virtual LeaseTable& leases() = 0;
 
   // Stores the batch in one transaction: every run family whose writes continue the stored
   // history, and the batch's own audit records; the other families are left out whole and
@@ -51,8 +53,10 @@ int sqliteSchemaVersion();
 // the password apart, so it is in no string that might be logged), which several `vigil
 // serve` processes may use at once. Creates or upgrades the schema; refuses a newer one, a
 // database not in UTF-8, a conninfo holding a password, and a host other than this machine
-// without sslmode=verify-full or verify-ca.
-Result<std::unique_ptr<Store>> openPostgresStore(const std::string& conninfo, const std::string& password);
+// without sslmode=verify-full. `upgrade` false (what a check or a verifier reads) refuses an
+// older schema instead of changing it.
+Result<std::unique_ptr<Store>> openPostgresStore(const std::string& conninfo, const std::string& password,
+                                                 bool upgrade = true);
 int postgresSchemaVersion();
 
 // The store's audit records as a verifier reads them (verifyAudit), whichever store it is.

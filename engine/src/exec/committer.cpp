@@ -113,6 +113,10 @@ EngineHealth EngineImpl::health() {
   if (storeFailing_ && retryAt_ > now) h.retryIn = std::chrono::duration_cast<std::chrono::milliseconds>(retryAt_ - now);
   if (processing_) h.busyFor = std::chrono::duration_cast<std::chrono::milliseconds>(now - batchStarted_);
   h.queued = inputs_.size();
+  std::lock_guard l(leaseMu_);
+  h.partitionsHeld = held_.size();
+  h.leasesFailing = leaseFailing_;
+  h.leaseError = leaseError_;
   return h;
 }
 
@@ -206,6 +210,14 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   std::vector<Applied> applied;
   applied.reserve(work.size());
 
+  // A call result or a fired timer commits only under the lease it was handed on under.
+  auto fence = [&](RunWrite& w, const EngineInput& in) {
+    if (!w.fence) {
+      w.fence = RunWrite::Fence{partitionOf(in.runId), o_.node, in.epoch};
+    } else if (w.fence->epoch != in.epoch) {
+      w.fence->epoch = 0;  // handed on under two leases: one of them is stale; no lease has epoch 0
+    }
+  };
   auto writeFor = [&](const std::string& runId) -> RunWrite& {
     auto [it, fresh] = writeOf.emplace(runId, batch.runs.size());
     if (fresh) batch.runs.push_back(RunWrite{});
@@ -316,10 +328,12 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
           case EngineInput::Kind::kCallResult:
             t = r.machine->onCallResult(r.state, in.step, in.attempt, in.outcome, now);
             writeFor(in.runId).removeWork.push_back(WorkItem{in.runId, in.step, in.attempt, Json()});
+            fence(writeFor(in.runId), in);
             break;
           case EngineInput::Kind::kTimer:
             t = r.machine->onTimer(r.state, in.step, in.attempt, timerKindFrom(in.timer.kind), now);
             writeFor(in.runId).removeTimers.push_back(in.timer);
+            fence(writeFor(in.runId), in);
             break;
           case EngineInput::Kind::kApproval:
             t = r.machine->onApproval(r.state, in.step, in.approval, now);
@@ -366,11 +380,15 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   const Status committed = report.status();
   // Families another writer moved on: nothing of theirs was stored, so nothing of theirs is
   // acted on; their inputs are applied again to what the store now holds.
-  std::set<std::string> conflicted;
+  // Fenced families are among them: their call results and timers were handed on under a
+  // lease another node has taken since, and are dropped (that node makes them again).
+  std::set<std::string> conflicted, fenced;
   if (committed) {
     for (const auto& id : report->conflicted) conflicted.insert(runFamily(id));
+    for (const auto& id : report->fenced) fenced.insert(runFamily(id));
   }
   auto lost = [&](const std::string& runId) { return !conflicted.empty() && conflicted.count(runFamily(runId)) != 0; };
+  auto isFenced = [&](const std::string& runId) { return !fenced.empty() && fenced.count(runFamily(runId)) != 0; };
   if (!batch.empty() && committed) {
     size_t leftOut = 0;
     for (const auto& a : applied) leftOut += (a.in.kind != EngineInput::Kind::kAudit && !a.in.derived && lost(a.in.runId)) ? 1 : 0;
@@ -380,19 +398,26 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     metrics_.committedInputs += batchInputs.size() - deferred - leftOut;
   }
   {
-    // Committed, the timers' rows are gone; refused, they are still due and the poll may
-    // deliver them again. A poll that read the store before this commit may still list a
-    // committed one: it is remembered with this commit's number until every such poll ends.
-    std::lock_guard lock(inMu_);
-    if (committed && !timersTaken.empty()) ++timerCommits_;
-    std::set<std::string> timersLost;
+    // Committed, the timers' rows are gone; refused or left out, they are still due and the
+    // poll may deliver them again (claims.h).
+    std::set<std::string> timersDone;
+    std::vector<std::string> callsBack;  // settled: committed, or dropped by a fence
+    std::set<std::string> callsDone;
     for (const auto& a : applied) {
-      if (a.in.kind == EngineInput::Kind::kTimer && lost(a.in.runId)) timersLost.insert(timerKey(a.in.timer));
+      if (!committed) break;
+      if (a.in.kind == EngineInput::Kind::kTimer && !lost(a.in.runId)) timersDone.insert(timerKey(a.in.timer));
+      if (a.in.kind != EngineInput::Kind::kCallResult) continue;
+      const std::string key = callKey(a.in.runId, a.in.step, a.in.attempt);
+      // Conflicted but not fenced, a result is queued again and its call stays out.
+      if (!lost(a.in.runId)) {
+        callsBack.push_back(key);
+        callsDone.insert(key);
+      } else if (isFenced(a.in.runId)) {
+        callsBack.push_back(key);
+      }
     }
-    for (const auto& k : timersTaken) {
-      firing_.erase(k);
-      if (committed && timersLost.count(k) == 0) committedTimers_[k] = timerCommits_;
-    }
+    timerClaims_.settle(timersTaken, timersDone);
+    callClaims_.settle(callsBack, callsDone);
   }
   if (!committed) {
     for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store
@@ -438,7 +463,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     // Every run of those families leaves memory, not only the ones this batch wrote: the
     // other writer may have moved any of them on.
     std::erase_if(cache_, [&](const auto& kv) { return lost(kv.first); });
-    requeueConflicted(applied, lost);
+    requeueConflicted(applied, lost, isFenced);
   }
   for (auto& [id, lr] : created) {
     if (!lost(id)) cache_[id] = std::move(lr);
@@ -452,7 +477,8 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     }
   }
   for (auto& job : toDispatch) {
-    if (!lost(job.runId)) dispatch(std::move(job));
+    // Calls of a partition another node holds stay work rows for it (its poll finds them).
+    if (!lost(job.runId) && claimCall(job, false)) dispatch(std::move(job));
   }
   for (auto& a : applied) {
     if (a.in.done) a.in.done->set_value(a.result);
@@ -470,12 +496,18 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
 // person's input that keeps conflicting is refused (they hear so and may try again); a call
 // result is always queued again, since nothing else holds it and each conflict means the
 // other writer made progress.
-void EngineImpl::requeueConflicted(std::vector<Applied>& applied, const std::function<bool(const std::string&)>& lost) {
+void EngineImpl::requeueConflicted(std::vector<Applied>& applied, const std::function<bool(const std::string&)>& lost,
+                                   const std::function<bool(const std::string&)>& fenced) {
   constexpr int kMaxConflictRetries = 8;
   std::vector<EngineInput> again;
+  size_t dropped = 0;
   for (auto& a : applied) {
     if (a.in.kind == EngineInput::Kind::kAudit || !lost(a.in.runId)) continue;
     if (a.in.derived || a.in.kind == EngineInput::Kind::kTimer) continue;
+    if (a.in.kind == EngineInput::Kind::kCallResult && fenced(a.in.runId)) {
+      ++dropped;  // the partition's holder redoes the call, with the same idempotency key
+      continue;
+    }
     if (a.in.done && a.in.conflicts >= kMaxConflictRetries) {
       a.result = Status::failedPrecondition("run " + a.in.runId + " kept being changed by another writer; try again");
       continue;
@@ -487,6 +519,8 @@ void EngineImpl::requeueConflicted(std::vector<Applied>& applied, const std::fun
   for (auto it = again.rbegin(); it != again.rend(); ++it) inputs_.push_front(std::move(*it));
   std::lock_guard m(metricsMu_);
   metrics_.conflictedInputs += again.size();
+  metrics_.fencedInputs += dropped;
+  for (const auto& a : applied) metrics_.fencedInputs += (a.in.kind == EngineInput::Kind::kTimer && fenced(a.in.runId)) ? 1 : 0;
 }
 
 }  // namespace vigil

@@ -4,6 +4,10 @@
 
 namespace vigil {
 
+std::string EngineImpl::callKey(const std::string& runId, const std::string& step, int attempt) {
+  return runId + '\n' + step + '\n' + std::to_string(attempt);
+}
+
 void EngineImpl::dispatch(CallJob job) {
   {
     std::lock_guard lock(jobMu_);
@@ -82,6 +86,7 @@ void EngineImpl::workerLoop() {
     in.step = c.step;
     in.attempt = c.attempt;
     in.outcome = std::move(outcome);
+    in.epoch = job.epoch;
     push(std::move(in));
     {
       std::lock_guard lock(jobMu_);

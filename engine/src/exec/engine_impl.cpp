@@ -1,20 +1,10 @@
 // Engine: publishing, the public inputs, recovery on start, orderly stop, timers.
 #include "engine_impl.h"
 
-#include <random>
-
 #include "vigil/loader.h"
 
 namespace vigil {
 namespace {
-
-std::string newRunId(TimePoint now) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "r-%011llx-%08llx", static_cast<unsigned long long>(now.time_since_epoch().count()),
-                static_cast<unsigned long long>(rng() & 0xffffffffULL));
-  return buf;
-}
 
 const char* timerKindName(Command::TimerKind k) {
   switch (k) {
@@ -60,24 +50,9 @@ Status EngineImpl::start() {
   }
   committer_ = std::thread([this] { committerLoop(); });
   for (int i = 0; i < o_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
-  // Every call recorded but not answered may or may not have happened: do it again with
-  // the same idempotency key and let the other side deduplicate.
-  auto work = o_.store->work().pending();
-  if (!work) return work.status();
-  for (auto& w : *work) {
-    Command c;
-    c.kind = Command::Kind::kCallConnector;
-    c.step = w.step;
-    c.attempt = w.attempt;
-    c.connector = w.command.value("connector", "");
-    c.action = w.command.value("action", "");
-    c.input = w.command.value("input", Json());
-    c.idempotencyKey = w.command.value("key", "");
-    c.purpose = w.command.value("purpose", "");
-    if (w.command.contains("deadline")) c.deadline = TimePoint(std::chrono::milliseconds(w.command["deadline"].get<long long>()));
-    dispatch(CallJob{w.runId, std::move(c)});
-  }
-  if (!work->empty()) o_.log->info("recovered {} call(s) that were in flight", work->size());
+  // The partitions this node may act for, and the calls in flight in them (leases.cpp).
+  if (Status s = keepLeases(true); !s) return s;
+  nextBeat_ = std::chrono::steady_clock::now() + o_.leaseTtl / 3;
   if (o_.timerThread) timers_ = std::thread([this] { timerLoop(); });
   return Status::ok();
 }
@@ -97,6 +72,9 @@ void EngineImpl::stop() {
   }
   workers_.clear();
   if (timers_.joinable()) timers_.join();
+  // Nothing of this node commits any more: its partitions go to the others now, not when
+  // their leases expire.
+  releaseLeases();
   std::lock_guard lock(inMu_);
   started_ = false;
 }
@@ -181,28 +159,14 @@ Result<size_t> EngineImpl::fireDueTimers() {
     if (storeFailing_ && std::chrono::steady_clock::now() < retryAt_) return size_t{0};
   }
   std::lock_guard poll(pollMu_);
-  uint64_t commitsBefore = 0;
-  {
-    std::lock_guard lock(inMu_);
-    commitsBefore = timerCommits_;
-  }
+  timerClaims_.beginRead();
   auto due = o_.store->work().dueTimers(now(), 10000);
   if (!due) return due.status();
   size_t fired = 0;
-  {
-    // Timers committed before this read began cannot be in it: forget them. One committed
-    // since may be listed from before its commit: skip it.
-    std::lock_guard lock(inMu_);
-    for (auto it = committedTimers_.begin(); it != committedTimers_.end();) {
-      it = it->second <= commitsBefore ? committedTimers_.erase(it) : std::next(it);
-    }
-  }
   for (auto& t : *due) {
-    {
-      std::lock_guard lock(inMu_);
-      const std::string key = timerKey(t);
-      if (committedTimers_.count(key) != 0 || !firing_.insert(key).second) continue;
-    }
+    // Only the partitions this node holds: another node's timers are its to fire.
+    auto epoch = heldEpoch(t.runId);
+    if (!epoch || !timerClaims_.claim(timerKey(t))) continue;
     ++fired;
     EngineInput in;
     in.kind = EngineInput::Kind::kTimer;
@@ -210,6 +174,7 @@ Result<size_t> EngineImpl::fireDueTimers() {
     in.step = t.step;
     in.attempt = t.attempt;
     in.timer = t;
+    in.epoch = *epoch;
     push(std::move(in));
   }
   return fired;
@@ -231,7 +196,7 @@ void EngineImpl::timerLoop() {
   while (true) {
     {
       std::unique_lock lock(timerMu_);
-      timerCv_.wait_for(lock, o_.timerPoll, [this] {
+      timerCv_.wait_for(lock, std::min<std::chrono::milliseconds>(o_.timerPoll, o_.leaseTtl / 3), [this] {
         std::lock_guard l(inMu_);
         return stopping_;
       });
@@ -240,8 +205,15 @@ void EngineImpl::timerLoop() {
       std::lock_guard l(inMu_);
       if (stopping_) return;
     }
+    if (std::chrono::steady_clock::now() >= nextBeat_) {
+      nextBeat_ = std::chrono::steady_clock::now() + o_.leaseTtl / 3;
+      (void)keepLeases(false);  // a failure is logged and shown by health()
+    }
     auto r = fireDueTimers();
     if (!r) o_.log->error("firing timers: {}", r.status().message());
+    // Calls another node's transitions left in this node's partitions (a decision taken
+    // there): the holder makes them.
+    if (Status s = pollWork(); !s) o_.log->error("reading pending calls: {}", s.message());
   }
 }
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "claims.h"
 #include "vigil/engine.h"
 #include "vigil/machine.h"
 
@@ -36,6 +37,7 @@ struct EngineInput {
   int retries = 0;    // commits that failed while it was queued
   int conflicts = 0;  // commits that left its run out (another writer had moved it on)
   bool derived = false;  // caused by another input's transition in the same batch (a child's start or end)
+  uint64_t epoch = 0;    // kCallResult, kTimer: the lease epoch of the run's partition it was handed on under
 };
 
 // An input the committer took, and what applying it came to (sent once the commit decides).
@@ -57,6 +59,7 @@ void neutralizeSecretMarkers(std::string& s);
 struct CallJob {
   std::string runId;
   Command command;
+  uint64_t epoch = 0;  // the lease it is dispatched under, carried back with its result
 };
 
 class EngineImpl final : public Engine {
@@ -77,6 +80,7 @@ class EngineImpl final : public Engine {
   bool waitIdle(std::chrono::milliseconds max) override;
   EngineMetrics metrics() override;
   EngineHealth health() override;
+  Status renewLeases() override;
 
  private:
   struct LiveRun {
@@ -88,7 +92,8 @@ class EngineImpl final : public Engine {
   void committerLoop();
   void processBatch(std::vector<EngineInput>& inputs);
   void deferInputs(std::vector<EngineInput> later);
-  void requeueConflicted(std::vector<Applied>& applied, const std::function<bool(const std::string&)>& lost);
+  void requeueConflicted(std::vector<Applied>& applied, const std::function<bool(const std::string&)>& lost,
+                         const std::function<bool(const std::string&)>& fenced);
   bool runExists(const std::string& runId);
   Result<LiveRun*> live(const std::string& runId, std::map<std::string, LiveRun>& created);
   Result<std::shared_ptr<const RunMachine>> machineForHash(const std::string& hash, const std::string& areaHash);
@@ -99,6 +104,18 @@ class EngineImpl final : public Engine {
   // dispatcher.cpp
   void dispatch(CallJob job);
   void workerLoop();
+  static std::string callKey(const std::string& runId, const std::string& step, int attempt);
+
+  // leases.cpp
+  Status keepLeases(bool starting);
+  void releaseLeases();
+  std::optional<uint64_t> heldEpoch(const std::string& runId);
+  // Hands on the call if this node holds its run's partition (the job then carries the
+  // epoch); otherwise it stays a work row for the holder.
+  bool claimCall(CallJob& job, bool fromPoll);
+  // Dispatches the pending calls of held partitions that are not out already.
+  Status pollWork();
+  std::string newRunId(TimePoint now);
 
   Status submit(EngineInput in, bool wait);
   void push(EngineInput in);
@@ -128,14 +145,21 @@ class EngineImpl final : public Engine {
   std::chrono::steady_clock::time_point retryAt_{};
   std::chrono::steady_clock::time_point batchStarted_{};
   bool started_ = false;
-  // Timers handed to the committer and not yet committed or refused: a poll while the
-  // committer is slow (or the store refuses writes) must not deliver them a second time.
-  std::set<std::string> firing_;
-  // Timers whose firing was committed, by the number of the commit (timerCommits_ counts
-  // them): a poll whose read began before that commit may list them as still due.
-  uint64_t timerCommits_ = 0;
-  std::map<std::string, uint64_t> committedTimers_;
-  std::mutex pollMu_;  // one poll at a time (the timer thread, or a test's own call)
+  // Timers handed to the committer and calls to the workers, not yet committed: a poll
+  // while the committer is slow (or the store refuses writes) must not hand them on again.
+  Claims timerClaims_;
+  Claims callClaims_;
+  std::mutex pollMu_;  // one timer poll at a time (the timer thread, or a test's own call)
+  std::mutex workPollMu_;
+
+  // leases.cpp: the partitions this node holds (partition -> epoch), renewed by heartbeat.
+  // Only these partitions' calls are dispatched and timers fired here.
+  std::mutex beatMu_;  // one heartbeat at a time
+  std::mutex leaseMu_;
+  std::map<int, uint64_t> held_;
+  bool leaseFailing_ = false;
+  std::string leaseError_;
+  std::chrono::steady_clock::time_point nextBeat_{};
 
   std::atomic<long long> lastNow_{0};
 

@@ -12,6 +12,7 @@
 
 #include "vigil/audit.h"
 #include "vigil/merkle.h"
+#include "vigil/utf8.h"
 
 namespace vigil::store {
 
@@ -52,9 +53,14 @@ class ChainHead {
     AuditSeal seal;
     std::string prev;
     std::string hash;
+    // The entry whose fields were sealed, which is what must be stored: `original`, or a
+    // copy with every byte that is not UTF-8 (or is NUL) replaced, since a database that
+    // changes or refuses such a byte would store fields that no longer match their hash.
+    const AuditEntry& entry(const AuditEntry& original) const { return cleaned ? *cleaned : original; }
+    std::optional<AuditEntry> cleaned;
   };
   // The next record after the pending head, for the store to insert.
-  Sealed seal(const AuditEntry& e) {
+  Sealed seal(const AuditEntry& original) {
     if (!pending_) {
       pendingSize_ = size_;
       pendingHead_ = head_;
@@ -62,6 +68,8 @@ class ChainHead {
       pending_ = true;
     }
     Sealed s;
+    s.cleaned = cleanedFields(original);
+    const AuditEntry& e = s.entry(original);
     s.seq = pendingSize_ + 1;
     s.seal = sealAuditEntry(s.seq, e, pendingHead_);
     s.prev = pendingHead_;
@@ -70,6 +78,17 @@ class ChainHead {
     pendingHead_ = s.hash;
     pendingTree_.append(s.seal.leaf);
     return s;
+  }
+  static std::optional<AuditEntry> cleanedFields(const AuditEntry& e) {
+    const std::string* fields[] = {&e.kind, &e.actor, &e.runId, &e.step, &e.subject, &e.system, &e.purpose, &e.recipient};
+    bool bad = false;
+    for (const std::string* f : fields) bad = bad || findInvalidUtf8(*f) != std::string::npos;
+    if (!bad) return std::nullopt;
+    AuditEntry c = e;
+    for (std::string* f : {&c.kind, &c.actor, &c.runId, &c.step, &c.subject, &c.system, &c.purpose, &c.recipient}) {
+      if (findInvalidUtf8(*f) != std::string::npos) *f = withReplacementChars(*f);
+    }
+    return c;
   }
   void commitTail() {
     if (!pending_) return;

@@ -255,11 +255,13 @@ Result<std::vector<DecisionStats>> PgApprovalIndex::decisionStats(DecisionStats:
 Result<TimePoint> PgApprovalIndex::recordOpened(const std::string& runId, const std::string& step, const std::string& user,
                                                 TimePoint at) {
   return db_.locked("recording an approval view", [&] {
-    // The first opening is kept: a later one changes nothing and reads back the first.
+    // The first opening is kept: a later one changes nothing and reads back the first. The
+    // update that keeps the value is what makes RETURNING give the row either way, also when
+    // another node inserted it concurrently (DO NOTHING then returns nothing, and a second
+    // SELECT would read a snapshot from before that insert).
     Rows q = db_.writer->exec(
-        "WITH ins AS (INSERT INTO approval_views(run_id, step, username, opened_at) VALUES($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING RETURNING opened_at)"
-        " SELECT opened_at FROM ins UNION ALL SELECT opened_at FROM approval_views WHERE run_id = $1 AND step = $2 AND username = $3",
+        "INSERT INTO approval_views(run_id, step, username, opened_at) VALUES($1, $2, $3, $4)"
+        " ON CONFLICT(run_id, step, username) DO UPDATE SET opened_at = approval_views.opened_at RETURNING opened_at",
         Params().text(runId).text(step).text(user).time(at));
     return q.size() > 0 ? q.time(0, 0) : at;
   });

@@ -72,8 +72,9 @@ void loadChain(Conn& c, store::ChainHead& chain) {
 void appendAudit(Writes& out, store::ChainHead& chain, const std::vector<AuditEntry>& entries) {
   static const std::string kInsert = std::string("INSERT INTO audit(") + kRecordColumns +
                                      ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
-  for (const auto& e : entries) {
-    store::ChainHead::Sealed s = chain.seal(e);
+  for (const auto& original : entries) {
+    store::ChainHead::Sealed s = chain.seal(original);
+    const AuditEntry& e = s.entry(original);
     out.add(kInsert, Params()
                         .i64(static_cast<long long>(s.seq))
                         .time(e.time)
@@ -95,8 +96,11 @@ void appendAudit(Writes& out, store::ChainHead& chain, const std::vector<AuditEn
 WriteTransaction::WriteTransaction(Db& db) : db_(db) {
   open_ = true;
   try {
-    // BEGIN and the lock in one round trip.
-    Rows h = db_.writer->simple("BEGIN; SELECT size, head FROM audit_head WHERE id = 1 FOR UPDATE");
+    // BEGIN and the lock in one round trip. READ COMMITTED whatever the server's default:
+    // the head row's lock is what orders writers, and each statement after it must see what
+    // the writer before committed (under REPEATABLE READ the conflict check would read the
+    // snapshot taken before the lock was granted).
+    Rows h = db_.writer->simple("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT size, head FROM audit_head WHERE id = 1 FOR UPDATE");
     if (h.size() != 1) throw Error("the audit chain's head row is missing", "");
     const auto size = static_cast<uint64_t>(h.i64(0, 0));
     if (size != db_.chain.size()) catchUp(*db_.writer, db_.chain);
@@ -144,7 +148,7 @@ Status PgAuditStore::append(const std::vector<AuditEntry>& entries) {
     return Status::ok();
   } catch (const Error& e) {
     db_.chain.rollbackTail();
-    return Status::ioError(std::string("appending to the audit trail, nothing stored: ") + e.what());
+    return writeFailed("appending to the audit trail failed", "nothing stored", e);
   } catch (const std::exception& e) {
     db_.chain.rollbackTail();
     return Status::internal(std::string("appending to the audit trail, nothing stored: ") + e.what());

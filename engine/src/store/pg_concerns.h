@@ -2,6 +2,8 @@
 // the connections they share (Db). Writes of a run transition are PgStore::commit's.
 #pragma once
 
+#include <set>
+
 #include "pg_db.h"
 #include "vigil/store.h"
 
@@ -32,6 +34,27 @@ class PgWorkQueue final : public WorkQueue {
  private:
   Db& db_;
 };
+
+// On a connection of its own: a heartbeat must not wait behind a commit that waits for
+// another node's (a late heartbeat is a lease lost for nothing).
+class PgLeaseTable final : public LeaseTable {
+ public:
+  explicit PgLeaseTable(Db& db) : db_(db) {}
+  Status beat(const std::string& node, const std::string& address, TimePoint now) override;
+  Result<std::vector<NodeBeat>> nodes() override;
+  Result<std::vector<Lease>> leases() override;
+  Result<std::vector<Lease>> renew(const std::string& node, TimePoint expiresAt) override;
+  Result<std::optional<Lease>> take(int partition, uint64_t epoch, const std::string& node, TimePoint expiresAt) override;
+  Status release(int partition, uint64_t epoch, const std::string& node) override;
+  Status leave(const std::string& node) override;
+
+ private:
+  Db& db_;
+};
+// The families of `b` whose fence the stored leases no longer give, read inside the commit
+// with the rows share-locked: a node taking one of those partitions waits until this commit
+// is over, and so reads the work it leaves (pg_leases.cpp).
+std::set<std::string> fencedFamilies(Conn& c, const Batch& b);
 
 class PgApprovalIndex final : public ApprovalIndex {
  public:

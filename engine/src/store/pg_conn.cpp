@@ -14,6 +14,18 @@ Params& Params::f64(double v) {
   return text(buf);
 }
 
+namespace {
+
+constexpr const char* kNeedsVerifyFull =
+    "the store's database is on another machine: its connection needs sslmode=verify-full (and sslrootcert naming the "
+    "CA), so it is encrypted and the server is the one named";
+
+bool onThisMachine(const std::string& host) {
+  return host.empty() || host[0] == '/' || host == "localhost" || host == "127.0.0.1" || host == "::1";
+}
+
+}  // namespace
+
 Status checkStoreConninfo(const std::string& conninfo) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
@@ -40,16 +52,34 @@ Status checkStoreConninfo(const std::string& conninfo) {
   while (start <= hosts.size() && !hosts.empty()) {
     size_t end = hosts.find(',', start);
     const std::string h = hosts.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!h.empty() && h[0] != '/' && h != "localhost" && h != "127.0.0.1" && h != "::1") remote = true;
+    if (!onThisMachine(h)) remote = true;
     if (end == std::string::npos) break;
     start = end + 1;
   }
-  if (remote && sslmode != "verify-full" && sslmode != "verify-ca") {
-    return Status::invalidArgument("the store's database is on another machine: its conninfo needs sslmode=verify-full "
-                                   "(and sslrootcert naming the CA), so the connection is encrypted and the server checked");
-  }
+  // verify-ca checks the certificate's issuer but not that it names the host: any server
+  // with a certificate from that CA would pass, so only verify-full is taken.
+  if (remote && sslmode != "verify-full") return Status::invalidArgument(kNeedsVerifyFull);
   return Status::ok();
 }
+
+namespace {
+
+// What the connection reached, not only what the conninfo said: a service file, a PGHOST or
+// PGSSLMODE in the environment or a hostaddr can take it elsewhere, past checkStoreConninfo.
+void checkTransport(pg_conn* c) {
+  const char* host = PQhost(c);
+  if (onThisMachine(host == nullptr ? "" : host)) return;
+  std::string sslmode;
+  if (PQconninfoOption* options = PQconninfo(c)) {
+    for (auto* o = options; o->keyword != nullptr; ++o) {
+      if (std::string(o->keyword) == "sslmode" && o->val != nullptr) sslmode = o->val;
+    }
+    PQconninfoFree(options);
+  }
+  if (PQsslInUse(c) != 1 || sslmode != "verify-full") throw Error(kNeedsVerifyFull, "");
+}
+
+}  // namespace
 
 Rows::~Rows() {
   if (r_ != nullptr) PQclear(r_);
@@ -76,25 +106,44 @@ Conn::~Conn() {
 }
 
 void Conn::connect() {
-  if (c_ != nullptr) PQfinish(c_);
-  prepared_.clear();
-  const char* keys[] = {"dbname", "password", "client_encoding", "application_name", "connect_timeout", nullptr};
-  const char* values[] = {conninfo_.c_str(), password_.empty() ? nullptr : password_.c_str(), "UTF8", "vigil", "10", nullptr};
+  drop();
+  // Keys before dbname are defaults the conninfo may change; those after it are fixed. The
+  // keepalives and the TCP timeout let a connection to a server that vanished (a failover,
+  // a cut cable) fail within a minute instead of hanging the committer on a dead socket;
+  // read-write refuses a standby that would take no writes.
+  const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                        "tcp_user_timeout", "target_session_attrs", "application_name", "dbname", "password",
+                        "client_encoding", nullptr};
+  const char* values[] = {"10", "1", "30", "10", "3", "60000", "read-write", "vigil", conninfo_.c_str(),
+                          password_.empty() ? nullptr : password_.c_str(), "UTF8", nullptr};
   c_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c_ == nullptr || PQstatus(c_) != CONNECTION_OK) {
     std::string why = c_ == nullptr ? "out of memory" : PQerrorMessage(c_);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    PQfinish(c_);  // a failed attempt's connection object is ours to free too
-    c_ = nullptr;
+    drop();  // a failed attempt's connection object is ours to free too
     throw Error("cannot connect to PostgreSQL: " + why, "");
+  }
+  try {
+    checkTransport(c_);
+  } catch (const Error&) {
+    drop();
+    throw;
   }
   // The server's notices (a NOTICE of an IF NOT EXISTS) are not for the daemon's output.
   PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
   // Our statements are written for these; a server or role default must not change them.
-  run("SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET lock_timeout = '30s'");
+  // A transaction left open (a process stopped mid-commit) must not hold the chain's head
+  // row for ever.
+  run("SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET lock_timeout = '30s';"
+      " SET idle_in_transaction_session_timeout = '60s'");
 }
 
-bool Conn::inTransaction() const { return c_ != nullptr && PQtransactionStatus(c_) != PQTRANS_IDLE; }
+void Conn::drop() {
+  if (c_ != nullptr) PQfinish(c_);
+  c_ = nullptr;
+  prepared_.clear();
+  inTx_ = false;
+}
 
 void Conn::ready() {
   if (c_ == nullptr || PQstatus(c_) != CONNECTION_OK) connect();
@@ -118,7 +167,9 @@ void Conn::fail(const std::string& what, pg_result* r) {
 }
 
 Rows Conn::exec(const std::string& sql, const Params& params) {
-  if (inTransaction()) return execOnce(sql, params);
+  // Inside a transaction a broken connection fails the statement (and the transaction): it
+  // is never opened again there, which would run the rest outside the transaction.
+  if (inTx_) return execOnce(sql, params);
   // Outside a transaction a connection the server dropped (a restart, a terminated backend)
   // shows only when it is used: then it is opened again and the statement sent once more,
   // which is safe because nothing of it ran.
@@ -162,6 +213,7 @@ void Conn::pipeline(const Writes& writes) {
   // Each segment ends at a sync point, so neither side's buffers fill while the other waits
   // to write: a segment's results are read before the next is sent.
   constexpr size_t kSegment = 512;
+  if (c_ == nullptr) throw Error("the connection to PostgreSQL was lost in a transaction", "08006");
   const auto& list = writes.list();
   for (size_t from = 0; from < list.size(); from += kSegment) {
     const size_t to = std::min(list.size(), from + kSegment);
@@ -208,9 +260,7 @@ void Conn::pipeline(const Writes& writes) {
     if (lost) {
       // The connection is gone (or out of step): the transaction with it.
       std::string why = PQerrorMessage(c_);
-      PQfinish(c_);
-      c_ = nullptr;
-      prepared_.clear();
+      drop();
       throw Error("the connection to PostgreSQL was lost during a commit: " + why, "");
     }
     PQexitPipelineMode(c_);
@@ -219,6 +269,7 @@ void Conn::pipeline(const Writes& writes) {
 }
 
 Rows Conn::execOnce(const std::string& sql, const Params& params) {
+  if (c_ == nullptr) throw Error("the connection to PostgreSQL was lost in a transaction", "08006");
   const std::string& name = prepare(sql, params.size());
   std::vector<const char*> values;
   values.reserve(params.size());
@@ -232,19 +283,42 @@ Rows Conn::execOnce(const std::string& sql, const Params& params) {
 void Conn::run(const std::string& sql) { (void)simple(sql); }
 
 Rows Conn::simple(const std::string& sql) {
-  if (!inTransaction() && sql.rfind("ROLLBACK", 0) != 0) {
+  const bool begins = sql.rfind("BEGIN", 0) == 0;
+  const bool ends = sql.rfind("COMMIT", 0) == 0 || sql.rfind("ROLLBACK", 0) == 0;
+  if (ends) {
+    // Whatever its outcome, the transaction is over for this side.
+    inTx_ = false;
+    if (c_ == nullptr) throw Error("the connection to PostgreSQL was lost in a transaction", "08006");
+    if (sql.rfind("COMMIT", 0) == 0) {
+      try {
+        return runOnce(sql);
+      } catch (const Error& e) {
+        // The server may have committed before the connection broke: nobody can say.
+        if (PQstatus(c_) == CONNECTION_BAD) throw Error(std::string("the commit's outcome is unknown: ") + e.what(), kOutcomeUnknown);
+        throw;
+      }
+    }
+    return runOnce(sql);
+  }
+  if (!inTx_) {
     ready();
     try {
-      return runOnce(sql);
+      Rows r = runOnce(sql);
+      inTx_ = begins;
+      return r;
     } catch (const Error&) {
       if (PQstatus(c_) != CONNECTION_BAD) throw;
     }
     connect();
+    Rows r = runOnce(sql);
+    inTx_ = begins;
+    return r;
   }
   return runOnce(sql);
 }
 
 Rows Conn::runOnce(const std::string& sql) {
+  if (c_ == nullptr) throw Error("the connection to PostgreSQL was lost in a transaction", "08006");
   PGresult* r = PQexec(c_, sql.c_str());
   auto st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) fail("a statement failed", r);

@@ -15,21 +15,30 @@
 
 #include "vigil/clock.h"
 #include "vigil/status.h"
+#include "vigil/utf8.h"
 
 struct pg_conn;
 struct pg_result;
 
 namespace vigil::pg {
 
+// SQLSTATE transaction_resolution_unknown: COMMIT was sent and the connection broke before
+// its answer, so the transaction may or may not have been stored.
+inline constexpr const char* kOutcomeUnknown = "08007";
+
 struct Error : std::runtime_error {
   Error(const std::string& what, std::string state) : std::runtime_error(what), sqlstate(std::move(state)) {}
   std::string sqlstate;  // "" when the connection itself failed
 };
 
-// Parameters as libpq takes them: text, or NULL.
+// Parameters as libpq takes them: text, or NULL. PostgreSQL's text holds neither a NUL
+// byte (libpq would cut the value there) nor a byte that is not UTF-8 (the server refuses
+// the statement, and the whole commit with it): such bytes are stored as U+FFFD, as the
+// audit chain seals them (chain_head.h), rather than fail every run of a group commit.
 class Params {
  public:
   Params& text(std::string v) {
+    if (findInvalidUtf8(v) != std::string::npos) v = withReplacementChars(v);
     values_.emplace_back(std::move(v));
     return *this;
   }
@@ -116,10 +125,13 @@ class Conn {
   void pipeline(const Writes& writes);
   // Outside a transaction and connected; opens the connection again when it broke.
   void ready();
-  bool inTransaction() const;
+  // Between a BEGIN sent through simple() and its COMMIT or ROLLBACK, kept here rather than
+  // asked of libpq, which cannot tell once the connection broke.
+  bool inTransaction() const { return inTx_; }
 
  private:
   void connect();
+  void drop();
   Rows execOnce(const std::string& sql, const Params& params);
   const std::string& prepare(const std::string& sql, size_t params);
   Rows runOnce(const std::string& sql);
@@ -128,12 +140,14 @@ class Conn {
   std::string conninfo_;
   std::string password_;
   pg_conn* c_ = nullptr;
+  bool inTx_ = false;
   std::map<std::string, std::string> prepared_;  // sql -> statement name, on this connection
 };
 
 // A store's conninfo before it is used: it parses, carries no password (that comes apart,
 // from the secrets file), and reaches any host but this machine over TLS that verifies the
-// server (sslmode=verify-full or verify-ca). invalidArgument naming what is wrong.
+// server (sslmode=verify-full). invalidArgument naming what is wrong. Each connection checks
+// again what it reached (a service file or the environment can change the host or mode).
 Status checkStoreConninfo(const std::string& conninfo);
 
 // What a commit transaction's failure means for the caller: a serialisation failure or a

@@ -16,13 +16,17 @@ namespace vigil::pg {
 
 struct Db {
   Db(const std::string& conninfo, const std::string& password)
-      : writer(std::make_unique<Conn>(conninfo, password)), reader(std::make_unique<Conn>(conninfo, password)) {}
+      : writer(std::make_unique<Conn>(conninfo, password)),
+        reader(std::make_unique<Conn>(conninfo, password)),
+        leaser(std::make_unique<Conn>(conninfo, password)) {}
 
   std::mutex mu;  // the writer: `writer` and `chain`
   std::unique_ptr<Conn> writer;
   store::ChainHead chain;  // the audit chain's head and Merkle frontier, as of the last commit
   std::mutex readMu;
   std::unique_ptr<Conn> reader;
+  std::mutex leaseMu;
+  std::unique_ptr<Conn> leaser;  // heartbeats and leases, so they never wait behind a commit
 
   // Runs `f` under the writer's lock, turning a database error into a Status naming `what`.
   template <typename F>
@@ -38,6 +42,16 @@ struct Db {
   template <typename F>
   auto reading(const char* what, F&& f) -> Result<decltype(f())> {
     std::lock_guard lock(readMu);
+    try {
+      return f();
+    } catch (const Error& e) {
+      return Status::ioError(std::string(what) + ": " + e.what());
+    }
+  }
+  // The same under the leaser's lock, on the lease connection.
+  template <typename F>
+  auto leasing(const char* what, F&& f) -> Result<decltype(f())> {
+    std::lock_guard lock(leaseMu);
     try {
       return f();
     } catch (const Error& e) {
@@ -64,11 +78,20 @@ class WriteTransaction {
   bool open_ = false;
 };
 
+// A write transaction's failure as a Status: `nothing` (what was not stored) unless the
+// connection broke after COMMIT was sent, when it may have been stored and the caller is
+// told so rather than told it was not (the engine then reads the runs again either way).
+inline Status writeFailed(const std::string& doing, const std::string& nothing, const Error& e) {
+  if (e.sqlstate == kOutcomeUnknown) return Status::ioError(doing + ", and it may have been stored: " + e.what());
+  return Status::ioError(doing + ", " + nothing + ": " + e.what());
+}
+
 inline long long ms(TimePoint t) { return t.time_since_epoch().count(); }
 using store::likeEscaped;  // store_common.h
 
 // The schema: upgrades an older one in place, refuses a newer one. pg_migrate.cpp.
-void migrate(Conn& c);
+// Without `upgrade`, an older schema is refused as a newer one is.
+void migrate(Conn& c, bool upgrade);
 // The chain's head from the latest checkpoint and the records after it. pg_audit.cpp.
 void loadChain(Conn& c, store::ChainHead& chain);
 // Seals entries after the chain's pending head, their inserts added to `out`. pg_audit.cpp.

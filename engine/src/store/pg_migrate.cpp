@@ -20,7 +20,7 @@ int storedVersion(Conn& c) {
 
 }  // namespace
 
-void migrate(Conn& c) {
+void migrate(Conn& c, bool upgrade) {
   Rows enc = c.exec("SELECT current_setting('server_encoding')");
   if (enc.text(0, 0) != "UTF8") {
     throw Error("the database's encoding is " + enc.text(0, 0) + ", not UTF8: create it WITH ENCODING 'UTF8'", "");
@@ -34,6 +34,11 @@ void migrate(Conn& c) {
       if (have > newest) {
         throw Error("the database holds schema version " + std::to_string(have) + ", newer than this build's " +
                         std::to_string(newest) + ": run a newer vigil",
+                    "");
+      }
+      if (have < m.version && !upgrade) {
+        throw Error("the database holds schema version " + std::to_string(have) + ", older than this build's " +
+                        std::to_string(newest) + ": run vigil store migrate first",
                     "");
       }
       if (have < m.version) {

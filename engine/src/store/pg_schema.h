@@ -80,6 +80,15 @@ inline const std::vector<Migration>& migrations() {
           key_id TEXT NOT NULL, signature TEXT NOT NULL, frontier TEXT NOT NULL, note TEXT);
         CREATE TABLE audit_keys(key_id TEXT PRIMARY KEY, public_pem TEXT NOT NULL, added_at BIGINT NOT NULL);
       )sql"},
+      {2, R"sql(
+        -- Partition leases (vigil/store/lease_table.h): one row per partition, 32 of them
+        -- (kPartitions), and the nodes' heartbeats.
+        CREATE TABLE leases(
+          part INTEGER PRIMARY KEY, node TEXT COLLATE "C" NOT NULL DEFAULT '', epoch BIGINT NOT NULL DEFAULT 0,
+          expires_at BIGINT NOT NULL DEFAULT 0);
+        INSERT INTO leases(part) SELECT g FROM generate_series(0, 31) g;
+        CREATE TABLE nodes(id TEXT COLLATE "C" PRIMARY KEY, address TEXT NOT NULL, heartbeat_at BIGINT NOT NULL);
+      )sql"},
   };
   return kMigrations;
 }

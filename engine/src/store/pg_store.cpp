@@ -18,8 +18,8 @@ class PgStore final : public Store {
  public:
   PgStore(const std::string& conninfo, const std::string& password) : db_(conninfo, password) {}
 
-  void open() {
-    pg::migrate(*db_.writer);
+  void open(bool upgrade) {
+    pg::migrate(*db_.writer, upgrade);
     pg::loadChain(*db_.writer, db_.chain);
   }
 
@@ -28,6 +28,7 @@ class PgStore final : public Store {
   ApprovalIndex& approvals() override { return approvals_; }
   AuditStore& audit() override { return audit_; }
   WorkflowDefinitions& workflows() override { return workflows_; }
+  LeaseTable& leases() override { return leases_; }
 
   Result<CommitReport> commit(const Batch& b) override {
     std::lock_guard lock(db_.mu);
@@ -41,12 +42,15 @@ class PgStore final : public Store {
       for (const auto& w : b.runs) {
         if (!pg::continuesStoredRun(stored, w)) conflicted.insert(runFamily(w.state->id));
       }
+      const std::set<std::string> fenced = pg::fencedFamilies(*db_.writer, b);
       pg::Writes writes;
       pg::appendAudit(writes, db_.chain, b.audit);
       CommitReport report;
       for (const auto& w : b.runs) {
-        if (conflicted.count(runFamily(w.state->id)) != 0) {
+        const std::string family = runFamily(w.state->id);
+        if (conflicted.count(family) != 0 || fenced.count(family) != 0) {
           report.conflicted.push_back(w.state->id);
+          if (fenced.count(family) != 0) report.fenced.push_back(w.state->id);
           continue;
         }
         if (!w.events.empty() || w.created) pg::writeRun(writes, w);
@@ -59,7 +63,7 @@ class PgStore final : public Store {
       return report;
     } catch (const pg::Error& e) {
       db_.chain.rollbackTail();
-      return Status::ioError(std::string("commit failed, nothing stored: ") + e.what());
+      return pg::writeFailed("commit failed", "nothing stored", e);
     } catch (const std::exception& e) {  // a value that cannot be written (JSON text): the same, nothing stored
       db_.chain.rollbackTail();
       return Status::internal(std::string("commit failed, nothing stored: ") + e.what());
@@ -95,7 +99,7 @@ class PgStore final : public Store {
       return Status::ok();
     } catch (const pg::Error& e) {
       db_.chain.rollbackTail();
-      return Status::ioError(std::string("erasing runs, nothing erased: ") + e.what());
+      return pg::writeFailed("erasing runs failed", "nothing erased", e);
     } catch (const std::exception& e) {
       db_.chain.rollbackTail();
       return Status::internal(std::string("erasing runs, nothing erased: ") + e.what());
@@ -125,17 +129,18 @@ class PgStore final : public Store {
   pg::PgApprovalIndex approvals_{db_};
   pg::PgAuditStore audit_{db_};
   pg::PgWorkflowDefinitions workflows_{db_};
+  pg::PgLeaseTable leases_{db_};
 };
 
 }  // namespace
 
 int postgresSchemaVersion() { return pg::migrations().back().version; }
 
-Result<std::unique_ptr<Store>> openPostgresStore(const std::string& conninfo, const std::string& password) {
+Result<std::unique_ptr<Store>> openPostgresStore(const std::string& conninfo, const std::string& password, bool upgrade) {
   if (Status s = pg::checkStoreConninfo(conninfo); !s) return s;
   try {
     auto store = std::make_unique<PgStore>(conninfo, password);
-    store->open();
+    store->open(upgrade);
     return std::unique_ptr<Store>(std::move(store));
   } catch (const pg::Error& e) {
     return Status::ioError(std::string("cannot open the PostgreSQL store: ") + e.what());

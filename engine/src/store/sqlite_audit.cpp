@@ -82,8 +82,9 @@ void AuditLog::append(SQLite::Database& db, const std::vector<AuditEntry>& entri
     insert_ = std::make_unique<SQLite::Statement>(
         db, std::string("INSERT INTO audit(") + kRecordColumns + ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   }
-  for (const auto& e : entries) {
-    store::ChainHead::Sealed r = head_.seal(e);
+  for (const auto& original : entries) {
+    store::ChainHead::Sealed r = head_.seal(original);
+    const AuditEntry& e = r.entry(original);
     auto& q = *insert_;
     q.reset();
     q.clearBindings();

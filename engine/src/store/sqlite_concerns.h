@@ -3,6 +3,8 @@
 // are made by SqliteStore::commit (sqlite_runs.h, sqlite_queue.h, sqlite_approvals.h).
 #pragma once
 
+#include <set>
+
 #include "sqlite_db.h"
 #include "vigil/store.h"
 
@@ -34,6 +36,23 @@ class SqliteWorkQueue final : public WorkQueue {
  private:
   Db& db_;
 };
+
+class SqliteLeaseTable final : public LeaseTable {
+ public:
+  explicit SqliteLeaseTable(Db& db) : db_(db) {}
+  Status beat(const std::string& node, const std::string& address, TimePoint now) override;
+  Result<std::vector<NodeBeat>> nodes() override;
+  Result<std::vector<Lease>> leases() override;
+  Result<std::vector<Lease>> renew(const std::string& node, TimePoint expiresAt) override;
+  Result<std::optional<Lease>> take(int partition, uint64_t epoch, const std::string& node, TimePoint expiresAt) override;
+  Status release(int partition, uint64_t epoch, const std::string& node) override;
+  Status leave(const std::string& node) override;
+
+ private:
+  Db& db_;
+};
+// The families of `b` whose fence the stored leases no longer give (sqlite_leases.cpp).
+std::set<std::string> fencedFamilies(StatementCache& writes, const Batch& b);
 
 class SqliteApprovalIndex final : public ApprovalIndex {
  public:

@@ -138,6 +138,15 @@ inline const std::vector<Migration>& migrations() {
         CREATE INDEX audit_access ON audit(seq, time) WHERE kind IN ('consultation', 'disclosure');
         CREATE INDEX audit_access_actor ON audit(actor, seq, time) WHERE kind IN ('consultation', 'disclosure');
       )sql"},
+      {12, R"sql(
+        -- Partition leases (vigil/store/lease_table.h): one row per partition, 32 of them
+        -- (kPartitions), and the nodes' heartbeats.
+        CREATE TABLE leases(
+          part INTEGER PRIMARY KEY, node TEXT NOT NULL DEFAULT '', epoch INTEGER NOT NULL DEFAULT 0,
+          expires_at INTEGER NOT NULL DEFAULT 0);
+        WITH RECURSIVE p(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM p WHERE n < 31) INSERT INTO leases(part) SELECT n FROM p;
+        CREATE TABLE nodes(id TEXT PRIMARY KEY, address TEXT NOT NULL, heartbeat_at INTEGER NOT NULL);
+      )sql"},
   };
   return kMigrations;
 }

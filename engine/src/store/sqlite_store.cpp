@@ -89,6 +89,7 @@ class SqliteStore final : public Store {
   ApprovalIndex& approvals() override { return approvals_; }
   AuditStore& audit() override { return audit_; }
   WorkflowDefinitions& workflows() override { return workflows_; }
+  LeaseTable& leases() override { return leases_; }
 
   Result<CommitReport> commit(const Batch& b) override {
     std::lock_guard lock(db_.mu);
@@ -101,11 +102,14 @@ class SqliteStore final : public Store {
       for (const auto& w : b.runs) {
         if (!sqlite::continuesStoredRun(db_.writes, w)) conflicted.insert(runFamily(w.state->id));
       }
+      const std::set<std::string> fenced = sqlite::fencedFamilies(db_.writes, b);
       db_.chain.append(db_.writer, b.audit);
       CommitReport report;
       for (const auto& w : b.runs) {
-        if (conflicted.count(runFamily(w.state->id)) != 0) {
+        const std::string family = runFamily(w.state->id);
+        if (conflicted.count(family) != 0 || fenced.count(family) != 0) {
           report.conflicted.push_back(w.state->id);
+          if (fenced.count(family) != 0) report.fenced.push_back(w.state->id);
           continue;
         }
         if (!w.events.empty() || w.created) sqlite::writeRun(db_.writes, w);
@@ -184,6 +188,7 @@ class SqliteStore final : public Store {
   sqlite::SqliteApprovalIndex approvals_{db_};
   sqlite::SqliteAuditStore audit_{db_};
   sqlite::SqliteWorkflowDefinitions workflows_{db_};
+  sqlite::SqliteLeaseTable leases_{db_};
 };
 
 }  // namespace

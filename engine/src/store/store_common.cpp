@@ -44,4 +44,10 @@ std::optional<std::string> eventsNotChained(const RunWrite& w) {
   return "run " + w.state->id + ": its events are not in its audit record";
 }
 
+bool fenceHolds(const std::vector<Lease>& rows, const RunWrite::Fence& fence) {
+  if (fence.partition < 0 || static_cast<size_t>(fence.partition) >= rows.size()) return false;
+  const Lease& l = rows[static_cast<size_t>(fence.partition)];
+  return l.partition == fence.partition && l.node == fence.node && l.epoch == fence.epoch;
+}
+
 }  // namespace vigil::store

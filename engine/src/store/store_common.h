@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "vigil/store/batch.h"
+#include "vigil/store/lease_table.h"
 
 namespace vigil::store {
 
@@ -20,5 +21,9 @@ std::string likeItem(const std::string& item);
 // The events of a transition are stored only in its chained record: a write whose records
 // do not carry all its new events would lose history. The reason to refuse the batch, if so.
 std::optional<std::string> eventsNotChained(const RunWrite& w);
+// Whether the stored lease rows (every partition's, in order) still give `fence`'s
+// partition to its node at its epoch. Expiry does not matter: nobody else can have acted
+// on the partition without taking it, which raises the epoch.
+bool fenceHolds(const std::vector<Lease>& rows, const RunWrite::Fence& fence);
 
 }  // namespace vigil::store

@@ -11,50 +11,14 @@
 #include <yaml-cpp/yaml.h>
 #include <yaml-cpp/eventhandler.h>
 
+#include "vigil/utf8.h"
+
 namespace vigil::yaml {
 namespace {
 
 struct LimitExceeded {
   ReadError error;
 };
-
-// Returns the offset of the first byte that is not valid UTF-8, or npos.
-size_t findInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c == 0) {
-        return i;
-      }
-      ++i;
-      continue;
-    }
-    size_t n = 0;
-    unsigned cp = 0;
-    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-    else { return i; }
-    for (size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size()) {
-        return i;
-      }
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) {
-        return i;
-      }
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return i;
-    }
-    i += n + 1;
-  }
-  return std::string_view::npos;
-}
 
 void lineCol(std::string_view s, size_t offset, int* line, int* col) {
   *line = 1;

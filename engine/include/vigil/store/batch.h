@@ -8,6 +8,7 @@
 // on, or took its id first) is left out and reported, and the rest is committed.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,15 @@ struct RunWrite {
   std::vector<TimerItem> removeTimers;  // by run, step, attempt, kind
   std::vector<ApprovalRow> approvals;   // inbox rows (and their votes) to insert or replace
   std::vector<AuditEntry> audit;        // the transition's records, its chained record among them
+  // Set when the transition applies a call result or a fired timer: the lease (partition
+  // of the run's family, node and epoch) it was dispatched under, which must still be the
+  // stored one (lease_table.h); otherwise the family is left out and reported as fenced.
+  struct Fence {
+    int partition = 0;
+    std::string node;
+    uint64_t epoch = 0;
+  };
+  std::optional<Fence> fence;
 };
 
 struct Batch {
@@ -58,6 +68,7 @@ struct Batch {
 // What a commit that did not fail stored: everything but the runs named here.
 struct CommitReport {
   std::vector<std::string> conflicted;  // run ids whose family was left out, in batch order
+  std::vector<std::string> fenced;      // those of them left out because their fence no longer held
 };
 
 // The family a run commits with: its top-level run (sub-workflow runs are "PARENT.STEP...").
