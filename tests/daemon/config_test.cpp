@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "../../daemon/src/config.h"
+#include "../../daemon/src/store_setup.h"
 
 using namespace vigil;
 
@@ -82,4 +83,16 @@ TEST_CASE("store: names a PostgreSQL database by URI or by conninfo and password
   s = load("store:\n  password_secret: X\n  colour: red\n", bad);
   CHECK_THAT(s.message(), Catch::Contains(":3:3: error: unknown key 'store.colour'"));
   CHECK_THAT(s.message(), Catch::Contains("'store' needs 'postgres'"));
+
+  daemon::ServeConfig named;
+  REQUIRE(load("store:\n  postgres: host=127.0.0.1 dbname=vigil\n  node: vigil-2.mash\n  lease_seconds: 6\n", named).isOk());
+  CHECK(named.store.node == "vigil-2.mash");
+  CHECK(named.store.leaseTtl == std::chrono::seconds(6));
+  CHECK(daemon::nodeName(named) == "vigil-2.mash");
+  CHECK(daemon::nodeName(sqlite) == "local");
+  map.listen = "127.0.0.1:8471";
+  CHECK_THAT(daemon::nodeName(map), Catch::EndsWith(":8471"));
+  s = load("store:\n  postgres: host=127.0.0.1 dbname=vigil\n  node: \"two words\"\n  lease_seconds: 1\n", bad);
+  CHECK_THAT(s.message(), Catch::Contains(":3:9: error: 'store.node' is this node's name"));
+  CHECK_THAT(s.message(), Catch::Contains(":4:18: error:"));
 }
