@@ -60,11 +60,18 @@ TEST_CASE("a lease changes owner only from the epoch it was read at, and every c
   REQUIRE(b.isOk());
   CHECK_FALSE(b->has_value());
 
-  auto renewed = two->leases().renew("node-a", kT0 + std::chrono::seconds(30));
+  auto renewed = two->leases().renew("node-a", {**a}, kT0 + std::chrono::seconds(30));
   REQUIRE(renewed.isOk());
   REQUIRE(renewed->size() == 1);
   CHECK((*renewed)[0].partition == 3);
   CHECK((*renewed)[0].expiresAt == kT0 + std::chrono::seconds(30));
+  // A renewal names the epochs it holds: a lease of the same name at another epoch (another
+  // process that took it again) is not renewed.
+  Lease older = **a;
+  older.epoch -= 1;
+  auto stale = two->leases().renew("node-a", {older}, kT0 + std::chrono::seconds(45));
+  REQUIRE(stale.isOk());
+  CHECK(stale->empty());
   // A release names the epoch: a node giving back a lease it no longer holds changes nothing.
   REQUIRE(two->leases().release(3, p3.epoch, "node-a").isOk());
   CHECK(holders(*one)["node-a"] == 1);
@@ -147,6 +154,93 @@ steps:
   CHECK(storeOf(store).integrityCheck().value() == "ok");
 }
 
+TEST_CASE("a commit that consumes a work row no longer stored leaves the family out as fenced", "[store][leases][commit]") {
+  DataDir dir;
+  auto store = open(dir);
+  const char* const yaml = R"yaml(workflow: one
+version: 1
+owner: o
+steps:
+  - { id: look, uses: test.echo, with: { x: 1 } }
+)yaml";
+  auto loaded = loadWorkflow(yaml, "one.yaml");
+  REQUIRE(loaded.ok());
+  const RunMachine machine(loaded.workflow);
+  RunState st;
+  Transition t = machine.start(st, "run-w", Json::object(), "officer-1", kT0);
+  REQUIRE(t.commands.size() == 1);
+  auto writeOf = [&](std::vector<Event> events, bool created) {
+    RunWrite w;
+    w.state = &st;
+    w.snapshotText = st.toJson().dump();
+    w.created = created;
+    Json chained = Json::array();
+    for (const auto& e : events) chained.push_back(e.toJson());
+    w.events = std::move(events);
+    AuditEntry a;
+    a.time = st.updatedAt;
+    a.kind = created ? "collection" : "run";
+    a.actor = "officer-1";
+    a.runId = st.id;
+    a.system = "vigil";
+    a.purpose = "test";
+    a.payload = {{"run", st.id}, {"events", chained}, {"snapshot_sha256", merkle::toHex(merkle::sha256(w.snapshotText))}};
+    w.audit.push_back(std::move(a));
+    return w;
+  };
+  {
+    Batch b;
+    b.runs.push_back(writeOf(t.events, true));
+    b.runs.back().addWork.push_back(WorkItem{"run-w", "look", 1, Json::object()});
+    REQUIRE(store->commit(b).isOk());
+  }
+  // The call's result applied once: its row goes with it.
+  Transition done = machine.onCallResult(st, "look", 1, CallOutcome::success(Json::object()), kT0 + std::chrono::seconds(1));
+  REQUIRE_FALSE(done.events.empty());
+  {
+    Batch b;
+    b.runs.push_back(writeOf(done.events, false));
+    b.runs.back().removeWork.push_back(WorkItem{"run-w", "look", 1, Json()});
+    auto report = store->commit(b);
+    REQUIRE(report.isOk());
+    CHECK(report->fenced.empty());
+  }
+  // The same result again (a commit whose outcome was unknown, retried; or a second node's
+  // copy of the call): its row is gone, so nothing of it is stored.
+  RunState again = st;
+  Transition twice = machine.onCallResult(again, "look", 1, CallOutcome::success(Json::object()), kT0 + std::chrono::seconds(2));
+  RunWrite w = writeOf(twice.events, false);
+  w.state = &again;
+  w.snapshotText = again.toJson().dump();
+  w.removeWork.push_back(WorkItem{"run-w", "look", 1, Json()});
+  Batch b;
+  b.runs.push_back(std::move(w));
+  auto report = store->commit(b);
+  REQUIRE(report.isOk());
+  CHECK(report->fenced == std::vector<std::string>{"run-w"});
+  auto events = store->runs().events("run-w");
+  REQUIRE(events.isOk());
+  CHECK(events->back().seq == st.lastSeq);
+  CHECK(storeOf(store).integrityCheck().value() == "ok");
+}
+
+TEST_CASE("a second process under one node name takes the leases again, and the first finds it holds none", "[engine][leases]") {
+  DataDir dir;
+  Fixture first(dir.path, nullptr, nullptr, "2026-11-26T09:00:00Z", nodeNamed("node-a"));
+  Fixture second(dir.path, nullptr, nullptr, "2026-11-26T09:00:00Z", nodeNamed("node-a"));
+  REQUIRE(first.engine->start().isOk());
+  CHECK(first.engine->health().partitionsHeld == static_cast<size_t>(kPartitions));
+  REQUIRE(second.engine->start().isOk());  // a restart while the old process still ran
+  CHECK(second.engine->health().partitionsHeld == static_cast<size_t>(kPartitions));
+  REQUIRE(first.engine->renewLeases().isOk());
+  CHECK(first.engine->health().partitionsHeld == 0);
+  CHECK(first.engine->metrics().leasesLost == static_cast<uint64_t>(kPartitions));
+  REQUIRE(second.engine->renewLeases().isOk());
+  CHECK(second.engine->health().partitionsHeld == static_cast<size_t>(kPartitions));
+  second.engine->stop();
+  first.engine->stop();
+}
+
 TEST_CASE("live nodes share the partitions, and a node that stops renewing loses them to the others", "[engine][leases]") {
   DataDir dir;
   Fixture a(dir.path, nullptr, nullptr, "2026-11-26T09:00:00Z", nodeNamed("node-a"));
@@ -157,9 +251,14 @@ TEST_CASE("live nodes share the partitions, and a node that stops renewing loses
   REQUIRE(b.engine->start().isOk());
   CHECK(b.engine->health().partitionsHeld == 0);  // all held, none expired
 
-  // At a's next heartbeat it sees two live nodes and gives back half; b takes them at its own.
+  // At its heartbeats a sees two live nodes and gives back half, a few at a time; b takes
+  // them at its own.
   REQUIRE(a.engine->renewLeases().isOk());
-  REQUIRE(b.engine->renewLeases().isOk());
+  CHECK(holders(*a.store)["node-a"] == kPartitions - 4);
+  for (int i = 0; i < 8 && holders(*a.store)["node-b"] < kPartitions / 2; ++i) {
+    REQUIRE(b.engine->renewLeases().isOk());
+    REQUIRE(a.engine->renewLeases().isOk());
+  }
   auto h = holders(*a.store);
   CHECK(h["node-a"] == kPartitions / 2);
   CHECK(h["node-b"] == kPartitions / 2);

@@ -205,6 +205,9 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
   std::map<std::string, size_t> writeOf;          // run id -> index in batch.runs
   std::map<std::string, LiveRun> created;         // runs started in this batch
   std::vector<CallJob> toDispatch;
+  // The calls this batch creates are out from the start: a work poll that reads them once
+  // they are committed must not dispatch them beside the committer.
+  std::vector<std::string> callsCreated;
   std::deque<EngineInput> work(std::make_move_iterator(batchInputs.begin()), std::make_move_iterator(batchInputs.end()));
   // Every input taken, with what it came to: answered, retried or dropped by what the commit says.
   std::vector<Applied> applied;
@@ -233,6 +236,8 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
       switch (c.kind) {
         case Command::Kind::kCallConnector:
           w.addWork.push_back(WorkItem{runId, c.step, c.attempt, commandJson(c)});
+          callsCreated.push_back(callKey(runId, c.step, c.attempt));
+          callClaims_.hold(callsCreated.back());
           toDispatch.push_back(CallJob{runId, std::move(c)});
           break;
         case Command::Kind::kSetTimer:
@@ -324,17 +329,30 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
         // one that wrote its last event (a restart after the wall clock was stepped back).
         const TimePoint now = std::max(batchNow, r.state.updatedAt);
         Transition t;
+        // A second result of one call (or firing of one timer) in a batch is not applied:
+        // the first consumed its row.
+        auto consumed = [&](const auto& rows, auto same) { return std::any_of(rows.begin(), rows.end(), same); };
         switch (in.kind) {
-          case EngineInput::Kind::kCallResult:
+          case EngineInput::Kind::kCallResult: {
+            RunWrite& w = writeFor(in.runId);
+            if (consumed(w.removeWork, [&](const WorkItem& x) { return x.step == in.step && x.attempt == in.attempt; })) break;
             t = r.machine->onCallResult(r.state, in.step, in.attempt, in.outcome, now);
             writeFor(in.runId).removeWork.push_back(WorkItem{in.runId, in.step, in.attempt, Json()});
             fence(writeFor(in.runId), in);
             break;
-          case EngineInput::Kind::kTimer:
+          }
+          case EngineInput::Kind::kTimer: {
+            RunWrite& w = writeFor(in.runId);
+            if (consumed(w.removeTimers, [&](const TimerItem& x) {
+                  return x.step == in.timer.step && x.attempt == in.timer.attempt && x.kind == in.timer.kind;
+                })) {
+              break;
+            }
             t = r.machine->onTimer(r.state, in.step, in.attempt, timerKindFrom(in.timer.kind), now);
             writeFor(in.runId).removeTimers.push_back(in.timer);
             fence(writeFor(in.runId), in);
             break;
+          }
           case EngineInput::Kind::kApproval:
             t = r.machine->onApproval(r.state, in.step, in.approval, now);
             if (!t.refused) result = t.refused;
@@ -397,6 +415,7 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     ++metrics_.commits;
     metrics_.committedInputs += batchInputs.size() - deferred - leftOut;
   }
+  std::vector<bool> dispatching(toDispatch.size(), false);
   {
     // Committed, the timers' rows are gone; refused or left out, they are still due and the
     // poll may deliver them again (claims.h).
@@ -408,8 +427,10 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
       if (a.in.kind == EngineInput::Kind::kTimer && !lost(a.in.runId)) timersDone.insert(timerKey(a.in.timer));
       if (a.in.kind != EngineInput::Kind::kCallResult) continue;
       const std::string key = callKey(a.in.runId, a.in.step, a.in.attempt);
-      // Conflicted but not fenced, a result is queued again and its call stays out.
-      if (!lost(a.in.runId)) {
+      // Conflicted but not fenced, a result is queued again and its call stays out; one
+      // whose run could not be read stays out too (its row stays, and is not called again
+      // every poll).
+      if (!lost(a.in.runId) && a.result.isOk()) {
         callsBack.push_back(key);
         callsDone.insert(key);
       } else if (isFenced(a.in.runId)) {
@@ -418,6 +439,14 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
     }
     timerClaims_.settle(timersTaken, timersDone);
     callClaims_.settle(callsBack, callsDone);
+    // Calls this batch created: not stored, or stored but left for the node holding their
+    // partition, they are not out here; the others are settled when their result commits.
+    std::vector<std::string> notOut;
+    for (size_t i = 0; i < toDispatch.size(); ++i) {
+      dispatching[i] = committed && !lost(toDispatch[i].runId) && claimCall(toDispatch[i]);
+      if (!dispatching[i]) notOut.push_back(callsCreated[i]);
+    }
+    callClaims_.settle(notOut, {});
   }
   if (!committed) {
     for (auto& [id, idx] : writeOf) cache_.erase(id);  // memory ran ahead of the store
@@ -476,9 +505,8 @@ void EngineImpl::processBatch(std::vector<EngineInput>& batchInputs) {
       ++it;
     }
   }
-  for (auto& job : toDispatch) {
-    // Calls of a partition another node holds stay work rows for it (its poll finds them).
-    if (!lost(job.runId) && claimCall(job, false)) dispatch(std::move(job));
+  for (size_t i = 0; i < toDispatch.size(); ++i) {
+    if (dispatching[i]) dispatch(std::move(toDispatch[i]));
   }
   for (auto& a : applied) {
     if (a.in.done) a.in.done->set_value(a.result);

@@ -62,6 +62,17 @@ void EngineImpl::workerLoop() {
       ++inFlight_[job.command.connector];
     }
     const Command& c = job.command;
+    if (heldEpoch(job.runId) != job.epoch) {
+      // The lease moved while the call waited: the partition's holder makes it, not this node.
+      callClaims_.settle({callKey(job.runId, c.step, c.attempt)}, {});
+      {
+        std::lock_guard lock(jobMu_);
+        --runningJobs_;
+        --inFlight_[c.connector];
+      }
+      jobCv_.notify_all();
+      continue;
+    }
     CallOutcome outcome;
     auto t0 = std::chrono::steady_clock::now();
     auto connector = o_.connectors->find(c.connector);

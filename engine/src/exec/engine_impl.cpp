@@ -52,8 +52,10 @@ Status EngineImpl::start() {
   for (int i = 0; i < o_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
   // The partitions this node may act for, and the calls in flight in them (leases.cpp).
   if (Status s = keepLeases(true); !s) return s;
-  nextBeat_ = std::chrono::steady_clock::now() + o_.leaseTtl / 3;
-  if (o_.timerThread) timers_ = std::thread([this] { timerLoop(); });
+  if (o_.timerThread) {
+    timers_ = std::thread([this] { timerLoop(); });
+    leaser_ = std::thread([this] { leaseLoop(); });
+  }
   return Status::ok();
 }
 
@@ -72,6 +74,7 @@ void EngineImpl::stop() {
   }
   workers_.clear();
   if (timers_.joinable()) timers_.join();
+  if (leaser_.joinable()) leaser_.join();
   // Nothing of this node commits any more: its partitions go to the others now, not when
   // their leases expire.
   releaseLeases();
@@ -196,7 +199,7 @@ void EngineImpl::timerLoop() {
   while (true) {
     {
       std::unique_lock lock(timerMu_);
-      timerCv_.wait_for(lock, std::min<std::chrono::milliseconds>(o_.timerPoll, o_.leaseTtl / 3), [this] {
+      timerCv_.wait_for(lock, o_.timerPoll, [this] {
         std::lock_guard l(inMu_);
         return stopping_;
       });
@@ -205,15 +208,29 @@ void EngineImpl::timerLoop() {
       std::lock_guard l(inMu_);
       if (stopping_) return;
     }
-    if (std::chrono::steady_clock::now() >= nextBeat_) {
-      nextBeat_ = std::chrono::steady_clock::now() + o_.leaseTtl / 3;
-      (void)keepLeases(false);  // a failure is logged and shown by health()
-    }
     auto r = fireDueTimers();
     if (!r) o_.log->error("firing timers: {}", r.status().message());
     // Calls another node's transitions left in this node's partitions (a decision taken
     // there): the holder makes them.
     if (Status s = pollWork(); !s) o_.log->error("reading pending calls: {}", s.message());
+  }
+}
+
+// On its own thread, so that a slow timer poll or store read never makes a heartbeat late.
+void EngineImpl::leaseLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(timerMu_);
+      timerCv_.wait_for(lock, o_.leaseTtl / 3, [this] {
+        std::lock_guard l(inMu_);
+        return stopping_;
+      });
+    }
+    {
+      std::lock_guard l(inMu_);
+      if (stopping_) return;
+    }
+    (void)keepLeases(false);  // a failure is logged and shown by health()
   }
 }
 

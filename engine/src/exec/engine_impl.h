@@ -110,9 +110,9 @@ class EngineImpl final : public Engine {
   Status keepLeases(bool starting);
   void releaseLeases();
   std::optional<uint64_t> heldEpoch(const std::string& runId);
-  // Hands on the call if this node holds its run's partition (the job then carries the
-  // epoch); otherwise it stays a work row for the holder.
-  bool claimCall(CallJob& job, bool fromPoll);
+  // Whether this node holds the call's partition: if so the job carries the lease's epoch
+  // and may be dispatched; otherwise it stays a work row for the holder.
+  bool claimCall(CallJob& job);
   // Dispatches the pending calls of held partitions that are not out already.
   Status pollWork();
   std::string newRunId(TimePoint now);
@@ -120,6 +120,7 @@ class EngineImpl final : public Engine {
   Status submit(EngineInput in, bool wait);
   void push(EngineInput in);
   void timerLoop();
+  void leaseLoop();
   // The clock as the engine uses it: never earlier than a reading it has already acted on,
   // so a wall clock stepped back (NTP, a restored VM) cannot put history out of order.
   TimePoint now();
@@ -159,7 +160,8 @@ class EngineImpl final : public Engine {
   std::map<int, uint64_t> held_;
   bool leaseFailing_ = false;
   std::string leaseError_;
-  std::chrono::steady_clock::time_point nextBeat_{};
+  std::chrono::steady_clock::time_point heldUntil_{};
+  std::thread leaser_;  // renews the leases every third of leaseTtl (with timerThread)
 
   std::atomic<long long> lastNow_{0};
 

@@ -40,20 +40,19 @@ std::string EngineImpl::newRunId(TimePoint now) {
 
 std::optional<uint64_t> EngineImpl::heldEpoch(const std::string& runId) {
   std::lock_guard lock(leaseMu_);
+  // Unrenewed for most of a lease (the store unreachable, this process starved), what it
+  // held may be another node's by now: it makes no call and fires no timer until renewed.
+  // Only where the lease thread renews: an engine whose leases a test drives by hand has
+  // no such clock.
+  if (o_.timerThread && std::chrono::steady_clock::now() >= heldUntil_) return std::nullopt;
   auto it = held_.find(partitionOf(runId));
   if (it == held_.end()) return std::nullopt;
   return it->second;
 }
 
-bool EngineImpl::claimCall(CallJob& job, bool fromPoll) {
+bool EngineImpl::claimCall(CallJob& job) {
   auto epoch = heldEpoch(job.runId);
   if (!epoch) return false;
-  const std::string key = callKey(job.runId, job.command.step, job.command.attempt);
-  if (fromPoll) {
-    if (!callClaims_.claim(key)) return false;
-  } else {
-    callClaims_.hold(key);
-  }
   job.epoch = *epoch;
   return true;
 }
@@ -79,7 +78,11 @@ Status EngineImpl::pollWork() {
     c.idempotencyKey = w.command.value("key", "");
     c.purpose = w.command.value("purpose", "");
     if (w.command.contains("deadline")) c.deadline = TimePoint(std::chrono::milliseconds(w.command["deadline"].get<long long>()));
-    if (!claimCall(job, true)) continue;
+    if (!heldEpoch(job.runId) || !callClaims_.claim(callKey(w.runId, w.step, w.attempt))) continue;
+    if (!claimCall(job)) {
+      callClaims_.settle({callKey(w.runId, w.step, w.attempt)}, {});  // the lease went meanwhile
+      continue;
+    }
     dispatch(std::move(job));
     ++picked;
   }
@@ -99,8 +102,16 @@ Status EngineImpl::keepLeases(bool starting) {
     leaseError_ = s.message();
     return s;
   };
+  const auto asked = std::chrono::steady_clock::now();
   if (Status s = table.beat(o_.node, o_.nodeAddress, t); !s) return fail(s);
-  auto renewed = table.renew(o_.node, until);
+  std::vector<Lease> mine;
+  {
+    std::lock_guard lock(leaseMu_);
+    for (const auto& [p, e] : held_) mine.push_back(Lease{p, o_.node, e, {}});
+  }
+  // Renewed by partition and epoch, not by name: another process under this name (a
+  // restart while the old one still ran, a name given to two nodes) holds other epochs.
+  auto renewed = table.renew(o_.node, mine, until);
   if (!renewed) return fail(renewed.status());
   auto rows = table.leases();
   if (!rows) return fail(rows.status());
@@ -109,17 +120,19 @@ Status EngineImpl::keepLeases(bool starting) {
 
   std::map<int, uint64_t> now_held;
   for (const auto& l : *renewed) now_held[l.partition] = l.epoch;
+  size_t taken = 0;
+  Status trouble = Status::ok();
   // At start, what this node's name still holds is a previous process's: taken again with
   // a new epoch, so nothing that process left running can commit.
   if (starting) {
-    for (auto it = now_held.begin(); it != now_held.end();) {
-      auto taken = table.take(it->first, it->second, o_.node, until);
-      if (taken && *taken) {
-        it->second = (*taken)->epoch;
-        ++it;
-      } else {
-        it = now_held.erase(it);
+    for (const auto& l : *rows) {
+      if (l.node != o_.node || now_held.count(l.partition) != 0) continue;
+      auto got = table.take(l.partition, l.epoch, o_.node, until);
+      if (!got) {
+        trouble = got.status();
+        break;
       }
+      if (*got) now_held[l.partition] = (*got)->epoch;
     }
   }
   size_t live = 0;
@@ -128,21 +141,30 @@ Status EngineImpl::keepLeases(bool starting) {
   }
   live = std::max<size_t>(live, 1);
   const size_t share = (static_cast<size_t>(kPartitions) + live - 1) / live;
-  // Beyond the share (a node joined): the highest partitions go back, for the newcomer.
+  // Beyond the share (a node joined): the highest partitions go back, for the newcomer, a
+  // few at a time, so that one late heartbeat (which changes the count of live nodes for a
+  // moment) does not move every partition and the calls in flight in them.
+  constexpr size_t kMostGivenBackPerBeat = 4;
   std::set<int> givenBack;
-  while (now_held.size() > share) {
+  while (trouble && now_held.size() > share && givenBack.size() < kMostGivenBackPerBeat) {
     auto last = std::prev(now_held.end());
-    if (Status s = table.release(last->first, last->second, o_.node); !s) return fail(s);
+    if (Status s = table.release(last->first, last->second, o_.node); !s) {
+      trouble = s;
+      break;
+    }
     givenBack.insert(last->first);
     now_held.erase(last);
   }
-  size_t taken = 0;
   for (const auto& l : *rows) {
-    if (now_held.size() >= share) break;
+    if (!trouble || now_held.size() >= share) break;
     if (now_held.count(l.partition) != 0) continue;
-    if (!l.node.empty() && l.node != o_.node && l.expiresAt > t) continue;
+    // Held by anyone, this name's other process included, until it expires.
+    if (!l.node.empty() && l.expiresAt > t) continue;
     auto got = table.take(l.partition, l.epoch, o_.node, until);
-    if (!got) return fail(got.status());
+    if (!got) {
+      trouble = got.status();
+      break;
+    }
     if (*got) {
       now_held[l.partition] = (*got)->epoch;
       ++taken;
@@ -160,10 +182,13 @@ Status EngineImpl::keepLeases(bool starting) {
       auto it = held_.find(p);
       if (it == held_.end() || it->second != e) ++gained;
     }
-    if (leaseFailing_) o_.log->info("partition leases renewed again");
-    leaseFailing_ = false;
-    leaseError_.clear();
+    if (trouble && leaseFailing_) o_.log->info("partition leases renewed again");
+    leaseFailing_ = !trouble;
+    leaseError_ = trouble ? std::string() : trouble.message();
     held_ = std::move(now_held);
+    // What another node can take from this one is measured from before it asked, less a
+    // margin for the clocks: past that, this node acts for none of its partitions.
+    heldUntil_ = asked + o_.leaseTtl * 4 / 5;
   }
   {
     std::lock_guard m(metricsMu_);
@@ -173,6 +198,7 @@ Status EngineImpl::keepLeases(bool starting) {
   if (lost > 0 && !starting) {
     o_.log->warn("{} partition lease(s) moved to another node (this node had not renewed in time)", lost);
   }
+  if (!trouble) return fail(trouble);
   if (gained > 0) return pollWork();
   return Status::ok();
 }

@@ -43,7 +43,7 @@ class PgLeaseTable final : public LeaseTable {
   Status beat(const std::string& node, const std::string& address, TimePoint now) override;
   Result<std::vector<NodeBeat>> nodes() override;
   Result<std::vector<Lease>> leases() override;
-  Result<std::vector<Lease>> renew(const std::string& node, TimePoint expiresAt) override;
+  Result<std::vector<Lease>> renew(const std::string& node, const std::vector<Lease>& held, TimePoint expiresAt) override;
   Result<std::optional<Lease>> take(int partition, uint64_t epoch, const std::string& node, TimePoint expiresAt) override;
   Status release(int partition, uint64_t epoch, const std::string& node) override;
   Status leave(const std::string& node) override;
@@ -51,9 +51,10 @@ class PgLeaseTable final : public LeaseTable {
  private:
   Db& db_;
 };
-// The families of `b` whose fence the stored leases no longer give, read inside the commit
-// with the rows share-locked: a node taking one of those partitions waits until this commit
-// is over, and so reads the work it leaves (pg_leases.cpp).
+// The families of `b` whose fence the stored leases no longer give, or that consume a work
+// or timer row no longer stored; read inside the commit with the lease rows share-locked:
+// a node taking one of those partitions waits until this commit is over, and so reads the
+// work it leaves (pg_leases.cpp).
 std::set<std::string> fencedFamilies(Conn& c, const Batch& b);
 
 class PgApprovalIndex final : public ApprovalIndex {

@@ -96,7 +96,8 @@ long long Rows::affected() const {
   return n == nullptr || *n == '\0' ? 0 : std::strtoll(n, nullptr, 10);
 }
 
-Conn::Conn(std::string conninfo, std::string password) : conninfo_(std::move(conninfo)), password_(std::move(password)) {
+Conn::Conn(std::string conninfo, std::string password, std::string settings)
+    : conninfo_(std::move(conninfo)), password_(std::move(password)), settings_(std::move(settings)) {
   connect();
 }
 
@@ -134,8 +135,15 @@ void Conn::connect() {
   // Our statements are written for these; a server or role default must not change them.
   // A transaction left open (a process stopped mid-commit) must not hold the chain's head
   // row for ever.
-  run("SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET lock_timeout = '30s';"
-      " SET idle_in_transaction_session_timeout = '60s'");
+  // Sent as it is, not through simple(): a failure here must not open another connection.
+  try {
+    (void)runOnce("SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET lock_timeout = '30s';"
+                       " SET idle_in_transaction_session_timeout = '60s'" +
+                       (settings_.empty() ? std::string() : "; " + settings_));
+  } catch (const Error&) {
+    drop();
+    throw;
+  }
 }
 
 void Conn::drop() {
@@ -171,8 +179,9 @@ Rows Conn::exec(const std::string& sql, const Params& params) {
   // is never opened again there, which would run the rest outside the transaction.
   if (inTx_) return execOnce(sql, params);
   // Outside a transaction a connection the server dropped (a restart, a terminated backend)
-  // shows only when it is used: then it is opened again and the statement sent once more,
-  // which is safe because nothing of it ran.
+  // shows only when it is used: then it is opened again and the statement sent once more.
+  // The server may have run it before the connection broke, so every statement sent outside
+  // a transaction is one that may run twice (a read, an upsert, a compare-and-set).
   ready();
   try {
     return execOnce(sql, params);
@@ -258,9 +267,12 @@ void Conn::pipeline(const Writes& writes) {
       if (sync != nullptr) PQclear(sync);
     }
     if (lost) {
-      // The connection is gone (or out of step): the transaction with it.
+      // The connection is gone (or out of step): the transaction with it. Still in it for
+      // this side until ROLLBACK, so that nothing else runs as if outside it.
       std::string why = PQerrorMessage(c_);
+      const bool inTx = inTx_;
       drop();
+      inTx_ = inTx;
       throw Error("the connection to PostgreSQL was lost during a commit: " + why, "");
     }
     PQexitPipelineMode(c_);

@@ -110,7 +110,8 @@ class Conn {
  public:
   // Connects with libpq's conninfo (key=value or a postgres:// URI) and the password apart
   // from it, so it is never part of a string that might be logged.
-  Conn(std::string conninfo, std::string password);
+  // `settings`: statements run on every new connection after vigil's own (SET ...).
+  Conn(std::string conninfo, std::string password, std::string settings = "");
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
   ~Conn();
@@ -139,6 +140,7 @@ class Conn {
 
   std::string conninfo_;
   std::string password_;
+  std::string settings_;
   pg_conn* c_ = nullptr;
   bool inTx_ = false;
   std::map<std::string, std::string> prepared_;  // sql -> statement name, on this connection

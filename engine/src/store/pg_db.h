@@ -18,7 +18,9 @@ struct Db {
   Db(const std::string& conninfo, const std::string& password)
       : writer(std::make_unique<Conn>(conninfo, password)),
         reader(std::make_unique<Conn>(conninfo, password)),
-        leaser(std::make_unique<Conn>(conninfo, password)) {}
+        // A take waits at most this long behind a commit holding the lease row, well within
+        // a lease: a heartbeat must not outlast the leases it renews.
+        leaser(std::make_unique<Conn>(conninfo, password, "SET lock_timeout = '2s'")) {}
 
   std::mutex mu;  // the writer: `writer` and `chain`
   std::unique_ptr<Conn> writer;

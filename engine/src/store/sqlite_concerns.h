@@ -43,7 +43,7 @@ class SqliteLeaseTable final : public LeaseTable {
   Status beat(const std::string& node, const std::string& address, TimePoint now) override;
   Result<std::vector<NodeBeat>> nodes() override;
   Result<std::vector<Lease>> leases() override;
-  Result<std::vector<Lease>> renew(const std::string& node, TimePoint expiresAt) override;
+  Result<std::vector<Lease>> renew(const std::string& node, const std::vector<Lease>& held, TimePoint expiresAt) override;
   Result<std::optional<Lease>> take(int partition, uint64_t epoch, const std::string& node, TimePoint expiresAt) override;
   Status release(int partition, uint64_t epoch, const std::string& node) override;
   Status leave(const std::string& node) override;
@@ -51,7 +51,8 @@ class SqliteLeaseTable final : public LeaseTable {
  private:
   Db& db_;
 };
-// The families of `b` whose fence the stored leases no longer give (sqlite_leases.cpp).
+// The families of `b` whose fence the stored leases no longer give, or that consume a work
+// or timer row no longer stored (sqlite_leases.cpp).
 std::set<std::string> fencedFamilies(StatementCache& writes, const Batch& b);
 
 class SqliteApprovalIndex final : public ApprovalIndex {

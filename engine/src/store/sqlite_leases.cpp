@@ -47,11 +47,16 @@ Result<std::vector<Lease>> SqliteLeaseTable::leases() {
   });
 }
 
-Result<std::vector<Lease>> SqliteLeaseTable::renew(const std::string& node, TimePoint expiresAt) {
+Result<std::vector<Lease>> SqliteLeaseTable::renew(const std::string& node, const std::vector<Lease>& held, TimePoint expiresAt) {
   return db_.locked("renewing leases", [&] {
-    auto q = db_.writes("UPDATE leases SET expires_at = ? WHERE node = ? RETURNING part, node, epoch, expires_at");
+    Json pairs = Json::array();
+    for (const auto& l : held) pairs.push_back(std::to_string(l.partition) + ":" + std::to_string(l.epoch));
+    auto q = db_.writes(
+        "UPDATE leases SET expires_at = ? WHERE node = ? AND part || ':' || epoch IN (SELECT value FROM json_each(?))"
+        " RETURNING part, node, epoch, expires_at");
     q->bind(1, static_cast<int64_t>(ms(expiresAt)));
     q->bind(2, node);
+    q->bind(3, pairs.dump());
     std::vector<Lease> out;
     while (q->executeStep()) out.push_back(leaseAt(*q));
     std::sort(out.begin(), out.end(), [](const Lease& a, const Lease& b) { return a.partition < b.partition; });
@@ -106,16 +111,33 @@ Status SqliteLeaseTable::leave(const std::string& node) {
 
 std::set<std::string> fencedFamilies(StatementCache& writes, const Batch& b) {
   std::set<std::string> out;
-  bool any = false;
-  for (const auto& w : b.runs) any = any || w.fence.has_value();
-  if (!any) return out;
+  bool fences = false;
+  for (const auto& w : b.runs) fences = fences || w.fence.has_value();
   std::vector<Lease> rows;
-  {
+  if (fences) {
     auto q = writes("SELECT part, node, epoch, expires_at FROM leases ORDER BY part");
     while (q->executeStep()) rows.push_back(leaseAt(*q));
   }
   for (const auto& w : b.runs) {
-    if (w.fence && !store::fenceHolds(rows, *w.fence)) out.insert(runFamily(w.state->id));
+    std::set<std::string> work, timers;
+    for (const auto& x : w.removeWork) {
+      auto q = writes("SELECT 1 FROM work WHERE run_id = ? AND step = ? AND attempt = ?");
+      q->bind(1, x.runId);
+      q->bind(2, x.step);
+      q->bind(3, x.attempt);
+      if (q->executeStep()) work.insert(store::workKey(x.runId, x.step, x.attempt));
+    }
+    for (const auto& t : w.removeTimers) {
+      auto q = writes("SELECT 1 FROM timers WHERE run_id = ? AND step = ? AND attempt = ? AND kind = ?");
+      q->bind(1, t.runId);
+      q->bind(2, t.step);
+      q->bind(3, t.attempt);
+      q->bind(4, t.kind);
+      if (q->executeStep()) timers.insert(store::timerKey(t));
+    }
+    if ((w.fence && !store::fenceHolds(rows, *w.fence)) || !store::consumedRowsStored(w, work, timers)) {
+      out.insert(runFamily(w.state->id));
+    }
   }
   return out;
 }

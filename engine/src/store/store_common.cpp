@@ -50,4 +50,20 @@ bool fenceHolds(const std::vector<Lease>& rows, const RunWrite::Fence& fence) {
   return l.partition == fence.partition && l.node == fence.node && l.epoch == fence.epoch;
 }
 
+std::string workKey(const std::string& runId, const std::string& step, int attempt) {
+  return runId + '\n' + step + '\n' + std::to_string(attempt);
+}
+
+std::string timerKey(const TimerItem& t) { return workKey(t.runId, t.step, t.attempt) + '\n' + t.kind; }
+
+bool consumedRowsStored(const RunWrite& w, const std::set<std::string>& work, const std::set<std::string>& timers) {
+  for (const auto& x : w.removeWork) {
+    if (work.count(workKey(x.runId, x.step, x.attempt)) == 0) return false;
+  }
+  for (const auto& t : w.removeTimers) {
+    if (timers.count(timerKey(t)) == 0) return false;
+  }
+  return true;
+}
+
 }  // namespace vigil::store

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,10 @@ std::optional<std::string> eventsNotChained(const RunWrite& w);
 // partition to its node at its epoch. Expiry does not matter: nobody else can have acted
 // on the partition without taking it, which raises the epoch.
 bool fenceHolds(const std::vector<Lease>& rows, const RunWrite::Fence& fence);
+// Keys of stored work and timer rows ("run\nstep\nattempt", and "\nkind" for a timer), and
+// whether every row `w` consumes is among them.
+std::string workKey(const std::string& runId, const std::string& step, int attempt);
+std::string timerKey(const TimerItem& t);
+bool consumedRowsStored(const RunWrite& w, const std::set<std::string>& work, const std::set<std::string>& timers);
 
 }  // namespace vigil::store

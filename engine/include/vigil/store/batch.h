@@ -43,6 +43,10 @@ struct RunWrite {
   std::vector<Event> events;        // the new events; the stored run must end at state->lastSeq - events.size()
   bool created = false;             // a new run: its id must not be taken
   std::vector<WorkItem> addWork;
+  // What the transition consumes: the call whose result it applies, the timer it fires.
+  // Each row must still be stored; one that is gone was applied already (by this node
+  // before a commit whose outcome it could not know, or by another), and the family is
+  // left out as fenced rather than apply it twice.
   std::vector<WorkItem> removeWork;    // by run, step, attempt
   std::vector<TimerItem> addTimers;
   std::vector<TimerItem> removeTimers;  // by run, step, attempt, kind
@@ -68,7 +72,9 @@ struct Batch {
 // What a commit that did not fail stored: everything but the runs named here.
 struct CommitReport {
   std::vector<std::string> conflicted;  // run ids whose family was left out, in batch order
-  std::vector<std::string> fenced;      // those of them left out because their fence no longer held
+  // Those of them left out because their fence no longer held, or a row they consume was
+  // gone: their call results and timers are not to be applied again.
+  std::vector<std::string> fenced;
 };
 
 // The family a run commits with: its top-level run (sub-workflow runs are "PARENT.STEP...").

@@ -45,9 +45,11 @@ class LeaseTable {
   virtual Result<std::vector<NodeBeat>> nodes() = 0;
   // Every partition's row, in partition order.
   virtual Result<std::vector<Lease>> leases() = 0;
-  // Extends every lease `node` holds to `expiresAt`: those it still holds, which may be
-  // fewer than it thought if another node took one after it expired.
-  virtual Result<std::vector<Lease>> renew(const std::string& node, TimePoint expiresAt) = 0;
+  // Extends the leases of `held` (partition and epoch) that are still `node`'s at that
+  // epoch to `expiresAt`: those it still holds, which may be fewer than it thought if
+  // another node took one after it expired, or another process of the same name took them
+  // again at its start. Rows are locked in partition order, as a commit's fence check does.
+  virtual Result<std::vector<Lease>> renew(const std::string& node, const std::vector<Lease>& held, TimePoint expiresAt) = 0;
   // Gives `partition` to `node` with the next epoch, if its epoch is still `epoch` (nobody
   // took it since it was read): the new lease, or nullopt when another node was first.
   virtual Result<std::optional<Lease>> take(int partition, uint64_t epoch, const std::string& node, TimePoint expiresAt) = 0;
