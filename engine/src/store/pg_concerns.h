@@ -51,11 +51,6 @@ class PgLeaseTable final : public LeaseTable {
  private:
   Db& db_;
 };
-// The families of `b` whose fence the stored leases no longer give, or that consume a work
-// or timer row no longer stored; read inside the commit with the lease rows share-locked:
-// a node taking one of those partitions waits until this commit is over, and so reads the
-// work it leaves (pg_leases.cpp).
-std::set<std::string> fencedFamilies(Conn& c, const Batch& b);
 
 class PgApprovalIndex final : public ApprovalIndex {
  public:
@@ -103,8 +98,19 @@ class PgWorkflowDefinitions final : public WorkflowDefinitions {
 // Run transitions' writes, inside PgStore::commit's transaction, gathered to be sent in one
 // pipeline. pg_runs.cpp, pg_queue.cpp, pg_approvals.cpp.
 // The stored last_seq of each run the batch writes (absent: no such run), in one statement.
-std::map<std::string, long long> storedLastSeqs(Conn& c, const Batch& batch);
-bool continuesStoredRun(const std::map<std::string, long long>& stored, const RunWrite& w);
+// What a commit checks of the stored state before it writes, read in one statement inside
+// its transaction (pg_commit_check.cpp): the batch's runs' last events, the lease rows its
+// fences name (share-locked: a node taking one of those partitions waits until this commit
+// is over, and so reads the work it leaves), and the work and timer rows of its runs.
+struct CommitState {
+  std::map<std::string, long long> lastSeqs;
+  std::vector<Lease> leases;  // every partition's slot; those not read have partition -1
+  std::set<std::string> work, timers;  // store::workKey, store::timerKey
+};
+CommitState readCommitState(Conn& c, const Batch& batch);
+bool continuesStoredRun(const CommitState& stored, const RunWrite& w);
+// Whether the family's fence still holds and every row it consumes is still stored.
+bool fenceHolds(const CommitState& stored, const RunWrite& w);
 void writeRun(Writes& out, const RunWrite& w);
 void writeWorkAndTimers(Writes& out, const RunWrite& w);
 void writeApproval(Writes& out, const ApprovalRow& row);

@@ -92,42 +92,4 @@ Status PgLeaseTable::leave(const std::string& node) {
       .status();
 }
 
-std::set<std::string> fencedFamilies(Conn& c, const Batch& b) {
-  std::set<std::string> out;
-  std::vector<std::string> parts, consuming;
-  for (const auto& w : b.runs) {
-    if (w.fence) parts.push_back(std::to_string(w.fence->partition));
-    if (!w.removeWork.empty() || !w.removeTimers.empty()) consuming.push_back(w.state->id);
-  }
-  if (parts.empty() && consuming.empty()) return out;
-  std::vector<Lease> rows(kPartitions);
-  for (int i = 0; i < kPartitions; ++i) rows[static_cast<size_t>(i)].partition = -1;  // not read: fails any fence
-  if (!parts.empty()) {
-    Rows r = c.exec(std::string("SELECT ") + kColumns + " FROM leases WHERE part = ANY($1::int[]) ORDER BY part FOR SHARE",
-                    Params().text(textArray(parts)));
-    for (int i = 0; i < r.size(); ++i) {
-      Lease l = leaseAt(r, i);
-      if (l.partition >= 0 && l.partition < kPartitions) rows[static_cast<size_t>(l.partition)] = std::move(l);
-    }
-  }
-  // The rows the batch consumes, by their runs (the primary keys' first column): read after
-  // the chain's head lock, so no other writer can remove one before this commit does.
-  std::set<std::string> work, timers;
-  if (!consuming.empty()) {
-    Rows wr = c.exec("SELECT run_id, step, attempt FROM work WHERE run_id = ANY($1::text[])", Params().text(textArray(consuming)));
-    for (int i = 0; i < wr.size(); ++i) work.insert(store::workKey(wr.text(i, 0), wr.text(i, 1), static_cast<int>(wr.i64(i, 2))));
-    Rows tr = c.exec("SELECT run_id, step, attempt, kind FROM timers WHERE run_id = ANY($1::text[])",
-                     Params().text(textArray(consuming)));
-    for (int i = 0; i < tr.size(); ++i) {
-      timers.insert(store::timerKey(TimerItem{tr.text(i, 0), tr.text(i, 1), static_cast<int>(tr.i64(i, 2)), tr.text(i, 3), {}}));
-    }
-  }
-  for (const auto& w : b.runs) {
-    if ((w.fence && !store::fenceHolds(rows, *w.fence)) || !store::consumedRowsStored(w, work, timers)) {
-      out.insert(runFamily(w.state->id));
-    }
-  }
-  return out;
-}
-
 }  // namespace vigil::pg

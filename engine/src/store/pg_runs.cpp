@@ -155,22 +155,6 @@ Result<std::vector<std::string>> PgRunLog::family(const std::string& runId) {
   });
 }
 
-std::map<std::string, long long> storedLastSeqs(Conn& c, const Batch& batch) {
-  std::vector<std::string> ids;
-  for (const auto& w : batch.runs) ids.push_back(w.state->id);
-  std::map<std::string, long long> out;
-  if (ids.empty()) return out;
-  Rows r = c.exec("SELECT id, last_seq FROM runs WHERE id = ANY($1::text[])", Params().text(textArray(ids)));
-  for (int i = 0; i < r.size(); ++i) out[r.text(i, 0)] = r.i64(i, 1);
-  return out;
-}
-
-bool continuesStoredRun(const std::map<std::string, long long>& stored, const RunWrite& w) {
-  auto it = stored.find(w.state->id);
-  if (it == stored.end()) return w.created;
-  return !w.created && static_cast<uint64_t>(it->second) == w.state->lastSeq - w.events.size();
-}
-
 void writeRun(Writes& out, const RunWrite& w) {
   const RunState& r = *w.state;
   const std::string snapshot = w.snapshotText.empty() ? r.toJson().dump() : w.snapshotText;

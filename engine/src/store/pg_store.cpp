@@ -37,12 +37,12 @@ class PgStore final : public Store {
       pg::WriteTransaction tx(db_);
       // Families whose stored history is not the one their writes continue are left out
       // whole: one run's transition can start or end another of its family.
-      const auto stored = pg::storedLastSeqs(*db_.writer, b);
-      std::set<std::string> conflicted;
+      const pg::CommitState stored = pg::readCommitState(*db_.writer, b);
+      std::set<std::string> conflicted, fenced;
       for (const auto& w : b.runs) {
         if (!pg::continuesStoredRun(stored, w)) conflicted.insert(runFamily(w.state->id));
+        if (!pg::fenceHolds(stored, w)) fenced.insert(runFamily(w.state->id));
       }
-      const std::set<std::string> fenced = pg::fencedFamilies(*db_.writer, b);
       pg::Writes writes;
       pg::appendAudit(writes, db_.chain, b.audit);
       CommitReport report;
