@@ -53,6 +53,7 @@ HttpResponse OpsResource::metrics(HttpRequest&, Call&) {
     o << "vigil_runs{status=\"" << runStatusName(st) << "\"} " << (it == counts->end() ? 0 : it->second) << "\n";
   }
   EngineMetrics m = ctx_.engine->metrics();
+  const EngineHealth health = ctx_.engine->health();
   o << "# HELP vigil_connector_call_seconds Time of connector calls, by connector.\n"
        "# TYPE vigil_connector_call_seconds histogram\n";
   for (const auto& [connector, h] : m.callSeconds) {
@@ -83,6 +84,12 @@ HttpResponse OpsResource::metrics(HttpRequest&, Call&) {
        "# HELP vigil_leases_lost_total Partitions another node took from this one after it did not renew in time.\n"
        "# TYPE vigil_leases_lost_total counter\n"
        "vigil_leases_lost_total " << m.leasesLost << "\n"
+       "# HELP vigil_partitions_held Partitions this node holds a lease on (whose calls and timers it makes).\n"
+       "# TYPE vigil_partitions_held gauge\n"
+       "vigil_partitions_held " << health.partitionsHeld << "\n"
+       "# HELP vigil_lease_renewal_age_seconds Time since this node last renewed its partition leases.\n"
+       "# TYPE vigil_lease_renewal_age_seconds gauge\n"
+       "vigil_lease_renewal_age_seconds " << health.sinceRenewal.count() / 1000.0 << "\n"
        "# HELP vigil_engine_deferred_inputs_total Inputs a batch left for the next one when it reached its time slice.\n"
        "# TYPE vigil_engine_deferred_inputs_total counter\n"
        "vigil_engine_deferred_inputs_total " << m.deferredInputs << "\n";

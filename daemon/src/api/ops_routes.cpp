@@ -68,6 +68,10 @@ HttpResponse OpsResource::ready(HttpRequest&, Call&) {
       // It cannot tell which partitions are its own: another node may be taking them over.
       return HttpResponse::error(503, "leases_failing", "this node cannot renew its partition leases (" + h.leaseError + ")");
     }
+    if (h.partitionsHeld == 0) {
+      return HttpResponse::error(503, "no_partitions",
+                                 "this node holds no partition lease yet (the others give it a share within a few heartbeats)");
+    }
     if (h.busyFor > std::chrono::seconds(30)) {
       return HttpResponse::error(503, "committer_stalled",
                                  "one batch of run transitions has taken " + std::to_string(h.busyFor.count() / 1000) + " s so far");

@@ -108,9 +108,11 @@ struct EngineHealth {
   // How long the batch being processed has taken so far (0 when idle): a stalled committer.
   std::chrono::milliseconds busyFor{0};
   size_t queued = 0;  // inputs waiting for the committer
-  // The partitions this node holds, and whether it could renew them at its last heartbeat
-  // (when not, `leaseError` says why, and what it holds may already be another node's).
+  // The partitions this node holds, how long ago it last renewed them, and whether its
+  // renewals have failed for so long that it no longer acts for them (`leaseError` says
+  // why; what it held may already be another node's).
   size_t partitionsHeld = 0;
+  std::chrono::milliseconds sinceRenewal{0};
   bool leasesFailing = false;
   std::string leaseError;
 };

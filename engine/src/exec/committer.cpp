@@ -115,7 +115,9 @@ EngineHealth EngineImpl::health() {
   h.queued = inputs_.size();
   std::lock_guard l(leaseMu_);
   h.partitionsHeld = held_.size();
-  h.leasesFailing = leaseFailing_;
+  h.sinceRenewal = std::chrono::duration_cast<std::chrono::milliseconds>(now - renewedAt_);
+  // One failed heartbeat is not yet a problem: the leases hold until heldUntil_.
+  h.leasesFailing = leaseFailing_ && (!o_.timerThread || now >= heldUntil_);
   h.leaseError = leaseError_;
   return h;
 }

@@ -219,9 +219,14 @@ void EngineImpl::timerLoop() {
 // On its own thread, so that a slow timer poll or store read never makes a heartbeat late.
 void EngineImpl::leaseLoop() {
   while (true) {
+    std::chrono::milliseconds wait = o_.leaseTtl / 3;
+    {
+      std::lock_guard l(leaseMu_);
+      if (leaseFailing_) wait = std::min<std::chrono::milliseconds>(wait, std::chrono::seconds(1));  // try again soon
+    }
     {
       std::unique_lock lock(timerMu_);
-      timerCv_.wait_for(lock, o_.leaseTtl / 3, [this] {
+      timerCv_.wait_for(lock, wait, [this] {
         std::lock_guard l(inMu_);
         return stopping_;
       });

@@ -161,6 +161,7 @@ class EngineImpl final : public Engine {
   bool leaseFailing_ = false;
   std::string leaseError_;
   std::chrono::steady_clock::time_point heldUntil_{};
+  std::chrono::steady_clock::time_point renewedAt_{};
   std::thread leaser_;  // renews the leases every third of leaseTtl (with timerThread)
 
   std::atomic<long long> lastNow_{0};

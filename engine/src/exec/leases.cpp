@@ -188,7 +188,8 @@ Status EngineImpl::keepLeases(bool starting) {
     held_ = std::move(now_held);
     // What another node can take from this one is measured from before it asked, less a
     // margin for the clocks: past that, this node acts for none of its partitions.
-    heldUntil_ = asked + o_.leaseTtl * 4 / 5;
+    if (trouble) renewedAt_ = asked;
+    heldUntil_ = renewedAt_ + o_.leaseTtl * 4 / 5;
   }
   {
     std::lock_guard m(metricsMu_);
