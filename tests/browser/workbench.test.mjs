@@ -226,9 +226,10 @@ await test('two supervisors deciding the same task: the second is shown the conf
   await decide(a.page, /^Agree/, 'Repeat domestic incidents; agree with the rating after checking the history.');
   await a.page.getByRole('status').filter({ hasText: 'Decision recorded' }).waitFor();
   // The second page learns of it live (its submit is then disabled), or from the server's
-  // refusal if it submits first; either way it says so and keeps the text.
+  // refusal if it submits first, or both (refused, then told live); either way it says so
+  // and keeps the text.
   await b.page.getByRole('button', { name: 'Record decision' }).click({ timeout: 2000 }).catch(() => {});
-  await b.page.getByRole('alert').filter({ hasText: /by someone else|Not recorded/ }).waitFor();
+  await b.page.getByRole('alert').filter({ hasText: /by someone else|Not recorded/ }).first().waitFor();
   assert.equal(await b.page.getByLabel(/^Reason/).inputValue(), typed, 'what was typed is kept');
   assert.equal(await b.page.getByRole('status').filter({ hasText: 'Decision recorded' }).count(), 0);
   await a.context.close();
