@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine_fixture.h"
+#include "run_write.h"
 #include "vigil/machine.h"
 
 using namespace vigil;
@@ -111,22 +112,7 @@ steps:
   REQUIRE(held->has_value());
 
   auto write = [&](uint64_t epoch) {
-    RunWrite w;
-    w.state = &st;
-    w.snapshotText = st.toJson().dump();
-    w.created = true;
-    w.events = t.events;
-    Json chained = Json::array();
-    for (const auto& e : t.events) chained.push_back(e.toJson());
-    AuditEntry a;
-    a.time = kT0;
-    a.kind = "collection";
-    a.actor = "officer-1";
-    a.runId = st.id;
-    a.system = "vigil";
-    a.purpose = "test";
-    a.payload = {{"run", st.id}, {"events", chained}, {"snapshot_sha256", merkle::toHex(merkle::sha256(w.snapshotText))}};
-    w.audit.push_back(std::move(a));
+    RunWrite w = transition(st, t.events, true);
     w.fence = RunWrite::Fence{part, "node-a", epoch};
     return w;
   };
@@ -169,28 +155,9 @@ steps:
   RunState st;
   Transition t = machine.start(st, "run-w", Json::object(), "officer-1", kT0);
   REQUIRE(t.commands.size() == 1);
-  auto writeOf = [&](std::vector<Event> events, bool created) {
-    RunWrite w;
-    w.state = &st;
-    w.snapshotText = st.toJson().dump();
-    w.created = created;
-    Json chained = Json::array();
-    for (const auto& e : events) chained.push_back(e.toJson());
-    w.events = std::move(events);
-    AuditEntry a;
-    a.time = st.updatedAt;
-    a.kind = created ? "collection" : "run";
-    a.actor = "officer-1";
-    a.runId = st.id;
-    a.system = "vigil";
-    a.purpose = "test";
-    a.payload = {{"run", st.id}, {"events", chained}, {"snapshot_sha256", merkle::toHex(merkle::sha256(w.snapshotText))}};
-    w.audit.push_back(std::move(a));
-    return w;
-  };
   {
     Batch b;
-    b.runs.push_back(writeOf(t.events, true));
+    b.runs.push_back(transition(st, t.events, true));
     b.runs.back().addWork.push_back(WorkItem{"run-w", "look", 1, Json::object()});
     REQUIRE(store->commit(b).isOk());
   }
@@ -199,7 +166,7 @@ steps:
   REQUIRE_FALSE(done.events.empty());
   {
     Batch b;
-    b.runs.push_back(writeOf(done.events, false));
+    b.runs.push_back(transition(st, done.events, false));
     b.runs.back().removeWork.push_back(WorkItem{"run-w", "look", 1, Json()});
     auto report = store->commit(b);
     REQUIRE(report.isOk());
@@ -209,9 +176,7 @@ steps:
   // copy of the call): its row is gone, so nothing of it is stored.
   RunState again = st;
   Transition twice = machine.onCallResult(again, "look", 1, CallOutcome::success(Json::object()), kT0 + std::chrono::seconds(2));
-  RunWrite w = writeOf(twice.events, false);
-  w.state = &again;
-  w.snapshotText = again.toJson().dump();
+  RunWrite w = transition(again, twice.events, false);
   w.removeWork.push_back(WorkItem{"run-w", "look", 1, Json()});
   Batch b;
   b.runs.push_back(std::move(w));

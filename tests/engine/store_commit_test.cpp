@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "engine_fixture.h"
+#include "run_write.h"
 #include "vigil/audit.h"
 #include "vigil/loader.h"
 #include "vigil/machine.h"
@@ -25,29 +26,6 @@ steps:
   - id: review
     approval: { assign: supervisor, reason: { required: false } }
 )yaml";
-
-// One run's transition as the committer writes it: the events in the run's chained record
-// with the snapshot's digest, and the inbox rows the run now implies.
-RunWrite transition(const RunState& st, std::vector<Event> events, bool created) {
-  RunWrite w;
-  w.state = &st;
-  w.snapshotText = st.toJson().dump();
-  w.created = created;
-  Json chained = Json::array();
-  for (const auto& e : events) chained.push_back(e.toJson());
-  w.events = std::move(events);
-  AuditEntry a;
-  a.time = st.updatedAt;
-  a.kind = created ? "collection" : "run";
-  a.actor = created ? st.startedBy : "system:review@1";
-  a.runId = st.id;
-  a.system = "vigil";
-  a.purpose = "test";
-  a.payload = {{"run", st.id}, {"events", chained}, {"snapshot_sha256", merkle::toHex(merkle::sha256(w.snapshotText))}};
-  w.audit.push_back(std::move(a));
-  w.approvals = approvalRowsOf(st);
-  return w;
-}
 
 struct Writer {
   std::unique_ptr<Store> store;
